@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make run` and `make test`. Each builds its own virtualenv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CONFIG ?= config.example.toml
+# Debian packages the test suite needs (browser tests and promtool arrive with later issues).
+SYSTEM_PACKAGES ?=
+
+.PHONY: run test bench lint check-config system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the dependency list changes.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(BIN)/statuswatch run -c $(CONFIG)
+
+check-config: $(VENV)/.installed-run
+	$(BIN)/statuswatch check-config -c $(CONFIG)
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $$missing; \
+	  else echo "Tests need these Debian packages: sudo apt-get install -y$$missing"; fi; \
+	fi
+
+test: $(VENV)/.installed-test system-deps
+	$(BIN)/ruff check statuswatch tests bench
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/probes.py $(BENCH_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check statuswatch tests bench
+	$(BIN)/ruff format --check statuswatch tests bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

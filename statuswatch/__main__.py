@@ -1,0 +1,3 @@
+from statuswatch.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,145 @@
+"""The typed, frozen shape of config.toml.
+
+Decoding is strict (unknown keys are errors) and every error carries its key path; see loader.py.
+To add a section: define its Struct here, add one field to `Config`, and (if it references other
+ids) one check in loader.py.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from statuswatch.config.durations import Duration
+
+
+class _Section(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    pass
+
+
+class Site(_Section):
+    title: str = "Status"
+    base_url: str = "http://127.0.0.1:8080"
+    listen: str = "127.0.0.1:8080"
+    timezone: str = "UTC"
+    # Name of the env var holding the admin API token (or NAME_FILE with its path).
+    admin_token_env: str = "STATUSWATCH_ADMIN_TOKEN"
+
+
+class Storage(_Section):
+    path: str = "statuswatch.db"
+    # Raw passing checks are folded into hourly rollups and deleted after this long; failing
+    # checks and transitions are kept (they are the evidence behind an SLA claim).
+    raw_retention: Duration = Duration(48 * 3600)
+    # Hourly rollups are kept this long (a year of SLA history plus a margin).
+    rollup_retention: Duration = Duration(400 * 86400)
+
+
+class Defaults(_Section):
+    interval: Duration = Duration(60)
+    timeout: Duration = Duration(10)
+    confirm_failures: int = 2
+    confirm_recoveries: int = 1
+
+
+class Probing(_Section):
+    # Probes in flight at once, across all monitors.
+    max_in_flight: int = 512
+    # A run that cannot start within this much of its slot is skipped (and counted), never queued.
+    max_lateness: Duration = Duration(10)
+
+
+class Group(_Section):
+    id: str
+    name: str
+    description: str = ""
+
+
+class Component(_Section):
+    id: str
+    name: str
+    group: str | None = None
+    description: str = ""
+
+
+class _MonitorBase(_Section, tag_field="kind"):
+    id: str
+    component: str
+    name: str = ""
+    # None means "take it from [defaults]"; Config.monitors holds resolved values.
+    interval: Duration | None = None
+    timeout: Duration | None = None
+    confirm_failures: int | None = None
+    confirm_recoveries: int | None = None
+
+    @property
+    def kind(self) -> str:
+        """The monitor kind ("http", "tcp", ...): msgspec keeps the tag on the class."""
+        return str(self.__struct_config__.tag)
+
+
+class HttpMonitor(_MonitorBase, tag="http", kw_only=True):
+    url: str
+    method: Literal["GET", "HEAD", "POST", "PUT", "OPTIONS"] = "GET"
+    headers: dict[str, str] = {}
+    body: str | None = None
+    # Status codes that pass: numbers or "200-299" ranges.
+    expect_status: list[int | str] = msgspec.field(default_factory=lambda: ["200-399"])
+    body_contains: str | None = None
+    body_regex: str | None = None
+    # Dotted path into a JSON body ("status", "checks.0.ok") that must equal json_equals.
+    json_field: str | None = None
+    json_equals: str | int | float | bool | None = None
+    degraded_after: Duration | None = None
+    follow_redirects: bool = True
+    max_redirects: int = 5
+    max_body_bytes: int = 1024 * 1024
+    verify_tls: bool = True
+    ca_file: str | None = None
+    reuse_connections: bool = False
+
+
+class TcpMonitor(_MonitorBase, tag="tcp", kw_only=True):
+    host: str
+    port: int
+    send: str | None = None
+    expect: str | None = None
+
+
+class TlsMonitor(_MonitorBase, tag="tls", kw_only=True):
+    host: str
+    port: int = 443
+    server_name: str | None = None
+    warn_days: int = 14
+    ca_file: str | None = None
+
+
+class DnsMonitor(_MonitorBase, tag="dns", kw_only=True):
+    # Named "query" rather than "name" because "name" is every monitor's display name.
+    query: str
+    record_type: Literal["A", "AAAA", "CNAME"] = "A"
+    expect: list[str] = []
+    # "host" or "host:port"; the system resolver's servers when unset.
+    server: str | None = None
+
+
+class PushMonitor(_MonitorBase, tag="push", kw_only=True):
+    # Env var holding this monitor's push token (or NAME_FILE); the URL is /push/<token>.
+    token_env: str
+    # Silence longer than interval + grace is a failure.
+    grace: Duration = Duration(60)
+
+
+Monitor = HttpMonitor | TcpMonitor | TlsMonitor | DnsMonitor | PushMonitor
+MONITOR_KINDS = ("http", "tcp", "tls", "dns", "push")
+
+
+class Config(_Section):
+    site: Site = Site()
+    storage: Storage = Storage()
+    defaults: Defaults = Defaults()
+    probing: Probing = Probing()
+    groups: list[Group] = []
+    components: list[Component] = []
+    monitors: list[Monitor] = []

@@ -1,0 +1,188 @@
+"""Config: strict decoding with key paths, defaults, secrets, and docs that cannot rot."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from statuswatch.config import (
+    ConfigError,
+    HttpMonitor,
+    load_config,
+    parse_config,
+    parse_duration,
+    read_secret,
+)
+from statuswatch.config import model
+from statuswatch.config.durations import format_duration
+
+ROOT = Path(__file__).resolve().parent.parent
+INVALID = sorted((ROOT / "tests/data/invalid").glob("*.toml"))
+
+
+def expected_message(path: Path) -> str:
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("# expect: "), f"{path.name} must start with '# expect: <message>'"
+    return first.removeprefix("# expect: ")
+
+
+def test_there_is_an_invalid_case_per_mistake():
+    assert len(INVALID) >= 20
+
+
+@pytest.mark.parametrize("path", INVALID, ids=[p.stem for p in INVALID])
+def test_invalid_config_names_the_key_path(path: Path):
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert expected_message(path) in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["timeout_not_shorter", "unknown_key", "not_toml"])
+def test_check_config_exits_2_with_the_message(name: str):
+    path = ROOT / "tests/data/invalid" / f"{name}.toml"
+    proc = subprocess.run(
+        [sys.executable, "-m", "statuswatch", "check-config", "-c", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert expected_message(path) in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_example_config_is_valid_and_models_a_commerce_platform():
+    config = load_config(ROOT / "config.example.toml")
+    names = {c.name for c in config.components}
+    assert {"Storefront API", "Checkout", "Admin", "CDN / Assets"} <= names
+    storefronts = [c for c in config.components if c.group == "storefronts"]
+    assert len(storefronts) == 3
+    assert {m.kind for m in config.monitors} == {"http", "tcp", "tls", "dns", "push"}
+
+
+def test_check_config_accepts_the_example():
+    proc = subprocess.run(
+        [sys.executable, "-m", "statuswatch", "check-config", "-c",
+         str(ROOT / "config.example.toml")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "ok (2 groups, 7 components, 12 monitors)" in proc.stdout
+
+
+def test_monitor_defaults_are_resolved(tmp_path: Path):
+    raw = {
+        "defaults": {"interval": "2m", "timeout": "20s", "confirm_failures": 3},
+        "components": [{"id": "api", "name": "API"}],
+        "monitors": [
+            {"id": "a", "kind": "http", "component": "api", "url": "http://x.test/"},
+            {"id": "b", "kind": "http", "component": "api", "url": "http://x.test/",
+             "interval": "30s", "timeout": "5s", "confirm_failures": 1},
+        ],
+    }  # fmt: skip
+    config = parse_config(raw, base_dir=tmp_path)
+    a, b = config.monitors
+    assert (a.interval, a.timeout, a.confirm_failures, a.confirm_recoveries) == (120, 20, 3, 1)
+    assert (b.interval, b.timeout, b.confirm_failures) == (30, 5, 1)
+    assert a.name == "a"
+    assert isinstance(a, HttpMonitor) and a.expect_status == ["200-399"]
+    assert Path(config.storage.path) == tmp_path / "statuswatch.db"
+
+
+def test_config_is_frozen(tmp_path: Path):
+    config = parse_config({}, base_dir=tmp_path)
+    with pytest.raises(AttributeError):
+        config.site.title = "changed"  # type: ignore[misc]
+
+
+def test_all_problems_are_reported_at_once(tmp_path: Path):
+    raw = {
+        "site": {"timezone": "Nowhere/Else"},
+        "components": [{"id": "api", "name": "API", "group": "missing"}],
+    }
+    with pytest.raises(ConfigError) as err:
+        parse_config(raw, base_dir=tmp_path)
+    assert len(err.value.problems) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30), ("5m", 300), ("1h", 3600), ("1h30m", 5400), ("2d", 172800), ("800ms", 0.8)],
+)
+def test_durations(text: str, seconds: float):
+    assert parse_duration(text) == pytest.approx(seconds)
+    assert parse_duration(format_duration(seconds)) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "30", "s", "5 m", "1x", "-5s", 30])
+def test_bad_durations(text: object):
+    with pytest.raises(ValueError, match="must be a duration"):
+        parse_duration(text)
+
+
+def test_secrets_from_env_or_file(tmp_path: Path):
+    secret = tmp_path / "token"
+    secret.write_text("s3cret\n", encoding="utf-8")
+    assert read_secret("TOKEN", {"TOKEN": "direct"}) == "direct"
+    assert read_secret("TOKEN", {"TOKEN_FILE": str(secret)}) == "s3cret"
+    assert read_secret("TOKEN", {}) is None
+
+
+def _keys(struct: type, prefix: str) -> set[str]:
+    keys: set[str] = set()
+    for field in msgspec.structs.fields(struct):
+        keys.add(f"{prefix}.{field.encode_name}")
+        inner = field.type
+        args = getattr(inner, "__args__", ())
+        for candidate in (inner, *args):
+            if isinstance(candidate, type) and issubclass(candidate, msgspec.Struct):
+                keys |= _keys(candidate, f"{prefix}.{field.encode_name}")
+    return keys
+
+
+def all_config_keys() -> set[str]:
+    keys = set()
+    for field in msgspec.structs.fields(model.Config):
+        section = field.encode_name
+        if section == "monitors":
+            for kind in (model.HttpMonitor, model.TcpMonitor, model.TlsMonitor,
+                         model.DnsMonitor, model.PushMonitor):  # fmt: skip
+                keys |= _keys(kind, "monitors")
+            keys.add("monitors.kind")
+        else:
+            struct = field.type.__args__[0] if section in ("groups", "components") else field.type
+            keys |= _keys(struct, section)
+    return keys
+
+
+def test_every_config_key_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z_.]+)` \|", readme, flags=re.M))
+    missing = sorted(all_config_keys() - documented)
+    assert not missing, f"README's configuration reference does not explain: {missing}"
+    unknown = sorted(documented - all_config_keys())
+    assert not unknown, f"README documents keys that do not exist: {unknown}"
+
+
+def test_every_key_in_the_example_is_explained():
+    """Where the example first sets a key (or shows it commented out), a comment explains it."""
+    lines = (ROOT / "config.example.toml").read_text(encoding="utf-8").splitlines()
+    first: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        match = re.match(r"^\s*#?\s*([a-z_]+)\s*=", line)
+        if match and match[1] not in first:
+            first[match[1]] = i
+    self_explaining = {"id", "name", "kind", "component", "group", "url", "host", "description"}
+    unexplained = [
+        f"line {i + 1}: {key}"
+        for key, i in first.items()
+        if key not in self_explaining
+        and "#" not in lines[i].lstrip("# ")
+        and not lines[i - 1].lstrip().startswith("#")
+    ]
+    assert unexplained == []
