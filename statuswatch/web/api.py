@@ -1,0 +1,55 @@
+"""The admin JSON API (bearer token): monitors with their state, last result and open outage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from statuswatch.clock import iso
+from statuswatch.monitoring import MonitorView
+from statuswatch.probes.base import CheckResult
+from statuswatch.web.keys import MONITORING
+from statuswatch.web.security import require_admin
+
+
+def result_json(result: CheckResult | None) -> dict[str, Any] | None:
+    """A check result as the API shows it."""
+    if result is None:
+        return None
+    return {
+        "time": iso(result.time),
+        "ok": result.ok,
+        "degraded": result.degraded,
+        "error_class": result.error_class,
+        "message": result.message,
+        "latency_seconds": None if result.latency is None else round(result.latency, 6),
+        "status_code": result.status_code,
+        "cert_expiry": iso(result.cert_expiry),
+    }
+
+
+def monitor_json(view: MonitorView) -> dict[str, Any]:
+    """One monitor as the API shows it."""
+    mon = view.monitor
+    return {
+        "id": mon.id,
+        "name": mon.name,
+        "kind": mon.kind,
+        "component": mon.component,
+        "interval_seconds": mon.interval,
+        "state": view.state.value,
+        "last_result": result_json(view.last),
+        "open_outage": None if view.outage_start is None else {"start": iso(view.outage_start)},
+    }
+
+
+async def list_monitors(request: web.Request) -> web.Response:
+    """GET /api/v1/monitors."""
+    require_admin(request)
+    views = request.app[MONITORING].views()
+    return web.json_response({"monitors": [monitor_json(v) for v in views]})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/monitors", list_monitors)

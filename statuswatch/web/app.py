@@ -1,0 +1,88 @@
+"""The application factory: every resource is opened and closed in cleanup_ctx."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping
+
+import jinja2
+from aiohttp import web
+
+from statuswatch.clock import Clock, SystemClock
+from statuswatch.config import Config, read_secret
+from statuswatch.housekeeping import start_housekeeping
+from statuswatch.monitoring import Monitoring
+from statuswatch.ratelimit import RateLimiter
+from statuswatch.resources import resource_dir
+from statuswatch.store import Store
+from statuswatch.web import api, health, pages, push
+from statuswatch.web.keys import (
+    ADMIN_TOKEN,
+    AUTH_LIMITER,
+    CLOCK,
+    CONFIG,
+    MONITORING,
+    STARTED_AT,
+    STORE,
+    TEMPLATES,
+)
+from statuswatch.web.security import security_headers
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    config: Config,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
+    probe: bool = True,
+) -> web.Application:
+    """Build the app. A store passed in is the caller's to start and close; else one is opened."""
+    clock = clock or SystemClock()
+    env = dict(os.environ if environ is None else environ)
+    app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
+    app[CONFIG] = config
+    app[CLOCK] = clock
+    app[STARTED_AT] = clock.time()
+    app[TEMPLATES] = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(resource_dir("templates")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    token = read_secret(config.site.admin_token_env, env)
+    app[ADMIN_TOKEN] = hashlib.sha256(token.encode()).digest() if token else None
+    if token is None:
+        log.warning("%s is not set: the admin API answers 401 to everyone",
+                    config.site.admin_token_env)  # fmt: skip
+    app[AUTH_LIMITER] = RateLimiter(clock, rate=0.5, burst=20)
+    app.cleanup_ctx.append(_runtime(config, store, clock, env, probe))
+    for module in (pages, health, push, api):
+        module.add_routes(app)
+    app.router.add_static("/static", resource_dir("static"), append_version=True)
+    return app
+
+
+def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, str], probe: bool):  # noqa: ANN202
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        store = given
+        if store is None:
+            store = Store(config.storage.path, clock=clock)
+            await store.start()
+        app[STORE] = store
+        monitoring = Monitoring(config, store=store, clock=clock, environ=env)
+        app[MONITORING] = monitoring
+        await monitoring.start(probe=probe)
+        housekeeping = start_housekeeping(config, store, clock)
+        try:
+            yield
+        finally:
+            housekeeping.shutdown(wait=False)
+            await monitoring.stop()
+            if given is None:
+                await store.close()
+
+    return ctx

@@ -1,0 +1,39 @@
+"""GET /healthz: is the database writable, is the scheduler on time, what the monitors say."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from aiohttp import web
+
+from statuswatch.clock import iso
+from statuswatch.web.keys import CLOCK, MONITORING, STARTED_AT, STORE
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 when the database accepts writes, 503 otherwise; details as JSON."""
+    monitoring = request.app[MONITORING]
+    db = await request.app[STORE].health()
+    states = Counter(v.state.value for v in monitoring.views())
+    sched = monitoring.scheduler
+    scheduler = None
+    if sched is not None:
+        p99 = sched.stats.lateness_quantile(0.99)
+        scheduler = {
+            "runs": sched.stats.runs,
+            "skipped": sched.stats.skipped,
+            "in_flight": sched.stats.in_flight,
+            "lag_p99_seconds": None if p99 is None else round(p99, 4),
+        }
+    body = {
+        "status": "ok" if db["writable"] else "failing",
+        "uptime_seconds": round(request.app[CLOCK].time() - request.app[STARTED_AT], 1),
+        "database": {**db, "last_write": iso(db.get("last_write"))},
+        "scheduler": scheduler,
+        "monitors": {"total": len(monitoring.monitors), **states},
+    }
+    return web.json_response(body, status=200 if db["writable"] else 503)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)
