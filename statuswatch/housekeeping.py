@@ -1,4 +1,4 @@
-"""Periodic housekeeping on APScheduler: retention now; rollups, maintenance and the outbox later."""
+"""Periodic housekeeping on APScheduler: retention now; maintenance and the outbox later."""
 
 from __future__ import annotations
 

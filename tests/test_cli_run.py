@@ -13,7 +13,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from service_helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +34,7 @@ def get_json(url: str, token: str | None = None) -> dict:
     req = urllib.request.Request(url)
     if token:
         req.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(req, timeout=5) as resp:
         return json.loads(resp.read())
 
 
@@ -85,7 +84,7 @@ def test_offline_run_reports_unreachable_targets_down_and_stops_cleanly(tmp_path
         # The .example names never resolve: an honest "dns" failure, not a crash.
         classes = {m["last_result"]["error_class"] for m in probed}
         assert classes <= {"dns", "dns_nxdomain", "dns_servfail", "timeout", "connect"}, classes
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
             assert "Storefront API" in resp.read().decode()
     finally:
         code, err = stop(proc, sig)

@@ -14,11 +14,11 @@ from statuswatch.config import (
     ConfigError,
     HttpMonitor,
     load_config,
+    model,
     parse_config,
     parse_duration,
     read_secret,
 )
-from statuswatch.config import model
 from statuswatch.config.durations import format_duration
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-
 from service_helpers import make_config
+
 from statuswatch.clock import FakeClock
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import Store

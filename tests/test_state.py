@@ -138,7 +138,9 @@ def test_restart_closes_the_open_outage_at_the_last_evidence_and_records_the_gap
 def test_recovery_after_restart_needs_no_outage_record():
     tracker, _ = run("+--")
     tracker.stop(at(2))
-    restarted = MonitorTracker("m", interval=INTERVAL, snapshot=tracker.snapshot(), outage_open=True)
+    restarted = MonitorTracker(
+        "m", interval=INTERVAL, snapshot=tracker.snapshot(), outage_open=True
+    )
     restarted.resume(at(2) + 7200)
     events = restarted.observe(CheckResult("m", at(2) + 7260, True))
     assert [type(e) for e in events] == [Transition]
@@ -147,7 +149,9 @@ def test_recovery_after_restart_needs_no_outage_record():
 
 def test_quick_restart_keeps_the_outage_open():
     tracker, _ = run("+--")
-    restarted = MonitorTracker("m", interval=INTERVAL, snapshot=tracker.snapshot(), outage_open=True)
+    restarted = MonitorTracker(
+        "m", interval=INTERVAL, snapshot=tracker.snapshot(), outage_open=True
+    )
     assert restarted.resume(at(2) + 90) == []
     assert restarted.observe(CheckResult("m", at(3), False, None, None, "connect", "x")) == []
 
@@ -155,7 +159,8 @@ def test_quick_restart_keeps_the_outage_open():
 def test_first_start_records_no_gap():
     tracker = MonitorTracker("m", interval=INTERVAL)
     assert tracker.resume(T0) == []
-    assert tracker.observe(check(0, "ok"))[0] == Transition("m", T0, State.UNKNOWN, State.UP, "passing")
+    expected = Transition("m", T0, State.UNKNOWN, State.UP, "passing")
+    assert tracker.observe(check(0, "ok"))[0] == expected
 
 
 def test_snapshot_round_trip_resumes_a_run_in_progress():

@@ -36,7 +36,7 @@ def format_duration(seconds: float) -> str:
     """Render seconds the way they are written in config ("90s" -> "1m30s")."""
     if seconds < 1:
         return f"{round(seconds * 1000)}ms"
-    rest, parts = int(round(seconds)), []
+    rest, parts = round(seconds), []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if rest >= size:
             parts.append(f"{rest // size}{unit}")

@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from statuswatch.config.durations import Duration, format_duration, parse_duration
-from statuswatch.config.model import Config, HttpMonitor, Monitor, PushMonitor, TcpMonitor, TlsMonitor
+from statuswatch.config.model import (
+    Config,
+    HttpMonitor,
+    Monitor,
+    PushMonitor,
+    TcpMonitor,
+    TlsMonitor,
+)
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _MSGSPEC_AT = re.compile(r"^(?P<msg>.*) - at `\$(?P<path>[^`]*)`$", re.S)

@@ -24,7 +24,7 @@ class Site(_Section):
     listen: str = "127.0.0.1:8080"
     timezone: str = "UTC"
     # Name of the env var holding the admin API token (or NAME_FILE with its path).
-    admin_token_env: str = "STATUSWATCH_ADMIN_TOKEN"
+    admin_token_env: str = "STATUSWATCH_ADMIN_TOKEN"  # noqa: S105 - a variable name
 
 
 class Storage(_Section):

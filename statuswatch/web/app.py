@@ -66,7 +66,7 @@ def create_app(
     return app
 
 
-def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, str], probe: bool):  # noqa: ANN202
+def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, str], probe: bool):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         store = given
         if store is None:

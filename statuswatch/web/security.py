@@ -23,7 +23,7 @@ HEADERS = {
 
 
 @web.middleware
-async def security_headers(request: web.Request, handler):  # noqa: ANN001, ANN201
+async def security_headers(request: web.Request, handler):
     """Add the security headers to every response, errors included."""
     try:
         response = await handler(request)
