@@ -60,9 +60,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
-    "run": (cmd_run, "run the monitor and the status site"),
-    "check-config": (cmd_check_config, "validate a config file and exit (2 when invalid)"),
+def cmd_sla_evaluate(_args: argparse.Namespace) -> int:
+    """Read SLA inputs as JSON on stdin, print the figures as JSON (SLA.md's contract)."""
+    from statuswatch.sla_evaluate import InputError, evaluate_text
+
+    try:
+        print(evaluate_text(sys.stdin.read()))
+    except InputError as exc:
+        print(f"statuswatch: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def _with_config(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("-c", "--config", default="config.toml", help="config file (TOML)")
+
+
+def _run_options(cmd: argparse.ArgumentParser) -> None:
+    _with_config(cmd)
+    cmd.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+
+# name -> (handler, help, how to add its options). "sla evaluate" is a two-word command.
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, Callable]] = {
+    "run": (cmd_run, "run the monitor and the status site", _run_options),
+    "check-config": (
+        cmd_check_config, "validate a config file and exit (2 when invalid)", _with_config
+    ),
+    "sla evaluate": (
+        cmd_sla_evaluate, "evaluate SLA inputs (JSON on stdin) into figures", lambda _c: None
+    ),
 }
 
 
@@ -70,12 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="statuswatch", description=__doc__)
     parser.add_argument("--version", action="version", version=f"statuswatch {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, (func, help_text) in COMMANDS.items():
-        cmd = sub.add_parser(name, help=help_text, description=help_text)
-        cmd.add_argument("-c", "--config", default="config.toml", help="config file (TOML)")
-        if name == "run":
-            cmd.add_argument("--log-level", default="info",
-                             choices=["debug", "info", "warning", "error"])  # fmt: skip
+    groups: dict[str, argparse._SubParsersAction] = {}
+    for name, (func, help_text, add_options) in COMMANDS.items():
+        head, _, tail = name.partition(" ")
+        target = sub
+        if tail:
+            if head not in groups:
+                groups[head] = sub.add_parser(head, help=f"{head} commands").add_subparsers(
+                    dest="subcommand", required=True
+                )
+            target, head = groups[head], tail
+        cmd = target.add_parser(head, help=help_text, description=help_text)
+        add_options(cmd)
         cmd.set_defaults(func=func)
     return parser
 

@@ -20,9 +20,9 @@ from statuswatch.config.model import (
     TcpMonitor,
     TlsMonitor,
 )
+from statuswatch.validation import describe
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-_MSGSPEC_AT = re.compile(r"^(?P<msg>.*) - at `\$(?P<path>[^`]*)`$", re.S)
 
 
 class ConfigError(Exception):
@@ -50,7 +50,7 @@ def parse_config(raw: dict, *, base_dir: Path) -> Config:
     try:
         config = msgspec.convert(raw, Config, dec_hook=_dec_hook)
     except msgspec.ValidationError as exc:
-        raise ConfigError([_msgspec_problem(str(exc))]) from None
+        raise ConfigError([describe(exc)]) from None
     problems = list(_validate(config, base_dir))
     if problems:
         raise ConfigError(problems)
@@ -61,24 +61,6 @@ def _dec_hook(type_: type, obj: object) -> object:
     if type_ is Duration:
         return parse_duration(obj)
     raise NotImplementedError
-
-
-def _msgspec_problem(text: str) -> str:
-    match = _MSGSPEC_AT.match(text)
-    if not match:
-        return text
-    msg, path = match["msg"], match["path"].lstrip(".")
-    if unknown := re.match(r"Object contains unknown field `(.+)`", msg):
-        return f"{_join(path, unknown[1])}: unknown key"
-    if missing := re.match(r"Object missing required field `(.+)`", msg):
-        return f"{_join(path, missing[1])}: required key is missing"
-    if msg.startswith("Invalid value") and path.endswith(".kind"):
-        return f"{path}: unknown monitor kind {msg.removeprefix('Invalid value ')}"
-    return f"{path}: {msg[:1].lower()}{msg[1:]}"
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
 
 
 def _validate(config: Config, base_dir: Path) -> Iterator[str]:
