@@ -1,0 +1,79 @@
+"""The availability engine (SLA.md): intervals in, exact figures out. Pure; one implementation.
+
+Every figure is kept as an exact integer (seconds) or Fraction; floats appear only at the edges.
+The target percentage is taken as the decimal number it is written as (99.9 means 999/1000),
+so an error budget of 0.1 % of 44,640 minutes is exactly 44.64 minutes, not 44.639999999995.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+from statuswatch.intervals import Interval, intersect, measure, normalize
+from statuswatch.periods import Period
+
+
+def exact_percent(value: float | int | str) -> Fraction:
+    """A percentage as written (99.9 -> 999/10), not as its binary float approximation."""
+    return Fraction(str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """What one service achieved in one period, exactly."""
+
+    period: Period
+    unmonitored: int  # seconds with no evidence, downtime excluded (downtime wins)
+    excused: int  # downtime inside maintenance
+    unexcused: int  # downtime outside maintenance
+    eligible: int  # period - unmonitored - excused
+    target: Fraction  # percent
+    availability: Fraction | None  # percent; None when nothing was measurable
+    allowed: Fraction  # seconds of unexcused downtime the target allows (the error budget)
+
+    @property
+    def met(self) -> bool:
+        return self.availability is None or self.availability >= self.target
+
+    @property
+    def excess(self) -> Fraction:
+        """Seconds of unexcused downtime beyond the error budget."""
+        return max(Fraction(0), self.unexcused - self.allowed)
+
+    @property
+    def budget_remaining(self) -> Fraction:
+        """Seconds of error budget left (negative once it is overspent)."""
+        return self.allowed - self.unexcused
+
+    @property
+    def coverage(self) -> Fraction | None:
+        """Share of the period with evidence either way (0..1)."""
+        if self.period.seconds == 0:
+            return None
+        return Fraction(self.period.seconds - self.unmonitored, self.period.seconds)
+
+
+def evaluate(
+    period: Period,
+    target_percent: float | int | str | Fraction,
+    *,
+    downtime: list[Interval],
+    maintenance: list[Interval] = (),  # type: ignore[assignment]
+    unmonitored: list[Interval] = (),  # type: ignore[assignment]
+) -> Figures:
+    """Compute the SLA.md figures for one service and one period from raw interval lists."""
+    lo, hi = period.start, period.end
+    down = normalize(downtime, lo, hi)
+    maint = normalize(maintenance, lo, hi)
+    gaps = normalize(unmonitored, lo, hi)
+    excused = measure(intersect(down, maint))
+    unexcused = measure(down) - excused
+    dark = measure(gaps) - measure(intersect(gaps, down))
+    eligible = period.seconds - dark - excused
+    target = (
+        target_percent if isinstance(target_percent, Fraction) else exact_percent(target_percent)
+    )
+    availability = None if eligible == 0 else Fraction(100 * (eligible - unexcused), eligible)
+    allowed = (100 - target) / 100 * eligible
+    return Figures(period, dark, excused, unexcused, eligible, target, availability, allowed)
