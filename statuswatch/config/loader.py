@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
@@ -182,6 +183,7 @@ def _bad_url(url: str) -> bool:
     return parts.scheme not in ("http", "https") or not parts.hostname
 
 
+@functools.lru_cache(maxsize=4096)  # called by every http probe; specs are few and immutable
 def parse_status_range(spec: int | str) -> tuple[int, int]:
     """Turn 200 or "200-299" into an inclusive (low, high) pair of HTTP status codes."""
     if isinstance(spec, int):

@@ -1,0 +1,115 @@
+"""Resources probes share for the life of the service: HTTP sessions, TLS contexts, resolvers."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from statuswatch.clock import Clock
+
+if TYPE_CHECKING:
+    import dns.asyncresolver
+
+
+# Set by the http probe around a request: the connector hands it the TLS object of the
+# connection the request got. aiohttp releases (and with force_close closes) a connection as
+# soon as a small body has arrived, so the response alone cannot show the peer certificate.
+# connect() runs in the requesting task, so each probe sees only its own connections.
+tls_peer_hook: ContextVar[Callable[[ssl.SSLObject | None], None] | None] = ContextVar(
+    "tls_peer_hook", default=None
+)
+
+
+class _PeerAwareConnector(aiohttp.TCPConnector):
+    """A TCPConnector that shows each connection's TLS object to the probe that asked."""
+
+    # The signature aiohttp calls (timeout= included), hence the noqa.
+    async def connect(
+        self,
+        req: Any,
+        traces: Any,
+        timeout: Any,  # noqa: ASYNC109
+    ) -> aiohttp.connector.Connection:
+        conn = await super().connect(req, traces=traces, timeout=timeout)
+        hook = tls_peer_hook.get()
+        if hook is not None and conn.transport is not None:
+            hook(conn.transport.get_extra_info("ssl_object"))
+        return conn
+
+
+class ProbeContext:
+    """Opened once by the service (or a test), passed to every probe, closed at shutdown."""
+
+    def __init__(self, clock: Clock, *, max_connections: int = 0) -> None:
+        self.clock = clock
+        self.max_connections = max_connections
+        # Last time each push monitor was pushed to (epoch seconds); seeded from the database
+        # at start-up and by the service's start time for monitors never pushed to.
+        self.last_push: dict[str, float] = {}
+        self.started_at = clock.time()
+        self._sessions: dict[bool, aiohttp.ClientSession] = {}
+        self._ssl: dict[tuple[bool, str | None], ssl.SSLContext] = {}
+        self._resolvers: dict[str | None, dns.asyncresolver.Resolver] = {}
+
+    def session(self, *, reuse: bool) -> aiohttp.ClientSession:
+        """The shared client session: fresh connection per request unless `reuse`."""
+        session = self._sessions.get(reuse)
+        if session is None:
+            connector = _PeerAwareConnector(
+                force_close=not reuse,
+                limit=self.max_connections,
+                ttl_dns_cache=60,
+                enable_cleanup_closed=False,
+            )
+            session = aiohttp.ClientSession(
+                connector=connector,
+                # The probe runner owns the deadline; aiohttp's own 5-minute default must not cut
+                # in first or differently.
+                timeout=aiohttp.ClientTimeout(total=None),
+                auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
+                headers={"User-Agent": "statuswatch/0.1 (+uptime monitor)"},
+                skip_auto_headers=("Accept-Encoding",),
+            )
+            self._sessions[reuse] = session
+        return session
+
+    def ssl_context(self, *, verify: bool, ca_file: str | None) -> ssl.SSLContext:
+        """A cached client TLS context (building one costs ~1 ms; probes run thousands a minute)."""
+        key = (verify, ca_file)
+        ctx = self._ssl.get(key)
+        if ctx is None:
+            ctx = ssl.create_default_context(cafile=ca_file)
+            if not verify:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            self._ssl[key] = ctx
+        return ctx
+
+    def resolver(self, server: str | None) -> dns.asyncresolver.Resolver:
+        """A dnspython resolver for `server` ("host" or "host:port"), or the system's."""
+        res = self._resolvers.get(server)
+        if res is None:
+            import dns.asyncresolver
+
+            if server is None:
+                res = dns.asyncresolver.Resolver()
+            else:
+                res = dns.asyncresolver.Resolver(configure=False)
+                host, _, port = (
+                    server.rpartition(":") if server.count(":") == 1 else (server, "", "")
+                )
+                res.nameservers = [host or server]
+                if port:
+                    res.port = int(port)
+            self._resolvers[server] = res
+        return res
+
+    async def close(self) -> None:
+        for session in self._sessions.values():
+            await session.close()
+        self._sessions.clear()
