@@ -141,13 +141,18 @@ async def test_workers_cap_probes_in_flight_and_skip_what_waits_too_long():
 async def test_hanging_targets_do_not_delay_a_healthy_monitor():
     """Real time and real sockets: ten targets that accept and hang, one that answers."""
 
+    release_all = asyncio.Event()
+
     async def hang(reader, writer):
-        await asyncio.sleep(30)
+        await release_all.wait()  # accept and say nothing until the test ends
+        writer.close()
+        await writer.wait_closed()
 
     async def answer(reader, writer):
         writer.write(b"hello\n")
         await writer.drain()
         writer.close()
+        await writer.wait_closed()
 
     hang_srv = await asyncio.start_server(hang, "127.0.0.1", 0)
     ok_srv = await asyncio.start_server(answer, "127.0.0.1", 0)
@@ -177,8 +182,10 @@ async def test_hanging_targets_do_not_delay_a_healthy_monitor():
     await asyncio.sleep(2.6)
     await sched.stop()
     await ctx.close()
-    hang_srv.close()
-    ok_srv.close()
+    release_all.set()
+    for srv in (hang_srv, ok_srv):
+        srv.close()
+        await srv.wait_closed()
     elapsed = time.monotonic() - started
     mine = [r for r in results if r.monitor_id == "healthy"]
     theirs = [r for r in results if r.monitor_id != "healthy"]

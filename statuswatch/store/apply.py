@@ -1,0 +1,240 @@
+"""Apply one batch of submitted items inside the writer's open transaction, in submission order."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from statuswatch.events import (
+    GapRecorded,
+    MonitorSnapshot,
+    OutageClosed,
+    OutageOpened,
+    Transition,
+)
+from statuswatch.probes.base import CheckResult
+from statuswatch.store.models import HOUR, Prune, RegisterMonitors
+from statuswatch.store.rollup import RollupBatch
+
+Item = (
+    CheckResult | Transition | OutageOpened | OutageClosed | GapRecorded | MonitorSnapshot
+    | Prune | RegisterMonitors
+)  # fmt: skip
+
+_INSERT_CHECK = """INSERT INTO checks
+    (monitor, time, ok, latency, status_code, error_class, message, degraded, cert_expiry)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+
+_UPSERT_ROLLUP = """INSERT INTO rollups
+    (monitor, hour, n, failures, degraded, latency_sum, latency_min, latency_max,
+     le_0_1, le_0_25, le_0_5, le_1, le_2_5, le_5, le_inf)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (monitor, hour) DO UPDATE SET
+    n = n + excluded.n, failures = failures + excluded.failures,
+    degraded = degraded + excluded.degraded, latency_sum = latency_sum + excluded.latency_sum,
+    latency_min = min(coalesce(latency_min, excluded.latency_min),
+                      coalesce(excluded.latency_min, latency_min)),
+    latency_max = max(coalesce(latency_max, excluded.latency_max),
+                      coalesce(excluded.latency_max, latency_max)),
+    le_0_1 = le_0_1 + excluded.le_0_1, le_0_25 = le_0_25 + excluded.le_0_25,
+    le_0_5 = le_0_5 + excluded.le_0_5, le_1 = le_1 + excluded.le_1,
+    le_2_5 = le_2_5 + excluded.le_2_5, le_5 = le_5 + excluded.le_5,
+    le_inf = le_inf + excluded.le_inf"""
+
+_UPSERT_SNAPSHOT = """INSERT OR REPLACE INTO snapshots
+    (monitor, state, fail_count, fail_start, fail_error_class, fail_message,
+     pass_count, pass_start, last_evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+
+# Keep the newest result by time, so a late-arriving older result cannot overwrite it.
+_UPSERT_LAST = """INSERT INTO last_results
+    (monitor, time, ok, latency, status_code, error_class, message, degraded, cert_expiry)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (monitor) DO UPDATE SET
+    time = excluded.time, ok = excluded.ok, latency = excluded.latency,
+    status_code = excluded.status_code, error_class = excluded.error_class,
+    message = excluded.message, degraded = excluded.degraded, cert_expiry = excluded.cert_expiry
+    WHERE excluded.time >= last_results.time"""
+
+
+class MonitorKeys:
+    """The id -> integer key map, cached; keys created in a failed transaction are forgotten."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.known: dict[str, int] = dict(conn.execute("SELECT id, key FROM monitors"))
+        self.tentative: dict[str, int] = {}
+
+    def key(self, monitor_id: str, seen: float | None) -> int:
+        """Return the key of a monitor, registering an unknown id as first seen at `seen`."""
+        found = self.known.get(monitor_id)
+        if found is None:
+            found = self.tentative.get(monitor_id)
+        if found is not None:
+            return found
+        self.conn.execute(
+            "INSERT INTO monitors (id, first_seen) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+            (monitor_id, seen),
+        )
+        return self._lookup(monitor_id)
+
+    def register(self, monitor_id: str, kind: str, component: str, now: float) -> None:
+        """Upsert a configured monitor; first_seen keeps the value of its first appearance."""
+        self.conn.execute(
+            """INSERT INTO monitors (id, kind, component, first_seen) VALUES (?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, component = excluded.component""",
+            (monitor_id, kind, component, now),
+        )
+        if monitor_id not in self.known and monitor_id not in self.tentative:
+            self._lookup(monitor_id)
+
+    def _lookup(self, monitor_id: str) -> int:
+        row = self.conn.execute("SELECT key FROM monitors WHERE id = ?", (monitor_id,)).fetchone()
+        self.tentative[monitor_id] = row[0]
+        return int(row[0])
+
+    def committed(self) -> None:
+        """Keep the keys created by the transaction that just committed."""
+        self.known.update(self.tentative)
+        self.tentative.clear()
+
+    def rolled_back(self) -> None:
+        """Drop the keys created by the transaction that was rolled back."""
+        self.tentative.clear()
+
+
+class BatchApplier:
+    """Write one batch: checks and rollups buffered for executemany, events applied in order."""
+
+    def __init__(self, conn: sqlite3.Connection, keys: MonitorKeys) -> None:
+        self.conn = conn
+        self.keys = keys
+        self.checks: list[tuple[Any, ...]] = []
+        self.rollups = RollupBatch()
+        self.snapshots: dict[int, MonitorSnapshot] = {}  # coalesced: the last one wins
+        self.last: dict[int, CheckResult] = {}  # coalesced: the newest by time wins
+
+    def apply(self, items: Iterable[Item]) -> None:
+        """Apply every item, then write the buffered and coalesced rows."""
+        for item in items:
+            _HANDLERS[type(item)](self, item)
+        self.write_buffers()
+        self.write_latest()
+
+    def check(self, r: CheckResult) -> None:
+        """Buffer one result: a raw row, its hour's aggregate, and the per-monitor latest."""
+        key = self.keys.key(r.monitor_id, r.time)
+        self.checks.append(
+            (key, r.time, r.ok, r.latency, r.status_code, r.error_class, r.message,
+             r.degraded, r.cert_expiry)
+        )  # fmt: skip
+        self.rollups.add(key, r)
+        previous = self.last.get(key)
+        if previous is None or r.time >= previous.time:
+            self.last[key] = r
+
+    def write_buffers(self) -> None:
+        """Write buffered raw checks and rollup upserts (once per monitor-hour)."""
+        if self.checks:
+            self.conn.executemany(_INSERT_CHECK, self.checks)
+            self.checks.clear()
+        if self.rollups.groups:
+            self.conn.executemany(_UPSERT_ROLLUP, self.rollups.rows())
+            self.rollups.clear()
+
+    def write_latest(self) -> None:
+        """Write the coalesced snapshot and latest result of each monitor touched."""
+        self.conn.executemany(
+            _UPSERT_SNAPSHOT, [_snapshot_row(k, s) for k, s in self.snapshots.items()]
+        )
+        self.conn.executemany(_UPSERT_LAST, [_result_row(k, r) for k, r in self.last.items()])
+
+    def transition(self, e: Transition) -> None:
+        """Record a confirmed state change."""
+        key = self.keys.key(e.monitor_id, e.time)
+        self.conn.execute(
+            "INSERT INTO transitions (monitor, time, old, new, reason) VALUES (?, ?, ?, ?, ?)",
+            (key, e.time, str(e.old), str(e.new), e.reason),
+        )
+
+    def outage_opened(self, e: OutageOpened) -> None:
+        """Open an outage unless one is open already (the partial unique index says so)."""
+        key = self.keys.key(e.monitor_id, e.start)
+        self.conn.execute(
+            """INSERT INTO outages (monitor, started, error_class, message) VALUES (?, ?, ?, ?)
+            ON CONFLICT (monitor) WHERE ended IS NULL DO NOTHING""",
+            (key, e.start, e.error_class, e.message),
+        )
+
+    def outage_closed(self, e: OutageClosed) -> None:
+        """Close the monitor's open outage, if any."""
+        key = self.keys.key(e.monitor_id, e.end)
+        self.conn.execute(
+            "UPDATE outages SET ended = ?, end_reason = ? WHERE monitor = ? AND ended IS NULL",
+            (e.end, e.reason, key),
+        )
+
+    def gap(self, e: GapRecorded) -> None:
+        """Record a gap; an exact duplicate is ignored."""
+        key = self.keys.key(e.monitor_id, e.start)
+        self.conn.execute(
+            """INSERT INTO gaps (monitor, started, ended, reason) VALUES (?, ?, ?, ?)
+            ON CONFLICT DO NOTHING""",
+            (key, e.start, e.end, e.reason),
+        )
+
+    def snapshot(self, s: MonitorSnapshot) -> None:
+        """Remember the monitor's latest snapshot; written once at the end of the batch."""
+        key = self.keys.key(s.monitor_id, s.last_evidence)
+        self.snapshots[key] = s
+
+    def prune(self, p: Prune) -> None:
+        """Delete old passing raw checks and old rollups, after writing what came before."""
+        self.write_buffers()  # a prune applies to the results submitted before it, not after
+        keys = [*self.keys.known.values(), *self.keys.tentative.values()]
+        # Per monitor, so each delete walks an index on (monitor, time) instead of the whole table.
+        self.conn.executemany(
+            "DELETE FROM checks WHERE monitor = ? AND time < ? AND ok = 1",
+            [(key, p.raw_before) for key in keys],
+        )
+        # An hour goes once all of it is before rollup_before: hour + 1 <= rollup_before / HOUR.
+        first_kept_hour = math.floor(p.rollup_before / HOUR)
+        self.conn.executemany(
+            "DELETE FROM rollups WHERE monitor = ? AND hour < ?",
+            [(key, first_kept_hour) for key in keys],
+        )
+
+    def register(self, r: RegisterMonitors) -> None:
+        """Upsert the configured monitors."""
+        for monitor_id, kind, component in r.monitors:
+            self.keys.register(monitor_id, kind, component, r.now)
+
+
+def _snapshot_row(key: int, s: MonitorSnapshot) -> tuple[Any, ...]:
+    return (
+        key, str(s.state), s.fail_count, s.fail_start, s.fail_error_class, s.fail_message,
+        s.pass_count, s.pass_start, s.last_evidence,
+    )  # fmt: skip
+
+
+def _result_row(key: int, r: CheckResult) -> tuple[Any, ...]:
+    return (
+        key, r.time, r.ok, r.latency, r.status_code, r.error_class, r.message, r.degraded,
+        r.cert_expiry,
+    )  # fmt: skip
+
+
+# A registry instead of a type switch: one handler per item type.
+_HANDLERS: dict[type, Callable[[BatchApplier, Any], None]] = {
+    CheckResult: BatchApplier.check,
+    Transition: BatchApplier.transition,
+    OutageOpened: BatchApplier.outage_opened,
+    OutageClosed: BatchApplier.outage_closed,
+    GapRecorded: BatchApplier.gap,
+    MonitorSnapshot: BatchApplier.snapshot,
+    Prune: BatchApplier.prune,
+    RegisterMonitors: BatchApplier.register,
+}
+
+ITEM_TYPES: tuple[type, ...] = tuple(_HANDLERS)

@@ -1,0 +1,103 @@
+"""What goes into the store besides results and events, and the read-model types that come out."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# Upper bounds (seconds) of the latency histogram, Prometheus `le` style; the last is +Inf.
+LATENCY_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, math.inf)
+
+HOUR = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Prune:
+    """Delete passing raw checks before `raw_before` and rollups whose hour ends by `rollup_before`.
+
+    Failing checks, outages, transitions and gaps are evidence and are never pruned.
+    """
+
+    now: float
+    raw_before: float
+    rollup_before: float
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterMonitors:
+    """Upsert the configured monitors as (id, kind, component); first_seen keeps its first value."""
+
+    monitors: list[tuple[str, str, str]]
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """A confirmed down interval; `end` is None while it is open."""
+
+    monitor_id: str
+    start: float
+    end: float | None
+    error_class: str
+    message: str
+    end_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """An interval [start, end) with no evidence either way."""
+
+    monitor_id: str
+    start: float
+    end: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRecord:
+    """A stored state change of a monitor."""
+
+    monitor_id: str
+    time: float
+    old: str
+    new: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class HourlyRollup:
+    """All checks of one monitor in one UTC hour starting at `hour` (epoch seconds).
+
+    `buckets` are cumulative counts per LATENCY_BUCKETS bound (Prometheus `le` semantics), so
+    `buckets[-1]` is the number of checks that had a latency; the latency fields cover only those.
+    """
+
+    monitor_id: str
+    hour: int
+    count: int
+    failures: int
+    degraded: int
+    latency_sum: float
+    latency_min: float | None
+    latency_max: float | None
+    buckets: tuple[int, ...]
+
+    @property
+    def latency_count(self) -> int:
+        """Return how many checks of the hour had a latency."""
+        return self.buckets[-1]
+
+    @property
+    def latency_mean(self) -> float | None:
+        """Return the mean latency of the hour, or None when no check had one."""
+        return self.latency_sum / self.latency_count if self.latency_count else None
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorRecord:
+    """A monitor the store knows; kind and component are None if only seen, never registered."""
+
+    id: str
+    kind: str | None
+    component: str | None
+    first_seen: float | None

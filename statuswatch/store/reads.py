@@ -1,0 +1,222 @@
+"""Queries on the read connection, returning read-model types; run in the store's reader thread."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import sqlite_utils
+
+from statuswatch.events import MonitorSnapshot, State
+from statuswatch.probes.base import CheckResult
+from statuswatch.store.models import (
+    HOUR,
+    LATENCY_BUCKETS,
+    Gap,
+    HourlyRollup,
+    MonitorRecord,
+    Outage,
+    TransitionRecord,
+)
+
+_SELECT_RESULT = """SELECT m.id, time, ok, latency, status_code, error_class, message, degraded,
+    cert_expiry"""
+
+
+class Where:
+    """A conjunction of SQL conditions and their parameters, built one optional filter at a time."""
+
+    def __init__(self) -> None:
+        self.conditions: list[str] = ["1"]
+        self.params: list[Any] = []
+
+    def add(self, condition: str, *params: Any) -> Where:
+        """Add a condition with its parameters."""
+        self.conditions.append(condition)
+        self.params.extend(params)
+        return self
+
+    def select(
+        self, db: sqlite_utils.Database, select: str, order: str
+    ) -> Iterator[dict[str, Any]]:
+        """Run `select` (SELECT ... FROM ... JOIN ...) with these conditions, sorted by `order`."""
+        # Only this module's fixed fragments are formatted in; every value is a bound parameter.
+        sql = f"{select} WHERE {' AND '.join(self.conditions)} ORDER BY {order}"
+        return db.query(sql, self.params)
+
+
+def _overlapping(
+    monitor_id: str | None, since: float | None, until: float | None, start: str, end: str
+) -> Where:
+    """Filter rows whose [start, end) overlaps [since, until); an open end (NULL) reaches on."""
+    where = Where()
+    if monitor_id is not None:
+        where.add("m.id = ?", monitor_id)
+    if until is not None:
+        where.add(f"{start} < ?", until)
+    if since is not None:
+        where.add(f"({end} IS NULL OR {end} > ?)", since)
+    return where
+
+
+def _in_range(monitor_id: str | None, since: float | None, until: float | None, col: str) -> Where:
+    """Filter rows whose `col` lies in [since, until)."""
+    where = Where()
+    if monitor_id is not None:
+        where.add("m.id = ?", monitor_id)
+    if since is not None:
+        where.add(f"{col} >= ?", since)
+    if until is not None:
+        where.add(f"{col} < ?", until)
+    return where
+
+
+def _result(row: dict[str, Any]) -> CheckResult:
+    return CheckResult(
+        monitor_id=row["id"],
+        time=row["time"],
+        ok=bool(row["ok"]),
+        latency=row["latency"],
+        status_code=row["status_code"],
+        error_class=row["error_class"],
+        message=row["message"],
+        degraded=bool(row["degraded"]),
+        cert_expiry=row["cert_expiry"],
+    )
+
+
+def monitors(db: sqlite_utils.Database) -> list[MonitorRecord]:
+    """Return every known monitor, in order of first registration."""
+    rows = db.query("SELECT id, kind, component, first_seen FROM monitors ORDER BY key")
+    return [MonitorRecord(**row) for row in rows]
+
+
+def monitor_snapshots(db: sqlite_utils.Database) -> dict[str, MonitorSnapshot]:
+    """Return the last saved snapshot of each monitor."""
+    rows = db.query(
+        """SELECT m.id AS monitor_id, state, fail_count, fail_start, fail_error_class,
+        fail_message, pass_count, pass_start, last_evidence
+        FROM snapshots s JOIN monitors m ON m.key = s.monitor"""
+    )
+    return {
+        row["monitor_id"]: MonitorSnapshot(**{**row, "state": State(row["state"])}) for row in rows
+    }
+
+
+def last_results(db: sqlite_utils.Database) -> dict[str, CheckResult]:
+    """Return the newest check result of each monitor."""
+    rows = db.query(f"{_SELECT_RESULT} FROM last_results r JOIN monitors m ON m.key = r.monitor")
+    return {row["id"]: _result(row) for row in rows}
+
+
+def outages(
+    db: sqlite_utils.Database,
+    monitor_id: str | None = None,
+    since: float | None = None,
+    until: float | None = None,
+    *,
+    open_only: bool = False,
+) -> list[Outage]:
+    """Return outages overlapping [since, until), oldest first."""
+    where = _overlapping(monitor_id, since, until, "started", "ended")
+    if open_only:
+        where.add("ended IS NULL")
+    rows = where.select(
+        db,
+        """SELECT m.id AS monitor_id, started AS start, ended AS "end", error_class, message,
+        end_reason FROM outages o JOIN monitors m ON m.key = o.monitor""",
+        "started, o.id",
+    )
+    return [Outage(**row) for row in rows]
+
+
+def gaps(
+    db: sqlite_utils.Database,
+    monitor_id: str | None = None,
+    since: float | None = None,
+    until: float | None = None,
+) -> list[Gap]:
+    """Return gaps overlapping [since, until), oldest first."""
+    where = _overlapping(monitor_id, since, until, "started", "ended")
+    rows = where.select(
+        db,
+        """SELECT m.id AS monitor_id, started AS start, ended AS "end", reason
+        FROM gaps g JOIN monitors m ON m.key = g.monitor""",
+        "started, ended",
+    )
+    return [Gap(**row) for row in rows]
+
+
+def transitions(
+    db: sqlite_utils.Database,
+    monitor_id: str | None = None,
+    since: float | None = None,
+    until: float | None = None,
+) -> list[TransitionRecord]:
+    """Return state changes in [since, until), in time order."""
+    where = _in_range(monitor_id, since, until, "time")
+    rows = where.select(
+        db,
+        """SELECT m.id AS monitor_id, time, old, new, reason
+        FROM transitions t JOIN monitors m ON m.key = t.monitor""",
+        "time, t.rowid",
+    )
+    return [TransitionRecord(**row) for row in rows]
+
+
+def checks(
+    db: sqlite_utils.Database,
+    monitor_id: str,
+    since: float | None = None,
+    until: float | None = None,
+    failures_only: bool = False,
+) -> list[CheckResult]:
+    """Return a monitor's raw checks with time in [since, until), in time order."""
+    where = _in_range(monitor_id, since, until, "time")
+    if failures_only:
+        where.add("ok = 0")
+    rows = where.select(
+        db,
+        f"{_SELECT_RESULT} FROM checks c JOIN monitors m ON m.key = c.monitor",
+        "time, c.rowid",
+    )
+    return [_result(row) for row in rows]
+
+
+def rollups(
+    db: sqlite_utils.Database,
+    monitor_id: str,
+    since: float | None = None,
+    until: float | None = None,
+) -> list[HourlyRollup]:
+    """Return a monitor's hourly rollups for the hours overlapping [since, until)."""
+    where = Where().add("m.id = ?", monitor_id)
+    if since is not None:
+        where.add("hour >= ?", math.floor(since / HOUR))  # the hour containing `since`
+    if until is not None:
+        where.add("hour < ?", math.ceil(until / HOUR))  # hours that start before `until`
+    rows = where.select(
+        db,
+        """SELECT m.id AS monitor_id, hour * 3600 AS hour, n, failures, degraded,
+        latency_sum, latency_min, latency_max,
+        le_0_1, le_0_25, le_0_5, le_1, le_2_5, le_5, le_inf
+        FROM rollups r JOIN monitors m ON m.key = r.monitor""",
+        "r.hour",
+    )
+    return [_rollup(row) for row in rows]
+
+
+def _rollup(row: dict[str, Any]) -> HourlyRollup:
+    values = list(row.values())
+    return HourlyRollup(
+        monitor_id=row["monitor_id"],
+        hour=row["hour"],
+        count=row["n"],
+        failures=row["failures"],
+        degraded=row["degraded"],
+        latency_sum=row["latency_sum"],
+        latency_min=row["latency_min"],
+        latency_max=row["latency_max"],
+        buckets=tuple(values[-len(LATENCY_BUCKETS) :]),
+    )

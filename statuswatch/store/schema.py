@@ -1,0 +1,164 @@
+"""Connections and schema migrations; the schema version lives in PRAGMA user_version."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer statuswatch than this one."""
+
+
+def connect(
+    path: str | Path, *, busy_timeout: float, readonly: bool = False
+) -> sqlite_utils.Database:
+    """Open a connection with the house pragmas; transactions are managed explicitly."""
+    # isolation_level=None: the writer issues BEGIN IMMEDIATE/COMMIT itself, so a lock shows up
+    # at BEGIN (after busy_timeout) instead of half-way through a batch.
+    conn = sqlite3.connect(
+        str(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
+    )
+    try:
+        db = sqlite_utils.Database(conn, execute_plugins=False)
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        # In WAL mode NORMAL loses at most the last commits on power loss, never consistency.
+        db.execute("PRAGMA synchronous = NORMAL")
+        if readonly:
+            db.execute("PRAGMA query_only = 1")  # one writer: the read connection cannot write
+    except BaseException:
+        conn.close()
+        raise
+    return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    """Return the schema version stored in the database (0 for a new file)."""
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite_utils.Database, migrations: Sequence[Migration] | None = None) -> int:
+    """Bring the schema up to date, one transaction per step; return the resulting version."""
+    steps = MIGRATIONS if migrations is None else migrations
+    current = schema_version(db)
+    if current > len(steps):  # checked before touching anything in a newer program's file
+        raise SchemaTooNewError(
+            f"database schema version {current} is newer than this statuswatch knows "
+            f"({len(steps)}); upgrade statuswatch or restore a matching backup"
+        )
+    db.enable_wal()  # persistent in the file; readers never block the writer
+    for version, step in enumerate(steps[current:], start=current + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            step(db)
+            db.execute(f"PRAGMA user_version = {version}")  # committed with the step, never apart
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    return len(steps)
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    """Create the first schema."""
+    # Monitors get small integer keys: every other row stores one or two bytes instead of the id.
+    # Times are epoch seconds (REAL); rollup hours are whole hours since the epoch (INTEGER).
+    db.executescript(
+        """
+        CREATE TABLE monitors (
+            key INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            kind TEXT,
+            component TEXT,
+            first_seen REAL
+        );
+        CREATE TABLE checks (
+            monitor INTEGER NOT NULL REFERENCES monitors(key),
+            time REAL NOT NULL,
+            ok INTEGER NOT NULL,
+            latency REAL,
+            status_code INTEGER,
+            error_class TEXT,
+            message TEXT NOT NULL DEFAULT '',
+            degraded INTEGER NOT NULL DEFAULT 0,
+            cert_expiry REAL
+        );
+        CREATE INDEX checks_by_monitor_time ON checks(monitor, time);
+        CREATE TABLE rollups (
+            monitor INTEGER NOT NULL REFERENCES monitors(key),
+            hour INTEGER NOT NULL,
+            n INTEGER NOT NULL,
+            failures INTEGER NOT NULL,
+            degraded INTEGER NOT NULL,
+            latency_sum REAL NOT NULL,
+            latency_min REAL,
+            latency_max REAL,
+            le_0_1 INTEGER NOT NULL,
+            le_0_25 INTEGER NOT NULL,
+            le_0_5 INTEGER NOT NULL,
+            le_1 INTEGER NOT NULL,
+            le_2_5 INTEGER NOT NULL,
+            le_5 INTEGER NOT NULL,
+            le_inf INTEGER NOT NULL,
+            PRIMARY KEY (monitor, hour)
+        ) WITHOUT ROWID;
+        CREATE TABLE transitions (
+            monitor INTEGER NOT NULL REFERENCES monitors(key),
+            time REAL NOT NULL,
+            old TEXT NOT NULL,
+            new TEXT NOT NULL,
+            reason TEXT NOT NULL
+        );
+        CREATE INDEX transitions_by_monitor_time ON transitions(monitor, time);
+        CREATE TABLE outages (
+            id INTEGER PRIMARY KEY,
+            monitor INTEGER NOT NULL REFERENCES monitors(key),
+            started REAL NOT NULL,
+            ended REAL,
+            error_class TEXT NOT NULL,
+            message TEXT NOT NULL,
+            end_reason TEXT
+        );
+        CREATE INDEX outages_by_monitor_start ON outages(monitor, started);
+        -- At most one open outage per monitor, enforced by the database itself.
+        CREATE UNIQUE INDEX outages_open ON outages(monitor) WHERE ended IS NULL;
+        CREATE TABLE gaps (
+            monitor INTEGER NOT NULL REFERENCES monitors(key),
+            started REAL NOT NULL,
+            ended REAL NOT NULL,
+            reason TEXT NOT NULL,
+            UNIQUE (monitor, started, ended, reason)
+        );
+        CREATE TABLE snapshots (
+            monitor INTEGER PRIMARY KEY REFERENCES monitors(key),
+            state TEXT NOT NULL,
+            fail_count INTEGER NOT NULL,
+            fail_start REAL,
+            fail_error_class TEXT,
+            fail_message TEXT NOT NULL,
+            pass_count INTEGER NOT NULL,
+            pass_start REAL,
+            last_evidence REAL
+        );
+        CREATE TABLE last_results (
+            monitor INTEGER PRIMARY KEY REFERENCES monitors(key),
+            time REAL NOT NULL,
+            ok INTEGER NOT NULL,
+            latency REAL,
+            status_code INTEGER,
+            error_class TEXT,
+            message TEXT NOT NULL,
+            degraded INTEGER NOT NULL,
+            cert_expiry REAL
+        );
+        """
+    )
+
+
+# Append only: the position of a step is its version. Never edit a step that has shipped.
+MIGRATIONS: tuple[Migration, ...] = (_v1,)

@@ -1,0 +1,189 @@
+"""The Store: submit from the event loop; one writer thread commits, one reader thread reads."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from statuswatch.clock import SystemClock
+from statuswatch.events import MonitorSnapshot
+from statuswatch.probes.base import CheckResult
+from statuswatch.store import reads
+from statuswatch.store.apply import ITEM_TYPES, Item
+from statuswatch.store.models import Gap, HourlyRollup, MonitorRecord, Outage, TransitionRecord
+from statuswatch.store.schema import connect, migrate
+from statuswatch.store.writer import Marker, WallClock, Writer
+
+T = TypeVar("T")
+
+
+class Store:
+    """Everything statuswatch keeps on disk, behind one writer thread and one reader thread."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 5.0,
+        batch_max: int = 2000,
+        flush_interval: float = 0.25,
+        clock: WallClock | None = None,
+    ) -> None:
+        self.path = Path(path)  # a file: the reader and the writer each open it
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+        write_db = connect(self.path, busy_timeout=busy_timeout)
+        try:
+            migrate(write_db)
+            self._writer = Writer(
+                write_db,
+                clock=clock or SystemClock(),
+                batch_max=batch_max,
+                flush_interval=flush_interval,
+            )
+            self._read_db = connect(self.path, busy_timeout=busy_timeout, readonly=True)
+        except BaseException:
+            write_db.close()
+            raise
+        # One reader thread: the read connection is never used by two threads at once.
+        self._reader = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="statuswatch-store-read"
+        )
+
+    async def start(self) -> None:
+        """Start the writer thread; submitted items are written from now on."""
+        if self._loop is not None or self._closed:
+            raise RuntimeError("store already started or closed")
+        self._loop = asyncio.get_running_loop()
+        self._writer.thread.start()
+
+    def submit(self, item: Item) -> None:
+        """Queue an item for writing; never blocks, and never raises because of the database."""
+        if type(item) not in ITEM_TYPES:
+            raise TypeError(f"the store cannot write a {type(item).__name__}")
+        if self._closed:
+            raise RuntimeError("store is closed")
+        self._writer.put(item)
+
+    async def flush(self) -> None:
+        """Wait until everything submitted before this call is committed."""
+        await self._send_marker(stop=False)
+
+    async def close(self) -> None:
+        """Write everything submitted, stop the writer and close both connections."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._stop_writer()
+        finally:
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._reader, self._read_db.close)
+            self._reader.shutdown(wait=True)
+
+    async def _stop_writer(self) -> None:
+        writer = self._writer
+        if self._loop is None:
+            writer.db.close()
+            return
+        # The writer commits what is queued, closes its connection, then resolves the marker
+        # (a crashed writer has closed its connection already).
+        if not writer.crashed:
+            await self._send_marker(stop=True)
+        writer.thread.join()
+
+    async def _send_marker(self, *, stop: bool) -> None:
+        if self._loop is None:
+            raise RuntimeError("store not started")
+        if self._closed and not stop:
+            raise RuntimeError("store is closed")
+        marker = Marker(self._loop, self._loop.create_future(), stop=stop)
+        self._writer.put_marker(marker)
+        await marker.future
+
+    async def _read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a query from `reads` on the reader thread, off the event loop."""
+        if self._closed:
+            raise RuntimeError("store is closed")
+        call = functools.partial(query, self._read_db, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._reader, call)
+
+    async def monitor_snapshots(self) -> dict[str, MonitorSnapshot]:
+        """Return the last saved snapshot per monitor id."""
+        return await self._read(reads.monitor_snapshots)
+
+    async def last_results(self) -> dict[str, CheckResult]:
+        """Return the newest check result per monitor id."""
+        return await self._read(reads.last_results)
+
+    async def open_outages(self) -> list[Outage]:
+        """Return the outages that have not ended."""
+        return await self._read(reads.outages, open_only=True)
+
+    async def outages(
+        self, monitor_id: str | None = None, since: float | None = None, until: float | None = None
+    ) -> list[Outage]:
+        """Return outages overlapping [since, until), optionally of one monitor."""
+        return await self._read(reads.outages, monitor_id, since, until)
+
+    async def gaps(
+        self, monitor_id: str | None = None, since: float | None = None, until: float | None = None
+    ) -> list[Gap]:
+        """Return gaps overlapping [since, until), optionally of one monitor."""
+        return await self._read(reads.gaps, monitor_id, since, until)
+
+    async def transitions(
+        self, monitor_id: str | None = None, since: float | None = None, until: float | None = None
+    ) -> list[TransitionRecord]:
+        """Return state changes with time in [since, until), optionally of one monitor."""
+        return await self._read(reads.transitions, monitor_id, since, until)
+
+    async def checks(
+        self,
+        monitor_id: str,
+        since: float | None = None,
+        until: float | None = None,
+        failures_only: bool = False,
+    ) -> list[CheckResult]:
+        """Return a monitor's raw checks with time in [since, until)."""
+        return await self._read(reads.checks, monitor_id, since, until, failures_only)
+
+    async def rollups(
+        self, monitor_id: str, since: float | None = None, until: float | None = None
+    ) -> list[HourlyRollup]:
+        """Return a monitor's hourly rollups for the hours overlapping [since, until)."""
+        return await self._read(reads.rollups, monitor_id, since, until)
+
+    async def monitors(self) -> list[MonitorRecord]:
+        """Return every monitor the store has seen or had registered."""
+        return await self._read(reads.monitors)
+
+    async def health(self) -> dict[str, Any]:
+        """Return whether writes succeed, the last commit time, the backlog and the last error."""
+        w = self._writer
+        return {
+            "writable": w.writable,
+            "last_write": w.last_write,
+            "pending": w.pending,
+            "last_error": w.last_error,
+        }
+
+    def size_bytes(self) -> int:
+        """Return the size on disk of the database file plus its write-ahead log."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        return sum(p.stat().st_size for p in (self.path, wal) if p.exists())
+
+
+def vacuum(path: str | os.PathLike[str]) -> None:
+    """Rebuild a database file compactly (maintenance; safe beside a running store in WAL)."""
+    db = connect(Path(path), busy_timeout=5.0)
+    try:
+        db.vacuum()
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # fold the log back into the file
+    finally:
+        db.close()

@@ -1,0 +1,242 @@
+"""The single writer thread: drains the queue, commits batches, retries until the disk lets it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import sqlite_utils
+
+from statuswatch.store.apply import BatchApplier, Item, MonitorKeys
+
+log = logging.getLogger(__name__)
+
+BACKOFF_START = 0.05
+BACKOFF_CAP = 5.0
+
+
+class WallClock(Protocol):
+    def time(self) -> float:
+        """Wall-clock UTC epoch seconds."""
+        ...
+
+
+@dataclass(eq=False, slots=True)
+class Marker:
+    """Resolved on its event loop once everything submitted before it is committed."""
+
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[None]
+    stop: bool = False
+
+    def resolve(self, error: Exception | None = None) -> None:
+        """Tell the waiting coroutine (from the writer thread) that it is done, or failed."""
+        # A closed loop means nobody is waiting any more.
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(_settle, self.future, error)
+
+
+def _settle(future: asyncio.Future[None], error: Exception | None) -> None:
+    if future.done():  # the waiter may have been cancelled
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
+@dataclass(slots=True)
+class Batch:
+    """Items for one transaction; a marker, if any, closes the batch."""
+
+    items: deque[Item] = field(default_factory=deque)
+    marker: Marker | None = None
+
+    def take(self, thing: Item | Marker) -> bool:
+        """Add an item or the closing marker; return True when the batch is closed."""
+        if isinstance(thing, Marker):
+            self.marker = thing
+            return True
+        self.items.append(thing)
+        return False
+
+
+class Writer:
+    """Owns the write connection; every write to the database goes through `put`."""
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        *,
+        clock: WallClock,
+        batch_max: int,
+        flush_interval: float,
+    ) -> None:
+        self.db = db
+        self.keys = MonitorKeys(db.conn)
+        self.clock = clock
+        self.batch_max = batch_max
+        self.flush_interval = flush_interval
+        self.queue: queue.SimpleQueue[Item | Marker] = queue.SimpleQueue()
+        self.wake = threading.Event()  # cuts a retry backoff short when someone waits for a flush
+        self._count_lock = threading.Lock()
+        self.submitted = 0
+        self.done = 0
+        self.batch = Batch()  # being written; kept until it commits
+        self.crashed = False
+        self.failures = 0  # consecutive failed attempts, for the backoff
+        self.writable = True
+        self.last_write: float | None = None
+        self.last_error: str | None = None
+        # Daemon: a program that forgets close() must still be able to exit.
+        self.thread = threading.Thread(
+            target=self._run, name="statuswatch-store-writer", daemon=True
+        )
+
+    @property
+    def pending(self) -> int:
+        """Return how many submitted items are not committed yet."""
+        return self.submitted - self.done
+
+    def put(self, item: Item) -> None:
+        """Queue an item; never blocks, never touches the database."""
+        with self._count_lock:
+            self.submitted += 1
+        self.queue.put(item)
+
+    def put_marker(self, marker: Marker) -> None:
+        """Queue a flush or stop marker and retry a failing batch now rather than after backoff."""
+        self.queue.put(marker)
+        self.wake.set()
+        if self.crashed:  # the writer may have drained the queue before this put
+            self._fail_waiters()
+
+    def _run(self) -> None:
+        stop: Marker | None = None
+        try:
+            stop = self._loop()
+        except BaseException as exc:  # a bug, not the disk: say so loudly, writes stop here
+            log.critical("store writer crashed; nothing more will be written", exc_info=True)
+            self.writable = False
+            self.last_error = f"writer crashed: {exc!r}"
+            self.crashed = True  # before draining: see put_marker
+            self._fail_waiters()
+            raise
+        finally:
+            self.db.close()  # before resolving stop, so close() returns with the file closed
+            if stop is not None:
+                stop.resolve()
+
+    def _fail_waiters(self) -> None:
+        """Wake whoever waits on a flush or close queued so far, with an error, not a hang."""
+        error = RuntimeError("the store writer crashed; see the log")
+        if self.batch.marker is not None:
+            self.batch.marker.resolve(error)
+        with contextlib.suppress(queue.Empty):
+            while True:
+                thing = self.queue.get_nowait()
+                if isinstance(thing, Marker):
+                    thing.resolve(error)
+
+    def _loop(self) -> Marker:
+        while True:
+            if not self.batch.items and self.batch.marker is None:
+                self.batch = self._collect()
+            batch = self.batch
+            if not self._write(batch):
+                self._backoff()
+                continue
+            if batch.marker is not None and batch.marker.stop:
+                return batch.marker
+            if batch.marker is not None:
+                batch.marker.resolve()
+            self.batch = Batch()
+
+    def _collect(self) -> Batch:
+        """Block for one item, then take what arrives within flush_interval, up to batch_max."""
+        batch = Batch()
+        if batch.take(self.queue.get()):
+            return batch
+        # The batching window is real elapsed time, not the injected wall clock.
+        deadline = time.monotonic() + self.flush_interval
+        while len(batch.items) < self.batch_max:
+            timeout = deadline - time.monotonic()
+            try:
+                thing = self.queue.get(timeout=timeout) if timeout > 0 else self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if batch.take(thing):
+                break
+        return batch
+
+    def _write(self, batch: Batch) -> bool:
+        """Commit the batch's items; return False to retry later with the same items."""
+        self.wake.clear()  # a flush arriving from now on shortens the next backoff
+        if not batch.items:
+            return True
+        try:
+            self._commit(list(batch.items))
+        except sqlite3.OperationalError as exc:  # locked, busy, full, I/O error: transient
+            self._failed(exc)
+            return False
+        except Exception:  # a bad item or a bug: isolate it so it cannot wedge the queue
+            log.exception("store batch failed; retrying its items one at a time")
+            return self._write_each(batch)
+        self._succeeded(len(batch.items))
+        batch.items.clear()
+        return True
+
+    def _write_each(self, batch: Batch) -> bool:
+        """Commit items one per transaction, dropping (and logging) any that cannot be stored."""
+        while batch.items:
+            item = batch.items[0]
+            try:
+                self._commit([item])
+            except sqlite3.OperationalError as exc:
+                self._failed(exc)
+                return False  # what is left is retried; what committed stays committed
+            except Exception as exc:
+                log.exception("store dropped an item it cannot write: %r", item)
+                self.last_error = f"dropped {type(item).__name__}: {exc!r}"
+            self._succeeded(1)
+            batch.items.popleft()
+        return True
+
+    def _commit(self, items: list[Item]) -> None:
+        """Apply items in one transaction; on any failure roll back and re-raise."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")  # take the write lock now: a lock fails here, not mid-way
+        try:
+            BatchApplier(conn, self.keys).apply(items)
+            conn.execute("COMMIT")
+        except BaseException:
+            self.keys.rolled_back()  # first: the ROLLBACK itself may fail on a sick disk
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self.keys.committed()
+
+    def _succeeded(self, count: int) -> None:
+        with self._count_lock:
+            self.done += count
+        self.failures = 0
+        self.writable = True
+        self.last_write = self.clock.time()
+
+    def _failed(self, exc: sqlite3.OperationalError) -> None:
+        self.failures += 1
+        self.writable = False
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        log.warning("store write failed (attempt %d), will retry: %s", self.failures, exc)
+
+    def _backoff(self) -> None:
+        delay = min(BACKOFF_CAP, BACKOFF_START * 2 ** (self.failures - 1))
+        self.wake.wait(delay)
