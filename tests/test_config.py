@@ -134,29 +134,21 @@ def test_secrets_from_env_or_file(tmp_path: Path):
 
 
 def _keys(struct: type, prefix: str) -> set[str]:
-    keys: set[str] = set()
-    for field in msgspec.structs.fields(struct):
-        keys.add(f"{prefix}.{field.encode_name}")
-        inner = field.type
-        args = getattr(inner, "__args__", ())
-        for candidate in (inner, *args):
-            if isinstance(candidate, type) and issubclass(candidate, msgspec.Struct):
-                keys |= _keys(candidate, f"{prefix}.{field.encode_name}")
-    return keys
+    """Dotted keys of a section; values that are themselves tables (credit) count as one key."""
+    return {f"{prefix}.{field.encode_name}" for field in msgspec.structs.fields(struct)}
 
 
 def all_config_keys() -> set[str]:
-    keys = set()
+    keys = {"monitors.kind"}
     for field in msgspec.structs.fields(model.Config):
         section = field.encode_name
         if section == "monitors":
             for kind in (model.HttpMonitor, model.TcpMonitor, model.TlsMonitor,
                          model.DnsMonitor, model.PushMonitor):  # fmt: skip
                 keys |= _keys(kind, "monitors")
-            keys.add("monitors.kind")
         else:
-            struct = field.type.__args__[0] if section in ("groups", "components") else field.type
-            keys |= _keys(struct, section)
+            args = getattr(field.type, "__args__", None)
+            keys |= _keys(args[0] if args else field.type, section)
     return keys
 
 

@@ -21,6 +21,7 @@ from statuswatch.config.model import (
     TcpMonitor,
     TlsMonitor,
 )
+from statuswatch.config.sla_checks import check_sla_sections
 from statuswatch.validation import describe
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -75,6 +76,11 @@ def _validate(config: Config, base_dir: Path) -> Iterator[str]:
         if comp.group is not None and comp.group not in groups:
             yield f"components[{i}].group: unknown group {comp.group!r}"
     components = {c.id for c in config.components}
+    yield from _check_ids("sla", [s.id for s in config.sla])
+    yield from _check_ids("customers", [c.id for c in config.customers])
+    yield from _check_ids("maintenance", [m.id for m in config.maintenance])
+    sla_ids = {s.id for s in config.sla}
+    yield from check_sla_sections(config, {"components": components, "sla": sla_ids})
     for i, mon in enumerate(config.monitors):
         where = f"monitors[{i}]"
         if mon.component not in components:

@@ -7,11 +7,13 @@ ids) one check in loader.py.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 import msgspec
 
 from statuswatch.config.durations import Duration
+from statuswatch.credits import CreditScheme
 
 
 class _Section(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -131,6 +133,46 @@ class PushMonitor(_MonitorBase, tag="push", kw_only=True):
     grace: Duration = Duration(60)
 
 
+class SlaPolicy(_Section, kw_only=True):
+    id: str
+    name: str
+    target_percent: float
+    period: Literal["month", "year"] = "month"
+    timezone: str = "UTC"
+    credit: CreditScheme
+    # A claim is due within this many days after the period ends (none: no deadline).
+    claim_window_days: int | None = None
+
+
+class Customer(_Section, kw_only=True):
+    id: str
+    name: str
+    plan: str
+    fee: float = 0
+    currency: str = "USD"
+    # Components the plan covers (platform components and the merchant's own storefront).
+    components: list[str]
+    contact_email: str = ""
+    # Env var holding the token of the customer's private report (/customers/<token>); when it
+    # is unset a token is generated once and kept in the database.
+    report_token_env: str | None = None
+
+
+class Maintenance(_Section, kw_only=True):
+    id: str
+    title: str
+    description: str = ""
+    components: list[str]
+    kind: Literal["scheduled", "emergency"] = "scheduled"
+    # One-off: start and end (or start and duration). Recurring: start is the first occurrence,
+    # in `timezone` when it has no offset, repeated by an RFC 5545 rrule for `duration`.
+    start: datetime
+    end: datetime | None = None
+    duration: Duration | None = None
+    rrule: str | None = None
+    timezone: str = "UTC"
+
+
 Monitor = HttpMonitor | TcpMonitor | TlsMonitor | DnsMonitor | PushMonitor
 MONITOR_KINDS = ("http", "tcp", "tls", "dns", "push")
 
@@ -143,3 +185,6 @@ class Config(_Section):
     groups: list[Group] = []
     components: list[Component] = []
     monitors: list[Monitor] = []
+    sla: list[SlaPolicy] = []
+    customers: list[Customer] = []
+    maintenance: list[Maintenance] = []

@@ -1,0 +1,96 @@
+"""Validation of the [[sla]], [[customers]] and [[maintenance]] sections (key paths in errors)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from statuswatch.config.model import Config, Maintenance
+from statuswatch.credits import PerExcessHour, Tiered
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Occurrences closer together than hourly make no sense for maintenance and would let a
+# careless rule expand into millions of windows (Uptime Kuma #2889).
+_TOO_FREQUENT = re.compile(r"FREQ=(SECONDLY|MINUTELY)", re.I)
+
+
+def check_sla_sections(config: Config, ids: dict[str, set[str]]) -> Iterator[str]:
+    """Every problem in the SLA-related sections; `ids` holds the known ids per section."""
+    for i, sla in enumerate(config.sla):
+        where = f"sla[{i}]"
+        if not 0 < sla.target_percent <= 100:
+            yield f"{where}.target_percent: must be greater than 0 and at most 100"
+        yield from _check_timezone(f"{where}.timezone", sla.timezone)
+        if sla.claim_window_days is not None and sla.claim_window_days < 0:
+            yield f"{where}.claim_window_days: must not be negative"
+        if isinstance(sla.credit, PerExcessHour) and (
+            sla.credit.percent_per_hour <= 0 or sla.credit.cap_percent <= 0
+        ):
+            yield f"{where}.credit: percent_per_hour and cap_percent must be greater than 0"
+        if isinstance(sla.credit, Tiered) and not sla.credit.tiers:
+            yield f"{where}.credit.tiers: needs at least one tier"
+    for i, cust in enumerate(config.customers):
+        where = f"customers[{i}]"
+        if cust.plan not in ids["sla"]:
+            yield f"{where}.plan: unknown sla plan {cust.plan!r}"
+        yield from _check_components(f"{where}.components", cust.components, ids["components"])
+        if cust.fee < 0:
+            yield f"{where}.fee: must not be negative"
+        if not _CURRENCY.match(cust.currency):
+            yield f"{where}.currency: must be an ISO 4217 code such as 'USD', got {cust.currency!r}"
+        if cust.contact_email and not _EMAIL.match(cust.contact_email):
+            yield f"{where}.contact_email: not an email address: {cust.contact_email!r}"
+    for i, window in enumerate(config.maintenance):
+        yield from _check_window(f"maintenance[{i}]", window, ids["components"])
+
+
+def _check_timezone(key: str, name: str) -> Iterator[str]:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        yield f"{key}: unknown timezone {name!r}"
+
+
+def _check_components(key: str, given: list[str], known: set[str]) -> Iterator[str]:
+    if not given:
+        yield f"{key}: needs at least one component"
+    for j, comp in enumerate(given):
+        if comp not in known:
+            yield f"{key}[{j}]: unknown component {comp!r}"
+
+
+def _check_window(where: str, window: Maintenance, components: set[str]) -> Iterator[str]:
+    yield from _check_components(f"{where}.components", window.components, components)
+    yield from _check_timezone(f"{where}.timezone", window.timezone)
+    if window.end is not None and window.duration is not None:
+        yield f"{where}.end: give end or duration, not both"
+    elif window.end is None and window.duration is None:
+        yield f"{where}.duration: required (or end, for a one-off window)"
+    if window.duration is not None and window.duration <= 0:
+        yield f"{where}.duration: must be greater than 0"
+    if window.end is not None:
+        if (window.end.tzinfo is None) != (window.start.tzinfo is None):
+            yield f"{where}.end: start and end must both have an offset, or neither"
+        elif window.end <= window.start:
+            yield f"{where}.end: must be after start"
+    if window.rrule is not None:
+        yield from _check_rrule(where, window)
+
+
+def _check_rrule(where: str, window: Maintenance) -> Iterator[str]:
+    from dateutil.rrule import rrulestr
+
+    if window.end is not None:
+        yield f"{where}.end: a recurring window takes duration, not end"
+    if _TOO_FREQUENT.search(window.rrule or ""):
+        yield f"{where}.rrule: occurrences more often than hourly are not allowed"
+        return
+    if "DTSTART" in (window.rrule or "").upper():
+        yield f"{where}.rrule: leave DTSTART out; start gives the first occurrence"
+        return
+    try:
+        rrulestr(window.rrule or "", dtstart=window.start.replace(tzinfo=None))
+    except (ValueError, TypeError) as exc:
+        yield f"{where}.rrule: not a valid RFC 5545 rule: {exc}"

@@ -1,0 +1,129 @@
+"""Maintenance windows: one-off or recurring (RFC 5545 RRULE), expanded within bounds. Pure.
+
+Recurring windows follow local time: a 02:00-04:00 America/New_York window is 02:00-04:00 local
+on both sides of a DST change, so its UTC times move by an hour. Expansion only ever looks at a
+bounded range, and never yields more than MAX_OCCURRENCES (an unbounded generator burned 100 %
+CPU in Uptime Kuma #2889).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrule, rrulestr
+
+from statuswatch.config.model import Maintenance
+from statuswatch.intervals import Interval, normalize
+
+MAX_OCCURRENCES = 10_000
+
+
+class ExpansionLimitError(RuntimeError):
+    """A query asked for more occurrences than MAX_OCCURRENCES."""
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One concrete window: [start, end) in UTC seconds."""
+
+    window_id: str
+    title: str
+    kind: str
+    components: frozenset[str]
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A configured window, ready to expand."""
+
+    spec: Maintenance
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.spec.timezone)
+
+    @cached_property
+    def rule(self) -> rrule | None:
+        if self.spec.rrule is None:
+            return None
+        return rrulestr(self.spec.rrule, dtstart=self._local(self.spec.start))  # type: ignore[return-value]
+
+    def _local(self, dt: datetime) -> datetime:
+        """The window's naive local wall time for `dt` (which may carry an offset)."""
+        if dt.tzinfo is None:
+            return dt
+        return dt.astimezone(self.tz).replace(tzinfo=None)
+
+    def _utc(self, local: datetime) -> int:
+        return int(local.replace(tzinfo=self.tz).timestamp())
+
+    def _length(self) -> timedelta:
+        assert self.spec.duration is not None
+        return timedelta(seconds=self.spec.duration)
+
+    def occurrences(self, lo: int, hi: int) -> list[Occurrence]:
+        """Every occurrence that overlaps [lo, hi)."""
+        spans = self._spans(lo, hi)
+        comps = frozenset(self.spec.components)
+        return [
+            Occurrence(self.spec.id, self.spec.title, self.spec.kind, comps, s, e)
+            for s, e in spans
+            if s < hi and e > lo
+        ]
+
+    def _spans(self, lo: int, hi: int) -> list[Interval]:
+        start = self._local(self.spec.start)
+        if self.rule is None:
+            if self.spec.end is not None:
+                end = self._local(self.spec.end)
+            else:
+                end = start + self._length()
+            return [(self._utc(start), self._utc(end))]
+        length = self._length()
+        # A day of slack on each side covers any UTC offset; exact filtering happens in UTC.
+        lo_local = datetime.fromtimestamp(lo, UTC).replace(tzinfo=None) - length - timedelta(days=1)
+        hi_local = datetime.fromtimestamp(hi, UTC).replace(tzinfo=None) + timedelta(days=1)
+        spans = []
+        for n, occ in enumerate(self.rule.xafter(lo_local, inc=True)):
+            if occ >= hi_local:
+                break
+            if n >= MAX_OCCURRENCES:
+                raise ExpansionLimitError(
+                    f"maintenance {self.spec.id}: more than {MAX_OCCURRENCES} occurrences asked"
+                )
+            spans.append((self._utc(occ), self._utc(occ + length)))
+        return spans
+
+
+class MaintenanceCalendar:
+    """All configured windows; answers "which maintenance covers these components, when"."""
+
+    def __init__(self, windows: list[Maintenance]) -> None:
+        self.schedules = [Schedule(w) for w in windows]
+
+    def occurrences(self, lo: int, hi: int) -> list[Occurrence]:
+        """Every occurrence of every window overlapping [lo, hi), by start time."""
+        found = [o for s in self.schedules for o in s.occurrences(lo, hi)]
+        return sorted(found, key=lambda o: (o.start, o.window_id))
+
+    def intervals(self, component: str, lo: int, hi: int) -> list[Interval]:
+        """The merged maintenance time of one component within [lo, hi)."""
+        spans = [
+            (o.start, o.end)
+            for s in self.schedules
+            if component in s.spec.components
+            for o in s.occurrences(lo, hi)
+        ]
+        return normalize(spans, lo, hi)
+
+    def active(self, component: str, now: int) -> Occurrence | None:
+        """The occurrence covering `component` at `now`, if any."""
+        for occ in self.occurrences(now, now + 1):
+            if component in occ.components:
+                return occ
+        return None
