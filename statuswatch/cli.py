@@ -72,6 +72,41 @@ def cmd_sla_evaluate(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_credits(args: argparse.Namespace) -> int:
+    """Print each customer's availability and credit for a period."""
+    import asyncio
+    import time
+
+    from statuswatch.report_format import FORMATS
+    from statuswatch.sla_report import ReportError, credits_report
+    from statuswatch.store import Store
+
+    config = _load_or_exit(args.config)
+    now = int(time.time())
+
+    async def report() -> str:
+        store = Store(config.storage.path)
+        try:
+            lines = await credits_report(store, config, args.period, now, args.customer)
+        finally:
+            await store.close()
+        return FORMATS[args.format](lines, now)
+
+    try:
+        print(asyncio.run(report()))
+    except ReportError as exc:
+        print(f"statuswatch: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def _credits_options(cmd: argparse.ArgumentParser) -> None:
+    _with_config(cmd)
+    cmd.add_argument("--period", required=True, help="month, YYYY-MM (yearly plans: its year)")
+    cmd.add_argument("--customer", help="only this customer id")
+    cmd.add_argument("--format", default="table", choices=["table", "json", "csv"])
+
+
 def _with_config(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("-c", "--config", default="config.toml", help="config file (TOML)")
 
@@ -86,6 +121,9 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, Callable]] =
     "run": (cmd_run, "run the monitor and the status site", _run_options),
     "check-config": (
         cmd_check_config, "validate a config file and exit (2 when invalid)", _with_config
+    ),
+    "credits": (
+        cmd_credits, "availability and credits per customer for a period", _credits_options
     ),
     "sla evaluate": (
         cmd_sla_evaluate, "evaluate SLA inputs (JSON on stdin) into figures", lambda _c: None

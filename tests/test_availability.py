@@ -146,3 +146,13 @@ def test_budget_remaining_and_coverage():
     assert fig.allowed == Fraction(1, 1000) * (29 * DAY)
     assert fig.budget_remaining == fig.allowed - 600
     assert fig.coverage == Fraction(29, 30)
+
+
+def test_percentages_are_truncated_never_rounded_up():
+    from statuswatch.display import truncate_percent
+
+    assert truncate_percent(Fraction(999996, 10000)) == "99.999"
+    assert truncate_percent(100) == "100.000"
+    assert truncate_percent(Fraction(2, 3) * 100, 1) == "66.6"
+    assert truncate_percent(99.5, 0) == "99"
+    assert truncate_percent(None) == "n/a"

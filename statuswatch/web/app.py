@@ -17,7 +17,7 @@ from statuswatch.monitoring import Monitoring
 from statuswatch.ratelimit import RateLimiter
 from statuswatch.resources import resource_dir
 from statuswatch.store import Store
-from statuswatch.web import api, health, pages, push
+from statuswatch.web import api, health, pages, push, sla_api
 from statuswatch.web.keys import (
     ADMIN_TOKEN,
     AUTH_LIMITER,
@@ -60,7 +60,7 @@ def create_app(
                     config.site.admin_token_env)  # fmt: skip
     app[AUTH_LIMITER] = RateLimiter(clock, rate=0.5, burst=20)
     app.cleanup_ctx.append(_runtime(config, store, clock, env, probe))
-    for module in (pages, health, push, api):
+    for module in (pages, health, push, api, sla_api):
         module.add_routes(app)
     app.router.add_static("/static", resource_dir("static"), append_version=True)
     return app

@@ -1,0 +1,48 @@
+"""SLA figures over HTTP: credits (admin) and public component availability."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from statuswatch.report_format import as_json
+from statuswatch.sla_report import ReportError, component_availability, credits_report
+from statuswatch.web.keys import CLOCK, CONFIG, STORE
+from statuswatch.web.security import require_admin
+
+
+def _bad_request(exc: ReportError) -> web.HTTPBadRequest:
+    field = str(exc).partition(": ")[0]
+    return web.HTTPBadRequest(
+        text=web.json_response({"error": str(exc), "field": field}).text,
+        content_type="application/json",
+    )
+
+
+async def credits(request: web.Request) -> web.Response:
+    """GET /api/v1/credits?period=YYYY-MM[&customer=ID] (admin)."""
+    require_admin(request)
+    now = int(request.app[CLOCK].time())
+    try:
+        lines = await credits_report(request.app[STORE], request.app[CONFIG],
+                                     request.query.get("period", ""), now,
+                                     request.query.get("customer"))  # fmt: skip
+    except ReportError as exc:
+        raise _bad_request(exc) from None
+    return web.Response(text=as_json(lines, now), content_type="application/json")
+
+
+async def availability(request: web.Request) -> web.Response:
+    """GET /api/v1/availability?component=ID&window=30d (public: component figures only)."""
+    now = int(request.app[CLOCK].time())
+    try:
+        body = await component_availability(request.app[STORE], request.app[CONFIG],
+                                            request.query.get("component", ""),
+                                            request.query.get("window", "30d"), now)  # fmt: skip
+    except ReportError as exc:
+        raise _bad_request(exc) from None
+    return web.json_response(body)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/credits", credits)
+    app.router.add_get("/api/v1/availability", availability)
