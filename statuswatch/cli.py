@@ -100,6 +100,43 @@ def cmd_credits(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report_token(args: argparse.Namespace) -> int:
+    """Give a customer a new private report token and print its URL (shown only now)."""
+    import asyncio
+
+    from statuswatch.clock import SystemClock
+    from statuswatch.report_tokens import rotate
+    from statuswatch.store import Store
+
+    config = _load_or_exit(args.config)
+    customer = next((c for c in config.customers if c.id == args.customer), None)
+    if customer is None:
+        print(f"statuswatch: customer: unknown customer {args.customer!r}", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def write() -> str:
+        store = Store(config.storage.path)
+        await store.start()
+        try:
+            token = rotate(store, customer.id, SystemClock())
+            await store.flush()
+        finally:
+            await store.close()
+        return token
+
+    token = asyncio.run(write())
+    print(f"{config.site.base_url.rstrip('/')}/customers/{token}")
+    if customer.report_token_env:
+        print(f"note: {customer.report_token_env} replaces this token when statuswatch starts "
+              "while it is set", file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def _token_options(cmd: argparse.ArgumentParser) -> None:
+    _with_config(cmd)
+    cmd.add_argument("--customer", required=True, help="customer id")
+
+
 def _credits_options(cmd: argparse.ArgumentParser) -> None:
     _with_config(cmd)
     cmd.add_argument("--period", required=True, help="month, YYYY-MM (yearly plans: its year)")
@@ -124,6 +161,9 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, Callable]] =
     ),
     "credits": (
         cmd_credits, "availability and credits per customer for a period", _credits_options
+    ),
+    "report-token": (
+        cmd_report_token, "make a new private report URL for a customer", _token_options
     ),
     "sla evaluate": (
         cmd_sla_evaluate, "evaluate SLA inputs (JSON on stdin) into figures", lambda _c: None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,15 +14,11 @@ from statuswatch.probes.base import CheckResult
 from statuswatch.scheduler import ProbeScheduler
 from statuswatch.state import MonitorTracker
 from statuswatch.store import RegisterMonitors, Store
+from statuswatch.tokens import token_digest
 
 log = logging.getLogger(__name__)
 
 ResultHook = Callable[[Monitor, CheckResult, list[Event]], None]
-
-
-def token_digest(token: str) -> bytes:
-    """Push tokens are kept only as digests; look-ups hash the presented token the same way."""
-    return hashlib.sha256(token.encode()).digest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -234,3 +235,29 @@ async def component_availability(
         "unmonitored_minutes": fig.unmonitored / 60,
         "eligible_minutes": fig.eligible / 60,
     }
+
+
+def recent_periods(plan: SlaPolicy, now: int, count: int = 12) -> list[periods.Period]:
+    """The plan's last `count` periods, newest (running, to date) first."""
+    tz = ZoneInfo(plan.timezone)
+    local = datetime.fromtimestamp(now, tz)
+    out = []
+    for back in range(count if plan.period == "month" else 2):
+        if plan.period == "month":
+            index = local.year * 12 + local.month - 1 - back
+            full = periods.month(index // 12, index % 12 + 1, tz)
+        else:
+            full = periods.year(local.year - back, tz)
+        end = min(full.end, now)
+        out.append(periods.Period(full.start, end, tz, full.label))
+    return out
+
+
+async def customer_history(store: Store, config: Config, customer: Customer, now: int) -> list[
+    CreditLine
+]:
+    """A customer's credit lines for their plan's recent periods (12 months, or 2 years)."""
+    plan = next(p for p in config.sla if p.id == customer.plan)
+    spans = recent_periods(plan, now)
+    evidence, outages = await load_evidence(store, config, spans[-1].start, spans[0].end, now)
+    return [credit_line(config, evidence, outages, customer, p) for p in spans]

@@ -103,18 +103,20 @@ async def test_reopen_keeps_data_and_version(store: Store) -> None:
 
 def test_old_database_is_upgraded_step_by_step(db_path: Path) -> None:
     ran: list[int] = []
+    n = len(MIGRATIONS)
 
-    def v2(db: Any) -> None:
-        ran.append(2)
+    def v_next(db: Any) -> None:
+        ran.append(n + 1)
         db.execute("ALTER TABLE monitors ADD COLUMN note TEXT")
 
     db = connect(db_path, busy_timeout=1)
     try:
-        assert migrate(db, MIGRATIONS) == 1
-        assert migrate(db, (*MIGRATIONS, v2)) == 2
-        assert migrate(db, (*MIGRATIONS, v2)) == 2  # already there: nothing runs again
-        assert ran == [2]
-        assert schema_version(db) == 2
+        assert migrate(db, MIGRATIONS[:1]) == 1  # an old file, one step behind or more
+        assert migrate(db, MIGRATIONS) == n
+        assert migrate(db, (*MIGRATIONS, v_next)) == n + 1
+        assert migrate(db, (*MIGRATIONS, v_next)) == n + 1  # already there: nothing runs again
+        assert ran == [n + 1]
+        assert schema_version(db) == n + 1
         assert "note" in db["monitors"].columns_dict
     finally:
         db.close()
@@ -130,7 +132,7 @@ def test_failed_migration_leaves_the_old_version(db_path: Path) -> None:
         migrate(db, MIGRATIONS)
         with pytest.raises(RuntimeError, match="boom"):
             migrate(db, (*MIGRATIONS, broken))
-        assert schema_version(db) == 1
+        assert schema_version(db) == len(MIGRATIONS)
         assert "half_done" not in db.table_names()
     finally:
         db.close()
@@ -140,7 +142,7 @@ def test_newer_database_is_a_clear_error(db_path: Path) -> None:
     conn = sqlite3.connect(db_path)
     conn.execute("PRAGMA user_version = 99")
     conn.close()
-    with pytest.raises(SchemaTooNewError, match=r"version 99 is newer .* \(1\)"):
+    with pytest.raises(SchemaTooNewError, match=rf"version 99 is newer .* \({len(MIGRATIONS)}\)"):
         Store(db_path)
     conn = sqlite3.connect(db_path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # left untouched

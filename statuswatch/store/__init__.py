@@ -8,6 +8,7 @@ from statuswatch.store.models import (
     Outage,
     Prune,
     RegisterMonitors,
+    ReportToken,
     TransitionRecord,
 )
 from statuswatch.store.schema import SchemaTooNewError
@@ -21,6 +22,7 @@ __all__ = [
     "Outage",
     "Prune",
     "RegisterMonitors",
+    "ReportToken",
     "SchemaTooNewError",
     "Store",
     "TransitionRecord",

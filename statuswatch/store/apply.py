@@ -15,7 +15,7 @@ from statuswatch.events import (
     Transition,
 )
 from statuswatch.probes.base import CheckResult
-from statuswatch.store.models import HOUR, Prune, RegisterMonitors
+from statuswatch.store.models import HOUR, Prune, RegisterMonitors, ReportToken
 from statuswatch.store.rollup import RollupBatch
 
 Item = (
@@ -211,6 +211,15 @@ class BatchApplier:
             self.keys.register(monitor_id, kind, component, r.now)
 
 
+def _report_token(applier: BatchApplier, t: ReportToken) -> None:
+    """Replace a customer's report token (the old one stops working at once)."""
+    applier.conn.execute(
+        "INSERT INTO report_tokens (customer, digest, created) VALUES (?, ?, ?) "
+        "ON CONFLICT(customer) DO UPDATE SET digest = excluded.digest, created = excluded.created",
+        (t.customer_id, t.digest, t.created),
+    )
+
+
 def _snapshot_row(key: int, s: MonitorSnapshot) -> tuple[Any, ...]:
     return (
         key, str(s.state), s.fail_count, s.fail_start, s.fail_error_class, s.fail_message,
@@ -235,6 +244,7 @@ _HANDLERS: dict[type, Callable[[BatchApplier, Any], None]] = {
     MonitorSnapshot: BatchApplier.snapshot,
     Prune: BatchApplier.prune,
     RegisterMonitors: BatchApplier.register,
+    ReportToken: _report_token,
 }
 
 ITEM_TYPES: tuple[type, ...] = tuple(_HANDLERS)

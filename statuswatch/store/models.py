@@ -32,6 +32,15 @@ class RegisterMonitors:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportToken:
+    """Set a customer's private report token (its SHA-256 digest; the token is never stored)."""
+
+    customer_id: str
+    digest: bytes
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
 class Outage:
     """A confirmed down interval; `end` is None while it is open."""
 

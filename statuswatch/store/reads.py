@@ -92,6 +92,12 @@ def monitors(db: sqlite_utils.Database) -> list[MonitorRecord]:
     return [MonitorRecord(**row) for row in rows]
 
 
+def report_tokens(db: sqlite_utils.Database) -> dict[bytes, str]:
+    """Map each report token digest to its customer id."""
+    rows = db.query("SELECT customer, digest FROM report_tokens")
+    return {bytes(row["digest"]): row["customer"] for row in rows}
+
+
 def monitor_snapshots(db: sqlite_utils.Database) -> dict[str, MonitorSnapshot]:
     """Return the last saved snapshot of each monitor."""
     rows = db.query(

@@ -161,4 +161,17 @@ def _v1(db: sqlite_utils.Database) -> None:
 
 
 # Append only: the position of a step is its version. Never edit a step that has shipped.
-MIGRATIONS: tuple[Migration, ...] = (_v1,)
+def _v2(db: sqlite_utils.Database) -> None:
+    """Customers' private report tokens, kept only as SHA-256 digests."""
+    db.executescript(
+        """
+        CREATE TABLE report_tokens (
+            customer TEXT PRIMARY KEY,
+            digest BLOB NOT NULL UNIQUE,
+            created REAL NOT NULL
+        );
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2)

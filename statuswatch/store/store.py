@@ -163,6 +163,10 @@ class Store:
         """Return every monitor the store has seen or had registered."""
         return await self._read(reads.monitors)
 
+    async def report_tokens(self) -> dict[bytes, str]:
+        """Map each customer's report token digest to the customer id."""
+        return await self._read(reads.report_tokens)
+
     async def health(self) -> dict[str, Any]:
         """Return whether writes succeed, the last commit time, the backlog and the last error."""
         w = self._writer

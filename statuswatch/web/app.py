@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import AsyncIterator, Mapping
@@ -15,9 +14,11 @@ from statuswatch.config import Config, read_secret
 from statuswatch.housekeeping import start_housekeeping
 from statuswatch.monitoring import Monitoring
 from statuswatch.ratelimit import RateLimiter
+from statuswatch.report_tokens import ensure_report_tokens
 from statuswatch.resources import resource_dir
 from statuswatch.store import Store
-from statuswatch.web import api, health, pages, push, sla_api
+from statuswatch.tokens import token_digest
+from statuswatch.web import api, customer, health, pages, push, sla_api
 from statuswatch.web.keys import (
     ADMIN_TOKEN,
     AUTH_LIMITER,
@@ -54,13 +55,13 @@ def create_app(
         undefined=jinja2.StrictUndefined,
     )
     token = read_secret(config.site.admin_token_env, env)
-    app[ADMIN_TOKEN] = hashlib.sha256(token.encode()).digest() if token else None
+    app[ADMIN_TOKEN] = token_digest(token) if token else None
     if token is None:
         log.warning("%s is not set: the admin API answers 401 to everyone",
                     config.site.admin_token_env)  # fmt: skip
     app[AUTH_LIMITER] = RateLimiter(clock, rate=0.5, burst=20)
     app.cleanup_ctx.append(_runtime(config, store, clock, env, probe))
-    for module in (pages, health, push, api, sla_api):
+    for module in (pages, health, push, api, sla_api, customer):
         module.add_routes(app)
     app.router.add_static("/static", resource_dir("static"), append_version=True)
     return app
@@ -76,6 +77,10 @@ def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, s
         monitoring = Monitoring(config, store=store, clock=clock, environ=env)
         app[MONITORING] = monitoring
         await monitoring.start(probe=probe)
+        for customer_id, token in (await ensure_report_tokens(config, store, env, clock)).items():
+            # Shown once: only its digest is kept. `statuswatch report-token` makes a new one.
+            log.warning("customer %s: private report at %s/customers/%s", customer_id,
+                        config.site.base_url.rstrip("/"), token)  # fmt: skip
         housekeeping = start_housekeeping(config, store, clock)
         try:
             yield

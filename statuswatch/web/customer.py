@@ -1,0 +1,91 @@
+"""A customer's private report: /customers/<token> (HTML, or ?format=csv)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from aiohttp import web
+
+from statuswatch.display import truncate_percent
+from statuswatch.periods import iso_z
+from statuswatch.report_format import as_csv, money
+from statuswatch.sla_report import CreditLine, customer_history
+from statuswatch.tokens import token_digest
+from statuswatch.web.keys import CLOCK, CONFIG, STORE, TEMPLATES
+from statuswatch.web.security import too_many
+
+# The URL is the credential: keep it out of caches, indexes and other sites' logs.
+PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+MAX_OUTAGES_WITH_EVIDENCE = 100
+
+
+async def customer_report(request: web.Request) -> web.Response:
+    """GET /customers/{token}: 12 months of availability, outages with evidence, credits."""
+    config, store = request.app[CONFIG], request.app[STORE]
+    owner = (await store.report_tokens()).get(token_digest(request.match_info["token"]))
+    customer = next((c for c in config.customers if c.id == owner), None)
+    if customer is None:
+        if (limited := too_many(request)) is not None:
+            raise limited
+        raise web.HTTPNotFound(text="not found")  # the same answer for every wrong token
+    now = int(request.app[CLOCK].time())
+    lines = await customer_history(store, config, customer, now)
+    if request.query.get("format") == "csv":
+        return web.Response(
+            text=as_csv(lines, now),
+            content_type="text/csv",
+            headers={**PRIVATE,
+                     "Content-Disposition": f'attachment; filename="{customer.id}-sla.csv"'},
+        )  # fmt: skip
+    html = request.app[TEMPLATES].get_template("customer.html").render(
+        site=config.site,
+        customer=customer,
+        plan=lines[0].plan,
+        rows=[_row(line, now) for line in lines],
+        outages=await _outages_with_evidence(store, lines),
+    )
+    return web.Response(text=html, content_type="text/html", headers=PRIVATE)
+
+
+def _row(line: CreditLine, now: int) -> dict:
+    fig = line.figures
+    return {
+        "label": fig.period.label,
+        "availability": truncate_percent(fig.availability),
+        "coverage": truncate_percent(None if fig.coverage is None else fig.coverage * 100, 1),
+        "unexcused": f"{fig.unexcused / 60:.1f}",
+        "excused": f"{fig.excused / 60:.1f}",
+        "allowed": f"{float(fig.allowed) / 60:.1f}",
+        "met": fig.met,
+        "credit_percent": f"{float(line.credit_percent):g}",
+        "credit_amount": money(line.credit_amount),
+        "deadline": None if line.claim_deadline is None else iso_z(line.claim_deadline)[:10],
+        "deadline_passed": line.claim_passed(now),
+    }
+
+
+async def _outages_with_evidence(store, lines: list[CreditLine]) -> list[dict]:
+    """Each outage (newest first) with the error classes of the failing checks behind it."""
+    seen, out = set(), []
+    for line in lines:
+        for o in reversed(line.outages):
+            key = (o.monitor_id, o.start)
+            if key in seen or len(out) >= MAX_OUTAGES_WITH_EVIDENCE:
+                continue
+            seen.add(key)
+            checks = await store.checks(o.monitor_id, since=o.start, until=o.end + 1,
+                                        failures_only=True)  # fmt: skip
+            classes = Counter(c.error_class for c in checks)
+            out.append({
+                "monitor": o.monitor_id, "component": o.component, "start": iso_z(o.start),
+                "end": iso_z(o.end), "minutes": f"{o.seconds / 60:.1f}",
+                "excused": o.excused_seconds == o.seconds,
+                "partly_excused": 0 < o.excused_seconds < o.seconds,
+                "evidence": ", ".join(f"{n} × {cls}" for cls, n in classes.most_common())
+                or o.error_class,
+            })  # fmt: skip
+    return sorted(out, key=lambda row: row["start"], reverse=True)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/customers/{token}", customer_report)

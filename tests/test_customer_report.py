@@ -1,0 +1,132 @@
+"""A customer's private report: tokens from env or generated once, HTML and CSV, no leaks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import subprocess
+import sys
+from datetime import datetime
+
+from service_helpers import make_config
+
+from statuswatch.clock import FakeClock
+from statuswatch.events import OutageClosed, OutageOpened
+from statuswatch.probes.base import CheckResult
+from statuswatch.store import RegisterMonitors, Store
+from statuswatch.web import create_app
+
+REPORT_TOKEN = "northwind-report-token-0123456789abcdef"
+
+
+def ts(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def config_for(tmp_path, **customer):
+    return make_config(
+        tmp_path,
+        [{"id": "shop", "kind": "http", "component": "api", "url": "http://127.0.0.1:9/"}],
+        sla=[{"id": "standard", "name": "Standard 99.9", "target_percent": 99.9,
+              "credit": {"scheme": "per_excess_hour", "percent_per_hour": 5},
+              "claim_window_days": 30}],
+        customers=[{"id": "northwind", "name": "Northwind <b>Outfitters</b>", "plan": "standard",
+                    "fee": 1000, "components": ["api"], **customer}],
+    )  # fmt: skip
+
+
+async def seed(store: Store) -> None:
+    store.submit(RegisterMonitors([("shop", "http", "api")], ts("2026-01-01T00:00:00Z")))
+    start, end = ts("2026-10-03T10:00:00Z"), ts("2026-10-03T11:40:00Z")
+    for t in (start, start + 60):
+        store.submit(CheckResult("shop", t, False, None, 503, "http_status", "HTTP 503"))
+    store.submit(OutageOpened("shop", start, "http_status", "HTTP 503"))
+    store.submit(OutageClosed("shop", end, "recovered"))
+    await store.flush()
+
+
+async def test_report_from_an_env_token(tmp_path, aiohttp_client):
+    config = config_for(tmp_path, report_token_env="NW_TOKEN")
+    store = Store(config.storage.path)
+    await store.start()
+    await seed(store)
+    clock = FakeClock(ts("2026-11-05T12:00:00Z"))
+    client = await aiohttp_client(create_app(config, store=store, clock=clock, probe=False,
+                                             environ={"NW_TOKEN": REPORT_TOKEN}))  # fmt: skip
+    resp = await client.get(f"/customers/{REPORT_TOKEN}")
+    html = await resp.text()
+    assert resp.status == 200
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert "Northwind &lt;b&gt;Outfitters&lt;/b&gt;" in html  # escaped
+    assert "2026-10" in html and "2025-12" in html and "2025-11" not in html  # 12 months
+    assert "99.775" in html or "99.776" in html  # October: 100 minutes down
+    assert "2 × http_status" in html  # the failing checks behind the outage
+    assert "5% = 50.00 USD" in html
+    csv_resp = await client.get(f"/customers/{REPORT_TOKEN}?format=csv")
+    rows = list(csv.DictReader(io.StringIO(await csv_resp.text())))
+    assert csv_resp.headers["Content-Type"].startswith("text/csv")
+    assert [r["period"] for r in rows][:2] == ["2026-11", "2026-10"]
+    assert rows[1]["credit_amount"] == "50.0"
+    await client.close()
+    await store.close()
+
+
+async def test_wrong_tokens_get_404_then_429(tmp_path, aiohttp_client):
+    config = config_for(tmp_path, report_token_env="NW_TOKEN")
+    client = await aiohttp_client(create_app(config, probe=False,
+                                             environ={"NW_TOKEN": REPORT_TOKEN}))  # fmt: skip
+    statuses = [(await client.get(f"/customers/guess-{i}")).status for i in range(22)]
+    assert statuses[:20] == [404] * 20 and statuses[-1] == 429
+
+
+async def test_generated_token_is_shown_once_and_survives_restarts(tmp_path, aiohttp_client,
+                                                                    caplog):  # fmt: skip
+    config = config_for(tmp_path)
+    caplog.set_level(logging.WARNING, logger="statuswatch.web.app")
+    client = await aiohttp_client(create_app(config, probe=False, environ={}))
+    await client.close()
+    urls = re.findall(r"private report at (\S+)", caplog.text)
+    assert len(urls) == 1
+    token = urls[0].rsplit("/", 1)[1]
+    assert len(token) >= 43  # 256 bits, URL-safe base64
+    caplog.clear()
+    client = await aiohttp_client(create_app(config, probe=False, environ={}))
+    assert "private report at" not in caplog.text  # not regenerated, not shown again
+    assert (await client.get(f"/customers/{token}")).status == 200
+    assert token.encode() not in (tmp_path / "sw.db").read_bytes()  # only the digest is kept
+
+
+async def test_report_token_command_rotates(tmp_path, aiohttp_client):
+    path = tmp_path / "config.toml"
+    path.write_text("""
+[storage]
+path = "sw.db"
+[[components]]
+id = "api"
+name = "API"
+[[sla]]
+id = "standard"
+name = "Standard"
+target_percent = 99.9
+credit = { scheme = "none" }
+[[customers]]
+id = "northwind"
+name = "Northwind"
+plan = "standard"
+components = ["api"]
+""", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "statuswatch", "report-token", "-c", str(path),
+                           "--customer", "northwind"], capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    token = proc.stdout.strip().rsplit("/", 1)[1]
+    from statuswatch.config import load_config
+
+    client = await aiohttp_client(create_app(load_config(path), probe=False, environ={}))
+    assert (await client.get(f"/customers/{token}")).status == 200
+    bad = subprocess.run([sys.executable, "-m", "statuswatch", "report-token", "-c", str(path),
+                          "--customer", "nobody"], capture_output=True, text=True,
+                         check=False)  # fmt: skip
+    assert bad.returncode == 2 and "unknown customer 'nobody'" in bad.stderr
