@@ -7,6 +7,7 @@ so an error budget of 0.1 % of 44,640 minutes is exactly 44.64 minutes, not 44.6
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -14,9 +15,16 @@ from statuswatch.intervals import Interval, intersect, measure, normalize
 from statuswatch.periods import Period
 
 
+@functools.lru_cache(maxsize=1024)  # few distinct targets; parsing a decimal string is slow
 def exact_percent(value: float | int | str) -> Fraction:
     """A percentage as written (99.9 -> 999/10), not as its binary float approximation."""
     return Fraction(str(value))
+
+
+@functools.lru_cache(maxsize=1024)
+def _budget_share(target: Fraction) -> Fraction:
+    """The share of eligible time the target allows to be down: 99.9 -> 1/1000."""
+    return (100 - target) / 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +76,25 @@ def evaluate(
     maint = normalize(maintenance, lo, hi)
     gaps = normalize(unmonitored, lo, hi)
     excused = measure(intersect(down, maint))
-    unexcused = measure(down) - excused
     dark = measure(gaps) - measure(intersect(gaps, down))
-    eligible = period.seconds - dark - excused
+    return from_measures(
+        period, target_percent, unexcused=measure(down) - excused, excused=excused, unmonitored=dark
+    )
+
+
+def from_measures(
+    period: Period,
+    target_percent: float | int | str | Fraction,
+    *,
+    unexcused: int,
+    excused: int,
+    unmonitored: int,
+) -> Figures:
+    """The SLA.md formula from already measured seconds (unmonitored without downtime)."""
+    eligible = period.seconds - unmonitored - excused
     target = (
         target_percent if isinstance(target_percent, Fraction) else exact_percent(target_percent)
     )
     availability = None if eligible == 0 else Fraction(100 * (eligible - unexcused), eligible)
-    allowed = (100 - target) / 100 * eligible
-    return Figures(period, dark, excused, unexcused, eligible, target, availability, allowed)
+    allowed = _budget_share(target) * eligible
+    return Figures(period, unmonitored, excused, unexcused, eligible, target, availability, allowed)

@@ -156,3 +156,32 @@ def test_percentages_are_truncated_never_rounded_up():
     assert truncate_percent(Fraction(2, 3) * 100, 1) == "66.6"
     assert truncate_percent(99.5, 0) == "99"
     assert truncate_percent(None) == "n/a"
+
+
+@given(spans, st.integers(-DAY, 32 * DAY), st.integers(0, 40 * DAY))
+def test_timeline_measures_like_clipping(ivs, lo, length):
+    from statuswatch.intervals import Timeline
+
+    norm = normalize(ivs)
+    assert Timeline(norm).measure(lo, lo + length) == measure(normalize(norm, lo, lo + length))
+
+
+@given(spans, spans, spans, st.integers(0, 29 * DAY), st.integers(1, 30 * DAY))
+def test_service_timeline_gives_the_same_figures_as_evaluate(down, maint, dark, lo, length):
+    from statuswatch.history import ServiceInputs, ServiceTimeline
+
+    inputs = ServiceInputs(normalize(down), normalize(maint), normalize(dark))
+    period = periods.explicit(lo, lo + length)
+    assert ServiceTimeline(inputs).figures(period, 99.9) == evaluate(
+        period, 99.9, downtime=down, maintenance=maint, unmonitored=dark
+    )
+
+
+@given(spans, st.integers(-DAY, DAY), st.integers(0, 40 * DAY))
+def test_complement_is_what_is_left(ivs, lo, length):
+    from statuswatch.intervals import complement
+
+    norm, hi = normalize(ivs), lo + length
+    gaps = complement(norm, lo, hi)
+    assert normalize(gaps) == gaps
+    assert covered(gaps, lo, hi) == set(range(lo, hi, 600)) - covered(norm, lo, hi)
