@@ -137,7 +137,8 @@ async def load_evidence(store: Store, config: Config, lo: int, hi: int, now: int
         monitors=await store.monitors(),
         outages=outages,
         gaps=await store.gaps(since=lo, until=hi),
-        calendar=MaintenanceCalendar(config.maintenance),
+        # Windows from config and from the API go through the same calendar.
+        calendar=MaintenanceCalendar([*config.maintenance, *await store.maintenance()]),
         lo=lo,
         hi=hi,
         now=now,

@@ -244,3 +244,21 @@ def test_open_outage_runs_until_now():
         gaps=[], calendar=MaintenanceCalendar([]), lo=0, hi=1000, now=400,
     )  # fmt: skip
     assert evidence.component("c").downtime == [(100, 400)]
+
+
+async def test_maintenance_saved_at_run_time_excuses_like_config(seeded, tmp_path):
+    """A window stored in the database (as the admin API will) goes through the same code."""
+    from statuswatch.config.model import Maintenance
+    from statuswatch.sla_report import credits_report
+    from statuswatch.store import SaveMaintenance
+
+    config, store = seeded
+    store.submit(SaveMaintenance(Maintenance(
+        id="api-upgrade", title="API upgrade", components=["api"], kind="emergency",
+        start=datetime(2026, 10, 3, 10, 0, tzinfo=UTC),
+        end=datetime(2026, 10, 3, 11, 0, tzinfo=UTC)), ts("2026-10-03T09:00:00Z")))  # fmt: skip
+    await store.flush()
+    assert [m.id for m in await store.maintenance()] == ["api-upgrade"]
+    (acme,) = await credits_report(store, config, "2026-10", ts("2026-11-05T00:00:00Z"), "acme")
+    assert (acme.figures.excused, acme.figures.unexcused) == (3600, 2400)
+    assert acme.credit_percent == 0  # 40 minutes is inside the 44.58-minute budget

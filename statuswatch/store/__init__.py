@@ -9,6 +9,7 @@ from statuswatch.store.models import (
     Prune,
     RegisterMonitors,
     ReportToken,
+    SaveMaintenance,
     TransitionRecord,
 )
 from statuswatch.store.schema import SchemaTooNewError
@@ -23,6 +24,7 @@ __all__ = [
     "Prune",
     "RegisterMonitors",
     "ReportToken",
+    "SaveMaintenance",
     "SchemaTooNewError",
     "Store",
     "TransitionRecord",

@@ -7,6 +7,8 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import msgspec
+
 from statuswatch.events import (
     GapRecorded,
     MonitorSnapshot,
@@ -15,7 +17,7 @@ from statuswatch.events import (
     Transition,
 )
 from statuswatch.probes.base import CheckResult
-from statuswatch.store.models import HOUR, Prune, RegisterMonitors, ReportToken
+from statuswatch.store.models import HOUR, Prune, RegisterMonitors, ReportToken, SaveMaintenance
 from statuswatch.store.rollup import RollupBatch
 
 Item = (
@@ -220,6 +222,15 @@ def _report_token(applier: BatchApplier, t: ReportToken) -> None:
     )
 
 
+def _save_maintenance(applier: BatchApplier, m: SaveMaintenance) -> None:
+    """Create or replace a run-time maintenance window."""
+    applier.conn.execute(
+        "INSERT INTO maintenance (id, spec, updated) VALUES (?, ?, ?) "
+        "ON CONFLICT(id) DO UPDATE SET spec = excluded.spec, updated = excluded.updated",
+        (m.window.id, msgspec.json.encode(m.window).decode(), m.now),
+    )
+
+
 def _snapshot_row(key: int, s: MonitorSnapshot) -> tuple[Any, ...]:
     return (
         key, str(s.state), s.fail_count, s.fail_start, s.fail_error_class, s.fail_message,
@@ -245,6 +256,7 @@ _HANDLERS: dict[type, Callable[[BatchApplier, Any], None]] = {
     Prune: BatchApplier.prune,
     RegisterMonitors: BatchApplier.register,
     ReportToken: _report_token,
+    SaveMaintenance: _save_maintenance,
 }
 
 ITEM_TYPES: tuple[type, ...] = tuple(_HANDLERS)

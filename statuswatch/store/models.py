@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from statuswatch.config.model import Maintenance
+
 # Upper bounds (seconds) of the latency histogram, Prometheus `le` style; the last is +Inf.
 LATENCY_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, math.inf)
 
@@ -28,6 +30,14 @@ class RegisterMonitors:
     """Upsert the configured monitors as (id, kind, component); first_seen keeps its first value."""
 
     monitors: list[tuple[str, str, str]]
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class SaveMaintenance:
+    """Create or replace a run-time maintenance window (same shape as a [[maintenance]] entry)."""
+
+    window: Maintenance
     now: float
 
 

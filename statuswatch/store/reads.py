@@ -6,8 +6,10 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+import msgspec
 import sqlite_utils
 
+from statuswatch.config.model import Maintenance
 from statuswatch.events import MonitorSnapshot, State
 from statuswatch.probes.base import CheckResult
 from statuswatch.store.models import (
@@ -90,6 +92,12 @@ def monitors(db: sqlite_utils.Database) -> list[MonitorRecord]:
     """Return every known monitor, in order of first registration."""
     rows = db.query("SELECT id, kind, component, first_seen FROM monitors ORDER BY key")
     return [MonitorRecord(**row) for row in rows]
+
+
+def maintenance(db: sqlite_utils.Database) -> list[Maintenance]:
+    """Every run-time maintenance window, decoded into the struct config uses."""
+    rows = db.query("SELECT spec FROM maintenance ORDER BY id")
+    return [msgspec.json.decode(row["spec"], type=Maintenance) for row in rows]
 
 
 def report_tokens(db: sqlite_utils.Database) -> dict[bytes, str]:

@@ -174,4 +174,17 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2)
+def _v3(db: sqlite_utils.Database) -> None:
+    """Maintenance windows created at run time, kept as the same struct config uses (JSON)."""
+    db.executescript(
+        """
+        CREATE TABLE maintenance (
+            id TEXT PRIMARY KEY,
+            spec TEXT NOT NULL,
+            updated REAL NOT NULL
+        );
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from statuswatch.clock import SystemClock
+from statuswatch.config.model import Maintenance
 from statuswatch.events import MonitorSnapshot
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import reads
@@ -162,6 +163,10 @@ class Store:
     async def monitors(self) -> list[MonitorRecord]:
         """Return every monitor the store has seen or had registered."""
         return await self._read(reads.monitors)
+
+    async def maintenance(self) -> list[Maintenance]:
+        """Every maintenance window created at run time."""
+        return await self._read(reads.maintenance)
 
     async def report_tokens(self) -> dict[bytes, str]:
         """Map each customer's report token digest to the customer id."""
