@@ -13,6 +13,12 @@ from statuswatch.config import Config, ConfigError, load_config
 EXIT_USAGE = 2
 
 
+def _usage_error(message: str) -> int:
+    """Print one line naming what is wrong; the exit status for bad input."""
+    print(f"statuswatch: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def _load_or_exit(path: str) -> Config:
     try:
         return load_config(path)
@@ -67,8 +73,7 @@ def cmd_sla_evaluate(_args: argparse.Namespace) -> int:
     try:
         print(evaluate_text(sys.stdin.read()))
     except InputError as exc:
-        print(f"statuswatch: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _usage_error(str(exc))
     return 0
 
 
@@ -95,8 +100,7 @@ def cmd_credits(args: argparse.Namespace) -> int:
     try:
         print(asyncio.run(report()))
     except ReportError as exc:
-        print(f"statuswatch: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _usage_error(str(exc))
     return 0
 
 
@@ -111,8 +115,7 @@ def cmd_report_token(args: argparse.Namespace) -> int:
     config = _load_or_exit(args.config)
     customer = next((c for c in config.customers if c.id == args.customer), None)
     if customer is None:
-        print(f"statuswatch: customer: unknown customer {args.customer!r}", file=sys.stderr)
-        return EXIT_USAGE
+        return _usage_error(f"customer: unknown customer {args.customer!r}")
 
     async def write() -> str:
         store = Store(config.storage.path)
