@@ -1,0 +1,1 @@
+"""Incidents: what people read. Model, automatic lifecycle, severities. Pure; the store persists."""

@@ -1,0 +1,132 @@
+"""Automatic incidents from component status changes. Pure: events and `now` in, edits out.
+
+- A component going from no outage to an outage opens an incident (`investigating`), unless it
+  is in maintenance or has `auto_incident = false`. While that incident is open, more components
+  failing join it instead of opening a storm of incidents.
+- When every affected component has recovered, an update says so and the incident moves to
+  `monitoring`; it resolves after the quiet period, unless an operator has taken it over or a
+  component fails again (then it goes back to `investigating`: flapping is one incident).
+- Downtime inside a maintenance window opens nothing; a component still down when its window
+  ends opens an incident then, once (the caller reports the window's end as a change).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from string import Template
+
+from statuswatch.component_status import OUTAGE_STATUSES, ComponentStatus
+from statuswatch.incidents.model import (
+    IMPACT_ORDER,
+    ComponentChange,
+    Incident,
+    IncidentStatus,
+    IncidentUpdate,
+    impact_of,
+    new_id,
+)
+
+AUTHOR = "statuswatch"
+
+
+@dataclass(frozen=True, slots=True)
+class AutoSettings:
+    """The [incidents] config: templates use $component and $status (string.Template, safe)."""
+
+    quiet_period: float = 900.0
+    title: str = "$component is unavailable"
+    opened: str = "We are investigating problems with $component ($status)."
+    joined: str = "$component is also affected ($status)."
+    recovered: str = "$component has recovered; we are monitoring."
+    resolved: str = "All affected components have been operating normally for a while."
+    severity_by_impact: tuple[tuple[str, str], ...] = ()  # (impact, severity) pairs
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """What the lifecycle did: the incident (as it is now) and the update it posted."""
+
+    incident: Incident
+    update: IncidentUpdate
+    opened: bool = False
+
+
+def _fill(template: str, component: str, status: ComponentStatus) -> str:
+    # safe_substitute: a stray "$" in an operator's template is left alone, never an error,
+    # and nothing is evaluated (never Jinja for configured text).
+    label = status.value.replace("_", " ")
+    return Template(template).safe_substitute(component=component, status=label)
+
+
+class AutoIncidents:
+    """Holds the open automatic incident (at most one) and moves it through its lifecycle."""
+
+    def __init__(self, settings: AutoSettings, names: dict[str, str],
+                 current: Incident | None = None) -> None:  # fmt: skip
+        self.settings = settings
+        self.names = names  # component id -> display name
+        self.current = current if current is not None and not current.status.closed else None
+
+    def changed(self, component: str, old: ComponentStatus, new: ComponentStatus, now: float,
+                *, enabled: bool = True) -> Edit | None:  # fmt: skip
+        """A component's status changed (maintenance already folded into `new`)."""
+        if old is new:
+            return None
+        was_out, is_out = old in OUTAGE_STATUSES, new in OUTAGE_STATUSES
+        inc = self.current
+        if is_out and enabled and (inc is None or component not in inc.components or not was_out):
+            return self._failing(component, old, new, now)
+        if inc is None or component not in inc.components:
+            return None
+        if is_out:  # a different outage level within the incident
+            return self._post(inc, now, inc.status, "$component is now $status.", component,
+                              old, new)  # fmt: skip
+        if was_out:
+            return self._recovering(inc, component, old, new, now)
+        return None
+
+    def _failing(self, component: str, old: ComponentStatus, new: ComponentStatus,
+                 now: float) -> Edit:  # fmt: skip
+        inc = self.current
+        if inc is None:
+            title = _fill(self.settings.title, self.names.get(component, component), new)
+            inc = Incident(new_id(), title, impact_of(new), IncidentStatus.INVESTIGATING, now,
+                           now, auto=True)  # fmt: skip
+            inc.severity = dict(self.settings.severity_by_impact).get(inc.impact.value)
+            self.current = inc
+            edit = self._post(inc, now, IncidentStatus.INVESTIGATING, self.settings.opened,
+                              component, old, new)  # fmt: skip
+            return Edit(edit.incident, edit.update, opened=True)
+        if IMPACT_ORDER[impact_of(new)] > IMPACT_ORDER[inc.impact]:
+            inc.impact = impact_of(new)
+        inc.recovered_at = None
+        status = inc.status if inc.taken_over else IncidentStatus.INVESTIGATING
+        return self._post(inc, now, status, self.settings.joined, component, old, new)
+
+    def _recovering(self, inc: Incident, component: str, old: ComponentStatus,
+                    new: ComponentStatus, now: float) -> Edit:  # fmt: skip
+        still_out = [
+            c for c, s in inc.components.items() if c != component and s in OUTAGE_STATUSES
+        ]
+        status = inc.status
+        if not still_out:
+            inc.recovered_at = now
+            if not inc.taken_over:
+                status = IncidentStatus.MONITORING
+        return self._post(inc, now, status, self.settings.recovered, component, old, new)
+
+    def tick(self, now: float) -> Edit | None:
+        """Resolve the incident once it has been quiet long enough (and nobody took it over)."""
+        inc = self.current
+        if (inc is None or inc.taken_over or inc.recovered_at is None
+                or now - inc.recovered_at < self.settings.quiet_period):  # fmt: skip
+            return None
+        update = inc.post(now, IncidentStatus.RESOLVED, self.settings.resolved, AUTHOR)
+        self.current = None
+        return Edit(inc, update)
+
+    def _post(self, inc: Incident, now: float, status: IncidentStatus, template: str,
+              component: str, old: ComponentStatus, new: ComponentStatus) -> Edit:  # fmt: skip
+        body = _fill(template, self.names.get(component, component), new)
+        update = inc.post(now, status, body, AUTHOR, (ComponentChange(component, old, new),))
+        return Edit(inc, update)
