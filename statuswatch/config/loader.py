@@ -21,7 +21,7 @@ from statuswatch.config.model import (
     TcpMonitor,
     TlsMonitor,
 )
-from statuswatch.config.sla_checks import check_sla_sections
+from statuswatch.config.sla_checks import check_incident_sections, check_sla_sections
 from statuswatch.validation import describe
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -81,6 +81,11 @@ def _validate(config: Config, base_dir: Path) -> Iterator[str]:
     yield from _check_ids("maintenance", [m.id for m in config.maintenance])
     sla_ids = {s.id for s in config.sla}
     yield from check_sla_sections(config, {"components": components, "sla": sla_ids})
+    severity_ids = [s.id for s in config.severities]  # "S1", "C2": conventional upper case
+    for i, ident in enumerate(severity_ids):
+        if ident in severity_ids[:i]:
+            yield f"severities[{i}].id: duplicate id {ident!r}"
+    yield from check_incident_sections(config)
     for i, mon in enumerate(config.monitors):
         where = f"monitors[{i}]"
         if mon.component not in components:

@@ -58,11 +58,24 @@ class Group(_Section):
     description: str = ""
 
 
+class FractionThresholds(_Section):
+    """Percent of a component's monitors down at which it is degraded / partial / major."""
+
+    degraded: float = 1.0
+    partial: float = 5.0
+    major: float = 50.0
+
+
 class Component(_Section):
     id: str
     name: str
     group: str | None = None
     description: str = ""
+    # Open incidents automatically when this component goes into an outage.
+    auto_incident: bool = True
+    # "any": the worst monitor decides; "fraction": thresholds on the share of monitors down.
+    status_rule: Literal["any", "fraction"] = "any"
+    fraction: FractionThresholds = FractionThresholds()
 
 
 class _MonitorBase(_Section, tag_field="kind"):
@@ -173,6 +186,28 @@ class Maintenance(_Section, kw_only=True):
     timezone: str = "UTC"
 
 
+class Incidents(_Section):
+    """Automatic incidents. Texts use $component and $status (never a template engine)."""
+
+    quiet_period: Duration = Duration(900)
+    title: str = "$component is unavailable"
+    opened: str = "We are investigating problems with $component ($status)."
+    joined: str = "$component is also affected ($status)."
+    recovered: str = "$component has recovered; we are monitoring."
+    resolved: str = "All affected components have been operating normally for a while."
+    # Severity given to an automatic incident, by its impact.
+    severity_by_impact: dict[str, str] = msgspec.field(
+        default_factory=lambda: {"critical": "S1", "major": "S1", "minor": "S3", "none": "S4"}
+    )
+
+
+class SeverityLevel(_Section):
+    id: str
+    name: str
+    first_response: Duration
+    update_every: Duration | None = None
+
+
 Monitor = HttpMonitor | TcpMonitor | TlsMonitor | DnsMonitor | PushMonitor
 MONITOR_KINDS = ("http", "tcp", "tls", "dns", "push")
 
@@ -185,6 +220,9 @@ class Config(_Section):
     groups: list[Group] = []
     components: list[Component] = []
     monitors: list[Monitor] = []
+    incidents: Incidents = Incidents()
+    # Empty: seed 002's table (S1 20 min then every 30 min, S2 90 min, S3 6 h, S4 24 h).
+    severities: list[SeverityLevel] = []
     sla: list[SlaPolicy] = []
     customers: list[Customer] = []
     maintenance: list[Maintenance] = []

@@ -46,6 +46,29 @@ def check_sla_sections(config: Config, ids: dict[str, set[str]]) -> Iterator[str
         yield from _check_window(f"maintenance[{i}]", window, ids["components"])
 
 
+IMPACTS = ("none", "minor", "major", "critical")
+
+
+def check_incident_sections(config: Config) -> Iterator[str]:
+    """Severity references and component rules."""
+    from statuswatch.incidents.severity import DEFAULT_SEVERITIES
+
+    known = {s.id for s in config.severities} or {s.id for s in DEFAULT_SEVERITIES}
+    for impact, severity in config.incidents.severity_by_impact.items():
+        key = f"incidents.severity_by_impact.{impact}"
+        if impact not in IMPACTS:
+            yield f"{key}: unknown impact (use {', '.join(IMPACTS)})"
+        if severity not in known:
+            yield f"{key}: unknown severity {severity!r}"
+    for i, level in enumerate(config.severities):
+        if level.first_response <= 0:
+            yield f"severities[{i}].first_response: must be greater than 0"
+    for i, comp in enumerate(config.components):
+        f = comp.fraction
+        if not 0 < f.degraded <= f.partial <= f.major <= 100:
+            yield f"components[{i}].fraction: need 0 < degraded <= partial <= major <= 100"
+
+
 def _check_timezone(key: str, name: str) -> Iterator[str]:
     try:
         ZoneInfo(name)
