@@ -1,4 +1,4 @@
-"""Periodic housekeeping on APScheduler: retention now; maintenance and the outbox later."""
+"""Periodic housekeeping on APScheduler: retention, maintenance edges, incident quiet periods."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from statuswatch.clock import Clock
 from statuswatch.config import Config
+from statuswatch.status_board import StatusBoard
 from statuswatch.store import Prune, Store
 
 
@@ -21,9 +22,15 @@ def prune_job(config: Config, store: Store, clock: Clock) -> None:
     )
 
 
-def start_housekeeping(config: Config, store: Store, clock: Clock) -> AsyncIOScheduler:
+def start_housekeeping(
+    config: Config, store: Store, clock: Clock, board: StatusBoard | None = None
+) -> AsyncIOScheduler:
     """Start the housekeeping scheduler on the running loop (shut it down at exit)."""
     scheduler = AsyncIOScheduler(timezone="UTC")
+    if board is not None:
+        # Maintenance edges and incident quiet periods: a few seconds late is fine, never twice.
+        scheduler.add_job(board.tick, "interval", seconds=15, id="status-board",
+                          coalesce=True, misfire_grace_time=None, max_instances=1)  # fmt: skip
     scheduler.add_job(
         prune_job,
         "interval",

@@ -9,6 +9,7 @@ from statuswatch.store.models import (
     Prune,
     RegisterMonitors,
     ReportToken,
+    SaveIncident,
     SaveMaintenance,
     TransitionRecord,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "Prune",
     "RegisterMonitors",
     "ReportToken",
+    "SaveIncident",
     "SaveMaintenance",
     "SchemaTooNewError",
     "Store",

@@ -17,7 +17,14 @@ from statuswatch.events import (
     Transition,
 )
 from statuswatch.probes.base import CheckResult
-from statuswatch.store.models import HOUR, Prune, RegisterMonitors, ReportToken, SaveMaintenance
+from statuswatch.store.models import (
+    HOUR,
+    Prune,
+    RegisterMonitors,
+    ReportToken,
+    SaveIncident,
+    SaveMaintenance,
+)
 from statuswatch.store.rollup import RollupBatch
 
 Item = (
@@ -231,6 +238,16 @@ def _save_maintenance(applier: BatchApplier, m: SaveMaintenance) -> None:
     )
 
 
+def _save_incident(applier: BatchApplier, i: SaveIncident) -> None:
+    """Create or replace an incident with its whole timeline."""
+    applier.conn.execute(
+        "INSERT INTO incidents (id, created, updated, status, resolved_at, auto, doc) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET updated = excluded.updated, "
+        "status = excluded.status, resolved_at = excluded.resolved_at, doc = excluded.doc",
+        (i.id, i.created, i.updated, i.status, i.resolved_at, i.auto, i.doc.decode()),
+    )
+
+
 def _snapshot_row(key: int, s: MonitorSnapshot) -> tuple[Any, ...]:
     return (
         key, str(s.state), s.fail_count, s.fail_start, s.fail_error_class, s.fail_message,
@@ -257,6 +274,7 @@ _HANDLERS: dict[type, Callable[[BatchApplier, Any], None]] = {
     RegisterMonitors: BatchApplier.register,
     ReportToken: _report_token,
     SaveMaintenance: _save_maintenance,
+    SaveIncident: _save_incident,
 }
 
 ITEM_TYPES: tuple[type, ...] = tuple(_HANDLERS)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import msgspec
+
 from statuswatch.config.model import Maintenance
+from statuswatch.incidents.model import Incident
 
 # Upper bounds (seconds) of the latency histogram, Prometheus `le` style; the last is +Inf.
 LATENCY_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, math.inf)
@@ -31,6 +34,25 @@ class RegisterMonitors:
 
     monitors: list[tuple[str, str, str]]
     now: float
+
+
+@dataclass(frozen=True, slots=True)
+class SaveIncident:
+    """Create or replace an incident. Built with `of()`: the JSON is taken at submit time, so
+    the event loop may go on editing the incident while the writer thread saves this copy."""
+
+    id: str
+    created: float
+    updated: float
+    status: str
+    resolved_at: float | None
+    auto: bool
+    doc: bytes
+
+    @classmethod
+    def of(cls, incident: Incident) -> SaveIncident:
+        return cls(incident.id, incident.created, incident.updated, incident.status.value,
+                   incident.resolved_at, incident.auto, msgspec.json.encode(incident))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

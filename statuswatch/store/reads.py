@@ -11,6 +11,7 @@ import sqlite_utils
 
 from statuswatch.config.model import Maintenance
 from statuswatch.events import MonitorSnapshot, State
+from statuswatch.incidents.model import Incident
 from statuswatch.probes.base import CheckResult
 from statuswatch.store.models import (
     HOUR,
@@ -92,6 +93,37 @@ def monitors(db: sqlite_utils.Database) -> list[MonitorRecord]:
     """Return every known monitor, in order of first registration."""
     rows = db.query("SELECT id, kind, component, first_seen FROM monitors ORDER BY key")
     return [MonitorRecord(**row) for row in rows]
+
+
+def incidents(
+    db: sqlite_utils.Database,
+    *,
+    open_only: bool = False,
+    since: float | None = None,
+    until: float | None = None,
+    limit: int | None = None,
+) -> list[Incident]:
+    """Incidents, newest first: open ones only, or those created in [since, until)."""
+    clauses, params = [], []
+    if open_only:
+        clauses.append("resolved_at IS NULL")
+    if since is not None:
+        clauses.append("created >= ?")
+        params.append(since)
+    if until is not None:
+        clauses.append("created < ?")
+        params.append(until)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    tail = f"LIMIT {int(limit)}" if limit is not None else ""
+    rows = db.execute(f"SELECT doc FROM incidents {where} ORDER BY created DESC, id {tail}",  # noqa: S608 - fixed clauses
+                      params)  # fmt: skip
+    return [msgspec.json.decode(row[0], type=Incident) for row in rows]
+
+
+def incident(db: sqlite_utils.Database, incident_id: str) -> Incident | None:
+    """One incident by id."""
+    row = db.execute("SELECT doc FROM incidents WHERE id = ?", [incident_id]).fetchone()
+    return None if row is None else msgspec.json.decode(row[0], type=Incident)
 
 
 def maintenance(db: sqlite_utils.Database) -> list[Maintenance]:

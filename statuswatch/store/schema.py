@@ -187,4 +187,23 @@ def _v3(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3)
+def _v4(db: sqlite_utils.Database) -> None:
+    """Incidents, each saved whole (timeline included) in one row: one change, one transaction."""
+    db.executescript(
+        """
+        CREATE TABLE incidents (
+            id TEXT PRIMARY KEY,
+            created REAL NOT NULL,
+            updated REAL NOT NULL,
+            status TEXT NOT NULL,
+            resolved_at REAL,
+            auto INTEGER NOT NULL,
+            doc TEXT NOT NULL
+        );
+        CREATE INDEX incidents_by_created ON incidents(created);
+        CREATE INDEX incidents_open ON incidents(resolved_at) WHERE resolved_at IS NULL;
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4)

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from statuswatch.clock import SystemClock
 from statuswatch.config.model import Maintenance
 from statuswatch.events import MonitorSnapshot
+from statuswatch.incidents.model import Incident
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import reads
 from statuswatch.store.apply import ITEM_TYPES, Item
@@ -163,6 +164,14 @@ class Store:
     async def monitors(self) -> list[MonitorRecord]:
         """Return every monitor the store has seen or had registered."""
         return await self._read(reads.monitors)
+
+    async def incidents(self, **filters: Any) -> list[Incident]:
+        """Incidents, newest first (open_only, since, until, limit)."""
+        return await self._read(reads.incidents, **filters)
+
+    async def incident(self, incident_id: str) -> Incident | None:
+        """One incident by id, or None."""
+        return await self._read(reads.incident, incident_id)
 
     async def maintenance(self) -> list[Maintenance]:
         """Every maintenance window created at run time."""

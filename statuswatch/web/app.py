@@ -16,12 +16,14 @@ from statuswatch.monitoring import Monitoring
 from statuswatch.ratelimit import RateLimiter
 from statuswatch.report_tokens import ensure_report_tokens
 from statuswatch.resources import resource_dir
+from statuswatch.status_board import StatusBoard
 from statuswatch.store import Store
 from statuswatch.tokens import token_digest
 from statuswatch.web import api, customer, health, pages, push, sla_api
 from statuswatch.web.keys import (
     ADMIN_TOKEN,
     AUTH_LIMITER,
+    BOARD,
     CLOCK,
     CONFIG,
     MONITORING,
@@ -77,11 +79,15 @@ def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, s
         monitoring = Monitoring(config, store=store, clock=clock, environ=env)
         app[MONITORING] = monitoring
         await monitoring.start(probe=probe)
+        board = StatusBoard(config, store, clock)
+        await board.start({mid: t.state for mid, t in monitoring.trackers.items()})
+        monitoring.hooks.append(board.on_events)
+        app[BOARD] = board
         for customer_id, token in (await ensure_report_tokens(config, store, env, clock)).items():
             # Shown once: only its digest is kept. `statuswatch report-token` makes a new one.
             log.warning("customer %s: private report at %s/customers/%s", customer_id,
                         config.site.base_url.rstrip("/"), token)  # fmt: skip
-        housekeeping = start_housekeeping(config, store, clock)
+        housekeeping = start_housekeeping(config, store, clock, board)
         try:
             yield
         finally:

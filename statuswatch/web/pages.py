@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from aiohttp import web
 
-from statuswatch.events import State
-from statuswatch.web.keys import CONFIG, MONITORING, TEMPLATES
-
-# The worst monitor decides a component's state (the incidents issue adds other rules).
-_SEVERITY = {State.UP: 0, State.UNKNOWN: 1, State.DEGRADED: 2, State.DOWN: 3}
-_COMPONENT_STATUS = {
-    State.UP: "operational",
-    State.UNKNOWN: "unknown",
-    State.DEGRADED: "degraded_performance",
-    State.DOWN: "major_outage",
-}
-
-
-def component_states(request: web.Request) -> dict[str, State]:
-    """Each component's state: the worst of its monitors' confirmed states."""
-    worst: dict[str, State] = defaultdict(lambda: State.UP)
-    for view in request.app[MONITORING].views():
-        current = worst[view.monitor.component]
-        if _SEVERITY[view.state] > _SEVERITY[current]:
-            worst[view.monitor.component] = view.state
-    return worst
+from statuswatch.web.keys import BOARD, CONFIG, TEMPLATES
 
 
 async def index(request: web.Request) -> web.Response:
     """GET /: every component with its status, grouped."""
     config = request.app[CONFIG]
-    states = component_states(request)
+    status = request.app[BOARD].status
     groups = {g.id: g for g in config.groups}
     rows = [
         {
             "component": comp,
             "group": groups[comp.group].name if comp.group else "",
-            "status": _COMPONENT_STATUS[states.get(comp.id, State.UNKNOWN)],
+            "status": status[comp.id].value,
         }
         for comp in config.components
     ]

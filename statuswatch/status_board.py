@@ -1,0 +1,104 @@
+"""What the public sees, kept current: component statuses and the automatic incident.
+
+Listens to the monitors' confirmed transitions (Monitoring.hooks) and to the clock (a
+housekeeping tick for maintenance edges and quiet periods); saves every incident change
+through the store's writer, one transaction each.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from statuswatch.clock import Clock
+from statuswatch.component_status import ComponentStatus, FractionRule, component_status
+from statuswatch.config import Config, Monitor
+from statuswatch.events import Event, State, Transition
+from statuswatch.incidents.auto import AutoIncidents, AutoSettings, Edit
+from statuswatch.maintenance import MaintenanceCalendar
+from statuswatch.probes.base import CheckResult
+from statuswatch.store import SaveIncident, Store
+
+log = logging.getLogger(__name__)
+
+
+def auto_settings(config: Config) -> AutoSettings:
+    """The [incidents] section as the lifecycle takes it."""
+    inc = config.incidents
+    return AutoSettings(
+        quiet_period=inc.quiet_period, title=inc.title, opened=inc.opened, joined=inc.joined,
+        recovered=inc.recovered, resolved=inc.resolved,
+        severity_by_impact=tuple(inc.severity_by_impact.items()),
+    )  # fmt: skip
+
+
+class StatusBoard:
+    """Component statuses from monitor states and maintenance; automatic incidents from them."""
+
+    def __init__(self, config: Config, store: Store, clock: Clock) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.components = {c.id: c for c in config.components}
+        self.monitors_of: dict[str, list[str]] = defaultdict(list)
+        for mon in config.monitors:
+            self.monitors_of[mon.component].append(mon.id)
+        self.monitor_states: dict[str, State] = {}
+        self.status: dict[str, ComponentStatus] = {}
+        self.calendar = MaintenanceCalendar(config.maintenance)
+        names = {c.id: c.name for c in config.components}
+        self.auto = AutoIncidents(auto_settings(config), names)
+
+    async def start(self, monitor_states: dict[str, State]) -> None:
+        """Resume: current statuses without announcing them, and the open automatic incident."""
+        self.calendar = MaintenanceCalendar([*self.config.maintenance,
+                                             *await self.store.maintenance()])  # fmt: skip
+        self.monitor_states = dict(monitor_states)
+        open_auto = [i for i in await self.store.incidents(open_only=True) if i.auto]
+        self.auto.current = open_auto[0] if open_auto else None
+        now = self.clock.time()
+        self.status = {cid: self._compute(cid, now) for cid in self.components}
+
+    def on_events(self, monitor: Monitor, _result: CheckResult | None, events: list[Event]) -> None:
+        """Monitoring hook: recompute the component of a monitor whose state changed."""
+        changed = False
+        for event in events:
+            if isinstance(event, Transition):
+                self.monitor_states[event.monitor_id] = event.new
+                changed = True
+        if changed:
+            self._refresh(monitor.component, self.clock.time())
+
+    def tick(self) -> None:
+        """Maintenance windows starting or ending, and quiet periods running out."""
+        now = self.clock.time()
+        for cid in self.components:
+            self._refresh(cid, now)
+        if (edit := self.auto.tick(now)) is not None:
+            self._save(edit)
+
+    def _refresh(self, cid: str, now: float) -> None:
+        new = self._compute(cid, now)
+        old = self.status.get(cid, ComponentStatus.OPERATIONAL)
+        if new is old:
+            return
+        self.status[cid] = new
+        log.info("component %s: %s -> %s", cid, old.value, new.value)
+        edit = self.auto.changed(cid, old, new, now, enabled=self.components[cid].auto_incident)
+        if edit is not None:
+            self._save(edit)
+
+    def _compute(self, cid: str, now: float) -> ComponentStatus:
+        comp = self.components[cid]
+        states = [self.monitor_states.get(m, State.UNKNOWN) for m in self.monitors_of[cid]]
+        rule = None
+        if comp.status_rule == "fraction":
+            f = comp.fraction
+            rule = FractionRule(f.degraded, f.partial, f.major)
+        in_maintenance = self.calendar.active(cid, int(now)) is not None
+        return component_status(states, rule=rule, in_maintenance=in_maintenance)
+
+    def _save(self, edit: Edit) -> None:
+        self.store.submit(SaveIncident.of(edit.incident))
+        if edit.opened:
+            log.warning("incident %s opened: %s", edit.incident.id, edit.incident.title)
