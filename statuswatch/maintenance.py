@@ -35,6 +35,15 @@ class Occurrence:
     components: frozenset[str]
     start: int
     end: int
+    cancelled: bool = False
+
+    def state(self, now: float) -> str:
+        """scheduled -> in_progress -> completed, by the clock; or cancelled."""
+        if self.cancelled:
+            return "cancelled"
+        if now < self.start:
+            return "scheduled"
+        return "in_progress" if now < self.end else "completed"
 
 
 @dataclass(frozen=True)
@@ -71,7 +80,8 @@ class Schedule:
         spans = self._spans(lo, hi)
         comps = frozenset(self.spec.components)
         return [
-            Occurrence(self.spec.id, self.spec.title, self.spec.kind, comps, s, e)
+            Occurrence(self.spec.id, self.spec.title, self.spec.kind, comps, s, e,
+                       self.spec.cancelled)  # fmt: skip
             for s, e in spans
             if s < hi and e > lo
         ]
@@ -104,7 +114,10 @@ class MaintenanceCalendar:
     """All configured windows; answers "which maintenance covers these components, when"."""
 
     def __init__(self, windows: list[Maintenance]) -> None:
-        self.schedules = [Schedule(w) for w in windows]
+        # Later windows replace earlier ones with the same id: a window stored at run time
+        # (rescheduled, extended or cancelled through the API) overrides its config entry.
+        by_id = {w.id: w for w in windows}
+        self.schedules = [Schedule(w) for w in by_id.values()]
 
     def occurrences(self, lo: int, hi: int) -> list[Occurrence]:
         """Every occurrence of every window overlapping [lo, hi), by start time."""
@@ -112,11 +125,11 @@ class MaintenanceCalendar:
         return sorted(found, key=lambda o: (o.start, o.window_id))
 
     def intervals(self, component: str, lo: int, hi: int) -> list[Interval]:
-        """The merged maintenance time of one component within [lo, hi)."""
+        """The merged maintenance time of one component within [lo, hi) (cancelled excluded)."""
         spans = [
             (o.start, o.end)
             for s in self.schedules
-            if component in s.spec.components
+            if component in s.spec.components and not s.spec.cancelled
             for o in s.occurrences(lo, hi)
         ]
         return normalize(spans, lo, hi)
@@ -124,6 +137,6 @@ class MaintenanceCalendar:
     def active(self, component: str, now: int) -> Occurrence | None:
         """The occurrence covering `component` at `now`, if any."""
         for occ in self.occurrences(now, now + 1):
-            if component in occ.components:
+            if component in occ.components and not occ.cancelled:
                 return occ
         return None

@@ -86,3 +86,19 @@ def test_calendar_excuses_only_covered_components_and_merges_overlaps():
     active = cal.active("checkout", sunday_8)
     assert active is not None and active.window_id in ("w", "w2")
     assert cal.active("admin", sunday_8) is None
+
+
+def test_stored_window_overrides_config_and_cancelled_excuses_nothing():
+    base = window(rrule=None, start=datetime(2026, 11, 1, 8, 0, tzinfo=UTC))
+    cancelled = Maintenance(**{**{f: getattr(base, f) for f in base.__struct_fields__},
+                               "cancelled": True})  # fmt: skip
+    lo, hi = 0, 2**31
+    assert MaintenanceCalendar([base]).intervals("checkout", lo, hi) != []
+    calendar = MaintenanceCalendar([base, cancelled])  # config first, then the stored override
+    assert calendar.intervals("checkout", lo, hi) == []
+    (occ,) = calendar.occurrences(lo, hi)
+    assert occ.state(0) == "cancelled"
+    live = MaintenanceCalendar([base]).occurrences(lo, hi)[0]
+    assert [live.state(t) for t in (live.start - 1, live.start, live.end)] == [
+        "scheduled", "in_progress", "completed"]
+    assert calendar.active("checkout", live.start) is None

@@ -184,6 +184,8 @@ class Maintenance(_Section, kw_only=True):
     duration: Duration | None = None
     rrule: str | None = None
     timezone: str = "UTC"
+    # A cancelled window stays listed (as cancelled) but excuses nothing.
+    cancelled: bool = False
 
 
 class Incidents(_Section):
