@@ -80,8 +80,9 @@ class Schedule:
         spans = self._spans(lo, hi)
         comps = frozenset(self.spec.components)
         return [
-            Occurrence(self.spec.id, self.spec.title, self.spec.kind, comps, s, e,
-                       self.spec.cancelled)  # fmt: skip
+            Occurrence(
+                self.spec.id, self.spec.title, self.spec.kind, comps, s, e, self.spec.cancelled
+            )
             for s, e in spans
             if s < hi and e > lo
         ]
