@@ -81,6 +81,8 @@ class Monitoring:
                 outage_open=mon.id in open_outages,
             )
             self.trackers[mon.id] = tracker
+            if mon.id in last_results:  # newer than the snapshot when nothing changed since
+                tracker.evidence_until(last_results[mon.id].time)
             if mon.id in open_outages:
                 self.outage_start[mon.id] = open_outages[mon.id]
             if mon.id in last_results:
@@ -122,10 +124,14 @@ class Monitoring:
     def handle_result(self, monitor: Monitor, result: CheckResult) -> list[Event]:
         """Feed one result through its state machine and hand everything to the store."""
         tracker = self.trackers[monitor.id]
+        before = (tracker.state, tracker.fail_count, tracker.pass_count)
         events = tracker.observe(result)
         self.last[monitor.id] = result
         self.store.submit(result)
-        self._persist(monitor, events, tracker)
+        # A passing check that changes nothing but the time of the last evidence needs no
+        # snapshot: the stored last result carries that time (see start()). Half the writes.
+        if events or before != (tracker.state, tracker.fail_count, tracker.pass_count):
+            self._persist(monitor, events, tracker)
         return events
 
     def _persist(self, monitor: Monitor, events: list[Event], tracker: MonitorTracker) -> None:

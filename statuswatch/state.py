@@ -86,10 +86,14 @@ class MonitorTracker:
             self.last_evidence = max(self.last_evidence, now)
         return events
 
+    def evidence_until(self, t: float) -> None:
+        """Extend the last evidence to `t` (a known later check, or a clean stop at `t`)."""
+        if self.last_evidence is not None:
+            self.last_evidence = max(self.last_evidence, t)
+
     def stop(self, now: float) -> None:
         """Statuswatch is stopping cleanly: what was observed holds until now."""
-        if self.last_evidence is not None:
-            self.last_evidence = max(self.last_evidence, now)
+        self.evidence_until(now)
 
     def observe(self, result: CheckResult) -> list[Event]:
         """Feed one check result; return the events it causes, in order."""

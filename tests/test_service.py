@@ -183,3 +183,41 @@ async def test_restart_records_one_gap_and_no_duplicate_outage(aiohttp_client, t
         (stopped_at - 60, stopped_at, "stopped"),  # closed at the last evidence (the stop)
         (restart_at + 60, restart_at + 120, "recovered"),  # observed again after the restart
     ]
+
+
+async def test_steady_passing_checks_write_no_snapshots_but_restart_knows_the_last_one(
+    aiohttp_client, tmp_path
+):
+    """Only results are written while nothing changes; the gap after a crash still starts at
+    the last stored result, not at the last snapshot."""
+    clock = FakeClock()
+    config = make_config(tmp_path, [push_monitor(interval="60s", grace="0s", timeout="5s")])
+    store = Store(config.storage.path, clock=clock)
+    await store.start()
+    client = await aiohttp_client(create_app(config, store=store, clock=clock, probe=False,
+                                             environ=ENV))  # fmt: skip
+    monitoring = client.app[MONITORING]
+    job = monitoring.monitors["job"]
+    submitted = []
+    real_submit = store.submit
+    store.submit = lambda item: (submitted.append(type(item).__name__), real_submit(item))[1]
+    for _ in range(5):
+        clock.advance(60)
+        monitoring.handle_result(job, CheckResult("job", clock.time(), True))
+    assert submitted.count("MonitorSnapshot") == 1  # the first result: unknown -> up
+    assert submitted.count("CheckResult") == 5
+    last_check = clock.time()
+    await store.flush()
+    del store.submit
+    # A crash: no clean stop. The next start must see evidence up to the last result.
+    snapshots = await store.monitor_snapshots()
+    assert snapshots["job"].last_evidence < last_check
+    clock.advance(3600)
+    app = create_app(config, store=store, clock=clock, probe=False, environ=ENV)
+    client2 = await aiohttp_client(app)
+    await store.flush()
+    gaps = await store.gaps("job")
+    assert [(g.start, g.end) for g in gaps] == [(last_check, clock.time())]
+    await client2.close()
+    await client.close()
+    await store.close()
