@@ -451,3 +451,22 @@ async def test_a_crashed_writer_fails_waiters_instead_of_hanging(db_path: Path) 
     health = await s.health()
     assert not health["writable"] and "a bug in the writer" in str(health["last_error"])
     await asyncio.wait_for(s.close(), 5)
+
+
+async def test_a_window_with_a_duration_round_trips(store: Store) -> None:
+    """Durations are a float subclass msgspec cannot encode on its own: stored as seconds."""
+    from datetime import datetime
+
+    from statuswatch.config.durations import Duration
+    from statuswatch.config.model import Maintenance
+    from statuswatch.store import SaveMaintenance
+
+    window = Maintenance(id="db", title="DB", components=["api"], duration=Duration(5400),
+                         start=datetime(2026, 1, 4, 2, 0), rrule="FREQ=WEEKLY",
+                         timezone="America/New_York")  # fmt: skip
+    store.submit(SaveMaintenance(window, 1.0))
+    await store.flush()
+    assert (await store.health())["last_error"] is None
+    (back,) = await store.maintenance()
+    assert back == window and isinstance(back.duration, Duration)
+    assert back.start.tzinfo is None  # local time in its timezone, as config wrote it

@@ -32,6 +32,13 @@ def parse_duration(text: object) -> Duration:
     return Duration(total)
 
 
+def duration_hook(type_: type, obj: object) -> object:
+    """msgspec dec_hook: decode Duration fields from their written form ("2h")."""
+    if type_ is Duration:
+        return parse_duration(obj)
+    raise NotImplementedError
+
+
 def format_duration(seconds: float) -> str:
     """Render seconds the way they are written in config ("90s" -> "1m30s")."""
     if seconds < 1:

@@ -7,8 +7,6 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import msgspec
-
 from statuswatch.events import (
     GapRecorded,
     MonitorSnapshot,
@@ -24,6 +22,7 @@ from statuswatch.store.models import (
     ReportToken,
     SaveIncident,
     SaveMaintenance,
+    encode_window,
 )
 from statuswatch.store.rollup import RollupBatch
 
@@ -234,7 +233,7 @@ def _save_maintenance(applier: BatchApplier, m: SaveMaintenance) -> None:
     applier.conn.execute(
         "INSERT INTO maintenance (id, spec, updated) VALUES (?, ?, ?) "
         "ON CONFLICT(id) DO UPDATE SET spec = excluded.spec, updated = excluded.updated",
-        (m.window.id, msgspec.json.encode(m.window).decode(), m.now),
+        (m.window.id, encode_window(m.window).decode(), m.now),
     )
 
 

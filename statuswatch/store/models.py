@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from statuswatch.config.durations import Duration
 from statuswatch.config.model import Maintenance
 from statuswatch.incidents.model import Incident
 
@@ -61,6 +62,29 @@ class SaveMaintenance:
 
     window: Maintenance
     now: float
+
+
+def encode_window(window: Maintenance) -> bytes:
+    """A window as stored: JSON with its duration in seconds."""
+    # msgspec knows float but not our float subclass Duration: store it as plain seconds.
+    return msgspec.json.encode(window, enc_hook=_seconds)
+
+
+def decode_window(doc: bytes | str) -> Maintenance:
+    """A stored window back into the struct config uses."""
+    return msgspec.json.decode(doc, type=Maintenance, dec_hook=_duration)
+
+
+def _seconds(obj: object) -> float:
+    if isinstance(obj, Duration):
+        return float(obj)
+    raise NotImplementedError(f"cannot store a {type(obj).__name__}")
+
+
+def _duration(type_: type, obj: object) -> object:
+    if type_ is Duration and isinstance(obj, int | float) and not isinstance(obj, bool):
+        return Duration(obj)
+    raise NotImplementedError
 
 
 @dataclass(frozen=True, slots=True)

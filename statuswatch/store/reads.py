@@ -21,6 +21,7 @@ from statuswatch.store.models import (
     MonitorRecord,
     Outage,
     TransitionRecord,
+    decode_window,
 )
 
 _SELECT_RESULT = """SELECT m.id, time, ok, latency, status_code, error_class, message, degraded,
@@ -129,7 +130,7 @@ def incident(db: sqlite_utils.Database, incident_id: str) -> Incident | None:
 def maintenance(db: sqlite_utils.Database) -> list[Maintenance]:
     """Every run-time maintenance window, decoded into the struct config uses."""
     rows = db.query("SELECT spec FROM maintenance ORDER BY id")
-    return [msgspec.json.decode(row["spec"], type=Maintenance) for row in rows]
+    return [decode_window(row["spec"]) for row in rows]
 
 
 def report_tokens(db: sqlite_utils.Database) -> dict[bytes, str]:
