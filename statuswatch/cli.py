@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from statuswatch import __version__
+from statuswatch.cli_admin import ADMIN_COMMANDS
 from statuswatch.config import Config, ConfigError, load_config
 
 EXIT_USAGE = 2
@@ -171,6 +172,8 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, Callable]] =
     "sla evaluate": (
         cmd_sla_evaluate, "evaluate SLA inputs (JSON on stdin) into figures", lambda _c: None
     ),
+    # incident open|update|resolve|list, maintenance add|list|cancel|extend: admin API clients
+    **ADMIN_COMMANDS,
 }
 
 

@@ -19,6 +19,9 @@ from statuswatch.config.model import Maintenance
 from statuswatch.intervals import Interval, normalize
 
 MAX_OCCURRENCES = 10_000
+# How far ahead "the next occurrence" is looked for: a year covers any sensible rule (yearly
+# ones too) and, at most hourly, stays under MAX_OCCURRENCES.
+LOOKAHEAD = 366 * 86400
 
 
 class ExpansionLimitError(RuntimeError):
@@ -67,6 +70,21 @@ class Schedule:
         if dt.tzinfo is None:
             return dt
         return dt.astimezone(self.tz).replace(tzinfo=None)
+
+    def utc_seconds(self, dt: datetime) -> int:
+        """A datetime of this window (naive means local in its timezone) as UTC seconds."""
+        return self._utc(self._local(dt))
+
+    def upcoming(self, now: float) -> Occurrence | None:
+        """The occurrence in progress at `now`, else the next one; a one-off window's only one."""
+        if self.rule is None:
+            return self.occurrences(-(2**40), 2**40)[0]  # one span: nothing to expand
+        # Widening steps: a rule several times an hour still finds its next occurrence
+        # without expanding a whole year past MAX_OCCURRENCES.
+        for ahead in (86400, 31 * 86400, LOOKAHEAD):
+            if found := self.occurrences(int(now), int(now) + ahead):
+                return found[0]
+        return None
 
     def _utc(self, local: datetime) -> int:
         return int(local.replace(tzinfo=self.tz).timestamp())

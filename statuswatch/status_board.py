@@ -7,14 +7,17 @@ through the store's writer, one transaction each.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 
 from statuswatch.clock import Clock
 from statuswatch.component_status import ComponentStatus, FractionRule, component_status
 from statuswatch.config import Config, Monitor
+from statuswatch.config.model import Maintenance
 from statuswatch.events import Event, State, Transition
 from statuswatch.incidents.auto import AutoIncidents, AutoSettings, Edit
+from statuswatch.incidents.model import Incident
 from statuswatch.maintenance import MaintenanceCalendar
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import SaveIncident, Store
@@ -48,16 +51,48 @@ class StatusBoard:
         self.calendar = MaintenanceCalendar(config.maintenance)
         names = {c.id: c.name for c in config.components}
         self.auto = AutoIncidents(auto_settings(config), names)
+        # Operator edits read, change and save whole incidents and windows across awaits;
+        # one at a time, so two requests editing the same thing cannot lose either change.
+        self.edit_lock = asyncio.Lock()
 
     async def start(self, monitor_states: dict[str, State]) -> None:
         """Resume: current statuses without announcing them, and the open automatic incident."""
-        self.calendar = MaintenanceCalendar([*self.config.maintenance,
-                                             *await self.store.maintenance()])  # fmt: skip
+        self.calendar = self._calendar(await self.store.maintenance())
         self.monitor_states = dict(monitor_states)
         open_auto = [i for i in await self.store.incidents(open_only=True) if i.auto]
         self.auto.current = open_auto[0] if open_auto else None
         now = self.clock.time()
         self.status = {cid: self._compute(cid, now) for cid in self.components}
+
+    def _calendar(self, stored: list[Maintenance]) -> MaintenanceCalendar:
+        # Stored windows come last so they win over config entries with the same id.
+        return MaintenanceCalendar([*self.config.maintenance, *stored])
+
+    def reload_calendar(self, stored: list[Maintenance]) -> None:
+        """Take the windows stored at run time into account, and follow them at once."""
+        self.calendar = self._calendar(stored)
+        self.tick()
+
+    async def incident_for_edit(self, incident_id: str) -> Incident | None:
+        """The incident an operator edits: the board's own open automatic one, else the stored.
+
+        Editing a copy of the automatic incident would lose the change: the board would later
+        save its stale object over it. Hold `edit_lock` from here until `after_edit`.
+        """
+        current = self.auto.current
+        if current is not None and current.id == incident_id:
+            return current
+        # The board may have just resolved its incident: let that reach the disk before reading.
+        await self.store.flush()
+        return await self.store.incident(incident_id)
+
+    def after_edit(self, incident: Incident) -> None:
+        """Save an operator's edit; an automatic incident is then the operator's to close."""
+        if incident.auto:
+            incident.taken_over = True
+        if incident is self.auto.current and incident.status.closed:
+            self.auto.current = None
+        self.store.submit(SaveIncident.of(incident))
 
     def on_events(self, monitor: Monitor, _result: CheckResult | None, events: list[Event]) -> None:
         """Monitoring hook: recompute the component of a monitor whose state changed."""

@@ -102,3 +102,19 @@ def test_stored_window_overrides_config_and_cancelled_excuses_nothing():
     assert [live.state(t) for t in (live.start - 1, live.start, live.end)] == [
         "scheduled", "in_progress", "completed"]
     assert calendar.active("checkout", live.start) is None
+
+
+def test_upcoming_is_the_current_or_next_occurrence():
+    schedule = Schedule(window())  # Sundays 02:00-04:00 New York
+    sunday_8 = int(datetime(2026, 11, 8, 8, 0, tzinfo=UTC).timestamp())  # inside 07:00-09:00Z
+    current = schedule.upcoming(sunday_8)
+    assert current is not None and (iso_z(current.start), current.state(sunday_8)) == (
+        "2026-11-08T07:00:00Z", "in_progress")  # fmt: skip
+    after = schedule.upcoming(current.end)
+    assert after is not None and iso_z(after.start) == "2026-11-15T07:00:00Z"
+    ended = Schedule(window(rrule="FREQ=WEEKLY;COUNT=2"))
+    assert ended.upcoming(sunday_8) is None
+    often = Schedule(window(rrule="FREQ=HOURLY;BYMINUTE=0,20,40", duration=Duration(600)))
+    assert often.upcoming(sunday_8) is not None  # no year-long expansion past the limit
+    one_off = Schedule(window(rrule=None, start=datetime(2026, 1, 1, tzinfo=UTC)))
+    assert one_off.upcoming(sunday_8).state(sunday_8) == "completed"  # type: ignore[union-attr]

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from statuswatch.config.durations import Duration, format_duration, parse_duration
+from statuswatch.config.durations import duration_hook, format_duration
 from statuswatch.config.model import (
     Config,
     HttpMonitor,
@@ -24,7 +24,7 @@ from statuswatch.config.model import (
 from statuswatch.config.sla_checks import check_incident_sections, check_sla_sections
 from statuswatch.validation import describe
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
 class ConfigError(Exception):
@@ -50,19 +50,13 @@ def load_config(path: str | Path) -> Config:
 def parse_config(raw: dict, *, base_dir: Path) -> Config:
     """Decode a TOML document (as a dict) into a resolved, validated Config."""
     try:
-        config = msgspec.convert(raw, Config, dec_hook=_dec_hook)
+        config = msgspec.convert(raw, Config, dec_hook=duration_hook)
     except msgspec.ValidationError as exc:
         raise ConfigError([describe(exc)]) from None
     problems = list(_validate(config, base_dir))
     if problems:
         raise ConfigError(problems)
     return _resolve(config, base_dir)
-
-
-def _dec_hook(type_: type, obj: object) -> object:
-    if type_ is Duration:
-        return parse_duration(obj)
-    raise NotImplementedError
 
 
 def _validate(config: Config, base_dir: Path) -> Iterator[str]:
@@ -128,7 +122,7 @@ def _check_positive(config: Config) -> Iterator[str]:
 def _check_ids(section: str, ids: Iterable[str]) -> Iterator[str]:
     seen: set[str] = set()
     for i, ident in enumerate(ids):
-        if not _ID.match(ident):
+        if not ID_PATTERN.match(ident):
             yield (
                 f"{section}[{i}].id: {ident!r} must be lowercase letters, digits, '-', '_' or '.'"
                 " (at most 64)"

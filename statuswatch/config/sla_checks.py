@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from statuswatch.config.model import Config, Maintenance
@@ -43,7 +43,7 @@ def check_sla_sections(config: Config, ids: dict[str, set[str]]) -> Iterator[str
         if cust.contact_email and not _EMAIL.match(cust.contact_email):
             yield f"{where}.contact_email: not an email address: {cust.contact_email!r}"
     for i, window in enumerate(config.maintenance):
-        yield from _check_window(f"maintenance[{i}]", window, ids["components"])
+        yield from check_window(f"maintenance[{i}]", window, ids["components"])
 
 
 IMPACTS = ("none", "minor", "major", "critical")
@@ -84,36 +84,42 @@ def _check_components(key: str, given: list[str], known: set[str]) -> Iterator[s
             yield f"{key}[{j}]: unknown component {comp!r}"
 
 
-def _check_window(where: str, window: Maintenance, components: set[str]) -> Iterator[str]:
-    yield from _check_components(f"{where}.components", window.components, components)
-    yield from _check_timezone(f"{where}.timezone", window.timezone)
+def check_window(where: str, window: Maintenance, components: set[str]) -> Iterator[str]:
+    """Every problem of one maintenance window; `where` prefixes each key ("" for none)."""
+
+    # The admin API validates its windows here too ("" gives bare field names for its errors).
+    def at(key: str) -> str:
+        return f"{where}.{key}" if where else key
+
+    yield from _check_components(at("components"), window.components, components)
+    yield from _check_timezone(at("timezone"), window.timezone)
     if window.end is not None and window.duration is not None:
-        yield f"{where}.end: give end or duration, not both"
+        yield f"{at('end')}: give end or duration, not both"
     elif window.end is None and window.duration is None:
-        yield f"{where}.duration: required (or end, for a one-off window)"
+        yield f"{at('duration')}: required (or end, for a one-off window)"
     if window.duration is not None and window.duration <= 0:
-        yield f"{where}.duration: must be greater than 0"
+        yield f"{at('duration')}: must be greater than 0"
     if window.end is not None:
         if (window.end.tzinfo is None) != (window.start.tzinfo is None):
-            yield f"{where}.end: start and end must both have an offset, or neither"
+            yield f"{at('end')}: start and end must both have an offset, or neither"
         elif window.end <= window.start:
-            yield f"{where}.end: must be after start"
+            yield f"{at('end')}: must be after start"
     if window.rrule is not None:
-        yield from _check_rrule(where, window)
+        yield from _check_rrule(at, window)
 
 
-def _check_rrule(where: str, window: Maintenance) -> Iterator[str]:
+def _check_rrule(at: Callable[[str], str], window: Maintenance) -> Iterator[str]:
     from dateutil.rrule import rrulestr
 
     if window.end is not None:
-        yield f"{where}.end: a recurring window takes duration, not end"
+        yield f"{at('end')}: a recurring window takes duration, not end"
     if _TOO_FREQUENT.search(window.rrule or ""):
-        yield f"{where}.rrule: occurrences more often than hourly are not allowed"
+        yield f"{at('rrule')}: occurrences more often than hourly are not allowed"
         return
     if "DTSTART" in (window.rrule or "").upper():
-        yield f"{where}.rrule: leave DTSTART out; start gives the first occurrence"
+        yield f"{at('rrule')}: leave DTSTART out; start gives the first occurrence"
         return
     try:
         rrulestr(window.rrule or "", dtstart=window.start.replace(tzinfo=None))
     except (ValueError, TypeError) as exc:
-        yield f"{where}.rrule: not a valid RFC 5545 rule: {exc}"
+        yield f"{at('rrule')}: not a valid RFC 5545 rule: {exc}"

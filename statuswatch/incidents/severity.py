@@ -7,10 +7,15 @@ investigating" is immediate and would make every first-response target trivially
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from statuswatch.incidents.auto import AUTHOR
 from statuswatch.incidents.model import Incident
+
+if TYPE_CHECKING:
+    from statuswatch.config.model import SeverityLevel
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,17 @@ DEFAULT_SEVERITIES = (
     Severity("S3", "Problem", 6 * 3600),
     Severity("S4", "Question", 24 * 3600),
 )
+
+
+def severities_of(levels: Sequence[SeverityLevel]) -> dict[str, Severity]:
+    """The configured [[severities]] by id, or DEFAULT_SEVERITIES when none are configured."""
+    if not levels:
+        return {s.id: s for s in DEFAULT_SEVERITIES}
+    return {
+        lv.id: Severity(lv.id, lv.name, float(lv.first_response),
+                        None if lv.update_every is None else float(lv.update_every))
+        for lv in levels
+    }  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,17 @@ from statuswatch.resources import resource_dir
 from statuswatch.status_board import StatusBoard
 from statuswatch.store import Store
 from statuswatch.tokens import token_digest
-from statuswatch.web import api, customer, health, pages, push, sla_api
+from statuswatch.web import (
+    api,
+    customer,
+    health,
+    incidents_api,
+    maintenance_api,
+    openapi,
+    pages,
+    push,
+    sla_api,
+)
 from statuswatch.web.keys import (
     ADMIN_TOKEN,
     AUTH_LIMITER,
@@ -63,7 +73,8 @@ def create_app(
                     config.site.admin_token_env)  # fmt: skip
     app[AUTH_LIMITER] = RateLimiter(clock, rate=0.5, burst=20)
     app.cleanup_ctx.append(_runtime(config, store, clock, env, probe))
-    for module in (pages, health, push, api, sla_api, customer):
+    for module in (pages, health, push, api, sla_api, incidents_api, maintenance_api, openapi,
+                   customer):  # fmt: skip
         module.add_routes(app)
     app.router.add_static("/static", resource_dir("static"), append_version=True)
     return app

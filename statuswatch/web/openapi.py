@@ -1,0 +1,164 @@
+"""The OpenAPI 3.1 document of the HTTP API (admin and public), served at /api/v1/openapi.json.
+
+Written by hand as data; tests/test_openapi.py checks that every route is in it and that real
+requests and responses validate against it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from statuswatch import __version__
+from statuswatch.web.openapi_schemas import SCHEMAS, STR, Schema, ref
+
+ADMIN = [{"bearer": []}]
+PUBLIC: list[dict[str, list[str]]] = []
+
+
+def _json(schema: Schema, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _op(
+    summary: str,
+    ok: tuple[int, str, str],
+    *,
+    admin: bool = True,
+    body: str | None = None,
+    params: list[dict[str, Any]] | None = None,
+    errors: tuple[int, ...] = (),
+) -> dict[str, Any]:
+    """One operation: its success response, and the errors it can give."""
+    status, schema, description = ok
+    responses: dict[str, Any] = {str(status): _json(ref(schema), description)}
+    if admin:
+        responses["401"] = _json(ref("Error"), "missing or wrong bearer token")
+        responses["429"] = _json(ref("Error"), "too many failed attempts from this address")
+    for code in errors:
+        responses[str(code)] = {
+            400: _json(ref("ParameterError"), "a bad query parameter (named in field)"),
+            404: _json(ref("Error"), "no such id"),
+            422: _json(ref("ValidationErrors"), "the body or query is invalid: each bad field"),
+        }[code]
+    op: dict[str, Any] = {"summary": summary, "security": ADMIN if admin else PUBLIC,
+                          "responses": responses}  # fmt: skip
+    if params:
+        op["parameters"] = params
+    if body is not None:
+        op["requestBody"] = {"required": True,
+                             "content": {"application/json": {"schema": ref(body)}}}  # fmt: skip
+    return op
+
+
+def _param(name: str, where: str, schema: Schema, description: str, **extra: Any) -> dict:
+    return {"name": name, "in": where, "schema": schema, "description": description, **extra}
+
+
+_ID = _param("id", "path", STR, "the incident's or window's id", required=True)
+_INCIDENT_ERRORS = (404, 422)
+
+PATHS: dict[str, Any] = {
+    "/api/v1/incidents": {
+        "get": _op("List incidents, newest first", (200, "IncidentList", "incidents"),
+                   errors=(422,), params=[
+                       _param("open", "query", {"type": "string", "enum": ["true", "false"]},
+                              "only incidents that are not resolved"),
+                       _param("limit", "query", {"type": "integer", "minimum": 1,
+                                                 "maximum": 500, "default": 50}, "at most"),
+                   ]),
+        "post": _op("Open an incident", (201, "Incident", "the new incident"),
+                    body="NewIncident", errors=(422,)),
+    },
+    "/api/v1/incidents/{id}": {
+        "parameters": [_ID],
+        "get": _op("Read an incident", (200, "Incident", "the incident"), errors=(404,)),
+        "patch": _op("Change title, impact or severity, or add the postmortem (once resolved)",
+                     (200, "Incident", "the incident"), body="IncidentPatch",
+                     errors=_INCIDENT_ERRORS),
+    },
+    "/api/v1/incidents/{id}/updates": {
+        "parameters": [_ID],
+        "post": _op("Post an update (status, text, component changes)",
+                    (201, "Incident", "the incident with the new update"), body="NewUpdate",
+                    errors=_INCIDENT_ERRORS),
+    },
+    "/api/v1/maintenance": {
+        "get": _op("List maintenance windows (config and API)",
+                   (200, "WindowList", "windows with their current or next occurrence")),
+        "post": _op("Schedule a window, or open one now (no start)", (201, "Window", "the window"),
+                    body="NewWindow", errors=(422,)),
+    },
+    "/api/v1/maintenance/{id}": {
+        "parameters": [_ID],
+        "get": _op("Read a window", (200, "Window", "the window"), errors=(404,)),
+        "patch": _op("Reschedule, extend or cancel a window (config ones get an override)",
+                     (200, "Window", "the window"), body="WindowPatch", errors=(404, 422)),
+    },
+    "/api/v1/monitors": {
+        "get": _op("Every monitor with its state and last result", (200, "MonitorList", "")),
+    },
+    "/api/v1/credits": {
+        "get": _op("Availability and credits per customer", (200, "CreditsReport", ""),
+                   errors=(400,), params=[
+                       _param("period", "query", STR, "YYYY-MM", required=True),
+                       _param("customer", "query", STR, "only this customer"),
+                   ]),
+    },
+    "/api/v1/availability": {
+        "get": _op("One component's availability over a window", (200, "Availability", ""),
+                   admin=False, errors=(400,), params=[
+                       _param("component", "query", STR, "component id", required=True),
+                       _param("window", "query", {"type": "string", "enum": [
+                           "24h", "7d", "30d", "90d", "365d", "mtd", "ytd"], "default": "30d"},
+                              "how far back"),
+                   ]),
+    },
+    "/api/v1/openapi.json": {
+        "get": {"summary": "This document", "security": PUBLIC, "responses": {
+            "200": _json({"type": "object"}, "the OpenAPI document")}},
+    },
+}  # fmt: skip
+
+_HEALTH = _op("Health: database, scheduler, monitors", (200, "Health", "healthy"), admin=False)
+_HEALTH["responses"]["503"] = _json(ref("Health"), "the database does not accept writes")
+PATHS["/healthz"] = {"get": _HEALTH}
+
+_PUSH_PARAMS = [
+    _param("token", "path", STR, "the push monitor's token", required=True),
+    _param("status", "query", {"type": "string", "enum": ["up", "down"], "default": "up"}, ""),
+    _param("msg", "query", STR, "a short message"),
+]
+_PUSH = _op("A job reports in", (200, "PushAccepted", "recorded"), admin=False, errors=(404,))
+_PUSH["responses"]["400"] = _json(ref("Error"), "status is neither up nor down")
+_PUSH["responses"]["429"] = _json(ref("Error"), "too many unknown tokens from this address")
+_PUSH_FORM = {"type": "object", "properties": {"status": {"type": "string", "enum": ["up", "down"]},
+                                               "msg": STR}}  # fmt: skip
+PATHS["/push/{token}"] = {
+    "parameters": _PUSH_PARAMS,
+    "get": _PUSH,
+    "post": {**_PUSH, "requestBody": {"required": False, "content": {
+        "application/x-www-form-urlencoded": {"schema": _PUSH_FORM}}}},
+}  # fmt: skip
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "statuswatch", "version": __version__,
+             "description": "Uptime monitor and status page. Admin operations need "
+                            "`Authorization: Bearer <token>`."},
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+    },
+}  # fmt: skip
+
+
+async def openapi_json(_request: web.Request) -> web.Response:
+    """GET /api/v1/openapi.json (public)."""
+    return web.json_response(DOCUMENT)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/openapi.json", openapi_json)
