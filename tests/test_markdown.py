@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import ClassVar
 
 import pytest
 
@@ -91,3 +92,48 @@ def test_ordinary_markdown_still_works():
     assert "<strong>investigating</strong>" in html
     assert '<a href="https://x.example/c" rel="nofollow noopener noreferrer">checkout</a>' in html
     assert "<li>one</li>" in html
+
+
+async def test_payloads_in_incident_titles_and_bodies_are_inert_on_the_page(aiohttp_client,
+                                                                            tmp_path):  # fmt: skip
+    """Every payload as an open incident's title and latest update, through the real page."""
+    from service_helpers import make_config
+
+    from statuswatch.incidents.model import Impact, Incident, IncidentStatus
+    from statuswatch.store import SaveIncident
+    from statuswatch.web import create_app
+    from statuswatch.web.keys import STORE
+
+    config = make_config(tmp_path, [])
+    client = await aiohttp_client(create_app(config, probe=False, environ={}))
+    store = client.app[STORE]
+    for i, payload in enumerate(PAYLOADS):
+        inc = Incident(f"x{i:02d}", payload, Impact.MINOR, IncidentStatus.INVESTIGATING, i, i)
+        inc.post(i, IncidentStatus.INVESTIGATING, payload, "alice")
+        store.submit(SaveIncident.of(inc))
+    await store.flush()
+    html = await (await client.get("/")).text()
+    start = html.index("<main>")
+    audit = _PageAudit()
+    audit.feed(html[start:html.index("</main>")])
+    assert audit.problems == []
+    assert html.count('class="incident ') == len(PAYLOADS)
+
+
+class _PageAudit(_Audit):
+    """The page's own markup is allowed too; anything else that a payload smuggled in is not."""
+
+    PAGE_TAGS: ClassVar[set[str]] = {
+        "main", "section", "h2", "div", "time", "table", "thead", "tbody", "tr", "th", "td",
+        "span",
+    }  # fmt: skip
+    PAGE_ATTRS: ClassVar[set[str]] = {"class", "datetime", "scope"}
+
+    def handle_starttag(self, tag, attrs):
+        # nh3 drops every class attribute, so a class here can only come from the template.
+        attrs = [(n, v) for n, v in attrs if n != "class"]
+        if tag in self.PAGE_TAGS:
+            bad = [(n, v) for n, v in attrs if n not in self.PAGE_ATTRS]
+            self.problems.extend(f"attribute {n}={v!r} on <{tag}>" for n, v in bad)
+            return
+        super().handle_starttag(tag, attrs)

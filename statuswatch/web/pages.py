@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from statuswatch.web.keys import BOARD, CONFIG, TEMPLATES
+from statuswatch.clock import iso
+from statuswatch.incidents.severity import next_update_due, severities_of
+from statuswatch.markdown import render_markdown
+from statuswatch.web.keys import BOARD, CONFIG, STORE, TEMPLATES
 
 
 async def index(request: web.Request) -> web.Response:
@@ -20,8 +23,28 @@ async def index(request: web.Request) -> web.Response:
         }
         for comp in config.components
     ]
-    html = request.app[TEMPLATES].get_template("index.html").render(site=config.site, rows=rows)
+    html = request.app[TEMPLATES].get_template("index.html").render(
+        site=config.site, rows=rows, incidents=await _active_incidents(request)
+    )
     return web.Response(text=html, content_type="text/html")
+
+
+async def _active_incidents(request: web.Request) -> list[dict]:
+    """Open incidents, newest first, with their latest update rendered safely."""
+    config = request.app[CONFIG]
+    severities = severities_of(config.severities)
+    out = []
+    for inc in await request.app[STORE].incidents(open_only=True):
+        latest = inc.updates[-1] if inc.updates else None
+        due = next_update_due(inc, severities.get(inc.severity or ""))
+        out.append({
+            "id": inc.id, "title": inc.title, "status": inc.status.value,
+            "impact": inc.impact.value,
+            "latest_html": render_markdown(latest.body) if latest else "",
+            "latest_at": iso(latest.time) if latest else None,
+            "next_update_due": iso(due),
+        })  # fmt: skip
+    return out
 
 
 def add_routes(app: web.Application) -> None:
