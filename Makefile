@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= config.example.toml
-# Debian packages the test suite needs (browser tests and promtool arrive with later issues).
-SYSTEM_PACKAGES ?=
+# Debian packages the test suite needs: prometheus brings promtool (checks /metrics and the rules
+# in contrib/prometheus). Browser tests arrive with a later issue.
+SYSTEM_PACKAGES ?= prometheus
 
 .PHONY: run test bench lint check-config system-deps clean
 

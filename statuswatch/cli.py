@@ -45,6 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from statuswatch.config.loader import parse_listen
     from statuswatch.web import create_app
+    from statuswatch.web.app import freeze_startup_heap
 
     config = _load_or_exit(args.config)
     logging.basicConfig(
@@ -52,8 +53,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     host, port = parse_listen(config.site.listen)
+    app = create_app(config)
+    app.on_startup.append(freeze_startup_heap)  # after the runtime's own startup
     web.run_app(
-        create_app(config),
+        app,
         host=host,
         port=port,
         # 128 (the default) overflowed at 500 concurrent connections in issue 8's measurements.

@@ -1,11 +1,15 @@
-"""Periodic housekeeping on APScheduler: retention, maintenance edges, incident quiet periods."""
+"""Periodic housekeeping on APScheduler: retention, maintenance edges, incident quiet periods,
+the SLA gauges of /metrics."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from statuswatch.clock import Clock
 from statuswatch.config import Config
+from statuswatch.metrics.snapshot import SlaSnapshot
 from statuswatch.status_board import StatusBoard
 from statuswatch.store import Prune, Store
 
@@ -23,7 +27,11 @@ def prune_job(config: Config, store: Store, clock: Clock) -> None:
 
 
 def start_housekeeping(
-    config: Config, store: Store, clock: Clock, board: StatusBoard | None = None
+    config: Config,
+    store: Store,
+    clock: Clock,
+    board: StatusBoard | None = None,
+    sla_snapshot: SlaSnapshot | None = None,
 ) -> AsyncIOScheduler:
     """Start the housekeeping scheduler on the running loop (shut it down at exit)."""
     scheduler = AsyncIOScheduler(timezone="UTC")
@@ -31,6 +39,11 @@ def start_housekeeping(
         # Maintenance edges and incident quiet periods: a few seconds late is fine, never twice.
         scheduler.add_job(board.tick, "interval", seconds=15, id="status-board",
                           coalesce=True, misfire_grace_time=None, max_instances=1)  # fmt: skip
+    if sla_snapshot is not None:
+        # The SLA gauges of /metrics: computed now, then every metrics.sla_refresh, off the loop.
+        scheduler.add_job(sla_snapshot.refresh, "interval", seconds=config.metrics.sla_refresh,
+                          id="metrics-sla", next_run_time=datetime.now(UTC), coalesce=True,
+                          misfire_grace_time=None, max_instances=1)  # fmt: skip
     scheduler.add_job(
         prune_job,
         "interval",

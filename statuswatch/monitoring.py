@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from statuswatch.clock import Clock
 from statuswatch.config import Config, Monitor, PushMonitor, read_secret
 from statuswatch.events import Event, OutageClosed, OutageOpened, State, Transition
+from statuswatch.metrics.tally import ResultTally
 from statuswatch.probes import ErrorClass, ProbeContext, run_probe
 from statuswatch.probes.base import CheckResult
 from statuswatch.scheduler import ProbeScheduler
@@ -45,6 +46,7 @@ class Monitoring:
         self.last: dict[str, CheckResult] = {}
         self.outage_start: dict[str, float] = {}
         self.hooks: list[ResultHook] = []
+        self.tally = ResultTally()  # counts of every result, for /metrics
         self.ctx = ProbeContext(clock, max_connections=config.probing.max_in_flight)
         self.scheduler: ProbeScheduler | None = None
         self._push_tokens = self._load_push_tokens(environ)
@@ -127,6 +129,7 @@ class Monitoring:
         before = (tracker.state, tracker.fail_count, tracker.pass_count)
         events = tracker.observe(result)
         self.last[monitor.id] = result
+        self.tally.add(monitor.component, result)
         self.store.submit(result)
         # A passing check that changes nothing but the time of the last evidence needs no
         # snapshot: the stored last result carries that time (see start()). Half the writes.

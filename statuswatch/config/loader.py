@@ -98,6 +98,13 @@ def _check_site(config: Config) -> Iterator[str]:
         parse_listen(config.site.listen)
     except ValueError as exc:
         yield f"site.listen: {exc}"
+    if config.metrics.listen:
+        try:
+            parse_listen(config.metrics.listen)
+        except ValueError as exc:
+            yield f"metrics.listen: {exc}"
+        if config.metrics.listen == config.site.listen:
+            yield "metrics.listen: must differ from site.listen (empty: serve /metrics there)"
 
 
 def _check_positive(config: Config) -> Iterator[str]:
@@ -110,6 +117,7 @@ def _check_positive(config: Config) -> Iterator[str]:
         ("probing.max_lateness", config.probing.max_lateness),
         ("storage.raw_retention", config.storage.raw_retention),
         ("storage.rollup_retention", config.storage.rollup_retention),
+        ("metrics.sla_refresh", config.metrics.sla_refresh),
     ]
     for key, value in checks:
         if value <= 0:

@@ -52,6 +52,18 @@ class Probing(_Section):
     max_lateness: Duration = Duration(10)
 
 
+class MetricsSettings(_Section):
+    """Prometheus metrics at /metrics (see README "Metrics")."""
+
+    enabled: bool = True
+    # "host:port" of a separate listener serving only /metrics; empty: the site's own server.
+    listen: str = ""
+    # Env var holding the bearer token scrapers must send (or NAME_FILE); empty: no token.
+    token_env: str = ""
+    # How often the SLA gauges (availability windows, customers' figures) are recomputed.
+    sla_refresh: Duration = Duration(60)
+
+
 class Group(_Section):
     id: str
     name: str
@@ -219,6 +231,7 @@ class Config(_Section):
     storage: Storage = Storage()
     defaults: Defaults = Defaults()
     probing: Probing = Probing()
+    metrics: MetricsSettings = MetricsSettings()
     groups: list[Group] = []
     components: list[Component] = []
     monitors: list[Monitor] = []

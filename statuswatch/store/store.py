@@ -191,6 +191,17 @@ class Store:
             "last_error": w.last_error,
         }
 
+    def write_stats(self) -> dict[str, Any]:
+        """health() without awaiting, plus commits and their total seconds (for metrics)."""
+        w = self._writer
+        return {
+            "writable": w.writable,
+            "last_write": w.last_write,
+            "pending": w.pending,
+            "commits": w.commits,
+            "commit_seconds": w.commit_seconds,
+        }
+
     def size_bytes(self) -> int:
         """Return the size on disk of the database file plus its write-ahead log."""
         wal = self.path.with_name(self.path.name + "-wal")

@@ -8,6 +8,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -99,6 +100,8 @@ class Writer:
         self.writable = True
         self.last_write: float | None = None
         self.last_error: str | None = None
+        self.commits = 0  # transactions committed, and the seconds they took (for metrics)
+        self.commit_seconds = 0.0
         # Daemon: a program that forgets close() must still be able to exit.
         self.thread = threading.Thread(
             target=self._run, name="statuswatch-store-writer", daemon=True
@@ -225,6 +228,7 @@ class Writer:
     def _commit(self, items: list[Item]) -> None:
         """Apply items in one transaction; on any failure roll back and re-raise."""
         conn = self.db.conn
+        started = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")  # take the write lock now: a lock fails here, not mid-way
         try:
             BatchApplier(conn, self.keys).apply(items)
@@ -235,6 +239,8 @@ class Writer:
                 conn.execute("ROLLBACK")
             raise
         self.keys.committed()
+        self.commit_seconds += time.perf_counter() - started
+        self.commits += 1
 
     def _succeeded(self, count: int) -> None:
         self.done += count

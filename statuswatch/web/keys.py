@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import jinja2
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 
 from statuswatch.clock import Clock
 from statuswatch.config import Config
+from statuswatch.metrics.endpoint import MetricsEndpoint
+from statuswatch.metrics.snapshot import SlaSnapshot
 from statuswatch.monitoring import Monitoring
 from statuswatch.ratelimit import RateLimiter
 from statuswatch.status_board import StatusBoard
@@ -23,3 +26,8 @@ ADMIN_TOKEN = web.AppKey("admin_token", bytes | None)  # type: ignore[arg-type]
 # Failed authentications and unknown push tokens, per client address.
 AUTH_LIMITER = web.AppKey("auth_limiter", RateLimiter)
 STARTED_AT = web.AppKey("started_at", float)
+# Prometheus: the app's own registry (never the global default one), what /metrics serves from,
+# and the SLA gauges' last computation (refreshed by housekeeping).
+METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
+METRICS = web.AppKey("metrics", MetricsEndpoint)
+SLA_SNAPSHOT = web.AppKey("sla_snapshot", SlaSnapshot)

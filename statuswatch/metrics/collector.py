@@ -1,0 +1,404 @@
+"""The metric families, built at scrape time from the running state (a custom collector).
+
+Nothing here runs on the probe path: per-result counts come from ResultTally, the SLA gauges
+from the last SlaSnapshot, everything else from plain attributes. `collect` runs on the render
+thread; dicts the event loop mutates are copied first (see tally.py).
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+    SummaryMetricFamily,
+)
+from prometheus_client.samples import Sample
+from prometheus_client.utils import floatToGoString
+
+from statuswatch import __version__
+from statuswatch.component_status import ComponentStatus
+from statuswatch.config import Config
+from statuswatch.events import State
+from statuswatch.metrics.exposition import LabelSet
+from statuswatch.metrics.snapshot import WINDOWS, SlaSnapshot
+from statuswatch.metrics.tally import LATENCY_BUCKETS, LATENESS_BUCKETS, Buckets
+from statuswatch.monitoring import Monitoring
+from statuswatch.status_board import StatusBoard
+from statuswatch.store import Store
+
+MONITOR = ("monitor", "component", "kind")
+CUSTOMER = ("customer", "plan")
+
+# name -> (type, help, labels): every family /metrics exposes (the dashboard test checks
+# against it). Counter names carry _total as exposed; histograms and summaries add their suffixes.
+FAMILIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "statuswatch_build_info": ("gauge", "Always 1; the labels say which statuswatch is running.",
+                               ("version", "python_version")),
+    "statuswatch_config_last_reload_success": (
+        "gauge", "1 when the last configuration load succeeded (it is loaded once, at start).", ()),
+    "statuswatch_config_last_reload_success_timestamp_seconds": (
+        "gauge", "When the configuration in use was loaded.", ()),
+    # Per monitor.
+    "statuswatch_probe_success": ("gauge", "1 if the monitor's last check passed, 0 if it failed.",
+                                  MONITOR),
+    "statuswatch_probe_duration_seconds": ("gauge", "Latency of the monitor's last check.",
+                                           MONITOR),
+    "statuswatch_monitor_up": (
+        "gauge", "Confirmed state: 1 up (degraded included), 0 down after confirm_failures "
+        "failures; absent until the first check.", MONITOR),
+    "statuswatch_monitor_degraded": (
+        "gauge", "1 while the monitor is degraded: passing, but slow or near certificate expiry.",
+        MONITOR),
+    "statuswatch_probe_checks_total": ("counter", "Checks since statuswatch started, by result.",
+                                       (*MONITOR, "result")),
+    "statuswatch_probe_failures_total": (
+        "counter", "Failed checks since statuswatch started, by error class.",
+        (*MONITOR, "error_class")),
+    "statuswatch_tls_cert_expiry_timestamp_seconds": (
+        "gauge", "notAfter of the certificate the monitor last saw.", MONITOR),
+    "statuswatch_http_status_code": ("gauge", "HTTP status code of the monitor's last check.",
+                                     MONITOR),
+    "statuswatch_probe_latency_seconds": (
+        "histogram", "Check latency of the component's monitors since statuswatch started.",
+        ("component",)),
+    # Per component.
+    "statuswatch_component_status": (
+        "gauge", "1 for the component's current public status, 0 for the other values.",
+        ("component", "status")),
+    "statuswatch_availability_ratio": (
+        "gauge", "Component availability over the window (SLA.md; maintenance excused, "
+        "unmonitored time excluded); absent when nothing was measurable.",
+        ("component", "window")),
+    "statuswatch_unmonitored_ratio": (
+        "gauge", "Share of the window with no evidence either way.", ("component", "window")),
+    # Per customer.
+    "statuswatch_sla_target_ratio": ("gauge", "Availability target of the customer's plan.",
+                                     CUSTOMER),
+    "statuswatch_sla_availability_ratio": (
+        "gauge", "Availability of the customer's covered components over the running plan "
+        "period; absent when nothing was measurable.", CUSTOMER),
+    "statuswatch_error_budget_remaining_seconds": (
+        "gauge", "Unexcused downtime the target still allows in the running period "
+        "(negative once overspent).", CUSTOMER),
+    "statuswatch_sla_credit_ratio": (
+        "gauge", "Credit owed for the running period so far, as a share of the fee.", CUSTOMER),
+    "statuswatch_sla_credit_amount": (
+        "gauge", "Credit owed for the running period so far, in the customer's currency.",
+        (*CUSTOMER, "currency")),
+    "statuswatch_sla_up": (
+        "gauge", "1 unless a component the customer's plan covers is down outside maintenance "
+        "now (the burn-rate alerts average it).", CUSTOMER),
+    "statuswatch_sla_snapshot_timestamp_seconds": (
+        "gauge", "When the availability, SLA and commitment figures were last computed.", ()),
+    "statuswatch_sla_snapshot_duration_seconds": (
+        "gauge", "How long computing them took.", ()),
+    # Operations.
+    "statuswatch_scheduler_lateness_seconds": (
+        "histogram", "How long after its slot each probe run started.", ()),
+    "statuswatch_probes_in_flight": ("gauge", "Probe runs in progress.", ()),
+    "statuswatch_probe_runs_total": ("counter", "Probe runs started.", ()),
+    "statuswatch_probe_runs_skipped_total": (
+        "counter", "Probe runs skipped: late (past probing.max_lateness) or in_flight (the "
+        "previous run of the monitor was still going).", ("reason",)),
+    "statuswatch_db_write_seconds": ("summary", "Time taken by committed write transactions.",
+                                     ()),
+    "statuswatch_db_writable": ("gauge", "1 while the database accepts writes.", ()),
+    "statuswatch_db_pending_writes": ("gauge", "Items submitted to the store, not committed.",
+                                      ()),
+    "statuswatch_outbox_pending": (
+        "gauge", "Notifications waiting in the outbox (no outbox exists yet: always 0).", ()),
+    "statuswatch_notifications_total": (
+        "counter", "Notifications by channel and result (no channels exist yet: no series).",
+        ("channel", "result")),
+    "statuswatch_incident_update_commitment_missed_total": (
+        "counter", "Incident update commitments (first response, then every update_every) "
+        "missed, over all incidents, by severity.", ("severity",)),
+}  # fmt: skip
+
+
+def exposed_names() -> set[str]:
+    """Every sample name /metrics can carry (histogram and summary suffixes included)."""
+    names = set()
+    for name, (kind, _help, _labels) in FAMILIES.items():
+        names.add(name)
+        if kind == "histogram":
+            names |= {f"{name}_bucket", f"{name}_sum", f"{name}_count"}
+        elif kind == "summary":
+            names |= {f"{name}_sum", f"{name}_count"}
+    return names
+
+
+def family(name: str) -> Metric:
+    """An empty family of the declared type."""
+    kind, text, labels = FAMILIES[name]
+    cls = {"gauge": GaugeMetricFamily, "counter": CounterMetricFamily,
+           "histogram": HistogramMetricFamily}[kind]  # fmt: skip
+    return cls(name, text, labels=labels)
+
+
+def _sample_name(fam: Metric) -> str:
+    return fam.name + "_total" if fam.type == "counter" else fam.name
+
+
+def _put(fam: Metric, labels: dict[str, str], value: float) -> None:
+    # What add_metric does, minus building a label dict per sample: the collector's label sets
+    # are built once (LabelSet: rendered once too) and shared by every scrape.
+    fam.samples.append(Sample(_sample_name(fam), labels, float(value)))
+
+
+def _gauge(name: str, value: float) -> Metric:
+    fam = family(name)
+    _put(fam, {}, value)
+    return fam
+
+
+@dataclass(frozen=True, slots=True)
+class _MonitorLabels:
+    id: str
+    component: str
+    base: LabelSet
+    ok: LabelSet
+    fail: LabelSet
+
+
+class _HistogramLabels:
+    """LabelSets of one histogram series: each bucket's, and the base for _sum and _count."""
+
+    __slots__ = ("base", "buckets")
+
+    def __init__(self, base: dict[str, str], bounds: tuple[float, ...]) -> None:
+        self.base = LabelSet(base)
+        self.buckets = [LabelSet({**base, "le": floatToGoString(b)})
+                        for b in (*bounds, float("inf"))]  # fmt: skip
+
+
+def _histogram(fam: Metric, labels: _HistogramLabels, hist: Buckets) -> None:
+    counts, total = list(hist.counts), hist.sum  # copy first: observe() may run meanwhile
+    add, name = fam.samples.append, fam.name
+    running = 0
+    for bucket, count in zip(labels.buckets, counts, strict=True):
+        running += count
+        add(Sample(name + "_bucket", bucket, float(running)))
+    add(Sample(name + "_count", labels.base, float(running)))
+    add(Sample(name + "_sum", labels.base, total))
+
+
+class StatuswatchCollector:
+    """Register on the app's CollectorRegistry once the runtime objects exist."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        monitoring: Monitoring,
+        board: StatusBoard,
+        store: Store,
+        snapshot: SlaSnapshot,
+        lateness: Buckets | None = None,
+        loaded_at: float,
+    ) -> None:
+        self.config = config
+        self.monitoring = monitoring
+        self.board = board
+        self.store = store
+        self.snapshot = snapshot
+        self.lateness = lateness or Buckets(LATENESS_BUCKETS)
+        self.loaded_at = loaded_at
+        self._monitors = []
+        for m in config.monitors:
+            base = {"monitor": m.id, "component": m.component, "kind": m.kind}
+            self._monitors.append(_MonitorLabels(
+                m.id, m.component, LabelSet(base), LabelSet({**base, "result": "ok"}),
+                LabelSet({**base, "result": "fail"})))  # fmt: skip
+        self._by_id = {ml.id: ml for ml in self._monitors}
+        self._failure_labels: dict[tuple[str, str], LabelSet] = {}
+        self._latency_labels = {
+            c.id: _HistogramLabels({"component": c.id}, LATENCY_BUCKETS) for c in config.components
+        }
+        self._lateness_labels = _HistogramLabels({}, self.lateness.bounds)
+        self._status_labels = {
+            c.id: [(s, LabelSet({"component": c.id, "status": s.value})) for s in ComponentStatus]
+            for c in config.components
+        }  # fmt: skip
+        self._window_labels = {
+            (c.id, w): LabelSet({"component": c.id, "window": w})
+            for c in config.components for w in WINDOWS
+        }  # fmt: skip
+        self._customer_labels = {c.id: LabelSet({"customer": c.id, "plan": c.plan})
+                                 for c in config.customers}  # fmt: skip
+        self._currency_labels = {
+            c.id: LabelSet({"customer": c.id, "plan": c.plan, "currency": c.currency})
+            for c in config.customers
+        }
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._process()
+        yield from self._per_monitor()
+        yield from self._per_component()
+        yield from self._per_customer()
+        yield from self._operations()
+
+    def _process(self) -> Iterator[Metric]:
+        info = family("statuswatch_build_info")
+        _put(info, {"version": __version__, "python_version": platform.python_version()}, 1)
+        yield info
+        # The config is parsed once at start and a bad one stops statuswatch, so a running
+        # statuswatch always has a good one; the names follow Prometheus's own.
+        yield _gauge("statuswatch_config_last_reload_success", 1)
+        yield _gauge("statuswatch_config_last_reload_success_timestamp_seconds", self.loaded_at)
+
+    def _per_monitor(self) -> Iterator[Metric]:
+        # The hottest loop of a scrape (10,000 monitors, 7 samples each): locals, no helpers.
+        mon = self.monitoring
+        tally = mon.tally
+        last = mon.last.copy()
+        checks = tally.checks.copy()
+        certs = tally.cert_expiry.copy()
+        trackers = mon.trackers
+        success = family("statuswatch_probe_success")
+        duration = family("statuswatch_probe_duration_seconds")
+        up = family("statuswatch_monitor_up")
+        degraded = family("statuswatch_monitor_degraded")
+        total = family("statuswatch_probe_checks_total")
+        cert = family("statuswatch_tls_cert_expiry_timestamp_seconds")
+        status = family("statuswatch_http_status_code")
+        add_success, add_duration = success.samples.append, duration.samples.append
+        add_up, add_degraded = up.samples.append, degraded.samples.append
+        add_total, add_cert, add_status = (total.samples.append, cert.samples.append,
+                                           status.samples.append)  # fmt: skip
+        n_total = _sample_name(total)
+        is_down, is_degraded, unknown = State.DOWN, State.DEGRADED, State.UNKNOWN
+        for ml in self._monitors:
+            labels = ml.base
+            result = last.get(ml.id)
+            if result is not None:
+                add_success(Sample(success.name, labels, 1.0 if result.ok else 0.0))
+                if result.latency is not None:
+                    add_duration(Sample(duration.name, labels, result.latency))
+                if result.status_code is not None:
+                    add_status(Sample(status.name, labels, float(result.status_code)))
+            tracker = trackers.get(ml.id)
+            state = tracker.state if tracker is not None else unknown
+            if state is not unknown:
+                add_up(Sample(up.name, labels, 0.0 if state is is_down else 1.0))
+                add_degraded(Sample(degraded.name, labels, 1.0 if state is is_degraded else 0.0))
+            counts = checks.get(ml.id)
+            passed, failed = (counts[0], counts[1]) if counts is not None else (0, 0)
+            add_total(Sample(n_total, ml.ok, float(passed)))
+            add_total(Sample(n_total, ml.fail, float(failed)))
+            expiry = certs.get(ml.id)
+            if expiry is not None:
+                add_cert(Sample(cert.name, labels, expiry))
+        yield from (success, duration, up, degraded, total)
+        failures = family("statuswatch_probe_failures_total")
+        for key, count in sorted(tally.failures.copy().items()):
+            labels = self._failure_labels.get(key)
+            if labels is None:
+                ml = self._by_id.get(key[0])
+                if ml is None:
+                    continue
+                labels = self._failure_labels[key] = LabelSet({**ml.base, "error_class": key[1]})
+            _put(failures, labels, count)
+        yield from (failures, cert, status)
+        latency = family("statuswatch_probe_latency_seconds")
+        for component, hist in sorted(tally.latency.copy().items()):
+            if component in self._latency_labels:
+                _histogram(latency, self._latency_labels[component], hist)
+        yield latency
+
+    def _per_component(self) -> Iterator[Metric]:
+        statuses = self.board.status.copy()
+        fam = family("statuswatch_component_status")
+        for cid, pairs in self._status_labels.items():
+            current = statuses.get(cid, ComponentStatus.OPERATIONAL)
+            for status, labels in pairs:
+                _put(fam, labels, 1 if status is current else 0)
+        yield fam
+        figures = self.snapshot.current
+        avail = family("statuswatch_availability_ratio")
+        dark = family("statuswatch_unmonitored_ratio")
+        if figures is not None:
+            for cid, rows in figures.components.items():
+                for row in rows:
+                    labels = self._window_labels.get((cid, row.window))
+                    if labels is None:
+                        continue
+                    if row.availability_ratio is not None:
+                        _put(avail, labels, row.availability_ratio)
+                    _put(dark, labels, row.unmonitored_ratio)
+        yield avail
+        yield dark
+
+    def _per_customer(self) -> Iterator[Metric]:
+        figures = self.snapshot.current
+        target = family("statuswatch_sla_target_ratio")
+        avail = family("statuswatch_sla_availability_ratio")
+        budget = family("statuswatch_error_budget_remaining_seconds")
+        credit = family("statuswatch_sla_credit_ratio")
+        amount = family("statuswatch_sla_credit_amount")
+        if figures is not None:
+            for cf in figures.customers:
+                labels = self._customer_labels.get(cf.customer)
+                if labels is None:
+                    continue
+                _put(target, labels, cf.target_ratio)
+                if cf.availability_ratio is not None:
+                    _put(avail, labels, cf.availability_ratio)
+                _put(budget, labels, cf.budget_remaining_seconds)
+                _put(credit, labels, cf.credit_ratio)
+                _put(amount, self._currency_labels[cf.customer], cf.credit_amount)
+        yield from (target, avail, budget, credit, amount)
+        yield self._sla_up()
+        if figures is not None:
+            yield _gauge("statuswatch_sla_snapshot_timestamp_seconds", figures.computed_at)
+            yield _gauge("statuswatch_sla_snapshot_duration_seconds", figures.seconds)
+
+    def _sla_up(self) -> Metric:
+        """Live: a customer is down while any covered component has unexcused downtime."""
+        trackers = self.monitoring.trackers
+        statuses = self.board.status.copy()
+        down = {ml.component for ml in self._monitors
+                if (t := trackers.get(ml.id)) is not None and t.state is State.DOWN}  # fmt: skip
+        down -= {c for c in down if statuses.get(c) is ComponentStatus.MAINTENANCE}
+        fam = family("statuswatch_sla_up")
+        for cust in self.config.customers:
+            is_down = any(c in down for c in cust.components)
+            _put(fam, self._customer_labels[cust.id], 0 if is_down else 1)
+        return fam
+
+    def _operations(self) -> Iterator[Metric]:
+        lateness = family("statuswatch_scheduler_lateness_seconds")
+        _histogram(lateness, self._lateness_labels, self.lateness)
+        yield lateness
+        sched = self.monitoring.scheduler
+        stats = sched.stats if sched is not None else None
+        yield _gauge("statuswatch_probes_in_flight", stats.in_flight if stats else 0)
+        runs = family("statuswatch_probe_runs_total")
+        _put(runs, {}, stats.runs if stats else 0)
+        yield runs
+        skipped = family("statuswatch_probe_runs_skipped_total")
+        _put(skipped, {"reason": "late"}, stats.skipped_late if stats else 0)
+        _put(skipped, {"reason": "in_flight"}, stats.skipped_in_flight if stats else 0)
+        yield skipped
+        db = self.store.write_stats()
+        yield SummaryMetricFamily("statuswatch_db_write_seconds",
+                                  FAMILIES["statuswatch_db_write_seconds"][1],
+                                  count_value=db["commits"], sum_value=db["commit_seconds"])
+        yield _gauge("statuswatch_db_writable", 1 if db["writable"] else 0)
+        yield _gauge("statuswatch_db_pending_writes", db["pending"])
+        # No notification outbox exists yet: nothing can be pending. The family is exported
+        # now so dashboards and the outbox-stuck alert work unchanged once it does.
+        yield _gauge("statuswatch_outbox_pending", 0)
+        yield family("statuswatch_notifications_total")  # no channels yet: HELP and TYPE only
+        missed = family("statuswatch_incident_update_commitment_missed_total")
+        figures = self.snapshot.current
+        if figures is not None:
+            for severity, count in sorted(figures.commitments_missed.items()):
+                _put(missed, {"severity": severity}, count)
+        yield missed

@@ -1,0 +1,44 @@
+"""What /metrics serves from: the app's registry, the scrape token, and the render thread."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from prometheus_client import CollectorRegistry
+
+from statuswatch.metrics.exposition import render
+from statuswatch.tokens import matches
+
+
+class MetricsEndpoint:
+    """Renders the registry off the event loop; checks the bearer token when one is required."""
+
+    def __init__(self, registry: CollectorRegistry, *, token_required: bool,
+                 token_digest: bytes | None) -> None:  # fmt: skip
+        self.registry = registry
+        # Required but unset (token_env names an empty variable): nobody gets in, never everyone.
+        self.token_required = token_required
+        self.token_digest = token_digest
+        self._executor: ThreadPoolExecutor | None = None
+
+    def allows(self, authorization: str) -> bool:
+        """Whether an Authorization header value lets the scrape in (constant-time compare)."""
+        if not self.token_required:
+            return True
+        scheme, _, presented = authorization.partition(" ")
+        return scheme.lower() == "bearer" and matches(presented.strip(), self.token_digest)
+
+    async def render(self) -> bytes:
+        """The exposition, rendered on the metrics thread so a big scrape never blocks probes."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1,
+                                                thread_name_prefix="statuswatch-metrics")
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, render, self.registry
+        )
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None

@@ -1,0 +1,69 @@
+"""Cheap counts kept on the hot path, for the metrics collector to read at scrape time.
+
+Every probe result passes through `ResultTally.add` (a few dict and list updates, no
+prometheus_client objects), every probe run through `Buckets.observe`. The collector reads them
+from the render thread: it copies each dict first (`dict.copy()` runs without releasing the GIL
+in CPython, so a copy never sees a half-made change), and a count read a moment late is only a
+moment late.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+
+from statuswatch.probes.base import CheckResult
+
+# Probe latency (seconds): from a local health check to a storefront near its timeout.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# How late a probe run started after its slot (seconds); runs later than max_lateness are skipped.
+LATENESS_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Buckets:
+    """One histogram's raw counts: counts[i] for values <= bounds[i], the last for +Inf."""
+
+    __slots__ = ("bounds", "counts", "sum")
+
+    def __init__(self, bounds: Sequence[float]) -> None:
+        self.bounds = tuple(bounds)
+        self.counts = [0] * (len(self.bounds) + 1)
+        self.sum = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(self.bounds, value)] += 1
+        self.sum += value
+
+
+class ResultTally:
+    """Counts of every check result since start: per monitor, per failure class, per component."""
+
+    __slots__ = ("cert_expiry", "checks", "failures", "latency")
+
+    def __init__(self) -> None:
+        self.checks: dict[str, list[int]] = {}  # monitor id -> [passed, failed]
+        self.failures: dict[tuple[str, str], int] = {}  # (monitor id, error class) -> count
+        self.latency: dict[str, Buckets] = {}  # component id -> latency histogram
+        # Last certificate expiry seen per monitor: a failed check that could not read the
+        # certificate (connect error) must not make an expiring certificate's series vanish.
+        self.cert_expiry: dict[str, float] = {}
+
+    def add(self, component: str, result: CheckResult) -> None:
+        """Count one result (called for every result: keep it cheap)."""
+        mid = result.monitor_id
+        counts = self.checks.get(mid)
+        if counts is None:
+            counts = self.checks[mid] = [0, 0]
+        if result.ok:
+            counts[0] += 1
+        else:
+            counts[1] += 1
+            key = (mid, result.error_class or "unknown")
+            self.failures[key] = self.failures.get(key, 0) + 1
+        if result.latency is not None:
+            hist = self.latency.get(component)
+            if hist is None:
+                hist = self.latency[component] = Buckets(LATENCY_BUCKETS)
+            hist.observe(result.latency)
+        if result.cert_expiry is not None:
+            self.cert_expiry[mid] = result.cert_expiry

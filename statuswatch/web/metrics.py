@@ -1,0 +1,55 @@
+"""GET /metrics: Prometheus metrics from the app's registry (README "Metrics").
+
+Served by the site's own server, or, with `metrics.listen`, only by a listener of its own
+(started and stopped with the app). With `metrics.token_env` scrapers must send
+`Authorization: Bearer <token>`; repeated failures from one address are rate limited.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from statuswatch.config.loader import parse_listen
+from statuswatch.metrics.exposition import CONTENT_TYPE
+from statuswatch.web.keys import AUTH_LIMITER, CONFIG, METRICS
+from statuswatch.web.security import security_headers, too_many
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """The text exposition; 401 without the token when one is required."""
+    endpoint = request.app[METRICS]
+    if not endpoint.allows(request.headers.get("Authorization", "")):
+        if (limited := too_many(request)) is not None:
+            raise limited
+        raise web.HTTPUnauthorized(
+            text="missing or invalid bearer token\n",
+            headers={"WWW-Authenticate": 'Bearer realm="statuswatch metrics"'},
+        )
+    body = await endpoint.render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+def add_routes(app: web.Application) -> None:
+    settings = app[CONFIG].metrics
+    if settings.enabled and not settings.listen:
+        app.router.add_get("/metrics", metrics)
+
+
+async def start_listener(app: web.Application) -> web.AppRunner | None:
+    """With `metrics.listen` set, serve /metrics there (only); the caller cleans the runner up."""
+    settings = app[CONFIG].metrics
+    if not (settings.enabled and settings.listen):
+        return None
+    sub = web.Application(middlewares=[security_headers])
+    sub[METRICS] = app[METRICS]
+    sub[AUTH_LIMITER] = app[AUTH_LIMITER]
+    sub.router.add_get("/metrics", metrics)
+    runner = web.AppRunner(sub, access_log=None)
+    await runner.setup()
+    host, port = parse_listen(settings.listen)
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
