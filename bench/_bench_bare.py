@@ -1,0 +1,97 @@
+"""Bare aiohttp client loop: the floor statuswatch is compared with.
+
+The same connection policy as statuswatch's http probe (one shared session; force_close for a
+fresh connection per probe unless --reuse) and the same dispatch shape (a bounded worker pool,
+see _bench_common.fixed_rate), but no config, state machine, database or result objects.
+
+Modes:
+  fixed     N targets each once per interval (same rate as statuswatch): CPU-s per 1,000 probes.
+  saturate  --workers loops probing back to back: the most probes/s this client can do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+import aiohttp
+from _bench_common import (
+    Counters,
+    emit,
+    fixed_rate,
+    lateness_summary,
+    measured_window,
+    proc_cpu,
+    proc_mem_mb,
+    saturate,
+)
+
+
+def make_probe(session: aiohttp.ClientSession, base: str, timeout: float):
+    urls = {}
+
+    async def probe(index: int) -> str | None:
+        url = urls.get(index) or urls.setdefault(index, f"{base}/m/{index}")
+        async with asyncio.timeout(timeout), session.get(url, allow_redirects=False) as resp:
+            return None if resp.status == 200 else f"HTTP {resp.status}"
+
+    return probe
+
+
+async def run(args: argparse.Namespace) -> dict:
+    connector = aiohttp.TCPConnector(force_close=not args.reuse, limit=args.workers)
+    counters = Counters()
+    async with aiohttp.ClientSession(connector=connector) as session:
+        probe = make_probe(session, args.base, args.timeout)
+        stop_at = time.monotonic() + args.warmup + args.duration + 0.5
+        if args.mode == "fixed":
+            driver = fixed_rate(
+                probe,
+                counters,
+                monitors=args.monitors,
+                interval=args.interval,
+                workers=args.workers,
+                max_lateness=10.0,
+                stop_at=stop_at,
+            )
+        else:
+            driver = saturate(
+                probe, counters, monitors=args.monitors, workers=args.workers, stop_at=stop_at
+            )
+        task = asyncio.create_task(driver)
+        window = await measured_window(
+            counters, proc_cpu, warmup=args.warmup, duration=args.duration
+        )
+        await task
+    rss, peak = proc_mem_mb()
+    return {
+        **window,
+        "lateness": lateness_summary(counters.lateness) if args.mode == "fixed" else None,
+        "skipped": counters.skipped,
+        "failures": counters.failed,
+        "failure_reasons": counters.failures,
+        "rss_mb": round(rss, 1),
+        "rss_peak_mb": round(peak, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("mode", choices=["fixed", "saturate"])
+    parser.add_argument("--base", required=True, help="target base URL (http://127.0.0.1:PORT)")
+    parser.add_argument("--monitors", type=int, default=10_000)
+    parser.add_argument("--interval", type=float, default=60.0)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--workers", type=int, default=512)
+    parser.add_argument("--timeout", type=float, default=10.0)
+    parser.add_argument("--reuse", action="store_true", help="keep-alive instead of fresh")
+    args = parser.parse_args()
+    if not args.base.startswith("http://127.0.0.1:"):
+        parser.error("the benchmark only talks to 127.0.0.1")
+    emit(asyncio.run(run(args)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""Shared pieces of the probe benchmark: process accounting, quantiles, a fixed-rate driver.
+
+The contender scripts (_bench_bare.py, _bench_blackbox.py, _bench_statuswatch.py) each run in
+their own process and print one line `RESULT {json}` that bench/probes.py collects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+RESULT_PREFIX = "RESULT "
+
+
+def proc_cpu(pid: int | str = "self") -> float:
+    """User + system CPU seconds of a process, all its threads included (not its children)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # After the ")" closing the command name, utime and stime are fields 12 and 13 (0-based 11, 12).
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def thread_cpu(names: dict[int, str] | None = None) -> dict[str, float]:
+    """CPU seconds per thread of this process, by Python thread name where known."""
+    names = names or {}
+    out: dict[str, float] = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            cpu = proc_cpu(f"self/task/{tid}")
+        except OSError:  # the thread ended meanwhile
+            continue
+        name = names.get(int(tid), "other threads")
+        out[name] = out.get(name, 0.0) + cpu
+    return out
+
+
+def proc_mem_mb(pid: int | str = "self") -> tuple[float, float]:
+    """(current RSS, peak RSS) of a process in MiB, from /proc/<pid>/status."""
+    values = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, rest = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                values[key] = int(rest.split()[0]) / 1024
+    return values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (the benchmark never listens or connects anywhere else)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def lateness_summary(samples: list[float]) -> dict[str, float | None]:
+    """p50 / p99 / max of lateness samples (seconds in), in milliseconds."""
+    if not samples:
+        return {"p50_ms": None, "p99_ms": None, "max_ms": None, "samples": 0}
+    ordered = sorted(samples)
+    n = len(ordered)
+
+    def q(p: float) -> float:
+        return round(ordered[min(n - 1, int(p * n))] * 1000, 2)
+
+    return {"p50_ms": q(0.50), "p99_ms": q(0.99), "max_ms": q(1.0), "samples": n}
+
+
+def emit(result: dict) -> None:
+    """Hand the result to bench/probes.py (the last RESULT line of stdout wins)."""
+    print(RESULT_PREFIX + json.dumps(result), flush=True)
+
+
+def watch_parent(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """Stop when the benchmark that started us is gone, so nothing is left running."""
+    parent = os.getppid()
+
+    def check() -> None:
+        if os.getppid() != parent:
+            stop.set()
+        else:
+            loop.call_later(1.0, check)
+
+    loop.call_later(1.0, check)
+
+
+@dataclass
+class Counters:
+    """What a driver has done so far; snapshotted at the window's edges."""
+
+    ok: int = 0
+    failed: int = 0
+    skipped: int = 0
+    lateness: list[float] = field(default_factory=list)
+    failures: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def done(self) -> int:
+        return self.ok + self.failed
+
+    def fail(self, reason: str) -> None:
+        self.failed += 1
+        self.failures[reason] = self.failures.get(reason, 0) + 1
+
+
+ProbeFn = Callable[[int], Awaitable[str | None]]  # monitor index -> None on success, else reason
+
+
+async def fixed_rate(
+    probe: ProbeFn,
+    counters: Counters,
+    *,
+    monitors: int,
+    interval: float,
+    workers: int,
+    max_lateness: float,
+    stop_at: float,
+) -> None:
+    """Probe `monitors` targets each once per `interval`, evenly spread, until `stop_at`.
+
+    Built like statuswatch's scheduler (one dispatcher, a bounded worker pool, late runs skipped
+    rather than queued) so the comparison is about the per-probe work, not the dispatch design.
+    """
+    queue: asyncio.Queue[tuple[float, int]] = asyncio.Queue()
+    spacing = interval / monitors
+
+    async def worker() -> None:
+        while True:
+            due, index = await queue.get()
+            lateness = time.monotonic() - due
+            if lateness > max_lateness:
+                counters.skipped += 1
+                continue
+            counters.lateness.append(lateness)
+            try:
+                reason = await probe(index)
+            except Exception as exc:  # the driver must survive anything a probe raises
+                reason = type(exc).__name__
+            if reason is None:
+                counters.ok += 1
+            else:
+                counters.fail(reason)
+
+    tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+    try:
+        due, index = time.monotonic(), 0
+        while (now := time.monotonic()) < stop_at:
+            while due <= now:
+                queue.put_nowait((due, index))
+                due += spacing
+                index = (index + 1) % monitors
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def saturate(
+    probe: ProbeFn, counters: Counters, *, monitors: int, workers: int, stop_at: float
+) -> None:
+    """Probe as fast as `workers` concurrent loops can, until `stop_at`."""
+    next_index = 0
+
+    async def worker() -> None:
+        nonlocal next_index
+        while time.monotonic() < stop_at:
+            index, next_index = next_index, (next_index + 1) % monitors
+            try:
+                reason = await probe(index)
+            except Exception as exc:
+                reason = type(exc).__name__
+            if reason is None:
+                counters.ok += 1
+            else:
+                counters.fail(reason)
+
+    await asyncio.gather(*(worker() for _ in range(workers)))
+
+
+async def measured_window(
+    counters: Counters, cpu: Callable[[], float], *, warmup: float, duration: float
+) -> dict:
+    """Sleep through the warm-up, then measure probes and CPU over `duration` seconds."""
+    await asyncio.sleep(warmup)
+    t0, c0, n0 = time.monotonic(), cpu(), counters.done
+    await asyncio.sleep(duration)
+    t1, c1, n1 = time.monotonic(), cpu(), counters.done
+    probes = n1 - n0
+    return {
+        "window_s": round(t1 - t0, 3),
+        "probes": probes,
+        "probes_per_s": round(probes / (t1 - t0), 1),
+        "cpu_s": round(c1 - c0, 3),
+        "cpu_per_1k": round((c1 - c0) / probes * 1000, 4) if probes else None,
+    }
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)

@@ -1,0 +1,263 @@
+"""statuswatch's real pipeline under a fixed probe rate, in a process of its own.
+
+What runs is what `statuswatch run` runs: parse_config on a generated config, the Store on a
+temporary database (writer thread, WAL), create_app (Monitoring, the probe scheduler,
+housekeeping, the pages) served on a 127.0.0.1 port. The only additions are counters: a
+Monitoring subclass that counts results and hooks the scheduler's lateness, installed where
+create_app looks it up.
+
+Timeline: start-up, --warmup, the measured window (--duration), then optionally --load-page
+seconds with _bench_pageload.py fetching the pages from another process, measured separately.
+Prints one RESULT line (see _bench_common.emit).
+"""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.time()  # before the heavy imports: they are part of start-up
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from _bench_common import (  # noqa: E402
+    RESULT_PREFIX,
+    free_port,
+    lateness_summary,
+    measured_window,
+    proc_cpu,
+    proc_mem_mb,
+    thread_cpu,
+)
+from aiohttp import web  # noqa: E402
+
+import statuswatch.web.app as web_app  # noqa: E402
+from statuswatch.clock import SystemClock  # noqa: E402
+from statuswatch.config.loader import parse_config  # noqa: E402
+from statuswatch.monitoring import Monitoring  # noqa: E402
+from statuswatch.store import Store  # noqa: E402
+
+IMPORTED = time.time()
+HERE = Path(__file__).resolve().parent
+
+
+class Recorder:
+    """Counts results and lateness; the benchmark's only view into the pipeline."""
+
+    def __init__(self) -> None:
+        self.ok = 0
+        self.failed = 0
+        self.failures: dict[str, int] = {}
+        self.lateness: list[float] = []  # swapped for a new list when the page load starts
+        self.monitoring: Monitoring | None = None
+        self.scheduled_wall = 0.0
+        self.scheduled_mono = 0.0
+        self.interval = 0.0
+        self.first_round: dict[int, int] = {}  # second since scheduling -> runs started
+
+    @property
+    def done(self) -> int:
+        return self.ok + self.failed
+
+    def scheduled(self, monitoring: Monitoring) -> None:
+        self.monitoring = monitoring
+        self.scheduled_wall, self.scheduled_mono = time.time(), time.monotonic()
+        assert monitoring.scheduler is not None
+        monitoring.scheduler.on_lateness.append(self.on_lateness)
+
+    def on_lateness(self, lateness: float) -> None:
+        self.lateness.append(lateness)
+        since = time.monotonic() - self.scheduled_mono
+        if since < self.interval:
+            second = int(since)
+            self.first_round[second] = self.first_round.get(second, 0) + 1
+
+    def on_result(self, result) -> None:
+        if result.ok:
+            self.ok += 1
+        else:
+            self.failed += 1
+            reason = f"{result.error_class}: {result.message[:60]}"
+            self.failures[reason] = self.failures.get(reason, 0) + 1
+
+
+REC = Recorder()
+
+
+class BenchMonitoring(Monitoring):
+    async def start(self, *, probe: bool = True) -> None:
+        await super().start(probe=probe)
+        # No await between the scheduler's start and this line: no run can be missed.
+        REC.scheduled(self)
+
+    def handle_result(self, monitor, result):
+        REC.on_result(result)
+        return super().handle_result(monitor, result)
+
+
+def build_config(args: argparse.Namespace, tmp: Path, web_port: int):
+    ms = lambda seconds: f"{round(seconds * 1000)}ms"  # noqa: E731 - durations are strings
+    components = max(1, min(args.components, args.monitors))
+    raw = {
+        "site": {
+            "title": "bench",
+            "listen": f"127.0.0.1:{web_port}",
+            "base_url": f"http://127.0.0.1:{web_port}",
+        },
+        "storage": {"path": str(tmp / "bench.db")},
+        "defaults": {"interval": ms(args.interval), "timeout": ms(args.timeout)},
+        "probing": {"max_in_flight": args.workers, "max_lateness": "10s"},
+        "components": [{"id": f"c{j}", "name": f"Component {j}"} for j in range(components)],
+        "monitors": [
+            {
+                "kind": "http",
+                "id": f"m{i:05d}",
+                "component": f"c{i % components}",
+                "url": f"{args.base}/m/{i}",
+                "reuse_connections": args.reuse,
+            }
+            for i in range(args.monitors)
+        ],
+    }
+    return parse_config(raw, base_dir=tmp)
+
+
+def first_round(rec: Recorder, observed: float, monitors: int) -> dict | None:
+    """How evenly the first interval's runs were spread (None if it was not fully observed)."""
+    if observed < rec.interval or not rec.first_round:
+        return None
+    seconds = math.ceil(rec.interval)
+    return {
+        "max_per_s": max(rec.first_round.values()),
+        "mean_per_s": round(monitors / rec.interval, 1),
+        "started": sum(rec.first_round.values()),
+        "buckets": seconds,
+    }
+
+
+async def page_load(args: argparse.Namespace, web_port: int) -> dict:
+    """Run the page load in its own process while measuring ourselves."""
+    REC.lateness = []
+    skipped0 = REC.monitoring.scheduler.stats.skipped  # type: ignore[union-attr]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(HERE / "_bench_pageload.py"),
+        "--base",
+        f"http://127.0.0.1:{web_port}",
+        "--paths",
+        args.load_paths,
+        "--workers",
+        str(args.load_workers),
+        "--duration",
+        str(args.load_page),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    window = await measured_window(REC, proc_cpu, warmup=0, duration=args.load_page)
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    lines = [ln for ln in out.decode().splitlines() if ln.startswith(RESULT_PREFIX)]
+    load = json.loads(lines[-1][len(RESULT_PREFIX) :]) if lines else {"error": "no result"}
+    return {
+        **window,
+        "lateness": lateness_summary(REC.lateness),
+        "skipped": REC.monitoring.scheduler.stats.skipped - skipped0,  # type: ignore[union-attr]
+        "load": load,
+    }
+
+
+async def run(args: argparse.Namespace) -> dict:
+    REC.interval = args.interval
+    web_port = free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-statuswatch-") as tmpdir:
+        tmp = Path(tmpdir)
+        config = build_config(args, tmp, web_port)
+        parsed = time.time()
+        store = Store(config.storage.path, clock=SystemClock())
+        await store.start()
+        web_app.Monitoring = BenchMonitoring  # type: ignore[misc]  # counted, otherwise real
+        app = web_app.create_app(config, store=store, environ={"STATUSWATCH_ADMIN_TOKEN": "x"})
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()  # runs create_app's cleanup_ctx: Monitoring.start and housekeeping
+        site = web.TCPSite(runner, "127.0.0.1", web_port, backlog=1024)
+        await site.start()
+        print(f"SCHEDULED {os.getpid()}", flush=True)  # probes.py may attach a profiler now
+        startup = {
+            "startup_s": round(REC.scheduled_wall - args.launched_at, 3),
+            "imports_s": round(IMPORTED - args.launched_at, 3),
+            "config_s": round(parsed - IMPORTED, 3),
+            "store_and_start_s": round(REC.scheduled_wall - parsed, 3),
+        }
+        await asyncio.sleep(args.warmup)
+        names = {t.native_id: t.name for t in threading.enumerate() if t.native_id}
+        threads0 = thread_cpu(names)
+        window = await measured_window(REC, proc_cpu, warmup=0, duration=args.duration)
+        threads1 = thread_cpu(names)
+        # Which thread the CPU went to (the event loop vs the store's writer thread).
+        window["cpu_per_1k_by_thread"] = {
+            name: round((cpu - threads0.get(name, 0.0)) / window["probes"] * 1000, 4)
+            for name, cpu in threads1.items()
+            if window["probes"] and cpu - threads0.get(name, 0.0) > 0
+        }
+        sched = REC.monitoring.scheduler  # type: ignore[union-attr]
+        rss, peak = proc_mem_mb()
+        result = {
+            **window,
+            **startup,
+            "lateness": lateness_summary(REC.lateness),
+            "skipped": sched.stats.skipped,
+            "skipped_late": sched.stats.skipped_late,
+            "skipped_in_flight": sched.stats.skipped_in_flight,
+            "failures": REC.failed,
+            "failure_reasons": dict(sorted(REC.failures.items(), key=lambda kv: -kv[1])[:5]),
+            "first_round": first_round(REC, args.warmup + args.duration, args.monitors),
+            "store_pending": (await store.health())["pending"],
+            "rss_mb": round(rss, 1),
+            "rss_peak_mb": round(peak, 1),
+        }
+        if args.load_page > 0:
+            result["with_page_load"] = await page_load(args, web_port)
+            result["rss_peak_mb"] = round(proc_mem_mb()[1], 1)
+        t0 = time.monotonic()
+        await runner.cleanup()  # Monitoring.stop: cancel runs, snapshot, flush
+        await store.close()
+        result["shutdown_s"] = round(time.monotonic() - t0, 3)
+        result["failures_total"] = REC.failed
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--base", required=True, help="target base URL (http://127.0.0.1:PORT)")
+    parser.add_argument("--monitors", type=int, default=10_000)
+    parser.add_argument("--components", type=int, default=100)
+    parser.add_argument("--interval", type=float, default=60.0)
+    parser.add_argument("--timeout", type=float, default=10.0)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--warmup", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=512, help="probing.max_in_flight")
+    parser.add_argument("--reuse", action="store_true", help="reuse_connections = true")
+    parser.add_argument("--load-page", type=float, default=0.0, help="seconds of page load")
+    parser.add_argument("--load-paths", default="/,/healthz,/metrics")
+    parser.add_argument("--load-workers", type=int, default=4)
+    parser.add_argument(
+        "--launched-at",
+        type=float,
+        default=STARTED,
+        help="the benchmark's time.time() just before starting this process",
+    )
+    args = parser.parse_args()
+    args.timeout = min(args.timeout, args.interval * 0.75)  # config requires timeout < interval
+    if not args.base.startswith("http://127.0.0.1:"):
+        parser.error("the benchmark only talks to 127.0.0.1")
+    result = asyncio.run(run(args))
+    print(RESULT_PREFIX + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Probe target: a minimal HTTP/1.1 server on 127.0.0.1 answering `200 ok` to every request.
+
+A raw asyncio Protocol (no framework) so the target costs as little CPU as possible and the
+contenders, not the target, are what the benchmark measures. Keep-alive is honoured when the
+client asks for it; `Connection: close` (what a fresh-connection client sends) gets an answer
+and a close from our side, so the TIME_WAIT sockets pile up here and not in the client's
+ephemeral port range. Several copies can share one port (--reuse-port; the kernel spreads the
+connections).
+
+Run: python bench/_bench_target.py --port 8123 [--reuse-port] [--max-seconds 3600]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+
+BODY = b"ok"
+HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n" % len(BODY)
+KEEP = HEAD + b"Connection: keep-alive\r\n\r\n" + BODY
+CLOSE = HEAD + b"Connection: close\r\n\r\n" + BODY
+
+
+class Http(asyncio.Protocol):
+    """Answers each complete request head; request bodies are skipped by Content-Length."""
+
+    __slots__ = ("buf", "skip", "transport")
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.buf = b""
+        self.skip = 0
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buf + data
+        while True:
+            if self.skip:
+                cut = min(self.skip, len(buf))
+                buf, self.skip = buf[cut:], self.skip - cut
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                break
+            head, buf = buf[:end].lower(), buf[end + 4 :]
+            self.skip = _content_length(head)
+            if _wants_close(head):
+                self.transport.write(CLOSE)
+                self.transport.close()
+                return
+            self.transport.write(KEEP)
+        if len(buf) > 65536:  # not HTTP, or abusive: drop it
+            self.transport.close()
+        self.buf = buf
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.buf = b""
+
+
+def _wants_close(head: bytes) -> bool:
+    if b"connection: close" in head:
+        return True
+    return head.split(b"\r\n", 1)[0].endswith(b"http/1.0") and b"keep-alive" not in head
+
+
+def _content_length(head: bytes) -> int:
+    at = head.find(b"\r\ncontent-length:")
+    if at < 0:
+        return 0
+    value = head[at + 17 :].split(b"\r\n", 1)[0]
+    return int(value.strip() or 0)
+
+
+async def serve(port: int, reuse_port: bool, max_seconds: float) -> None:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        Http, "127.0.0.1", port, backlog=4096, reuse_port=reuse_port or None
+    )
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    parent = os.getppid()
+
+    def orphan_check() -> None:  # never outlive the benchmark
+        if os.getppid() != parent:
+            stop.set()
+        else:
+            loop.call_later(1.0, orphan_check)
+
+    loop.call_later(1.0, orphan_check)
+    loop.call_later(max_seconds, stop.set)
+    print(f"READY {port}", flush=True)
+    await stop.wait()
+    server.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--reuse-port", action="store_true")
+    parser.add_argument("--max-seconds", type=float, default=3600.0)
+    args = parser.parse_args()
+    asyncio.run(serve(args.port, args.reuse_port, args.max_seconds))
+
+
+if __name__ == "__main__":
+    main()
