@@ -27,6 +27,8 @@ class Site(_Section):
     timezone: str = "UTC"
     # Name of the env var holding the admin API token (or NAME_FILE with its path).
     admin_token_env: str = "STATUSWATCH_ADMIN_TOKEN"  # noqa: S105 - a variable name
+    # Public pages are rendered at most once per this long, however many people ask (0: always).
+    cache_ttl: Duration = Duration(2)
 
 
 class Storage(_Section):

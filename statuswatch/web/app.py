@@ -43,14 +43,17 @@ from statuswatch.web.keys import (
     BOARD,
     CLOCK,
     CONFIG,
+    HEALTH_CACHE,
     METRICS,
     METRICS_REGISTRY,
     MONITORING,
+    RENDER_CACHE,
     SLA_SNAPSHOT,
     STARTED_AT,
     STORE,
     TEMPLATES,
 )
+from statuswatch.web.render_cache import RenderCache
 from statuswatch.web.security import security_headers
 
 log = logging.getLogger(__name__)
@@ -82,6 +85,8 @@ def create_app(
         log.warning("%s is not set: the admin API answers 401 to everyone",
                     config.site.admin_token_env)  # fmt: skip
     app[AUTH_LIMITER] = RateLimiter(clock, rate=0.5, burst=20)
+    app[RENDER_CACHE] = RenderCache(clock, config.site.cache_ttl)
+    app[HEALTH_CACHE] = RenderCache(clock, min(1.0, config.site.cache_ttl))
     app[METRICS_REGISTRY] = registry = CollectorRegistry(auto_describe=False)
     ProcessCollector(registry=registry)  # process_cpu_seconds_total, memory, open fds
     app[METRICS] = _metrics_endpoint(config, registry, env)

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from aiohttp import web
 
 from statuswatch.clock import iso
-from statuswatch.web.keys import CLOCK, MONITORING, STARTED_AT, STORE
+from statuswatch.web.keys import CLOCK, HEALTH_CACHE, MONITORING, STARTED_AT, STORE
+from statuswatch.web.render_cache import respond
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the database accepts writes, 503 otherwise; details as JSON."""
-    monitoring = request.app[MONITORING]
-    db = await request.app[STORE].health()
-    states = Counter(v.state.value for v in monitoring.views())
+    """200 when the database accepts writes, 503 otherwise; details as JSON (1 s fresh)."""
+    entry = await request.app[HEALTH_CACHE].get("healthz", lambda: _health(request.app))
+    return respond(request, entry, content_type="application/json", max_age=0)
+
+
+async def _health(app: web.Application) -> tuple[bytes, int]:
+    monitoring = app[MONITORING]
+    db = await app[STORE].health()
+    states = Counter(t.state.value for t in monitoring.trackers.values())
     sched = monitoring.scheduler
     scheduler = None
     if sched is not None:
@@ -27,12 +34,12 @@ async def healthz(request: web.Request) -> web.Response:
         }
     body = {
         "status": "ok" if db["writable"] else "failing",
-        "uptime_seconds": round(request.app[CLOCK].time() - request.app[STARTED_AT], 1),
+        "uptime_seconds": round(app[CLOCK].time() - app[STARTED_AT], 1),
         "database": {**db, "last_write": iso(db.get("last_write"))},
         "scheduler": scheduler,
         "monitors": {"total": len(monitoring.monitors), **states},
     }
-    return web.json_response(body, status=200 if db["writable"] else 503)
+    return json.dumps(body).encode(), 200 if db["writable"] else 503
 
 
 def add_routes(app: web.Application) -> None:

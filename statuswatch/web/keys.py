@@ -14,6 +14,7 @@ from statuswatch.monitoring import Monitoring
 from statuswatch.ratelimit import RateLimiter
 from statuswatch.status_board import StatusBoard
 from statuswatch.store import Store
+from statuswatch.web.render_cache import RenderCache
 
 CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Clock)
@@ -26,6 +27,9 @@ ADMIN_TOKEN = web.AppKey("admin_token", bytes | None)  # type: ignore[arg-type]
 # Failed authentications and unknown push tokens, per client address.
 AUTH_LIMITER = web.AppKey("auth_limiter", RateLimiter)
 STARTED_AT = web.AppKey("started_at", float)
+RENDER_CACHE = web.AppKey("render_cache", RenderCache)
+# /healthz is computed at most once a second: load balancers poll it, sometimes many of them.
+HEALTH_CACHE = web.AppKey("health_cache", RenderCache)
 # Prometheus: the app's own registry (never the global default one), what /metrics serves from,
 # and the SLA gauges' last computation (refreshed by housekeeping).
 METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
