@@ -91,7 +91,8 @@ async def test_scrape_of_a_running_statuswatch_follows_a_target_going_down(
          "url": str(target.make_url("/health")), **fast},
         {"id": "checkout-tcp", "kind": "tcp", "component": "checkout", "host": "127.0.0.1",
          "port": target.port, **fast},
-    ], sla=[PLAN], customers=[CUSTOMER])  # fmt: skip
+    ], sla=[PLAN], customers=[CUSTOMER],
+       site={"title": "Test", "cache_ttl": "0s"})  # fresh scrapes: this test follows state
     client = await aiohttp_client(create_app(config, environ={}))
     monitoring = client.app[MONITORING]
     await until(lambda: all(t.state.value == "up" for t in monitoring.trackers.values()))

@@ -8,6 +8,7 @@ from service_helpers import make_config
 
 from statuswatch.clock import FakeClock
 from statuswatch.web import create_app
+from statuswatch.web.keys import METRICS
 from statuswatch.web.render_cache import RenderCache
 
 
@@ -57,3 +58,21 @@ async def test_page_revalidates_with_etag(aiohttp_client, tmp_path):
     health = await client.get("/healthz")
     assert health.status == 200 and health.headers["Cache-Control"] == "no-cache"
     assert (await health.json())["database"]["writable"] is True
+
+
+async def test_concurrent_scrapes_share_one_metrics_render(aiohttp_client, tmp_path):
+    config = make_config(tmp_path, [])
+    client = await aiohttp_client(create_app(config, probe=False, environ={}))
+    endpoint = client.app[METRICS]
+    renders = 0
+    real = endpoint.render
+
+    async def counting() -> bytes:
+        nonlocal renders
+        renders += 1
+        return await real()
+
+    endpoint.render = counting
+    bodies = await asyncio.gather(*(client.get("/metrics") for _ in range(20)))
+    assert {r.status for r in bodies} == {200}
+    assert renders == 1

@@ -28,7 +28,7 @@ ADMIN_TOKEN = web.AppKey("admin_token", bytes | None)  # type: ignore[arg-type]
 AUTH_LIMITER = web.AppKey("auth_limiter", RateLimiter)
 STARTED_AT = web.AppKey("started_at", float)
 RENDER_CACHE = web.AppKey("render_cache", RenderCache)
-# /healthz is computed at most once a second: load balancers poll it, sometimes many of them.
+# /healthz and /metrics are computed at most once a second: many pollers share one answer.
 HEALTH_CACHE = web.AppKey("health_cache", RenderCache)
 # Prometheus: the app's own registry (never the global default one), what /metrics serves from,
 # and the SLA gauges' last computation (refreshed by housekeeping).
