@@ -182,6 +182,7 @@ async def run(args: argparse.Namespace) -> dict:
         await store.start()
         web_app.Monitoring = BenchMonitoring  # type: ignore[misc]  # counted, otherwise real
         app = web_app.create_app(config, store=store, environ={"STATUSWATCH_ADMIN_TOKEN": "x"})
+        app.on_startup.append(web_app.freeze_startup_heap)  # as `statuswatch run` does
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()  # runs create_app's cleanup_ctx: Monitoring.start and housekeeping
         site = web.TCPSite(runner, "127.0.0.1", web_port, backlog=1024)
