@@ -278,16 +278,21 @@ async def test_garbage_message(ctx: ProbeContext) -> None:
     assert result.message == "invalid HTTP response: bad status line"
 
 
+async def probe_with_peak(monitor: Any, ctx: ProbeContext) -> tuple[Any, float, int]:
+    """Run a probe and report its result, elapsed time and peak traced memory."""
+    tracemalloc.start()
+    try:
+        result, elapsed = await timed_probe(monitor, ctx)
+        return result, elapsed, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 async def test_huge_body_with_check_is_too_large_and_bounded(
     server: Any, ctx: ProbeContext
 ) -> None:
     monitor = http_monitor(_url(server, "/huge"), body_regex="never")
-    tracemalloc.start()
-    try:
-        result, elapsed = await timed_probe(monitor, ctx)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    result, elapsed, peak = await probe_with_peak(monitor, ctx)
     assert_failed(result, elapsed, "too_large")
     assert result.message == "body larger than 1 MiB, check undecided"
     assert peak < 8 * MiB
@@ -305,12 +310,7 @@ async def test_huge_body_without_check_is_not_read(server: Any, ctx: ProbeContex
 
 async def test_gzip_bomb_is_too_large_and_bounded(server: Any, ctx: ProbeContext) -> None:
     monitor = http_monitor(_url(server, "/bomb"), body_contains="never")
-    tracemalloc.start()
-    try:
-        result, elapsed = await timed_probe(monitor, ctx)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    result, elapsed, peak = await probe_with_peak(monitor, ctx)
     assert_failed(result, elapsed, "too_large")
     assert peak < 8 * MiB
 

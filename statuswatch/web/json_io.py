@@ -35,6 +35,13 @@ def unprocessable(problems: Iterable[str]) -> web.HTTPUnprocessableEntity:
     return web.HTTPUnprocessableEntity(text=body, content_type="application/json")
 
 
+def bad_parameter(problem: str) -> web.HTTPBadRequest:
+    """A 400 for a bad query parameter: `{"error": "...", "field": "period"}`."""
+    (first,) = error_fields([problem])
+    body = json.dumps({"error": problem, "field": first["field"]})
+    return web.HTTPBadRequest(text=body, content_type="application/json")
+
+
 def not_found(what: str) -> web.HTTPNotFound:
     """A 404 with a JSON body."""
     return web.HTTPNotFound(text=json.dumps({"error": f"{what} not found"}),

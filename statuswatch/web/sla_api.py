@@ -6,16 +6,9 @@ from aiohttp import web
 
 from statuswatch.report_format import as_json
 from statuswatch.sla_report import ReportError, component_availability, credits_report
+from statuswatch.web.json_io import bad_parameter
 from statuswatch.web.keys import CLOCK, CONFIG, STORE
 from statuswatch.web.security import require_admin
-
-
-def _bad_request(exc: ReportError) -> web.HTTPBadRequest:
-    field = str(exc).partition(": ")[0]
-    return web.HTTPBadRequest(
-        text=web.json_response({"error": str(exc), "field": field}).text,
-        content_type="application/json",
-    )
 
 
 async def credits(request: web.Request) -> web.Response:
@@ -27,7 +20,7 @@ async def credits(request: web.Request) -> web.Response:
                                      request.query.get("period", ""), now,
                                      request.query.get("customer"))  # fmt: skip
     except ReportError as exc:
-        raise _bad_request(exc) from None
+        raise bad_parameter(str(exc)) from None
     return web.Response(text=as_json(lines, now), content_type="application/json")
 
 
@@ -39,7 +32,7 @@ async def availability(request: web.Request) -> web.Response:
                                             request.query.get("component", ""),
                                             request.query.get("window", "30d"), now)  # fmt: skip
     except ReportError as exc:
-        raise _bad_request(exc) from None
+        raise bad_parameter(str(exc)) from None
     return web.json_response(body)
 
 
