@@ -8,7 +8,7 @@ ids) one check in loader.py.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -20,6 +20,16 @@ class _Section(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=
     pass
 
 
+# Validated by shape because /theme.css writes them into CSS: nothing else can get through.
+Colour = Annotated[str, msgspec.Meta(pattern=r"^#[0-9a-fA-F]{6}$")]
+Target = Annotated[float, msgspec.Meta(gt=0, lt=100)]
+
+
+class FooterLink(_Section):
+    label: str
+    url: Annotated[str, msgspec.Meta(pattern=r"^(https?://|/)[^\s<>\"']*$")]
+
+
 class Site(_Section):
     title: str = "Status"
     base_url: str = "http://127.0.0.1:8080"
@@ -29,6 +39,14 @@ class Site(_Section):
     admin_token_env: str = "STATUSWATCH_ADMIN_TOKEN"  # noqa: S105 - a variable name
     # Public pages are rendered at most once per this long, however many people ask (0: always).
     cache_ttl: Duration = Duration(2)
+    # A same-origin path ("/static/logo.svg"): the CSP allows images from this site only.
+    logo_url: Annotated[str, msgspec.Meta(pattern=r"^(/[^\s<>\"']*)?$")] = ""
+    # Link and header colour in the light and the dark theme (served as /theme.css).
+    accent: Colour = "#0969da"
+    accent_dark: Colour = "#4493f8"
+    footer_links: list[FooterLink] = []
+    # Availability targets (percent) the site shows every service against.
+    targets: list[Target] = msgspec.field(default_factory=lambda: [99.8, 99.9, 99.99])
 
 
 class Storage(_Section):

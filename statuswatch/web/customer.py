@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from statuswatch.component_status import ComponentStatus
+from statuswatch.config.model import Customer
 from statuswatch.display import truncate_percent
 from statuswatch.periods import iso_z
 from statuswatch.report_format import as_csv, money
+from statuswatch.site.stamps import stamp
+from statuswatch.site.view import ComponentView, load_history
 from statuswatch.sla_report import CreditLine, customer_history
 from statuswatch.tokens import token_digest
-from statuswatch.web.keys import CLOCK, CONFIG, STORE, TEMPLATES
+from statuswatch.web.keys import BOARD, CLOCK, CONFIG, STORE, TEMPLATES
 from statuswatch.web.security import too_many
 
 # The URL is the credential: keep it out of caches, indexes and other sites' logs.
@@ -30,6 +35,7 @@ async def customer_report(request: web.Request) -> web.Response:
         raise web.HTTPNotFound(text="not found")  # the same answer for every wrong token
     now = int(request.app[CLOCK].time())
     lines = await customer_history(store, config, customer, now)
+    components = await _component_views(request.app, customer, now)
     if request.query.get("format") == "csv":
         return web.Response(
             text=as_csv(lines, now),
@@ -37,14 +43,32 @@ async def customer_report(request: web.Request) -> web.Response:
             headers={**PRIVATE,
                      "Content-Disposition": f'attachment; filename="{customer.id}-sla.csv"'},
         )  # fmt: skip
-    html = request.app[TEMPLATES].get_template("customer.html").render(
-        site=config.site,
-        customer=customer,
-        plan=lines[0].plan,
-        rows=[_row(line, now) for line in lines],
-        outages=await _outages_with_evidence(store, lines),
+    html = (
+        request.app[TEMPLATES]
+        .get_template("customer.html")
+        .render(
+            site=config.site,
+            customer=customer,
+            plan=lines[0].plan,
+            rows=[_row(line, now) for line in lines],
+            outages=await _outages_with_evidence(store, lines),
+            components=components,
+            services=[(c.name, c.targets) for c in components],
+            targets=[f"{t:g}" for t in config.site.targets],
+            generated=stamp(now, ZoneInfo(config.site.timezone)),
+        )
     )
     return web.Response(text=html, content_type="text/html", headers=PRIVATE)
+
+
+async def _component_views(app: web.Application, customer: Customer,
+                           now: int) -> list[ComponentView]:  # fmt: skip
+    """The public site's bars and tables, for the components this customer's plan covers."""
+    config = app[CONFIG]
+    history = await load_history(app[STORE], config, now)
+    status = app[BOARD].status
+    return [history.component(c, status.get(c.id, ComponentStatus.OPERATIONAL))
+            for c in config.components if c.id in customer.components]  # fmt: skip
 
 
 def _row(line: CreditLine, now: int) -> dict:

@@ -1,18 +1,24 @@
-"""Public pages: a plain list of components and their states (the status-site issue grows it)."""
+"""Public pages: `/` (status, 90-day bars, targets, credits) and `/components/<id>`."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from aiohttp import web
 
-from statuswatch.clock import iso
+from statuswatch.component_status import ComponentStatus
+from statuswatch.config.model import Component
 from statuswatch.incidents.severity import next_update_due, severities_of
 from statuswatch.markdown import render_markdown
-from statuswatch.web.keys import BOARD, CONFIG, RENDER_CACHE, STORE, TEMPLATES
+from statuswatch.site.latency import latency_chart, load_latency
+from statuswatch.site.stamps import maybe_stamp, stamp
+from statuswatch.site.view import load_history, site_view
+from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STORE, TEMPLATES
 from statuswatch.web.render_cache import off_loop, respond
 
 
 async def index(request: web.Request) -> web.Response:
-    """GET /: every component with its status, grouped (rendered at most once per cache_ttl)."""
+    """GET /: the whole status site (rendered at most once per cache_ttl)."""
     entry = await request.app[RENDER_CACHE].get("/", lambda: _render_index(request.app))
     ttl = int(request.app[CONFIG].site.cache_ttl)
     return respond(request, entry, content_type="text/html", max_age=ttl)
@@ -20,26 +26,25 @@ async def index(request: web.Request) -> web.Response:
 
 async def _render_index(app: web.Application) -> bytes:
     config = app[CONFIG]
-    status = app[BOARD].status
-    groups = {g.id: g for g in config.groups}
-    rows = [
-        {
-            "component": comp,
-            "group": groups[comp.group].name if comp.group else "",
-            "status": status[comp.id].value,
-        }
-        for comp in config.components
-    ]
+    now = int(app[CLOCK].time())
+    history = await load_history(app[STORE], config, now)
+    statuses = dict(app[BOARD].status)  # a copy: the render runs in another thread
+    incidents = await _active_incidents(app)
     template = app[TEMPLATES].get_template("index.html")
-    return await off_loop(
-        template.render, {"site": config.site, "rows": rows,
-                          "incidents": await _active_incidents(app)}
-    )  # fmt: skip
+
+    def render() -> str:
+        # Figures and template both off the event loop: 50 components x 90 days is real work.
+        view = site_view(history, statuses)
+        return template.render(site=config.site, view=view, incidents=incidents)
+
+    return await off_loop(render)
 
 
 async def _active_incidents(app: web.Application) -> list[dict]:
     """Open incidents, newest first, with their latest update rendered safely."""
     config = app[CONFIG]
+    tz = ZoneInfo(config.site.timezone)
+    names = {c.id: c.name for c in config.components}
     severities = severities_of(config.severities)
     out = []
     for inc in await app[STORE].incidents(open_only=True):
@@ -48,12 +53,51 @@ async def _active_incidents(app: web.Application) -> list[dict]:
         out.append({
             "id": inc.id, "title": inc.title, "status": inc.status.value,
             "impact": inc.impact.value,
+            "components": [names.get(c, c) for c in inc.components],
             "latest_html": render_markdown(latest.body) if latest else "",
-            "latest_at": iso(latest.time) if latest else None,
-            "next_update_due": iso(due),
+            "latest_at": stamp(latest.time, tz) if latest else None,
+            "next_update_due": maybe_stamp(due, tz),
         })  # fmt: skip
     return out
 
 
+async def component_page(request: web.Request) -> web.Response:
+    """GET /components/{id}: one component's bars, figures, targets, latency and incidents."""
+    app = request.app
+    cid = request.match_info["id"]
+    comp = next((c for c in app[CONFIG].components if c.id == cid), None)
+    if comp is None:
+        raise web.HTTPNotFound(text="not found")
+    # Keys only for configured ids: strangers cannot grow the cache.
+    entry = await app[RENDER_CACHE].get(f"/components/{cid}", lambda: _render_component(app, comp))
+    ttl = int(app[CONFIG].site.cache_ttl)
+    return respond(request, entry, content_type="text/html", max_age=ttl)
+
+
+async def _render_component(app: web.Application, comp: Component) -> bytes:
+    config = app[CONFIG]
+    now = int(app[CLOCK].time())
+    tz = ZoneInfo(config.site.timezone)
+    history = await load_history(app[STORE], config, now)
+    monitors = [m.id for m in config.monitors if m.component == comp.id]
+    points = await load_latency(app[STORE], monitors, now)
+    status = app[BOARD].status.get(comp.id, ComponentStatus.OPERATIONAL)
+    template = app[TEMPLATES].get_template("component.html")
+
+    def render() -> str:
+        view = history.component(comp, status)
+        incidents = [
+            {"id": i.id, "title": i.title, "start": stamp(i.start, tz),
+             "end": None if i.end >= now else stamp(i.end, tz)}
+            for i in reversed(view.incidents)
+        ]  # fmt: skip
+        return template.render(site=config.site, c=view, targets=[f"{t:g}" for t in
+                               config.site.targets], chart=latency_chart(points, now, tz),
+                               incidents=incidents, generated=stamp(now, tz))  # fmt: skip
+
+    return await off_loop(render)
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
+    app.router.add_get("/components/{id}", component_page)

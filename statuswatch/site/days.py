@@ -1,0 +1,92 @@
+"""The 90-day bar: one cell per local calendar day, classed by that day's availability. Pure.
+
+A day's class comes from the same figures as every other number on the page (ServiceTimeline,
+SLA.md): no evidence at all is `no-data`; no unexcused downtime is `operational`, or
+`maintenance` when a window covered part of the day; otherwise the unexcused downtime's share of
+the day's eligible time decides: up to 1 % (about 14 minutes) `degraded`, up to 5 % (72 minutes)
+`partial`, beyond that `major`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from statuswatch.availability import Figures
+from statuswatch.display import truncate_percent
+from statuswatch.history import ServiceTimeline
+from statuswatch.intervals import Timeline
+from statuswatch.periods import Period
+from statuswatch.site.stamps import day_label
+
+DAYS = 90
+DEGRADED_UP_TO = Fraction(1, 100)  # share of the day's eligible time down
+PARTIAL_UP_TO = Fraction(5, 100)
+CLASSES = ("no-data", "operational", "maintenance", "degraded", "partial", "major")
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRef:
+    """An incident as a day cell names it."""
+
+    id: str
+    title: str
+    start: int
+    end: int  # resolution, or now while it is open
+
+
+@dataclass(frozen=True, slots=True)
+class DayCell:
+    date: str  # local calendar date
+    availability: str  # truncated percent, or "no data"
+    downtime_minutes: int  # unexcused, whole minutes (floored, like every minute shown)
+    cls: str
+    incidents: tuple[IncidentRef, ...]
+
+    @property
+    def label(self) -> str:
+        """The cell's tooltip and accessible name: date, availability, downtime, incidents."""
+        text = f"{self.date}: "
+        text += "no data" if self.availability == "no data" else f"{self.availability}% available"
+        text += f", {self.downtime_minutes} min down"
+        if self.incidents:
+            text += "; incidents: " + "; ".join(i.title for i in self.incidents)
+        return text
+
+
+def day_starts(now: int, tz: ZoneInfo, days: int = DAYS) -> list[int]:
+    """Local midnights of the last `days` days (today last), and the midnight after today."""
+    today = datetime.fromtimestamp(now, tz).date()
+    first = today - timedelta(days=days - 1)
+    # Wall-clock midnights, converted one by one: a DST day is 23 or 25 hours long.
+    dates = [first + timedelta(days=n) for n in range(days + 1)]
+    return [int(datetime(d.year, d.month, d.day, tzinfo=tz).timestamp()) for d in dates]
+
+
+def day_class(fig: Figures, maintenance_seconds: int) -> str:
+    """The colour class of one day (see the module docstring)."""
+    if fig.availability is None and fig.unexcused == 0:
+        return "no-data"
+    if fig.unexcused == 0:
+        return "maintenance" if maintenance_seconds else "operational"
+    share = Fraction(fig.unexcused, fig.eligible) if fig.eligible else Fraction(1)
+    if share <= DEGRADED_UP_TO:
+        return "degraded"
+    return "partial" if share <= PARTIAL_UP_TO else "major"
+
+
+def day_cells(timeline: ServiceTimeline, maintenance: Timeline, starts: list[int], now: int,
+              tz: ZoneInfo, incidents: list[IncidentRef]) -> list[DayCell]:  # fmt: skip
+    """One cell per day [starts[i], starts[i+1]); today ends now."""
+    cells = []
+    for lo, hi in pairwise(starts):
+        period = Period(lo, min(hi, now), tz, day_label(lo, tz))
+        fig = timeline.figures(period)
+        cls = day_class(fig, maintenance.measure(period.start, period.end))
+        shown = "no data" if cls == "no-data" else truncate_percent(fig.availability)
+        of_day = tuple(i for i in incidents if i.start < hi and i.end > lo)
+        cells.append(DayCell(period.label, shown, fig.unexcused // 60, cls, of_day))
+    return cells

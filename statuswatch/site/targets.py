@@ -1,0 +1,123 @@
+"""Figures beside promises: rolling windows, targets with their error budgets, plans' credits.
+
+Every figure is ServiceTimeline.figures (SLA.md's formula) over a period; this module only picks
+the periods and shapes the rows. Minutes shown are floored, percentages truncated.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from statuswatch import periods
+from statuswatch.availability import Figures
+from statuswatch.config.model import SlaPolicy
+from statuswatch.display import truncate_percent
+from statuswatch.history import ServiceTimeline
+from statuswatch.sla_report import parse_month, recent_periods, window_period
+
+WINDOWS = ("24h", "7d", "30d", "90d")
+TARGET_WINDOWS = (("30d", "Rolling 30 days"), ("mtd", "Month to date"))
+
+
+def percent_text(fig: Figures) -> str:
+    """Availability as shown: truncated (SLA.md), "n/a" when nothing was measurable."""
+    return truncate_percent(fig.availability)
+
+
+def whole_minutes(seconds: Fraction | int) -> int:
+    return math.floor(Fraction(seconds) / 60)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowFigure:
+    window: str
+    availability: str
+    downtime_minutes: int
+
+
+def window_figures(timeline: ServiceTimeline, now: int) -> list[WindowFigure]:
+    """Availability over 24 h, 7 d, 30 d and 90 d, ending now."""
+    out = []
+    for window in WINDOWS:
+        fig = timeline.figures(periods.rolling(window, now))
+        out.append(WindowFigure(window, percent_text(fig), whole_minutes(fig.unexcused)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class TargetCell:
+    target: str  # as configured, "99.9"
+    met: bool
+    budget_minutes: int  # the error budget of the window (floored)
+    used_minutes: int  # unexcused downtime
+    remaining_minutes: int  # floored; negative once overspent
+
+
+@dataclass(frozen=True, slots=True)
+class TargetRow:
+    """One service (the platform or a component) over one window, against every target."""
+
+    window: str
+    window_label: str
+    availability: str
+    cells: list[TargetCell]
+
+
+def target_rows(timeline: ServiceTimeline, now: int, tz: ZoneInfo,
+                targets: list[float]) -> list[TargetRow]:  # fmt: skip
+    """Rolling 30 days and month to date (in the site's timezone) against each target."""
+    rows = []
+    for window, label in TARGET_WINDOWS:
+        period = window_period(window, now, tz)
+        cells = []
+        for target in targets:
+            fig = timeline.figures(period, target)
+            cells.append(TargetCell(f"{target:g}", fig.met, whole_minutes(fig.allowed),
+                                    whole_minutes(fig.unexcused),
+                                    math.floor(fig.budget_remaining / 60)))  # fmt: skip
+        rows.append(TargetRow(window, label, percent_text(timeline.figures(period)), cells))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class PlanCredit:
+    """A plan's public figures for one of its periods: no fee, no customer."""
+
+    period: str
+    running: bool
+    availability: str
+    downtime_minutes: int
+    met: bool
+    credit_percent: str
+    claim_deadline: int | None  # UTC seconds; None without a claim window
+
+
+def plan_credits(plan: SlaPolicy, timeline: ServiceTimeline, now: int) -> list[PlanCredit]:
+    """The running period (to date) and the one before it, under the plan's own scheme."""
+    out = []
+    for period in recent_periods(plan, now, count=2):
+        fig = timeline.figures(period, plan.target_percent)
+        deadline = None
+        if plan.claim_window_days is not None:
+            # The deadline counts from the period's real end, also while it is still running.
+            deadline = full_period(plan, period).add_days_local(plan.claim_window_days)
+        out.append(PlanCredit(period.label, period.end == now, percent_text(fig),
+                              whole_minutes(fig.unexcused), fig.met,
+                              f"{float(plan.credit.percent(fig)):g}", deadline))  # fmt: skip
+    return out
+
+
+def full_period(plan: SlaPolicy, period: periods.Period) -> periods.Period:
+    """The whole calendar period a (possibly running) period of the plan belongs to."""
+    tz = ZoneInfo(plan.timezone)
+    if plan.period == "month":
+        return periods.month(*parse_month(period.label), tz)
+    return periods.year(int(period.label), tz)
+
+
+def plan_periods_start(plans: list[SlaPolicy], now: int) -> int:
+    """The earliest instant any plan's previous period starts (how far back evidence must go)."""
+    return min((recent_periods(p, now, count=2)[-1].start for p in plans), default=now)

@@ -1,0 +1,269 @@
+"""Everything the public pages show, computed from evidence loaded once.
+
+`load_history` reads the store once for the longest range any figure needs (90 local days, the
+running month, every plan's previous period); `SiteHistory` then builds one ServiceTimeline
+(prefix sums) per component and answers every day, window, target and credit with bisections.
+The build is pure and synchronous so callers can run it off the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from statuswatch import periods
+from statuswatch.component_status import ComponentStatus, worst
+from statuswatch.config import Config
+from statuswatch.config.model import Component, SlaPolicy
+from statuswatch.history import Evidence, ServiceTimeline
+from statuswatch.incidents.model import Incident
+from statuswatch.intervals import Timeline
+from statuswatch.maintenance import Occurrence
+from statuswatch.site.days import DayCell, IncidentRef, day_cells, day_starts
+from statuswatch.site.stamps import Stamp, stamp
+from statuswatch.site.targets import (
+    PlanCredit,
+    TargetRow,
+    WindowFigure,
+    plan_credits,
+    plan_periods_start,
+    target_rows,
+    window_figures,
+)
+from statuswatch.sla_report import load_evidence
+from statuswatch.store import Store
+
+UPCOMING = 7 * 86400
+# Incidents are looked up by creation time: one opened this long before the range can still
+# have been open inside it (open ones are read separately, whenever they began).
+INCIDENT_LOOKBACK = 30 * 86400
+
+BANNER = {
+    ComponentStatus.OPERATIONAL: "All systems operational",
+    ComponentStatus.DEGRADED: "Degraded performance",
+    ComponentStatus.PARTIAL: "Partial outage",
+    ComponentStatus.MAJOR: "Major outage",
+    ComponentStatus.MAINTENANCE: "Maintenance in progress",
+}
+STATUS_TEXT = {
+    ComponentStatus.OPERATIONAL: "Operational",
+    ComponentStatus.DEGRADED: "Degraded performance",
+    ComponentStatus.PARTIAL: "Partial outage",
+    ComponentStatus.MAJOR: "Major outage",
+    ComponentStatus.MAINTENANCE: "Under maintenance",
+}
+# Shapes as well as colours, so status never depends on telling colours apart.
+ICON = {
+    ComponentStatus.OPERATIONAL: "✓",
+    ComponentStatus.DEGRADED: "!",
+    ComponentStatus.PARTIAL: "◐",
+    ComponentStatus.MAJOR: "✕",
+    ComponentStatus.MAINTENANCE: "⚒",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    value: str  # Statuspage's enumeration, for CSS classes
+    text: str
+    icon: str
+
+    @classmethod
+    def of(cls, status: ComponentStatus, texts: Mapping[ComponentStatus, str] = STATUS_TEXT):
+        return cls(status.value, texts[status], ICON[status])
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentView:
+    id: str
+    name: str
+    description: str
+    status: StatusView
+    days: list[DayCell]
+    windows: list[WindowFigure]
+    targets: list[TargetRow]
+    incidents: list[IncidentRef]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupView:
+    id: str  # "" for components without a group
+    name: str
+    description: str
+    status: StatusView
+    components: list[ComponentView]
+
+
+@dataclass(frozen=True, slots=True)
+class MaintenanceView:
+    id: str
+    title: str
+    kind: str
+    state: str
+    start: Stamp
+    end: Stamp
+    components: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    id: str
+    name: str
+    target: str
+    period: str  # "month" or "year"
+    timezone: str
+    scheme: str
+    components: list[str]
+    rows: list[PlanCredit]
+    deadlines: list[Stamp | None]
+
+
+@dataclass(frozen=True, slots=True)
+class SiteView:
+    banner: StatusView
+    groups: list[GroupView]
+    platform_targets: list[TargetRow]
+    plans: list[PlanView]
+    in_progress: list[MaintenanceView]
+    upcoming: list[MaintenanceView]
+    targets: list[str]
+    generated: Stamp
+    timezone: str
+
+    @property
+    def target_services(self) -> list[tuple[str, list[TargetRow]]]:
+        """The targets table's services: the platform first, then every component."""
+        parts = [(c.name, c.targets) for g in self.groups for c in g.components]
+        return [("Platform (all components)", self.platform_targets), *parts]
+
+
+class SiteHistory:
+    """One load of evidence and incidents, with a timeline per component built on first use."""
+
+    def __init__(self, config: Config, evidence: Evidence, incidents: list[Incident],
+                 now: int) -> None:  # fmt: skip
+        self.config = config
+        self.evidence = evidence
+        self.now = now
+        self.tz = ZoneInfo(config.site.timezone)
+        self.starts = day_starts(now, self.tz)
+        self.incidents = sorted(incidents, key=lambda i: i.created)
+        self._timelines: dict[str, ServiceTimeline] = {}
+
+    def timeline(self, component_id: str) -> ServiceTimeline:
+        if component_id not in self._timelines:
+            self._timelines[component_id] = ServiceTimeline(self.evidence.component(component_id))
+        return self._timelines[component_id]
+
+    def service(self, component_ids: Iterable[str]) -> ServiceTimeline:
+        """Several components as one service (history.Evidence.service: a customer's rule)."""
+        return ServiceTimeline(self.evidence.service(component_ids))
+
+    def incident_refs(self, component_id: str) -> list[IncidentRef]:
+        """Incidents that affected the component, oldest first; an open one runs until now."""
+        return [
+            IncidentRef(i.id, i.title, int(i.created),
+                        int(i.resolved_at) if i.resolved_at is not None else self.now)
+            for i in self.incidents
+            if component_id in i.components
+        ]  # fmt: skip
+
+    def component(self, comp: Component, status: ComponentStatus) -> ComponentView:
+        timeline = self.timeline(comp.id)
+        maintenance = Timeline(self.evidence.component(comp.id).maintenance)
+        refs = self.incident_refs(comp.id)
+        days = day_cells(timeline, maintenance, self.starts, self.now, self.tz, refs)
+        return ComponentView(
+            comp.id, comp.name, comp.description, StatusView.of(status), days,
+            window_figures(timeline, self.now),
+            target_rows(timeline, self.now, self.tz, self.config.site.targets),
+            [r for r in refs if r.end > self.starts[0]],
+        )  # fmt: skip
+
+    def maintenance(self) -> tuple[list[MaintenanceView], list[MaintenanceView]]:
+        """Windows in progress now, and those starting within the next 7 days."""
+        names = {c.id: c.name for c in self.config.components}
+        found = self.evidence.calendar.occurrences(self.now, self.now + UPCOMING)
+        views = [self._occurrence(o, names) for o in found if not o.cancelled]
+        return ([v for v in views if v.state == "in_progress"],
+                [v for v in views if v.state == "scheduled"])  # fmt: skip
+
+    def _occurrence(self, occ: Occurrence, names: dict[str, str]) -> MaintenanceView:
+        comps = sorted(names.get(c, c) for c in occ.components)
+        start, end = stamp(occ.start, self.tz), stamp(occ.end, self.tz)
+        return MaintenanceView(occ.window_id, occ.title, occ.kind, occ.state(self.now), start,
+                               end, comps)  # fmt: skip
+
+    def plan(self, plan: SlaPolicy) -> PlanView | None:
+        """A plan's public credits over the platform components all its customers share."""
+        covered = [set(c.components) for c in self.config.customers if c.plan == plan.id]
+        if not covered:
+            return None
+        shared = set.intersection(*covered)
+        ids = [c.id for c in self.config.components if c.id in shared]
+        if not ids:
+            return None
+        rows = plan_credits(plan, self.service(ids), self.now)
+        names = {c.id: c.name for c in self.config.components}
+        return PlanView(
+            plan.id, plan.name, f"{plan.target_percent:g}", plan.period, plan.timezone,
+            scheme_text(plan), [names[i] for i in ids], rows,
+            [None if r.claim_deadline is None else stamp(r.claim_deadline, self.tz)
+             for r in rows],
+        )  # fmt: skip
+
+
+def scheme_text(plan: SlaPolicy) -> str:
+    """The credit scheme in words, from its own fields."""
+    credit = plan.credit
+    tag = credit.__struct_config__.tag
+    if tag == "per_excess_hour":
+        return (f"{credit.percent_per_hour:g}% per started hour beyond the error budget, "  # type: ignore[union-attr]
+                f"at most {credit.cap_percent:g}%")  # type: ignore[union-attr]  # fmt: skip
+    if tag == "tiered":
+        tiers = sorted(credit.tiers, key=lambda t: -t.below)  # type: ignore[union-attr]
+        return ", ".join(f"below {t.below:g}%: {t.percent:g}%" for t in tiers)
+    return "reported against the target; no credit"
+
+
+async def load_history(store: Store, config: Config, now: int) -> SiteHistory:
+    """Read the store once for everything the site shows."""
+    tz = ZoneInfo(config.site.timezone)
+    lo = min(day_starts(now, tz)[0], now - periods.ROLLING_WINDOWS["90d"],
+             periods.month_to_date(now, tz).start, plan_periods_start(config.sla, now))  # fmt: skip
+    evidence, _ = await load_evidence(store, config, lo, now, now)
+    recent = await store.incidents(since=lo - INCIDENT_LOOKBACK)
+    still_open = await store.incidents(open_only=True)
+    by_id = {i.id: i for i in [*recent, *still_open]}
+    return SiteHistory(config, evidence, list(by_id.values()), now)
+
+
+def site_view(history: SiteHistory, statuses: Mapping[str, ComponentStatus]) -> SiteView:
+    """The whole of `/`, from loaded history and the board's current statuses."""
+    config, now = history.config, history.now
+    ok = ComponentStatus.OPERATIONAL
+    views = {c.id: history.component(c, statuses.get(c.id, ok)) for c in config.components}
+    groups = []
+    ungrouped = [views[c.id] for c in config.components if not c.group]
+    if ungrouped:
+        groups.append(_group("", "", "", ungrouped, statuses))
+    for g in config.groups:
+        members = [views[c.id] for c in config.components if c.group == g.id]
+        if members:
+            groups.append(_group(g.id, g.name, g.description, members, statuses))
+    in_progress, upcoming = history.maintenance()
+    platform = history.service(c.id for c in config.components)
+    plans = [v for p in config.sla if (v := history.plan(p)) is not None]
+    banner = StatusView.of(worst([statuses.get(c.id, ok) for c in config.components]), BANNER)
+    return SiteView(
+        banner, groups, target_rows(platform, now, history.tz, config.site.targets), plans,
+        in_progress, upcoming, [f"{t:g}" for t in config.site.targets], stamp(now, history.tz),
+        config.site.timezone,
+    )  # fmt: skip
+
+
+def _group(gid: str, name: str, description: str, members: list[ComponentView],
+           statuses: Mapping[str, ComponentStatus]) -> GroupView:  # fmt: skip
+    status = worst([statuses.get(m.id, ComponentStatus.OPERATIONAL) for m in members])
+    return GroupView(gid, name, description, StatusView.of(status), members)

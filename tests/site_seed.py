@@ -1,0 +1,103 @@
+"""A seeded statuswatch for the status-site tests: known outages, maintenance and incidents.
+
+Now is 2026-11-20 12:00 UTC; the site shows Europe/Berlin (CET, UTC+1), so local days start at
+23:00 UTC. Evidence, in whole minutes:
+- api: down 2026-11-10 10:00-11:40 UTC (100 min, "API errors" incident), and down again since
+  11:30 today (30 min, still open; its monitor was last saved as down).
+- checkout: down 2026-11-15 02:00-03:00 UTC inside maintenance 01:00-04:00 (excused).
+- maintenance "Database upgrade" on api scheduled 2026-11-22 02:00-03:00 UTC.
+- an open incident "Checkout payments slow" with an update.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from statuswatch.clock import FakeClock
+from statuswatch.component_status import ComponentStatus
+from statuswatch.config import parse_config
+from statuswatch.events import MonitorSnapshot, OutageClosed, OutageOpened, State
+from statuswatch.incidents.model import Impact, Incident, IncidentStatus
+from statuswatch.store import RegisterMonitors, SaveIncident, Store
+
+NOW = "2026-11-20T12:00:00Z"
+
+
+def ts(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+SECTIONS = {
+    "site": {"title": "Acme Status", "admin_token_env": "TEST_ADMIN_TOKEN",
+             "timezone": "Europe/Berlin", "cache_ttl": "0s", "accent": "#8250df",
+             "footer_links": [{"label": "Support", "url": "https://support.example.com/"}]},
+    "groups": [{"id": "platform", "name": "Platform"}],
+    "sla": [{"id": "standard", "name": "Standard 99.9", "target_percent": 99.9,
+             "credit": {"scheme": "per_excess_hour", "percent_per_hour": 5},
+             "claim_window_days": 30}],
+    "customers": [{"id": "northwind", "name": "Northwind Secret Name", "plan": "standard",
+                   "fee": 1234, "components": ["api", "checkout"],
+                   "report_token_env": "NW_TOKEN"}],
+    "maintenance": [
+        {"id": "db-nov15", "title": "Payments failover", "components": ["checkout"],
+         "start": datetime(2026, 11, 15, 1, 0, tzinfo=UTC),
+         "end": datetime(2026, 11, 15, 4, 0, tzinfo=UTC)},
+        {"id": "db-upgrade", "title": "Database upgrade", "components": ["api"],
+         "start": datetime(2026, 11, 22, 2, 0, tzinfo=UTC),
+         "end": datetime(2026, 11, 22, 3, 0, tzinfo=UTC)},
+    ],
+}  # fmt: skip
+MONITORS = [
+    {"id": "api-health", "kind": "http", "component": "api", "url": "http://127.0.0.1:9/"},
+    {"id": "checkout-page", "kind": "http", "component": "checkout",
+     "url": "http://127.0.0.1:9/"},
+]  # fmt: skip
+
+
+def site_config(tmp_path, **site):
+    """The config describing the seed (extra `site` keys override)."""
+    comps = [{"id": "api", "name": "Storefront API", "group": "platform"},
+             {"id": "checkout", "name": "Checkout", "group": "platform"}]  # fmt: skip
+    raw = {**SECTIONS, "site": {**SECTIONS["site"], **site}, "components": comps,
+           "monitors": MONITORS, "storage": {"path": str(tmp_path / "sw.db")}}  # fmt: skip
+    return parse_config(raw, base_dir=tmp_path)
+
+
+def _incident(iid: str, title: str, comp: str, status: ComponentStatus, start: int,
+              end: int | None) -> Incident:  # fmt: skip
+    inc = Incident(iid, title, Impact.MAJOR, IncidentStatus.INVESTIGATING, start, start,
+                   severity="S1", components={comp: status})  # fmt: skip
+    inc.post(start, IncidentStatus.INVESTIGATING, f"We are looking into **{title}**.", "ops")
+    if end is not None:
+        inc.post(end, IncidentStatus.RESOLVED, "Fixed.", "ops")
+    return inc
+
+
+async def seeded_store(config) -> Store:
+    """A started store holding the evidence described above."""
+    store = Store(config.storage.path)
+    await store.start()
+    store.submit(RegisterMonitors([("api-health", "http", "api"),
+                                   ("checkout-page", "http", "checkout")],
+                                  ts("2026-08-01T00:00:00Z")))  # fmt: skip
+    for monitor, start, end in [
+        ("api-health", "2026-11-10T10:00:00Z", "2026-11-10T11:40:00Z"),
+        ("checkout-page", "2026-11-15T02:00:00Z", "2026-11-15T03:00:00Z"),
+    ]:
+        store.submit(OutageOpened(monitor, ts(start), "connect", "connection refused"))
+        store.submit(OutageClosed(monitor, ts(end), "recovered"))
+    store.submit(OutageOpened("api-health", ts("2026-11-20T11:30:00Z"), "http_status", "HTTP 503"))
+    store.submit(MonitorSnapshot("api-health", State.DOWN, 2, ts("2026-11-20T11:30:00Z"),
+                                 "http_status", "HTTP 503", 0, None, ts(NOW) - 30))  # fmt: skip
+    store.submit(SaveIncident.of(_incident("inc-api-errors", "API errors", "api",
+                                           ComponentStatus.MAJOR, ts("2026-11-10T10:00:00Z"),
+                                           ts("2026-11-10T11:45:00Z"))))  # fmt: skip
+    store.submit(SaveIncident.of(_incident("inc-payments", "Checkout payments slow", "checkout",
+                                           ComponentStatus.DEGRADED,
+                                           ts("2026-11-20T11:00:00Z"), None)))  # fmt: skip
+    await store.flush()
+    return store
+
+
+def clock() -> FakeClock:
+    return FakeClock(ts(NOW))

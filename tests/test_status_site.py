@@ -1,0 +1,170 @@
+"""The public status site: `/` and `/components/<id>` from a seeded database with known minutes.
+
+Figures (see site_seed.py): api was down 100 min on 2026-11-10 and has been down 30 min today;
+checkout's 60 min on 2026-11-15 fell inside maintenance. Now is 2026-11-20 12:00 UTC, shown in
+Europe/Berlin.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from site_seed import NOW, clock, seeded_store, site_config, ts
+
+from statuswatch.component_status import ComponentStatus
+from statuswatch.site.view import load_history, site_view
+from statuswatch.web import create_app
+
+NW_TOKEN = "nw-token-0123456789abcdef"
+
+
+@pytest.fixture
+async def seeded(tmp_path):
+    config = site_config(tmp_path)
+    store = await seeded_store(config)
+    yield config, store
+    await store.close()
+
+
+@pytest.fixture
+async def site(seeded, aiohttp_client):
+    config, store = seeded
+    app = create_app(
+        config, store=store, clock=clock(), probe=False, environ={"NW_TOKEN": NW_TOKEN}
+    )
+    return await aiohttp_client(app)
+
+
+def cell_titles(page: str, component: str) -> dict[str, str]:
+    """{date: tooltip} of one component's bar."""
+    bar = re.search(rf'aria-label="{re.escape(component)}: availability per day[^"]*">(.*?)</div>',
+                    page, re.S)  # fmt: skip
+    assert bar, f"no bar for {component}"
+    found = re.findall(r'class="day (day-[a-z-]+)" role="img" title="([^"]*)"', bar[1])
+    return {html.unescape(t).split(":")[0]: f"{cls} {html.unescape(t)}" for cls, t in found}
+
+
+async def test_view_model_figures(seeded):
+    config, store = seeded
+    history = await load_history(store, config, ts(NOW))
+    view = site_view(history, {"api": ComponentStatus.MAJOR,
+                               "checkout": ComponentStatus.OPERATIONAL})  # fmt: skip
+    assert view.banner.text == "Major outage"
+    api, checkout = view.groups[0].components
+    assert len(api.days) == 90 and api.days[-1].date == "2026-11-20"
+    nov10 = next(d for d in api.days if d.date == "2026-11-10")
+    assert (nov10.availability, nov10.downtime_minutes, nov10.cls) == ("93.055", 100, "major")
+    assert [i.title for i in nov10.incidents] == ["API errors"]
+    today = api.days[-1]  # 23:00 UTC yesterday until now: 13 h, 30 min down
+    assert (today.availability, today.downtime_minutes, today.cls) == ("96.153", 30, "partial")
+    nov15 = next(d for d in checkout.days if d.date == "2026-11-15")
+    assert (nov15.cls, nov15.downtime_minutes, nov15.availability) == ("maintenance", 0, "100.000")
+    assert {w.window: w.availability for w in api.windows} == {
+        "24h": "97.916",
+        "7d": "99.702",
+        "30d": "99.699",
+        "90d": "99.899",
+    }
+    rolling, mtd = api.targets
+    assert (rolling.availability, mtd.availability) == ("99.699", "99.538")
+    cells = [(c.target, c.met, c.budget_minutes, c.used_minutes, c.remaining_minutes)
+             for c in rolling.cells]  # fmt: skip
+    assert cells == [("99.8", False, 86, 130, -44), ("99.9", False, 43, 130, -87),
+                     ("99.99", False, 4, 130, -126)]  # fmt: skip
+    assert all(c.met and c.used_minutes == 0 for c in checkout.targets[0].cells)
+    # The platform is the union (history.Evidence.service): checkout's excused hour leaves the
+    # denominator, so the platform is not simply the api's figure.
+    assert view.platform_targets[0].availability == "99.698"
+    assert view.platform_targets[0].cells[0].budget_minutes == 86
+    (plan,) = view.plans
+    current, previous = plan.rows
+    assert (current.period, current.running, current.availability, current.credit_percent) == (
+        "2026-11",
+        True,
+        "99.536",
+        "10",
+    )  # 101 whole minutes beyond the budget: 2 hours x 5 %
+    assert (previous.period, previous.met, previous.credit_percent) == ("2026-10", True, "0")
+    assert plan.deadlines[0].iso == "2026-12-31T00:00:00.000Z"
+    assert plan.components == ["Storefront API", "Checkout"]
+    assert [m.title for m in view.upcoming] == ["Database upgrade"] and not view.in_progress
+
+
+async def test_index_page(site):
+    resp = await site.get("/")
+    page = await resp.text()
+    assert resp.status == 200 and resp.headers["Cache-Control"] == "no-cache"  # cache_ttl 0
+    assert (
+        '<h1 id="banner-text"><span class="icon" aria-hidden="true">✕</span> Major outage</h1>'
+        in page
+    )
+    assert '<time datetime="2026-11-20T12:00:00.000Z">20 Nov 2026 13:00 CET</time>' in page
+    # Status as text and icon, not colour alone.
+    head = page[page.index('id="c-api"') :]
+    assert re.search(
+        r'status-major_outage"><span class="icon" aria-hidden="true">✕</span> Major outage', head
+    )
+    titles = cell_titles(page, "Storefront API")
+    assert len(titles) == 90
+    assert titles["2026-11-10"] == (
+        "day-major 2026-11-10: 93.055% available, 100 min down; incidents: API errors"
+    )
+    assert titles["2026-11-09"] == "day-operational 2026-11-09: 100.000% available, 0 min down"
+    assert cell_titles(page, "Checkout")["2026-11-15"].startswith(
+        "day-maintenance 2026-11-15: 100.000%"
+    )
+    # The open incident with its latest update and when the next one is due.
+    assert 'href="/incidents/inc-payments">Checkout payments slow</a>' in page
+    assert "next update due by" in page and "<strong>Checkout payments slow</strong>" in page
+    assert "Database upgrade (scheduled)" in page and "22 Nov 2026 03:00 CET" in page
+    assert '<details class="group" open>' in page
+    # Targets table: the platform row first, then each component, met or missed per target.
+    targets = page[page.index('id="targets-h"') : page.index('id="credits-h"')]
+    assert targets.index("Platform (all components)") < targets.index("Storefront API")
+    assert (
+        "99.698%" in targets
+        and "over by 44" in targets
+        and "budget 86 min · used 0 · 86 left" in targets
+    )
+    assert targets.count('class="missed"') == 6 + 6  # api and platform miss every target
+    credits = page[page.index('id="credits-h"') :]
+    assert "Standard 99.9" in credits and "99.536%" in credits and ">10%<" in credits
+    assert '<time datetime="2026-12-31T00:00:00.000Z">31 Dec 2026 01:00 CET</time>' in credits
+    assert "Northwind" not in page and "1234" not in page  # no customers, no fees
+    assert 'href="https://support.example.com/">Support</a>' in page
+    assert "style=" not in page and "<script" not in page
+
+
+async def test_component_page(site):
+    resp = await site.get("/components/api")
+    page = await resp.text()
+    assert resp.status == 200
+    assert "<h1>Storefront API</h1>" in page and "Major outage" in page
+    assert cell_titles(page, "Storefront API")["2026-11-10"].startswith("day-major")
+    table = page[page.index('class="windows-table"') :]
+    assert re.search(
+        r"<th scope=\"row\">30d</th><td class=\"num\">99.699%</td><td class=\"num\">130</td>", table
+    )
+    assert 'href="/incidents/inc-api-errors">API errors</a>' in page
+    assert "No latency measured in the last 7 days." in page  # nothing probed in this seed
+    assert (await site.get("/components/nope")).status == 404
+
+
+async def test_theme_css_from_config(site):
+    resp = await site.get("/theme.css")
+    css = await resp.text()
+    assert resp.content_type == "text/css"
+    assert ":root { --accent: #8250df; }" in css
+    assert "prefers-color-scheme: dark" in css and "--accent: #4493f8" in css
+    again = await site.get("/theme.css", headers={"If-None-Match": resp.headers["ETag"]})
+    assert again.status == 304
+
+
+async def test_customer_page_has_bars_for_their_components(site):
+    page = await (await site.get(f"/customers/{NW_TOKEN}")).text()
+    assert cell_titles(page, "Storefront API")["2026-11-10"].startswith(
+        "day-major 2026-11-10: 93.055%"
+    )
+    assert "Checkout" in page and "99.699%" in page
