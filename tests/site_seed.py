@@ -7,6 +7,9 @@ Now is 2026-11-20 12:00 UTC; the site shows Europe/Berlin (CET, UTC+1), so local
 - checkout: down 2026-11-15 02:00-03:00 UTC inside maintenance 01:00-04:00 (excused).
 - maintenance "Database upgrade" on api scheduled 2026-11-22 02:00-03:00 UTC.
 - an open incident "Checkout payments slow" with an update.
+- api's latency for the last 7 days, 4 checks an hour: 3 fast (80, 120, 180 ms) and one slow
+  (1.2 s; 2 s from 14:00 to 17:59 UTC), so every hour's p50 is 175 ms and its p95 1160 ms
+  (1800 ms in the busy hours), interpolated within the rollups' buckets.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from statuswatch.component_status import ComponentStatus
 from statuswatch.config import parse_config
 from statuswatch.events import MonitorSnapshot, OutageClosed, OutageOpened, State
 from statuswatch.incidents.model import Impact, Incident, IncidentStatus
+from statuswatch.probes.base import CheckResult
 from statuswatch.store import RegisterMonitors, SaveIncident, Store
 
 NOW = "2026-11-20T12:00:00Z"
@@ -95,6 +99,10 @@ async def seeded_store(config) -> Store:
     store.submit(SaveIncident.of(_incident("inc-payments", "Checkout payments slow", "checkout",
                                            ComponentStatus.DEGRADED,
                                            ts("2026-11-20T11:00:00Z"), None)))  # fmt: skip
+    for t in range(ts(NOW) - 7 * 86400, ts(NOW), 900):
+        slow = 2.0 if 14 <= t // 3600 % 24 < 18 else 1.2
+        latency = (0.08, 0.12, 0.18, slow)[(t // 900) % 4]
+        store.submit(CheckResult("api-health", t, True, latency, 200))
     await store.flush()
     return store
 

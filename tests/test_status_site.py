@@ -14,7 +14,9 @@ import pytest
 from site_seed import NOW, clock, seeded_store, site_config, ts
 
 from statuswatch.component_status import ComponentStatus
+from statuswatch.site.latency import merge_hours, quantile
 from statuswatch.site.view import load_history, site_view
+from statuswatch.store.models import HourlyRollup
 from statuswatch.web import create_app
 
 NW_TOKEN = "nw-token-0123456789abcdef"
@@ -148,8 +150,27 @@ async def test_component_page(site):
         r"<th scope=\"row\">30d</th><td class=\"num\">99.699%</td><td class=\"num\">130</td>", table
     )
     assert 'href="/incidents/inc-api-errors">API errors</a>' in page
-    assert "No latency measured in the last 7 days." in page  # nothing probed in this seed
+    # Every hour: checks of 80, 120, 180 and 1200 (or 2000) ms -> p50 175 ms, p95 1160 (1800) ms.
+    assert "Median of the hourly medians 175 ms; worst hourly 95th percentile 1800 ms." in page
+    (p50,) = re.findall(r'<polyline class="p50" points="([^"]*)"', page)
+    (p95,) = re.findall(r'<polyline class="p95" points="([^"]*)"', page)
+    assert len(p50.split()) == len(p95.split()) == 167  # the current hour has no checks yet
+    assert {pt.split(",")[1] for pt in p50.split()} == {"181.1"}  # 10 + 184 px x (1 - 0.175 / 2.5)
+    assert "2500 ms" in page and "11-14" in page  # y axis top, a local date on the x axis
+    checkout = await (await site.get("/components/checkout")).text()
+    assert "No latency measured in the last 7 days." in checkout
     assert (await site.get("/components/nope")).status == 404
+
+
+def test_latency_quantiles_interpolate_within_buckets():
+    counts = (1, 3, 3, 3, 4, 4, 4)  # 80, 120, 180 and 1200 ms, cumulative per LATENCY_BUCKETS
+    assert quantile(0.5, counts, 0.08, 1.2) == pytest.approx(0.175)
+    assert quantile(0.95, counts, 0.08, 1.2) == pytest.approx(1.16)  # +Inf side bounded by max
+    assert quantile(0.5, (0,) * 7, 0, 0) is None
+    hour = [HourlyRollup("a", 3600, 2, 0, 0, 0.3, 0.1, 0.2, (0, 2, 2, 2, 2, 2, 2)),
+            HourlyRollup("b", 3600, 2, 0, 0, 6.0, 3.0, 3.0, (0, 0, 0, 0, 0, 2, 2))]  # fmt: skip
+    (merged,) = merge_hours(hour)  # two monitors of one component: buckets added
+    assert merged.p50 == pytest.approx(0.25) and merged.p95 == pytest.approx(2.95)
 
 
 async def test_theme_css_from_config(site):

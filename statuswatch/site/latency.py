@@ -20,7 +20,7 @@ from statuswatch.store.models import HOUR, LATENCY_BUCKETS, HourlyRollup
 
 CHART_HOURS = 7 * 24
 WIDTH, HEIGHT = 720, 220
-LEFT, RIGHT, TOP, BOTTOM = 52, 8, 10, 26
+LEFT, RIGHT, TOP, BOTTOM = 64, 8, 10, 26
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +64,14 @@ def merge_hours(rollups: Iterable[HourlyRollup]) -> list[HourLatency]:
     return out
 
 
+def chart_start(now: int) -> int:
+    """The first hour the chart shows: CHART_HOURS hours up to and including the current one."""
+    return (now // HOUR - CHART_HOURS + 1) * HOUR
+
+
 async def load_latency(store: Store, monitor_ids: list[str], now: int) -> list[HourLatency]:
     """The last CHART_HOURS hours of a component's monitors' rollups, merged per hour."""
-    since = now - CHART_HOURS * HOUR
+    since = chart_start(now)
     rollups = [r for m in monitor_ids for r in await store.rollups(m, since=since, until=now)]
     return merge_hours(rollups)
 
@@ -123,7 +128,7 @@ def _runs(points: list[HourLatency]) -> list[list[HourLatency]]:
 
 def latency_chart(points: list[HourLatency], now: int, tz: ZoneInfo) -> LatencyChart:
     """Scale the hours onto a WIDTH x HEIGHT canvas: time left to right, seconds bottom up."""
-    start = (now // HOUR - CHART_HOURS + 1) * HOUR
+    start = chart_start(now)
     top = _nice_ceiling(max((p.p95 for p in points), default=0.1))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
