@@ -4,8 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CONFIG ?= config.example.toml
 # Debian packages the test suite needs: prometheus brings promtool (checks /metrics and the rules
-# in contrib/prometheus). Browser tests arrive with a later issue.
-SYSTEM_PACKAGES ?= prometheus
+# in contrib/prometheus); chromium is the browser tests/test_browser.py drives with Playwright.
+SYSTEM_PACKAGES ?= prometheus chromium
 
 .PHONY: run test bench lint check-config system-deps clean
 
