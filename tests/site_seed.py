@@ -58,11 +58,12 @@ MONITORS = [
 ]  # fmt: skip
 
 
-def site_config(tmp_path, **site):
+def site_config(tmp_path, extra_maintenance: tuple[dict, ...] = (), **site):
     """The config describing the seed (extra `site` keys override)."""
     comps = [{"id": "api", "name": "Storefront API", "group": "platform"},
              {"id": "checkout", "name": "Checkout", "group": "platform"}]  # fmt: skip
     raw = {**SECTIONS, "site": {**SECTIONS["site"], **site}, "components": comps,
+           "maintenance": [*SECTIONS["maintenance"], *extra_maintenance],
            "monitors": MONITORS, "storage": {"path": str(tmp_path / "sw.db")}}  # fmt: skip
     return parse_config(raw, base_dir=tmp_path)
 

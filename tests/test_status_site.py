@@ -16,6 +16,7 @@ from site_seed import NOW, clock, seeded_store, site_config, ts
 from statuswatch.component_status import ComponentStatus
 from statuswatch.site.latency import merge_hours, quantile
 from statuswatch.site.view import load_history, site_view
+from statuswatch.store import RegisterMonitors, Store
 from statuswatch.store.models import HourlyRollup
 from statuswatch.web import create_app
 
@@ -189,3 +190,31 @@ async def test_customer_page_has_bars_for_their_components(site):
         "day-major 2026-11-10: 93.055%"
     )
     assert "Checkout" in page and "99.699%" in page
+
+
+async def test_maintenance_banner_and_days_without_evidence(tmp_path, aiohttp_client):
+    """A window in progress sets the banner; days before the monitor existed are `no data`."""
+    window = {"id": "now", "title": "Cache flush", "components": ["api", "checkout"],
+              "start": "2026-11-20T11:00:00Z", "end": "2026-11-20T13:00:00Z"}  # fmt: skip
+    config = site_config(tmp_path, extra_maintenance=(window,), timezone="UTC")
+    store = Store(config.storage.path)
+    await store.start()
+    store.submit(RegisterMonitors([("api-health", "http", "api"),
+                                   ("checkout-page", "http", "checkout")],
+                                  ts("2026-11-18T12:00:00Z")))  # fmt: skip
+    await store.flush()
+    client = await aiohttp_client(create_app(config, store=store, clock=clock(), probe=False,
+                                             environ={}))  # fmt: skip
+    page = await (await client.get("/")).text()
+    assert "Maintenance in progress</h1>" in page
+    assert "<strong>In progress:</strong> Cache flush (scheduled)" in page
+    head = page[page.index('id="c-checkout"') :]
+    assert "⚒</span> Under maintenance" in head
+    titles = cell_titles(page, "Checkout")
+    assert titles["2026-11-17"] == "day-no-data 2026-11-17: no data, 0 min down"
+    assert titles["2026-11-18"] == "day-operational 2026-11-18: 100.000% available, 0 min down"
+    assert titles["2026-11-20"] == "day-maintenance 2026-11-20: 100.000% available, 0 min down"
+    # Two and a half days of evidence: the 90-day figure rests on those, not on the unknown.
+    assert "<dt>90d</dt><dd>100.000%</dd>" in head
+    await client.close()
+    await store.close()
