@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
 import pytest
 from site_seed import NOW, clock, seeded_store, site_config, ts
 
 from statuswatch.component_status import ComponentStatus
+from statuswatch.config import parse_config
 from statuswatch.site.latency import merge_hours, quantile
-from statuswatch.site.view import load_history, site_view
+from statuswatch.site.view import load_history, scheme_text, site_view
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.store.models import HourlyRollup
 from statuswatch.web import create_app
@@ -218,3 +220,15 @@ async def test_maintenance_banner_and_days_without_evidence(tmp_path, aiohttp_cl
     assert "<dt>90d</dt><dd>100.000%</dd>" in head
     await client.close()
     await store.close()
+
+
+def test_credit_schemes_in_words():
+    tiers = [{"below": 95.0, "percent": 50}, {"below": 99.99, "percent": 10},
+             {"below": 99.0, "percent": 25}]  # fmt: skip
+    plans = [{"id": "p", "name": "P", "target_percent": 99.99,
+              "credit": {"scheme": "tiered", "tiers": tiers}},
+             {"id": "a", "name": "A", "target_percent": 99.8,
+              "credit": {"scheme": "none"}}]  # fmt: skip
+    tiered, annual = parse_config({"sla": plans}, base_dir=Path(".")).sla
+    assert scheme_text(tiered) == "below 99.99%: 10%, below 99%: 25%, below 95%: 50%"
+    assert scheme_text(annual) == "reported against the target; no credit"

@@ -16,6 +16,7 @@ from statuswatch import periods
 from statuswatch.component_status import ComponentStatus, worst
 from statuswatch.config import Config
 from statuswatch.config.model import Component, SlaPolicy
+from statuswatch.credits import PerExcessHour, Tiered
 from statuswatch.history import Evidence, ServiceTimeline
 from statuswatch.incidents.model import Incident
 from statuswatch.intervals import Timeline
@@ -217,12 +218,11 @@ class SiteHistory:
 def scheme_text(plan: SlaPolicy) -> str:
     """The credit scheme in words, from its own fields."""
     credit = plan.credit
-    tag = credit.__struct_config__.tag
-    if tag == "per_excess_hour":
-        return (f"{credit.percent_per_hour:g}% per started hour beyond the error budget, "  # type: ignore[union-attr]
-                f"at most {credit.cap_percent:g}%")  # type: ignore[union-attr]  # fmt: skip
-    if tag == "tiered":
-        tiers = sorted(credit.tiers, key=lambda t: -t.below)  # type: ignore[union-attr]
+    if isinstance(credit, PerExcessHour):
+        return (f"{credit.percent_per_hour:g}% per started hour beyond the error budget, "
+                f"at most {credit.cap_percent:g}%")  # fmt: skip
+    if isinstance(credit, Tiered):
+        tiers = sorted(credit.tiers, key=lambda t: -t.below)
         return ", ".join(f"below {t.below:g}%: {t.percent:g}%" for t in tiers)
     return "reported against the target; no credit"
 
