@@ -30,7 +30,7 @@ CSP_LISTENER = """document.addEventListener('securitypolicyviolation', e => {
 
 @pytest.fixture
 async def server(tmp_path, aiohttp_server):
-    config = site_config(tmp_path, cache_ttl="2s")
+    config = site_config(tmp_path, cache_ttl="2s", logo_url="/static/favicon.svg")
     store = await seeded_store(config)
     srv = await aiohttp_server(create_app(config, store=store, clock=clock(), probe=False,
                                           environ={}))  # fmt: skip
@@ -67,6 +67,7 @@ async def test_status_page_in_chromium(server, browser, scheme):
     banner = page.locator("#banner-text")
     await banner.wait_for(state="visible")
     assert (await banner.inner_text()).strip().endswith("Major outage")
+    assert await page.locator("header.site .brand img").is_visible()  # the configured logo
     api = page.locator("#c-api")
     assert await api.locator(".status").inner_text() == "✕ Major outage"
     assert await api.locator(".status").is_visible()

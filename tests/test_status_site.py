@@ -10,12 +10,14 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from site_seed import NOW, clock, seeded_store, site_config, ts
 
 from statuswatch.component_status import ComponentStatus
 from statuswatch.config import parse_config
+from statuswatch.site.days import day_starts
 from statuswatch.site.latency import merge_hours, quantile
 from statuswatch.site.view import load_history, scheme_text, site_view
 from statuswatch.store import RegisterMonitors, Store
@@ -232,3 +234,10 @@ def test_credit_schemes_in_words():
     tiered, annual = parse_config({"sla": plans}, base_dir=Path(".")).sla
     assert scheme_text(tiered) == "below 99.99%: 10%, below 99%: 25%, below 95%: 50%"
     assert scheme_text(annual) == "reported against the target; no credit"
+
+
+def test_days_follow_local_midnights_across_dst():
+    starts = day_starts(ts("2026-11-02T12:00:00Z"), ZoneInfo("America/New_York"), days=3)
+    assert starts == [ts("2026-10-31T04:00:00Z"), ts("2026-11-01T04:00:00Z"),
+                      ts("2026-11-02T05:00:00Z"), ts("2026-11-03T05:00:00Z")]  # fmt: skip
+    assert starts[2] - starts[1] == 25 * 3600  # the day the clocks went back
