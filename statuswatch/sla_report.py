@@ -78,6 +78,8 @@ class CreditLine:
             "budget_remaining_minutes": float(fig.budget_remaining / 60),
             "claim_deadline_passed": self.claim_passed(now),
         }
+        if self.claim_deadline is not None:  # a running period's deadline follows its real end
+            out["claim_deadline"] = periods.iso_z(self.claim_deadline)
         out["outages"] = [outage_json(o) for o in self.outages]
         return out
 
@@ -156,13 +158,25 @@ def credit_line(
     figures = evaluate(period, plan.target_percent, downtime=inputs.downtime,
                        maintenance=inputs.maintenance, unmonitored=inputs.unmonitored)  # fmt: skip
     percent = plan.credit.percent(figures)
-    deadline = (
-        period.add_days_local(plan.claim_window_days)
-        if plan.claim_window_days is not None else None
-    )  # fmt: skip
+    deadline = claim_deadline(plan, period)
     lines = _outage_lines(config, evidence, outages, customer, period)
     amount = credit_amount(customer.fee, percent)
     return CreditLine(customer, plan, figures, percent, amount, deadline, lines)
+
+
+def full_period(plan: SlaPolicy, period: periods.Period) -> periods.Period:
+    """The whole calendar period a (possibly running, to-date) period of the plan belongs to."""
+    tz = ZoneInfo(plan.timezone)
+    if plan.period == "month":
+        return periods.month(*parse_month(period.label), tz)
+    return periods.year(int(period.label), tz)
+
+
+def claim_deadline(plan: SlaPolicy, period: periods.Period) -> int | None:
+    """The period's real end plus the claim window, also while the period is still running."""
+    if plan.claim_window_days is None:
+        return None
+    return full_period(plan, period).add_days_local(plan.claim_window_days)
 
 
 def _outage_lines(

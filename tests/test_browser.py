@@ -21,6 +21,7 @@ from statuswatch.web import create_app
 
 pytestmark = pytest.mark.system
 ARTIFACTS = ROOT / "tests" / "artifacts"
+NW_TOKEN = "northwind-browser-token-0123456789"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 # Collects what the page reports; a listener added before any script of ours could run.
@@ -33,7 +34,7 @@ async def server(tmp_path, aiohttp_server):
     config = site_config(tmp_path, cache_ttl="2s", logo_url="/static/favicon.svg")
     store = await seeded_store(config)
     srv = await aiohttp_server(create_app(config, store=store, clock=clock(), probe=False,
-                                          environ={}))  # fmt: skip
+                                          environ={"NW_TOKEN": NW_TOKEN}))  # fmt: skip
     yield srv
     await srv.close()
     await store.close()
@@ -101,6 +102,12 @@ async def test_status_page_in_chromium(server, browser, scheme):
     await chart.wait_for(state="visible")
     assert await page.locator("polyline.p95").count() == 1
     await _screenshots(page, f"component-{scheme}.png")
+
+    await page.goto(str(server.make_url(f"/customers/{NW_TOKEN}")))  # the private report
+    customer_cell = page.get_by_role("img", name="2026-11-10: 93.055% available, 100 min down; "
+                                                  "incidents: API errors")  # fmt: skip
+    await customer_cell.wait_for(state="visible")
+    await _screenshots(page, f"customer-{scheme}.png")
 
     await page.goto(str(server.make_url("/")))
     await page.set_viewport_size({"width": 360, "height": 780})

@@ -241,3 +241,11 @@ def test_days_follow_local_midnights_across_dst():
     assert starts == [ts("2026-10-31T04:00:00Z"), ts("2026-11-01T04:00:00Z"),
                       ts("2026-11-02T05:00:00Z"), ts("2026-11-03T05:00:00Z")]  # fmt: skip
     assert starts[2] - starts[1] == 25 * 3600  # the day the clocks went back
+
+
+async def test_running_period_claim_deadline_is_the_same_on_both_pages(site):
+    """Public credits and the private report agree: the period's real end plus the window."""
+    private = await (await site.get(f"/customers/{NW_TOKEN}")).text()
+    public = await (await site.get("/")).text()
+    assert "2026-12-31" in private and "2026-12-20" not in private  # not "now + 30 days"
+    assert '<time datetime="2026-12-31T00:00:00.000Z">' in public

@@ -16,7 +16,7 @@ from statuswatch.availability import Figures
 from statuswatch.config.model import SlaPolicy
 from statuswatch.display import truncate_percent
 from statuswatch.history import ServiceTimeline
-from statuswatch.sla_report import parse_month, recent_periods, window_period
+from statuswatch.sla_report import claim_deadline, recent_periods, window_period
 
 WINDOWS = ("24h", "7d", "30d", "90d")
 TARGET_WINDOWS = (("30d", "Rolling 30 days"), ("mtd", "Month to date"))
@@ -100,22 +100,11 @@ def plan_credits(plan: SlaPolicy, timeline: ServiceTimeline, now: int) -> list[P
     out = []
     for period in recent_periods(plan, now, count=2):
         fig = timeline.figures(period, plan.target_percent)
-        deadline = None
-        if plan.claim_window_days is not None:
-            # The deadline counts from the period's real end, also while it is still running.
-            deadline = full_period(plan, period).add_days_local(plan.claim_window_days)
+        deadline = claim_deadline(plan, period)
         out.append(PlanCredit(period.label, period.end == now, percent_text(fig),
                               whole_minutes(fig.unexcused), fig.met,
                               f"{float(plan.credit.percent(fig)):g}", deadline))  # fmt: skip
     return out
-
-
-def full_period(plan: SlaPolicy, period: periods.Period) -> periods.Period:
-    """The whole calendar period a (possibly running) period of the plan belongs to."""
-    tz = ZoneInfo(plan.timezone)
-    if plan.period == "month":
-        return periods.month(*parse_month(period.label), tz)
-    return periods.year(int(period.label), tz)
 
 
 def plan_periods_start(plans: list[SlaPolicy], now: int) -> int:
