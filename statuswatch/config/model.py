@@ -29,6 +29,8 @@ class Site(_Section):
     admin_token_env: str = "STATUSWATCH_ADMIN_TOKEN"  # noqa: S105 - a variable name
     # Public pages are rendered at most once per this long, however many people ask (0: always).
     cache_ttl: Duration = Duration(2)
+    # CSP frame-ancestors: who may embed the site in a frame ("'none'": nobody; "'self' https://x").
+    frame_ancestors: str = "'none'"
 
 
 class Storage(_Section):
