@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import UTC, datetime
 
@@ -9,7 +10,7 @@ import pytest
 from site_helpers import AUTH, make_site, open_incident, post_update, site_section
 
 from statuswatch.clock import FakeClock, iso
-from statuswatch.web.keys import RENDER_CACHE
+from statuswatch.web.keys import RENDER_CACHE, STORE
 
 JULY = datetime(2026, 7, 10, 10, 0, tzinfo=UTC).timestamp()  # 12:00 CEST in Europe/Paris
 
@@ -242,3 +243,21 @@ async def test_pages_link_to_each_other(aiohttp_client, tmp_path, clock):
     assert '<a href="/history.atom">Atom</a>' in history
     assert '<a href="/history.rss">RSS</a>' in history
     assert '<a href="/maintenance.ics">maintenance.ics</a>' in await page(client, "/maintenance")
+
+
+async def test_a_stampede_on_an_incident_reads_and_renders_it_once(aiohttp_client, tmp_path,
+                                                                   clock):  # fmt: skip
+    client = await make_site(aiohttp_client, tmp_path, clock)
+    inc = await open_incident(client)
+    store = client.app[STORE]
+    real, reads = store.incident, 0
+
+    async def counting(incident_id: str):
+        nonlocal reads
+        reads += 1
+        return await real(incident_id)
+
+    store.incident = counting
+    answers = await asyncio.gather(*(client.get(f"/incidents/{inc['id']}") for _ in range(30)))
+    assert reads == 1
+    assert {r.status for r in answers} == {200} and len({r.headers["ETag"] for r in answers}) == 1
