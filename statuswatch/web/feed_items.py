@@ -14,8 +14,7 @@ from statuswatch.config.model import Maintenance
 from statuswatch.incidents.model import Incident
 from statuswatch.incidents.severity import severities_of
 from statuswatch.maintenance import Schedule
-from statuswatch.markdown import render_markdown
-from statuswatch.web.incident_view import incident_view
+from statuswatch.web.incident_view import incident_view, markdown_once
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, STORE, TEMPLATES
 from statuswatch.web.local_time import shown, status_label
 from statuswatch.web.site_pages import component_names, site_tz
@@ -87,7 +86,7 @@ def maintenance_items(app: web.Application, data: FeedData) -> list[FeedItem]:
             start=None if occ is None else shown(occ.start, tz),
             end=None if occ is None else shown(occ.end, tz),
             components=sorted(names.get(c, c) for c in spec.components),
-            description_html=render_markdown(spec.description),
+            description_html=markdown_once(spec.description),
         )  # fmt: skip
         updated = window_updated(spec, data.window_updated, schedule)
         out.append(FeedItem(f"{base}/maintenance#{spec.id}",

@@ -5,6 +5,7 @@ Bodies are Markdown rendered by statuswatch.markdown (sanitised); nothing here i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -15,6 +16,11 @@ from statuswatch.incidents.model import Incident, IncidentUpdate
 from statuswatch.incidents.severity import Severity, next_update_due
 from statuswatch.markdown import render_markdown
 from statuswatch.web.local_time import Shown, maybe_shown, shown, status_label
+
+# Updates never change once posted, and the page, both feeds and every cache expiry render the
+# same bodies again: ~1 ms of Markdown each, GIL held, so 50 incidents' timelines cost the probes'
+# event loop a visible stall. Keyed by the text itself, so an edit can never show stale HTML.
+markdown_once = functools.lru_cache(maxsize=2048)(render_markdown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +61,7 @@ def _update(update: IncidentUpdate, names: Mapping[str, str], tz: ZoneInfo) -> U
         for c in update.changes
     )
     return UpdateView(update.id, update.status.value, status_label(update.status.value),
-                      shown(update.time, tz), render_markdown(update.body), changes)  # fmt: skip
+                      shown(update.time, tz), markdown_once(update.body), changes)  # fmt: skip
 
 
 def incident_view(incident: Incident, names: Mapping[str, str], severities: Mapping[str, Severity],
