@@ -68,7 +68,8 @@ def incident_items(app: web.Application, data: FeedData) -> list[FeedItem]:
         view = incident_view(inc, names, severities, tz)
         title = f"{inc.title} ({status_label(inc.status.value)})"
         url = f"{base}/incidents/{inc.id}"
-        out.append(FeedItem(url, title, url, inc.created, inc.updated, template.render(inc=view)))
+        html = template.render(inc=view).strip()
+        out.append(FeedItem(url, title, url, inc.created, inc.updated, html))
     return out
 
 
@@ -87,7 +88,7 @@ def maintenance_items(app: web.Application, data: FeedData) -> list[FeedItem]:
             end=None if occ is None else shown(occ.end, tz),
             components=sorted(names.get(c, c) for c in spec.components),
             description_html=markdown_once(spec.description),
-        )  # fmt: skip
+        ).strip()  # fmt: skip
         updated = window_updated(spec, data.window_updated, schedule)
         out.append(FeedItem(f"{base}/maintenance#{spec.id}",
                             f"Maintenance: {spec.title} ({status_label(state)})",
