@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable, Mapping
 
 
 def token_digest(token: str) -> bytes:
@@ -22,3 +23,26 @@ def matches(presented: str, expected_digest: bytes | None) -> bool:
     if expected_digest is None:
         return False
     return hmac.compare_digest(token_digest(presented), expected_digest)
+
+
+# Compared against when a presented token is unknown, so both paths do the same work.
+_NO_MATCH = bytes(32)
+
+
+def find_owner(
+    owners: Mapping[bytes, str],
+    presented: str,
+    *,
+    digest: Callable[[str], bytes] = token_digest,
+    compare: Callable[[bytes, bytes], bool] = hmac.compare_digest,
+) -> str | None:
+    """Who a presented token belongs to (owners by digest), with the same work for a miss.
+
+    Both paths hash once, look the digest up once and make one constant-time compare. The dict
+    look-up is keyed by a SHA-256 digest the caller cannot choose, so its timing says nothing
+    about stored tokens; the compare keeps the hit path from being a cheaper shortcut.
+    """
+    presented_digest = digest(presented)
+    owner = owners.get(presented_digest)
+    stored = presented_digest if owner is not None else _NO_MATCH
+    return owner if compare(presented_digest, stored) else None

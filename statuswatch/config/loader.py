@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from statuswatch.config.csp import check_frame_ancestors
 from statuswatch.config.durations import duration_hook, format_duration
 from statuswatch.config.model import (
     Config,
@@ -94,6 +95,7 @@ def _check_site(config: Config) -> Iterator[str]:
         yield f"site.timezone: unknown timezone {config.site.timezone!r}"
     if _bad_url(config.site.base_url):
         yield f"site.base_url: must be an http:// or https:// URL, got {config.site.base_url!r}"
+    yield from check_frame_ancestors("site.frame_ancestors", config.site.frame_ancestors)
     try:
         parse_listen(config.site.listen)
     except ValueError as exc:

@@ -47,6 +47,8 @@ class Site(_Section):
     footer_links: list[FooterLink] = []
     # Availability targets (percent) the site shows every service against.
     targets: list[Target] = msgspec.field(default_factory=lambda: [99.8, 99.9, 99.99])
+    # CSP frame-ancestors: who may embed the site in a frame ("'none'": nobody; "'self' https://x").
+    frame_ancestors: str = "'none'"
 
 
 class Storage(_Section):

@@ -133,6 +133,11 @@ def maintenance(db: sqlite_utils.Database) -> list[Maintenance]:
     return [decode_window(row["spec"]) for row in rows]
 
 
+def maintenance_updated(db: sqlite_utils.Database) -> dict[str, float]:
+    """When each run-time maintenance window was last created or changed, by id."""
+    return {row["id"]: row["updated"] for row in db.query("SELECT id, updated FROM maintenance")}
+
+
 def report_tokens(db: sqlite_utils.Database) -> dict[bytes, str]:
     """Map each report token digest to its customer id."""
     rows = db.query("SELECT customer, digest FROM report_tokens")

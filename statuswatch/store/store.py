@@ -177,6 +177,10 @@ class Store:
         """Every maintenance window created at run time."""
         return await self._read(reads.maintenance)
 
+    async def maintenance_updated(self) -> dict[str, float]:
+        """When each run-time maintenance window was last changed (feeds, calendars)."""
+        return await self._read(reads.maintenance_updated)
+
     async def report_tokens(self) -> dict[bytes, str]:
         """Map each customer's report token digest to the customer id."""
         return await self._read(reads.report_tokens)

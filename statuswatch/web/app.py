@@ -27,7 +27,9 @@ from statuswatch.store import Store
 from statuswatch.tokens import token_digest
 from statuswatch.web import (
     api,
+    calendar_ics,
     customer,
+    feeds,
     health,
     incidents_api,
     maintenance_api,
@@ -35,6 +37,7 @@ from statuswatch.web import (
     openapi,
     pages,
     push,
+    site_pages,
     sla_api,
     theme,
 )
@@ -54,6 +57,7 @@ from statuswatch.web.keys import (
     STORE,
     TEMPLATES,
 )
+from statuswatch.web.not_found import not_found_page
 from statuswatch.web.render_cache import RenderCache
 from statuswatch.web.security import security_headers
 
@@ -71,7 +75,7 @@ def create_app(
     """Build the app. A store passed in is the caller's to start and close; else one is opened."""
     clock = clock or SystemClock()
     env = dict(os.environ if environ is None else environ)
-    app = web.Application(middlewares=[security_headers], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[security_headers, not_found_page], client_max_size=64 * 1024)
     app[CONFIG] = config
     app[CLOCK] = clock
     app[STARTED_AT] = clock.time()
@@ -93,7 +97,7 @@ def create_app(
     app[METRICS] = _metrics_endpoint(config, registry, env)
     app.cleanup_ctx.append(_runtime(config, store, clock, env, probe))
     for module in (pages, health, push, api, sla_api, incidents_api, maintenance_api, openapi,
-                   customer, metrics, theme):  # fmt: skip
+                   customer, metrics, site_pages, feeds, calendar_ics, theme):  # fmt: skip
         module.add_routes(app)
     app.router.add_static("/static", resource_dir("static"), append_version=True)
     return app

@@ -15,7 +15,7 @@ from statuswatch.report_format import as_csv, money
 from statuswatch.site.stamps import stamp
 from statuswatch.site.view import ComponentView, load_history
 from statuswatch.sla_report import CreditLine, customer_history
-from statuswatch.tokens import token_digest
+from statuswatch.tokens import find_owner
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, STORE, TEMPLATES
 from statuswatch.web.security import too_many
 
@@ -27,12 +27,13 @@ MAX_OUTAGES_WITH_EVIDENCE = 100
 async def customer_report(request: web.Request) -> web.Response:
     """GET /customers/{token}: 12 months of availability, outages with evidence, credits."""
     config, store = request.app[CONFIG], request.app[STORE]
-    owner = (await store.report_tokens()).get(token_digest(request.match_info["token"]))
+    owner = find_owner(await store.report_tokens(), request.match_info["token"])
     customer = next((c for c in config.customers if c.id == owner), None)
     if customer is None:
         if (limited := too_many(request)) is not None:
             raise limited
-        raise web.HTTPNotFound(text="not found")  # the same answer for every wrong token
+        # The same 404 page as any unknown URL (not_found middleware), and never cached.
+        raise web.HTTPNotFound(headers=PRIVATE)
     now = int(request.app[CLOCK].time())
     lines = await customer_history(store, config, customer, now)
     components = await _component_views(request.app, customer, now)

@@ -44,6 +44,7 @@ async def start_listener(app: web.Application) -> web.AppRunner | None:
         return None
     sub = web.Application(middlewares=[security_headers])
     sub[METRICS] = app[METRICS]
+    sub[CONFIG] = app[CONFIG]  # security_headers takes the CSP and HSTS from [site]
     sub[AUTH_LIMITER] = app[AUTH_LIMITER]
     sub[HEALTH_CACHE] = app[HEALTH_CACHE]
     sub.router.add_get("/metrics", metrics)

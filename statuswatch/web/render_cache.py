@@ -42,17 +42,23 @@ class RenderCache:
         if entry is not None and entry.expires > self._clock.monotonic():
             return entry
         lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            entry = self._entries.get(key)  # someone else may have rendered while we waited
-            if entry is not None and entry.expires > self._clock.monotonic():
+        try:
+            async with lock:
+                entry = self._entries.get(key)  # someone else may have rendered while we waited
+                if entry is not None and entry.expires > self._clock.monotonic():
+                    return entry
+                out = await render()
+                body, status = out if isinstance(out, tuple) else (out, 200)
+                etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+                entry = Rendered(body, etag, self._clock.monotonic() + self.ttl, status)
+                if self.ttl > 0:
+                    self._entries[key] = entry
                 return entry
-            out = await render()
-            body, status = out if isinstance(out, tuple) else (out, 200)
-            etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-            entry = Rendered(body, etag, self._clock.monotonic() + self.ttl, status)
-            if self.ttl > 0:
-                self._entries[key] = entry
-            return entry
+        finally:
+            # A render that raised (e.g. 404 for an unknown id) leaves no state behind, so
+            # strangers asking for endless made-up keys cannot grow memory.
+            if key not in self._entries and not lock.locked():
+                self._locks.pop(key, None)
 
 
 def respond(request: web.Request, entry: Rendered, *, content_type: str,

@@ -2,33 +2,57 @@
 
 from __future__ import annotations
 
+import functools
+
 from aiohttp import web
 
+from statuswatch.config.model import Site
 from statuswatch.tokens import matches
-from statuswatch.web.keys import ADMIN_TOKEN, AUTH_LIMITER
+from statuswatch.web.keys import ADMIN_TOKEN, AUTH_LIMITER, CONFIG
 
-# No inline script or style anywhere, nothing from another origin: the page works offline.
-CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
-    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
+# Two years would be the preload list's ask; one year is the common floor and easy to back out of.
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def content_security_policy(frame_ancestors: str) -> str:
+    """The CSP: nothing inline (no 'unsafe-inline' anywhere), nothing from another origin."""
+    return (
+        "default-src 'self'; object-src 'none'; base-uri 'none'; "
+        f"frame-ancestors {frame_ancestors}; script-src 'self'; style-src 'self'; "
+        "img-src 'self' data:; form-action 'self'"
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def security_headers_for(site: Site) -> dict[str, str]:
+    """The headers every response carries, for this [site] config (computed once)."""
+    headers = {
+        "Content-Security-Policy": content_security_policy(site.frame_ancestors),
+        "X-Content-Type-Options": "nosniff",
+        # The private report URL is a credential: never send it (or any path) to other sites.
+        "Referrer-Policy": "no-referrer",
+    }
+    # X-Frame-Options for browsers without CSP frame-ancestors. It can only say DENY or
+    # SAMEORIGIN: when config allows other sites to frame us, sending it would contradict the
+    # CSP (old browsers would block the widget the operator asked for), so it is left out.
+    xfo = {"'none'": "DENY", "'self'": "SAMEORIGIN"}.get(site.frame_ancestors.strip())
+    if xfo is not None:
+        headers["X-Frame-Options"] = xfo
+    if site.base_url.lower().startswith("https://"):
+        headers["Strict-Transport-Security"] = HSTS  # browsers ignore it over plain http anyway
+    return headers
 
 
 @web.middleware
 async def security_headers(request: web.Request, handler):
     """Add the security headers to every response, errors included."""
+    headers = security_headers_for(request.app[CONFIG].site)
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        exc.headers.update(HEADERS)
+        exc.headers.update(headers)
         raise
-    response.headers.update(HEADERS)
+    response.headers.update(headers)
     return response
 
 
