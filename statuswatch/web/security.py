@@ -23,11 +23,16 @@ def content_security_policy(frame_ancestors: str) -> str:
     )
 
 
-@functools.lru_cache(maxsize=8)
 def security_headers_for(site: Site) -> dict[str, str]:
     """The headers every response carries, for this [site] config (computed once)."""
+    return _headers(site.frame_ancestors, site.base_url)
+
+
+# Keyed on the two settings, not the Site struct: it holds lists, so it is not hashable.
+@functools.lru_cache(maxsize=8)
+def _headers(frame_ancestors: str, base_url: str) -> dict[str, str]:
     headers = {
-        "Content-Security-Policy": content_security_policy(site.frame_ancestors),
+        "Content-Security-Policy": content_security_policy(frame_ancestors),
         "X-Content-Type-Options": "nosniff",
         # The private report URL is a credential: never send it (or any path) to other sites.
         "Referrer-Policy": "no-referrer",
@@ -35,10 +40,10 @@ def security_headers_for(site: Site) -> dict[str, str]:
     # X-Frame-Options for browsers without CSP frame-ancestors. It can only say DENY or
     # SAMEORIGIN: when config allows other sites to frame us, sending it would contradict the
     # CSP (old browsers would block the widget the operator asked for), so it is left out.
-    xfo = {"'none'": "DENY", "'self'": "SAMEORIGIN"}.get(site.frame_ancestors.strip())
+    xfo = {"'none'": "DENY", "'self'": "SAMEORIGIN"}.get(frame_ancestors.strip())
     if xfo is not None:
         headers["X-Frame-Options"] = xfo
-    if site.base_url.lower().startswith("https://"):
+    if base_url.lower().startswith("https://"):
         headers["Strict-Transport-Security"] = HSTS  # browsers ignore it over plain http anyway
     return headers
 
