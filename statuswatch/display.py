@@ -15,3 +15,8 @@ def truncate_percent(value: Fraction | float | None, places: int = 3) -> str:
     if places == 0:
         return str(whole)
     return f"{whole // scale}.{whole % scale:0{places}d}"
+
+
+def status_label(value: str) -> str:
+    """A status or impact value as words: "major_outage" -> "Major outage"."""
+    return value.replace("_", " ").capitalize()

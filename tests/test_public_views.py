@@ -11,8 +11,8 @@ import pytest
 from statuswatch.config.durations import duration_hook
 from statuswatch.config.model import Maintenance
 from statuswatch.maintenance import MaintenanceCalendar
+from statuswatch.site.stamps import stamp
 from statuswatch.web.history_view import MAX_PAGE, BadPage, page_months, parse_page
-from statuswatch.web.local_time import shown
 from statuswatch.web.maintenance_view import PAST_PER_WINDOW, UPCOMING_PER_WINDOW, maintenance_view
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -38,9 +38,9 @@ def test_good_pages():
 
 def test_times_name_their_zone():
     ts = datetime(2026, 1, 15, 12, tzinfo=UTC).timestamp()
-    assert shown(ts, PARIS).text == "2026-01-15 13:00 CET"
-    assert shown(ts, PARIS).utc == "2026-01-15T12:00:00.000Z"
-    assert shown(ts, ZoneInfo("UTC")).text == "2026-01-15 12:00 UTC"
+    assert stamp(ts, PARIS).text == "15 Jan 2026 13:00 CET"
+    assert stamp(ts, PARIS).iso == "2026-01-15T12:00:00.000Z"
+    assert stamp(ts, ZoneInfo("UTC")).text == "15 Jan 2026 12:00 UTC"
 
 
 def window(**fields) -> Maintenance:
@@ -58,5 +58,5 @@ def test_daily_windows_are_capped_per_window_and_others_still_show():
     view = maintenance_view(calendar, {"api": "API"}, now, ZoneInfo("UTC"))
     assert [o.window_id for o in view.upcoming] == ["daily"] * UPCOMING_PER_WINDOW + ["once"]
     assert [o.window_id for o in view.past] == ["daily"] * PAST_PER_WINDOW
-    assert view.past[0].start.utc == "2026-06-15T03:00:00.000Z"  # latest first
+    assert view.past[0].start.iso == "2026-06-15T03:00:00.000Z"  # latest first
     assert view.in_progress == ()

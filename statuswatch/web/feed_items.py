@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from statuswatch.config.model import Maintenance
+from statuswatch.display import status_label
 from statuswatch.incidents.model import Incident
 from statuswatch.incidents.severity import severities_of
 from statuswatch.maintenance import Schedule
+from statuswatch.site.stamps import stamp
 from statuswatch.web.incident_view import incident_view, markdown_once
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, STORE, TEMPLATES
-from statuswatch.web.local_time import shown, status_label
 from statuswatch.web.site_pages import component_names, site_tz
 
 FEED_INCIDENTS = 50  # as many as Statuspage's incidents.json
@@ -84,8 +85,8 @@ def maintenance_items(app: web.Application, data: FeedData) -> list[FeedItem]:
         state = "cancelled" if spec.cancelled else occ.state(data.now) if occ else "completed"
         html = template.render(
             spec=spec, state=status_label(state),
-            start=None if occ is None else shown(occ.start, tz),
-            end=None if occ is None else shown(occ.end, tz),
+            start=None if occ is None else stamp(occ.start, tz),
+            end=None if occ is None else stamp(occ.end, tz),
             components=sorted(names.get(c, c) for c in spec.components),
             description_html=markdown_once(spec.description),
         ).strip()  # fmt: skip

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from statuswatch.display import status_label
 from statuswatch.incidents.model import Incident
 from statuswatch.periods import Period, month
-from statuswatch.web.local_time import Shown, maybe_shown, shown, status_label
+from statuswatch.site.stamps import Stamp, maybe_stamp, stamp
 
 MONTHS_PER_PAGE = 3
 MAX_PAGE = 4000  # a thousand years back: anything past it is a made-up URL
@@ -47,8 +48,8 @@ class HistoryRow:
     impact: str
     status: str
     status_text: str
-    created: Shown
-    resolved: Shown | None
+    created: Stamp
+    resolved: Stamp | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +60,8 @@ class MonthView:
 
 def _row(inc: Incident, tz: ZoneInfo) -> HistoryRow:
     return HistoryRow(inc.id, inc.title, inc.impact.value, inc.status.value,
-                      status_label(inc.status.value), shown(inc.created, tz),
-                      maybe_shown(inc.resolved_at, tz))  # fmt: skip
+                      status_label(inc.status.value), stamp(inc.created, tz),
+                      maybe_stamp(inc.resolved_at, tz))  # fmt: skip
 
 
 def group_by_month(incidents: list[Incident], months: list[Period]) -> list[MonthView]:
@@ -70,5 +71,5 @@ def group_by_month(incidents: list[Incident], months: list[Period]) -> list[Mont
         year, mon = (int(x) for x in period.label.split("-"))
         name = datetime(year, mon, 1).strftime("%B %Y")
         rows = [_row(i, period.tz) for i in incidents if period.start <= i.created < period.end]
-        out.append(MonthView(name, tuple(sorted(rows, key=lambda r: r.created.utc, reverse=True))))
+        out.append(MonthView(name, tuple(sorted(rows, key=lambda r: r.created.iso, reverse=True))))
     return out

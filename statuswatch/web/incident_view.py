@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+from statuswatch.display import status_label
 from statuswatch.incidents.model import Incident, IncidentUpdate
 from statuswatch.incidents.severity import Severity, next_update_due
 from statuswatch.markdown import render_markdown
-from statuswatch.web.local_time import Shown, maybe_shown, shown, status_label
+from statuswatch.site.stamps import Stamp, maybe_stamp, stamp
 
 # Updates never change once posted, and the page, both feeds and every cache expiry render the
 # same bodies again: ~1 ms of Markdown each, GIL held, so 50 incidents' timelines cost the probes'
@@ -35,7 +36,7 @@ class UpdateView:
     id: str
     status: str
     status_text: str
-    time: Shown
+    time: Stamp
     body_html: Markup
     changes: tuple[ChangeView, ...]
 
@@ -48,9 +49,9 @@ class IncidentView:
     status: str
     status_text: str
     severity: str | None  # the severity's name, e.g. "Critical incident"
-    created: Shown
-    resolved: Shown | None
-    next_update_due: Shown | None
+    created: Stamp
+    resolved: Stamp | None
+    next_update_due: Stamp | None
     components: tuple[tuple[str, str], ...]  # (name, status value) as the incident last said
     updates: tuple[UpdateView, ...]  # newest first, as status pages read
 
@@ -61,7 +62,7 @@ def _update(update: IncidentUpdate, names: Mapping[str, str], tz: ZoneInfo) -> U
         for c in update.changes
     )
     return UpdateView(update.id, update.status.value, status_label(update.status.value),
-                      shown(update.time, tz), markdown_once(update.body), changes)  # fmt: skip
+                      stamp(update.time, tz), markdown_once(update.body), changes)  # fmt: skip
 
 
 def incident_view(incident: Incident, names: Mapping[str, str], severities: Mapping[str, Severity],
@@ -76,9 +77,9 @@ def incident_view(incident: Incident, names: Mapping[str, str], severities: Mapp
         status=incident.status.value,
         status_text=status_label(incident.status.value),
         severity=None if severity is None else severity.name,
-        created=shown(incident.created, tz),
-        resolved=maybe_shown(incident.resolved_at, tz),
-        next_update_due=maybe_shown(due, tz),
+        created=stamp(incident.created, tz),
+        resolved=maybe_stamp(incident.resolved_at, tz),
+        next_update_due=maybe_stamp(due, tz),
         components=tuple((names.get(cid, cid), s.value) for cid, s in incident.components.items()),
         updates=tuple(_update(u, names, tz) for u in reversed(incident.updates)),
     )

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+from statuswatch.display import status_label
 from statuswatch.maintenance import MaintenanceCalendar, Occurrence, Schedule
+from statuswatch.site.stamps import Stamp, stamp
 from statuswatch.web.incident_view import markdown_once
-from statuswatch.web.local_time import Shown, shown, status_label
 
 HORIZON = 90 * 86400
 SPANS = (7 * 86400, 31 * 86400, HORIZON)  # widening looks around now, up to the horizon
@@ -29,8 +30,8 @@ class OccurrenceView:
     kind: str  # scheduled | emergency
     state: str  # scheduled | in_progress | completed | cancelled
     state_text: str
-    start: Shown
-    end: Shown
+    start: Stamp
+    end: Stamp
     components: tuple[str, ...]  # display names
     recurring: bool
     description_html: Markup
@@ -79,7 +80,7 @@ def maintenance_view(calendar: MaintenanceCalendar, names: Mapping[str, str], no
         state = occ.state(now)
         comps = tuple(sorted(names.get(c, c) for c in occ.components))
         return OccurrenceView(occ.window_id, occ.title, occ.kind, state, status_label(state),
-                              shown(occ.start, tz), shown(occ.end, tz), comps,
+                              stamp(occ.start, tz), stamp(occ.end, tz), comps,
                               specs[occ.window_id].rrule is not None,
                               descriptions[occ.window_id])  # fmt: skip
 
