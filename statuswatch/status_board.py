@@ -19,6 +19,7 @@ from statuswatch.events import Event, State, Transition
 from statuswatch.incidents.auto import AutoIncidents, AutoSettings, Edit
 from statuswatch.incidents.model import Incident
 from statuswatch.maintenance import MaintenanceCalendar
+from statuswatch.notify.events import incident_event
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import SaveIncident, Store
 
@@ -92,7 +93,16 @@ class StatusBoard:
             incident.taken_over = True
         if incident is self.auto.current and incident.status.closed:
             self.auto.current = None
-        self.store.submit(SaveIncident.of(incident))
+        self.store.submit(self._saving(incident))
+
+    def _saving(self, incident: Incident) -> SaveIncident:
+        """The save of an incident, carrying its notification when anyone can be notified."""
+        event = None
+        if self.config.email.enabled or self.config.webhooks:
+            names = {cid: c.name for cid, c in self.components.items()}
+            event = incident_event(incident, names, self.config.site.base_url,
+                                   self.config.email.coalesce)  # fmt: skip
+        return SaveIncident.of(incident, event)
 
     def on_events(self, monitor: Monitor, _result: CheckResult | None, events: list[Event]) -> None:
         """Monitoring hook: recompute the component of a monitor whose state changed."""
@@ -134,6 +144,6 @@ class StatusBoard:
         return component_status(states, rule=rule, in_maintenance=in_maintenance)
 
     def _save(self, edit: Edit) -> None:
-        self.store.submit(SaveIncident.of(edit.incident))
+        self.store.submit(self._saving(edit.incident))
         if edit.opened:
             log.warning("incident %s opened: %s", edit.incident.id, edit.incident.title)

@@ -21,6 +21,7 @@ from statuswatch.config.model import (
     TcpMonitor,
     TlsMonitor,
 )
+from statuswatch.config.notify_checks import check_notify_sections
 from statuswatch.config.sla_checks import check_incident_sections, check_sla_sections
 from statuswatch.validation import describe
 
@@ -80,6 +81,7 @@ def _validate(config: Config, base_dir: Path) -> Iterator[str]:
         if ident in severity_ids[:i]:
             yield f"severities[{i}].id: duplicate id {ident!r}"
     yield from check_incident_sections(config)
+    yield from check_notify_sections(config, components)
     for i, mon in enumerate(config.monitors):
         where = f"monitors[{i}]"
         if mon.component not in components:

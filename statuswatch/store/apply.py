@@ -15,6 +15,7 @@ from statuswatch.events import (
     Transition,
 )
 from statuswatch.probes.base import CheckResult
+from statuswatch.store import outbox
 from statuswatch.store.models import (
     HOUR,
     Prune,
@@ -245,6 +246,8 @@ def _save_incident(applier: BatchApplier, i: SaveIncident) -> None:
         "status = excluded.status, resolved_at = excluded.resolved_at, doc = excluded.doc",
         (i.id, i.created, i.updated, i.status, i.resolved_at, i.auto, i.doc.decode()),
     )
+    if i.event is not None:  # in the same transaction: the change and its messages, or neither
+        outbox.enqueue_event(applier.conn, i.event)
 
 
 def _snapshot_row(key: int, s: MonitorSnapshot) -> tuple[Any, ...]:
@@ -261,6 +264,11 @@ def _result_row(key: int, r: CheckResult) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+def _on_conn(fn: Callable[[sqlite3.Connection, Any], None]) -> Callable[[BatchApplier, Any], None]:
+    """Adapt a handler that needs only the connection (statuswatch/store/outbox.py)."""
+    return lambda applier, item: fn(applier.conn, item)
+
+
 # A registry instead of a type switch: one handler per item type.
 _HANDLERS: dict[type, Callable[[BatchApplier, Any], None]] = {
     CheckResult: BatchApplier.check,
@@ -274,6 +282,20 @@ _HANDLERS: dict[type, Callable[[BatchApplier, Any], None]] = {
     ReportToken: _report_token,
     SaveMaintenance: _save_maintenance,
     SaveIncident: _save_incident,
+    **{
+        item: _on_conn(fn)
+        for item, fn in (
+            (outbox.Subscribe, outbox.subscribe),
+            (outbox.SaveSubscriberToken, outbox.save_token),
+            (outbox.ConfirmSubscriber, outbox.confirm),
+            (outbox.SetSubscriberComponents, outbox.set_components),
+            (outbox.Unsubscribe, outbox.unsubscribe),
+            (outbox.RemoveSubscriber, outbox.remove),
+            (outbox.RecordAttempt, outbox.record_attempt),
+            (outbox.SyncWebhooks, outbox.sync_webhooks),
+            (outbox.SaveAppSecret, outbox.save_app_secret),
+        )
+    },
 }
 
 ITEM_TYPES: tuple[type, ...] = tuple(_HANDLERS)
