@@ -44,7 +44,7 @@ class EmailChannel:
         """Send one message to one address; classify what the server said."""
         s = self.settings
         try:
-            response, _ = await aiosmtplib.send(
+            _, response = await aiosmtplib.send(
                 # Flattened here with the message's own policy (aiosmtplib would re-fold the
                 # headers at 78 columns, splitting List-Unsubscribe's URL).
                 message.as_bytes(),
@@ -73,7 +73,7 @@ class EmailChannel:
             return Outcome("retry", f"{exc.code} {exc.message}")
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             return Outcome("retry", f"{type(exc).__name__}: {exc}")
-        return Outcome("sent", str(response.get(to, "")))
+        return Outcome("sent", f"250 {response}")  # the server's answer to DATA
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
