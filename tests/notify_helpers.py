@@ -76,7 +76,7 @@ class SmtpServer:
             self.server = None
 
 
-def email_config(tmp_path, port: int, **email):
+def email_config(tmp_path, port: int, monitors=(), sections=None, **email):
     settings = {
         "enabled": True,
         "from": "status@example.com",
@@ -90,16 +90,12 @@ def email_config(tmp_path, port: int, **email):
         "retry_cap": "10m",
         **email,
     }
-    return make_config(
-        tmp_path,
-        [],
-        site={
-            "title": "Test Status",
-            "base_url": "http://status.test",
-            "admin_token_env": "TEST_ADMIN_TOKEN",
-        },
-        email=settings,
-    )
+    site = {
+        "title": "Test Status",
+        "base_url": "http://status.test",
+        "admin_token_env": "TEST_ADMIN_TOKEN",
+    }
+    return make_config(tmp_path, list(monitors), site=site, email=settings, **(sections or {}))
 
 
 class Rig:
@@ -122,6 +118,7 @@ class Rig:
 
     async def deliver(self, rounds: int = 20) -> int:
         """Run sender rounds until nothing is due now; return how many messages were tried."""
+        await self.store.flush()  # what the board submitted on its tick
         total = 0
         for _ in range(rounds):
             tried = await self.sender.run_once()

@@ -8,6 +8,7 @@ import msgspec
 
 from statuswatch.clock import iso
 from statuswatch.incidents.model import Incident, IncidentStatus
+from statuswatch.maintenance import MaintenanceCalendar, Occurrence
 from statuswatch.store.outbox import NotifyEvent
 
 
@@ -58,3 +59,79 @@ def incident_event(
         payload=msgspec.json.encode(payload),
         coalesce=coalesce,
     )
+
+
+MAINTENANCE_TEXT = {
+    "scheduled": "Maintenance is scheduled from {start} to {end} (UTC).",
+    "cancelled": "The maintenance planned from {start} to {end} (UTC) is cancelled.",
+    "in_progress": "Maintenance has started; it is planned to end at {end} (UTC).",
+    "completed": "Maintenance is complete.",
+}
+
+
+def maintenance_event(
+    occurrence: Occurrence,
+    state: str,
+    description: str,
+    source: str,
+    now: float,
+    names: Mapping[str, str],
+    base_url: str,
+    coalesce: float,
+) -> NotifyEvent:
+    """An event for a maintenance occurrence: scheduled, cancelled, in_progress or completed.
+
+    Shaped like Statuspage's scheduled-maintenance incidents (impact "maintenance"), so email
+    and webhooks treat both alike.
+    """
+    start, end = iso(occurrence.start), iso(occurrence.end)
+    body = MAINTENANCE_TEXT[state].format(start=start, end=end)
+    if description and state in ("scheduled", "in_progress"):
+        body = f"{body}\n\n{description}"
+    components = sorted(occurrence.components)
+    payload = {
+        "incident": {
+            "id": occurrence.window_id,
+            "name": occurrence.title,
+            "status": state,
+            "impact": "maintenance",
+            "created_at": iso(now),
+            "updated_at": iso(now),
+            "resolved_at": iso(now) if state == "completed" else None,
+            "scheduled_for": start,
+            "scheduled_until": end,
+            "shortlink": f"{base_url.rstrip('/')}/maintenance",
+            "components": [
+                {"id": cid, "name": names.get(cid, cid), "status": "under_maintenance"}
+                for cid in components
+            ],
+            "incident_updates": [
+                {"id": source, "status": state, "body": body, "created_at": iso(now)}
+            ],
+        }
+    }
+    return NotifyEvent(
+        source=source,
+        topic=f"maintenance:{occurrence.window_id}:{occurrence.start}",
+        kind="maintenance",
+        time=now,
+        components=tuple(components),
+        payload=msgspec.json.encode(payload),
+        coalesce=coalesce,
+    )
+
+
+def maintenance_edges(
+    calendar: MaintenanceCalendar, since: float, now: float
+) -> list[tuple[Occurrence, str]]:
+    """Occurrences that started or ended in (since, now], as (occurrence, state), in order."""
+    found = []
+    for occ in calendar.occurrences(int(since), int(now) + 1):
+        if occ.cancelled:
+            continue
+        if since < occ.start <= now:
+            found.append((occ.start, occ, "in_progress"))
+        if since < occ.end <= now:
+            found.append((occ.end, occ, "completed"))
+    found.sort(key=lambda f: (f[0], f[1].window_id, f[2] == "in_progress"))
+    return [(occ, state) for _, occ, state in found]

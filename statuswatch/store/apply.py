@@ -236,6 +236,8 @@ def _save_maintenance(applier: BatchApplier, m: SaveMaintenance) -> None:
         "ON CONFLICT(id) DO UPDATE SET spec = excluded.spec, updated = excluded.updated",
         (m.window.id, encode_window(m.window).decode(), m.now),
     )
+    if m.event is not None:  # scheduled or cancelled: told in the same transaction
+        outbox.enqueue_event(applier.conn, m.event)
 
 
 def _save_incident(applier: BatchApplier, i: SaveIncident) -> None:
@@ -285,6 +287,7 @@ _HANDLERS: dict[type, Callable[[BatchApplier, Any], None]] = {
     **{
         item: _on_conn(fn)
         for item, fn in (
+            (outbox.EnqueueEvent, outbox.enqueue),
             (outbox.Subscribe, outbox.subscribe),
             (outbox.SaveSubscriberToken, outbox.save_token),
             (outbox.ConfirmSubscriber, outbox.confirm),

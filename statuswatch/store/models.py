@@ -65,6 +65,7 @@ class SaveMaintenance:
 
     window: Maintenance
     now: float
+    event: NotifyEvent | None = None  # the notification it causes, written in the same commit
 
 
 def encode_window(window: Maintenance) -> bytes:

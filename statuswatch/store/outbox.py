@@ -32,6 +32,14 @@ class NotifyEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class EnqueueEvent:
+    """An event caused by time alone (a maintenance window starting or ending): its source
+    makes a repeat (a restart re-checking the same edge) a no-op."""
+
+    event: NotifyEvent
+
+
+@dataclass(frozen=True, slots=True)
 class Subscribe:
     """A subscription request: a new or lapsed address gets one confirmation per interval."""
 
@@ -134,6 +142,10 @@ def enqueue_event(conn: sqlite3.Connection, e: NotifyEvent) -> None:
             WHERE p.subscriber = m.id AND p.topic = ?3 AND p.state = 'pending')""",  # noqa: S608
         (event_id, affected, e.topic, e.time, e.coalesce),
     )
+
+
+def enqueue(conn: sqlite3.Connection, e: EnqueueEvent) -> None:
+    enqueue_event(conn, e.event)
 
 
 def subscribe(conn: sqlite3.Connection, s: Subscribe) -> None:

@@ -20,6 +20,7 @@ from statuswatch.store.apply import ITEM_TYPES, Item
 from statuswatch.store.models import Gap, HourlyRollup, MonitorRecord, Outage, TransitionRecord
 from statuswatch.store.outbox import (
     ConfirmSubscriber,
+    EnqueueEvent,
     RecordAttempt,
     RemoveSubscriber,
     SaveAppSecret,
@@ -34,8 +35,8 @@ from statuswatch.store.writer import Marker, WallClock, Writer
 
 T = TypeVar("T")
 OutboxItem = (
-    Subscribe | SaveSubscriberToken | ConfirmSubscriber | SetSubscriberComponents | Unsubscribe
-    | RemoveSubscriber | RecordAttempt | SyncWebhooks | SaveAppSecret
+    EnqueueEvent | Subscribe | SaveSubscriberToken | ConfirmSubscriber | SetSubscriberComponents
+    | Unsubscribe | RemoveSubscriber | RecordAttempt | SyncWebhooks | SaveAppSecret
 )  # fmt: skip
 
 
