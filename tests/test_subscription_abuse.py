@@ -8,6 +8,7 @@ import io
 
 import pytest
 from notify_helpers import CSRF, Mailbox, SmtpServer, email_config, start_rig
+from openapi_check import check_exchange
 
 from statuswatch.clock import FakeClock
 from statuswatch.store.outbox_reads import subscribers
@@ -128,7 +129,10 @@ async def test_admin_lists_exports_and_removes(aiohttp_client, tmp_path, smtp):
     await rig.subscribe("=cmd@example.com")
     assert (await rig.client.get("/api/v1/subscribers")).status == 401
     assert (await rig.client.get("/api/v1/subscribers.csv")).status == 401
-    listed = (await (await rig.admin("GET", "/api/v1/subscribers")).json())["subscribers"]
+    listing = await rig.admin("GET", "/api/v1/subscribers")
+    body = await listing.json()
+    check_exchange("GET", "/api/v1/subscribers", None, listing.status, body)
+    listed = body["subscribers"]
     assert [(s["address"], s["state"], s["components"]) for s in listed] == [
         ("ann@example.com", "confirmed", ["api"]),
         ("=cmd@example.com", "pending", None),
@@ -142,6 +146,14 @@ async def test_admin_lists_exports_and_removes(aiohttp_client, tmp_path, smtp):
     ]
     ann = listed[0]["id"]
     assert (await rig.admin("DELETE", f"/api/v1/subscribers/{ann}")).status == 204
-    assert (await rig.admin("DELETE", f"/api/v1/subscribers/{ann}")).status == 404
-    assert [s.address for s in await rig.store.read_outbox(subscribers)] == ["=cmd@example.com"]
+    gone = await rig.admin("DELETE", f"/api/v1/subscribers/{ann}")
+    check_exchange("DELETE", f"/api/v1/subscribers/{ann}", None, gone.status, await gone.json())
+    # The public side, against the same document.
+    for sent in ({"email": "new@example.com"}, {"email": "not an address"}):
+        resp = await rig.client.post("/api/v1/subscribers", json=sent)
+        check_exchange("POST", "/api/v1/subscribers", sent, resp.status, await resp.json())
+    assert [s.address for s in await rig.store.read_outbox(subscribers)] == [
+        "=cmd@example.com",
+        "new@example.com",
+    ]
     await rig.settle()

@@ -35,7 +35,9 @@ async def test_subscribe_confirm_notify_one_click_unsubscribe(aiohttp_client, tm
     rig = await start_rig(aiohttp_client, email_config(tmp_path, smtp.port), clock)
     mailbox = smtp.mailbox
 
-    # The form, then a subscription through it.
+    # Every page's footer links to the form; then a subscription through it.
+    home = await (await rig.client.get("/")).text()
+    assert '<a href="/subscribe">Subscribe to updates</a>' in home
     form = await rig.client.get("/subscribe")
     page = await form.text()
     assert form.status == 200 and 'action="/subscribe"' in page
@@ -175,3 +177,15 @@ async def test_bad_csrf_and_bad_input_are_refused_clearly(aiohttp_client, tmp_pa
     assert smtp.mailbox.messages == []
     assert await rig.store.read_outbox(subscribers) == []
     await rig.settle()
+
+
+async def test_subscriptions_off_by_default(aiohttp_client, tmp_path):
+    from service_helpers import make_config
+
+    from statuswatch.web import create_app
+
+    app = create_app(make_config(tmp_path, []), clock=FakeClock(), probe=False, environ={})
+    client = await aiohttp_client(app)
+    assert "/subscribe" not in await (await client.get("/")).text()
+    assert (await client.get("/subscribe")).status == 404
+    assert (await client.post("/api/v1/subscribers", json={"email": "a@example.com"})).status == 404

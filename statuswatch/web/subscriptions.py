@@ -260,6 +260,8 @@ async def _unsubscribed(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
+    # base.html's footer links here when subscriptions are on (None hides the link).
+    app[TEMPLATES].globals["subscribe_url"] = "/subscribe" if app[CONFIG].email.enabled else None
     app.router.add_get("/subscribe", subscribe_form)
     app.router.add_post("/subscribe", subscribe_post)
     app.router.add_post("/api/v1/subscribers", subscribe_api)
