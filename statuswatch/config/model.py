@@ -238,6 +238,8 @@ class EmailSettings(_Section):
     # Env vars holding the SMTP login (or NAME_FILE); empty: no authentication.
     username_env: str = ""
     password_env: str = ""
+    # PEM file of CAs to trust for the SMTP server's certificate (default: the system's).
+    ca_file: str | None = None
     timeout: Duration = Duration(30)
     # A confirmation link works this long.
     confirm_ttl: Duration = Duration(72 * 3600)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from statuswatch.config.model import Config
 from statuswatch.subscriptions.addresses import address_problem
 
 
-def check_notify_sections(config: Config, components: set[str]) -> Iterator[str]:
+def check_notify_sections(config: Config, components: set[str], base_dir: Path) -> Iterator[str]:
     """Every problem of the notification settings."""
     email = config.email
+    if email.ca_file is not None and not (base_dir / email.ca_file).is_file():
+        yield f"email.ca_file: no such file {email.ca_file!r}"
     if (problem := address_problem(email.from_address)) is not None:
         yield f"email.from: {problem}"
     if any(ch in email.from_name for ch in "\r\n"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Literal
@@ -33,7 +34,7 @@ class EmailChannel:
         settings: EmailSettings,
         username: str | None,
         password: str | None,
-        tls_context: Any = None,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self.settings = settings
         self.username = username

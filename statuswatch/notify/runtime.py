@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -87,9 +88,10 @@ async def start_notifications(
     sender_ch = None
     subscriptions = None
     if email.enabled:
-        sender_ch = EmailChannel(
-            email, _env_secret(email.username_env, env), _env_secret(email.password_env, env)
-        )
+        # The system's CAs, unless ca_file names others (a private relay).
+        tls = ssl.create_default_context(cafile=email.ca_file) if email.ca_file else None
+        login = _env_secret(email.username_env, env), _env_secret(email.password_env, env)
+        sender_ch = EmailChannel(email, *login, tls)
     session = aiohttp.ClientSession() if config.webhooks else None
     sender = Sender(
         store,
