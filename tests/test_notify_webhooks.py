@@ -122,3 +122,16 @@ async def test_sender_loop_runs_rounds_with_injected_sleep(
         await loop_task
     assert naps and naps[0] == 3600  # the configured poll interval
     assert [json.loads(b)["incident"]["name"] for _, b in got] == ["Looped"]
+
+
+async def test_webhook_without_its_secret_waits(aiohttp_client, aiohttp_server, tmp_path):
+    server, got = await receiver(aiohttp_server, [])
+    clock = FakeClock()
+    config = hook_config(tmp_path, str(server.make_url("/hook")), secret_env="UNSET_SECRET")
+    rig = await start_rig(aiohttp_client, config, clock)
+    await rig.open_incident("Unsigned never")
+    await rig.deliver()
+    assert got == []  # never sent unsigned
+    ((outcome, detail),) = [(a.outcome, a.detail) for a in await rig.store.read_outbox(attempts)]
+    assert outcome == "retry" and "UNSET_SECRET" not in detail and "secret" in detail
+    await rig.settle()

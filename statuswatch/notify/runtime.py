@@ -62,15 +62,13 @@ async def _form_key(config: Config, store: Store, env: Mapping[str, str]) -> byt
     return stored.encode()
 
 
-def _webhook_secrets(config: Config, env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
-    out = {}
+def _webhook_secrets(config: Config, env: Mapping[str, str]) -> dict[str, tuple[str, str | None]]:
+    out: dict[str, tuple[str, str | None]] = {}
     for hook in config.webhooks:
         secret = read_secret(hook.secret_env, env)
         if secret is None:
-            log.warning(
-                "webhook %s: %s is not set; its messages wait until it is", hook.id, hook.secret_env
-            )
-            continue
+            log.warning("webhook %s: %s is not set; its messages wait until it is",
+                        hook.id, hook.secret_env)  # fmt: skip
         out[hook.id] = (hook.url, secret)
     return out
 

@@ -50,7 +50,7 @@ class Sender:
         builder: MessageBuilder,
         email: EmailChannel | None,
         webhook: WebhookChannel | None,
-        webhook_secrets: Mapping[str, tuple[str, str]],  # id -> (url, secret)
+        webhook_secrets: Mapping[str, tuple[str, str | None]],  # id -> (url, secret)
         clock: Clock,
         random: Callable[[], float] = random_module.random,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
@@ -169,5 +169,7 @@ class Sender:
         if target is None or self.webhook is None or message.payload is None:
             return Outcome("failed", "webhook is not configured")
         url, secret = target
+        if secret is None:  # configured, secret not provided yet: wait rather than send unsigned
+            return Outcome("retry", "the webhook's secret env var is not set")
         key = f"{message.id}.{message.event or 0}"
         return await self.webhook.deliver(url, secret, message.payload, key, self.clock.time())
