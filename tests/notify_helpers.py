@@ -28,6 +28,7 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # as received, for signature checks
         self.rcpt_replies: dict[str, str] = {}  # address -> reply to RCPT TO (e.g. "550 ...")
         self.data_replies: list[str] = []  # replies to the next DATA commands, in order
         self.on_data = None  # called with each accepted message (the kill test uses it)
@@ -43,6 +44,7 @@ class Mailbox:
             return self.data_replies.pop(0)
         msg = message_from_bytes(envelope.content, policy=default)
         self.messages.append(msg)
+        self.raw.append(envelope.content)
         if self.on_data is not None:
             self.on_data(msg)
         return "250 Message accepted for delivery"

@@ -257,6 +257,11 @@ class EmailSettings(_Section):
     poll_interval: Duration = Duration(5)
     # Env var with the key that signs HTML form tokens (CSRF); unset: one kept in the database.
     form_secret_env: str = ""
+    # DKIM signing (needs the `dkim` extra): env var with the PEM private key, the selector,
+    # and the signing domain (empty: the From address's domain).
+    dkim_key_env: str = ""
+    dkim_selector: str = ""
+    dkim_domain: str = ""
 
 
 class Webhook(_Section):

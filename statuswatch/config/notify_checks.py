@@ -32,6 +32,8 @@ def check_notify_sections(config: Config, components: set[str], base_dir: Path) 
     ):
         if getattr(email, key) <= 0:
             yield f"email.{key}: must be greater than 0"
+    if email.dkim_key_env and not email.dkim_selector:
+        yield "email.dkim_selector: required when dkim_key_env is set"
     if email.coalesce < 0:
         yield "email.coalesce: must not be negative"
     seen: set[str] = set()

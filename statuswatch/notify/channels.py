@@ -14,6 +14,7 @@ import aiohttp
 import aiosmtplib
 
 from statuswatch.config.model import EmailSettings
+from statuswatch.notify.dkim_sign import DkimSigner
 
 SIGNATURE_HEADER = "X-Statuswatch-Signature"
 TIMESTAMP_HEADER = "X-Statuswatch-Timestamp"
@@ -35,8 +36,10 @@ class EmailChannel:
         username: str | None,
         password: str | None,
         tls_context: ssl.SSLContext | None = None,
+        dkim: DkimSigner | None = None,
     ) -> None:
         self.settings = settings
+        self.dkim = dkim
         self.username = username
         self.password = password
         self.tls_context = tls_context
@@ -44,11 +47,14 @@ class EmailChannel:
     async def deliver(self, message: EmailMessage, to: str) -> Outcome:
         """Send one message to one address; classify what the server said."""
         s = self.settings
+        # Flattened here with the message's own policy (aiosmtplib would re-fold the headers at
+        # 78 columns, splitting List-Unsubscribe's URL), then signed as it will be sent.
+        raw = message.as_bytes()
+        if self.dkim is not None:
+            raw = self.dkim.sign(raw)
         try:
             _, response = await aiosmtplib.send(
-                # Flattened here with the message's own policy (aiosmtplib would re-fold the
-                # headers at 78 columns, splitting List-Unsubscribe's URL).
-                message.as_bytes(),
+                raw,
                 sender=s.from_address,
                 recipients=[to],
                 hostname=s.smtp_host,

@@ -13,7 +13,9 @@ import aiohttp
 
 from statuswatch.clock import Clock
 from statuswatch.config import Config, read_secret
+from statuswatch.config.model import EmailSettings
 from statuswatch.notify.channels import EmailChannel, WebhookChannel
+from statuswatch.notify.dkim_sign import DkimSigner
 from statuswatch.notify.messages import MessageBuilder
 from statuswatch.notify.sender import Sender
 from statuswatch.store import Store
@@ -89,7 +91,7 @@ async def start_notifications(
         # The system's CAs, unless ca_file names others (a private relay).
         tls = ssl.create_default_context(cafile=email.ca_file) if email.ca_file else None
         login = _env_secret(email.username_env, env), _env_secret(email.password_env, env)
-        sender_ch = EmailChannel(email, *login, tls)
+        sender_ch = EmailChannel(email, *login, tls, _dkim(email, env))
     session = aiohttp.ClientSession() if config.webhooks else None
     sender = Sender(
         store,
@@ -107,6 +109,22 @@ async def start_notifications(
         subscriptions = Subscriptions(store, email, names, clock, signer, sender.wake.set)
     task = asyncio.create_task(sender.run(), name="statuswatch-notify-sender")
     return Notifications(subscriptions, sender, task, session)
+
+
+def _dkim(email: EmailSettings, env: Mapping[str, str]) -> DkimSigner | None:
+    """The DKIM signer, when a key is configured and present (else mail goes unsigned, loudly)."""
+    if not email.dkim_key_env:
+        return None
+    key = read_secret(email.dkim_key_env, env)
+    if key is None:
+        log.error("%s is not set: email goes out without a DKIM signature", email.dkim_key_env)
+        return None
+    domain = email.dkim_domain or email.from_address.rpartition("@")[2]
+    try:
+        return DkimSigner(key, email.dkim_selector, domain)
+    except ImportError:
+        log.error("DKIM needs dkimpy (pip install 'statuswatch[dkim]'): sending unsigned")
+        return None
 
 
 def _env_secret(name: str, env: Mapping[str, str]) -> str | None:
