@@ -19,7 +19,7 @@ from notify_helpers import (
 )
 
 from statuswatch.clock import FakeClock, utc
-from statuswatch.store.outbox_reads import attempts, subscribers
+from statuswatch.store.outbox_reads import attempts, subscribers, token_count
 
 
 @pytest.fixture
@@ -189,3 +189,33 @@ async def test_subscriptions_off_by_default(aiohttp_client, tmp_path):
     assert "/subscribe" not in await (await client.get("/")).text()
     assert (await client.get("/subscribe")).status == 404
     assert (await client.post("/api/v1/subscribers", json={"email": "a@example.com"})).status == 404
+
+
+async def test_links_expire(aiohttp_client, tmp_path, smtp):
+    from statuswatch.notify.sender import LINK_TTL
+
+    clock = FakeClock()
+    rig = await start_rig(aiohttp_client, email_config(tmp_path, smtp.port), clock)
+    # A confirmation link works for confirm_ttl (72 h), not a second longer.
+    assert (await rig.subscribe("late@example.com")).status == 202
+    await rig.deliver()
+    path = urlsplit(link_in(smtp.mailbox.messages[-1], "/subscriptions/confirm/")).path
+    clock.advance(72 * 3600 - 1)
+    assert (await rig.client.get(path)).status == 200
+    clock.advance(1)
+    assert (await rig.client.get(path)).status == 404
+
+    # Manage and unsubscribe links live for LINK_TTL; then the tokens are pruned.
+    await rig.confirmed(smtp.mailbox, "ann@example.com")
+    await rig.open_incident("Old news")
+    await rig.deliver()
+    unsubscribe = urlsplit(link_in(smtp.mailbox.to("ann@example.com")[-1], "/unsubscribe/")).path
+    clock.advance(LINK_TTL - 10)
+    assert (await rig.client.get(unsubscribe)).status == 200
+    clock.advance(10)
+    kept = await rig.store.read_outbox(token_count)
+    await rig.deliver()  # the sender's hourly prune
+    assert (await rig.client.get(unsubscribe)).status == 404
+    await rig.store.flush()
+    assert await rig.store.read_outbox(token_count) == kept - 2  # manage + unsubscribe
+    await rig.settle()

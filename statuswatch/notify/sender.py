@@ -19,11 +19,16 @@ from statuswatch.config.model import EmailSettings
 from statuswatch.notify.channels import EmailChannel, Outcome, WebhookChannel
 from statuswatch.notify.messages import MessageBuilder
 from statuswatch.store import Store
-from statuswatch.store.outbox import RecordAttempt, SaveSubscriberToken
+from statuswatch.store.outbox import PruneSubscriberTokens, RecordAttempt, SaveSubscriberToken
 from statuswatch.store.outbox_reads import Outgoing, due_messages
 from statuswatch.tokens import new_token, token_digest
 
 log = logging.getLogger(__name__)
+
+# Manage and unsubscribe links work this long; expired tokens are pruned (every message mints
+# two, so without an end the table would only grow). Newer mail always carries live links.
+LINK_TTL = 400 * 86400.0
+PRUNE_EVERY = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,7 @@ class Sender:
         self.wake = asyncio.Event()
         # One round at a time (the task and a caller driving it): a message is never in two.
         self.lock = asyncio.Lock()
+        self.pruned_at: float | None = None
 
     async def run_once(self) -> int:
         """Try every message due now, once; return how many were tried."""
@@ -78,6 +84,10 @@ class Sender:
             return await self._round()
 
     async def _round(self) -> int:
+        now = self.clock.time()
+        if self.pruned_at is None or now - self.pruned_at >= PRUNE_EVERY:
+            self.store.submit(PruneSubscriberTokens(now))
+            self.pruned_at = now
         due = await self.store.read_outbox(due_messages, self.clock.time(), self.batch)
         for message in due:
             outcome = await self._deliver(message)
@@ -145,8 +155,8 @@ class Sender:
             )
         else:
             assert message.payload is not None
-            manage = await self._token(sub.id, "manage", None)
-            unsubscribe = await self._token(sub.id, "unsubscribe", None)
+            manage = await self._token(sub.id, "manage", now + LINK_TTL)
+            unsubscribe = await self._token(sub.id, "unsubscribe", now + LINK_TTL)
             email = self.builder.incident(
                 sub.address,
                 message.payload,

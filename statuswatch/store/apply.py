@@ -297,6 +297,7 @@ _HANDLERS: dict[type, Callable[[BatchApplier, Any], None]] = {
             (outbox.RecordAttempt, outbox.record_attempt),
             (outbox.SyncWebhooks, outbox.sync_webhooks),
             (outbox.SaveAppSecret, outbox.save_app_secret),
+            (outbox.PruneSubscriberTokens, outbox.prune_tokens),
         )
     },
 }

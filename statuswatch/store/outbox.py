@@ -108,6 +108,13 @@ class SyncWebhooks:
 
 
 @dataclass(frozen=True, slots=True)
+class PruneSubscriberTokens:
+    """Forget tokens that have expired (every message mints two: this bounds the table)."""
+
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
 class SaveAppSecret:
     """Keep a generated secret unless one is stored already (the first one wins)."""
 
@@ -296,6 +303,12 @@ def sync_webhooks(conn: sqlite3.Connection, w: SyncWebhooks) -> None:
         "UPDATE subscribers SET state = 'unsubscribed' WHERE channel = 'webhook' "
         "AND address NOT IN (SELECT value FROM json_each(?))",
         (json.dumps(ids),),
+    )
+
+
+def prune_tokens(conn: sqlite3.Connection, p: PruneSubscriberTokens) -> None:
+    conn.execute(
+        "DELETE FROM subscriber_tokens WHERE expires IS NOT NULL AND expires <= ?", (p.now,)
     )
 
 

@@ -122,3 +122,8 @@ def outbox_states(db: sqlite_utils.Database) -> dict[str, int]:
 def app_secret(db: sqlite_utils.Database, name: str) -> str | None:
     row = db.execute("SELECT value FROM app_secrets WHERE name = ?", (name,)).fetchone()
     return None if row is None else row[0]
+
+
+def token_count(db: sqlite_utils.Database) -> int:
+    """How many subscriber tokens are kept (live or not yet pruned)."""
+    return int(db.execute("SELECT count(*) FROM subscriber_tokens").fetchone()[0])

@@ -229,6 +229,8 @@ def _v5(db: sqlite_utils.Database) -> None:
             expires REAL
         );
         CREATE INDEX subscriber_tokens_by_subscriber ON subscriber_tokens(subscriber);
+        CREATE INDEX subscriber_tokens_by_expiry ON subscriber_tokens(expires)
+            WHERE expires IS NOT NULL;
         CREATE TABLE notify_events (
             id INTEGER PRIMARY KEY,
             source TEXT NOT NULL UNIQUE,      -- what caused it (incident update id): saved once

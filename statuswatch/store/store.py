@@ -21,6 +21,7 @@ from statuswatch.store.models import Gap, HourlyRollup, MonitorRecord, Outage, T
 from statuswatch.store.outbox import (
     ConfirmSubscriber,
     EnqueueEvent,
+    PruneSubscriberTokens,
     RecordAttempt,
     RemoveSubscriber,
     SaveAppSecret,
@@ -37,6 +38,7 @@ T = TypeVar("T")
 OutboxItem = (
     EnqueueEvent | Subscribe | SaveSubscriberToken | ConfirmSubscriber | SetSubscriberComponents
     | Unsubscribe | RemoveSubscriber | RecordAttempt | SyncWebhooks | SaveAppSecret
+    | PruneSubscriberTokens
 )  # fmt: skip
 
 
