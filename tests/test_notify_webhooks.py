@@ -106,15 +106,18 @@ async def test_sender_loop_runs_rounds_with_injected_sleep(
     )
     await rig.settle()
     naps: list[float] = []
-    resume = asyncio.Event()
+    napping, resume = asyncio.Event(), asyncio.Event()
 
     async def sleep(seconds: float) -> None:
         naps.append(seconds)
+        napping.set()
         await resume.wait()
 
     rig.sender.sleep = sleep
     loop_task = asyncio.create_task(rig.sender.run())
+    await asyncio.wait_for(napping.wait(), 10)  # the first round found nothing and naps
     await rig.open_incident("Looped")
+    assert got == []
     resume.set()  # the nap ends: the next round delivers
     await asyncio.wait_for(server.arrived.wait(), 10)
     loop_task.cancel()

@@ -152,6 +152,7 @@ async def test_admin_lists_exports_and_removes(aiohttp_client, tmp_path, smtp):
     for sent in ({"email": "new@example.com"}, {"email": "not an address"}):
         resp = await rig.client.post("/api/v1/subscribers", json=sent)
         check_exchange("POST", "/api/v1/subscribers", sent, resp.status, await resp.json())
+    await rig.store.flush()
     assert [s.address for s in await rig.store.read_outbox(subscribers)] == [
         "=cmd@example.com",
         "new@example.com",

@@ -35,7 +35,9 @@ def subscriber_json(sub: SubscriberRecord) -> dict[str, Any]:
 async def list_subscribers(request: web.Request) -> web.Response:
     """GET /api/v1/subscribers: every subscriber, oldest first."""
     require_admin(request)
-    found = await request.app[STORE].read_outbox(subscribers)
+    store = request.app[STORE]
+    await store.flush()  # requests answered before this one are part of the list
+    found = await store.read_outbox(subscribers)
     return web.json_response({"subscribers": [subscriber_json(s) for s in found]})
 
 
@@ -51,7 +53,9 @@ async def export_subscribers(request: web.Request) -> web.Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(FIELDS)
-    for sub in await request.app[STORE].read_outbox(subscribers):
+    store = request.app[STORE]
+    await store.flush()
+    for sub in await store.read_outbox(subscribers):
         row = subscriber_json(sub)
         row["components"] = " ".join(row["components"] or ["*"])
         writer.writerow([_cell(row[f]) for f in FIELDS])
