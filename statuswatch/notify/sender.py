@@ -90,7 +90,11 @@ class Sender:
             self.pruned_at = now
         due = await self.store.read_outbox(due_messages, self.clock.time(), self.batch)
         for message in due:
-            outcome = await self._deliver(message)
+            try:
+                outcome = await self._deliver(message)
+            except Exception as exc:  # a bug in one message must not block the others
+                log.exception("notification %d could not be built or sent", message.id)
+                outcome = Outcome("retry", f"internal error: {exc!r}")
             now = self.clock.time()
             retry_at = None
             if outcome.kind == "retry":
