@@ -55,6 +55,9 @@ async def test_subscribe_confirm_notify_one_click_unsubscribe(aiohttp_client, tm
     assert "Confirm your subscription" in confirmation["Subject"]
     confirm_link = link_in(confirmation, "/subscriptions/confirm/")
     assert confirm_link in html_part(confirmation)
+    # Even the confirmation can be refused with one click.
+    assert confirmation["List-Unsubscribe"].startswith("<http://status.test/unsubscribe/")
+    assert confirmation["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     await rig.open_incident("Before confirming")
     await rig.deliver()
     assert len(mailbox.messages) == 1
@@ -217,5 +220,26 @@ async def test_links_expire(aiohttp_client, tmp_path, smtp):
     await rig.deliver()  # the sender's hourly prune
     assert (await rig.client.get(unsubscribe)).status == 404
     await rig.store.flush()
-    assert await rig.store.read_outbox(token_count) == kept - 2  # manage + unsubscribe
+    # Everything minted back then (confirmations' and the incident mail's links) is gone.
+    assert kept == 4 and await rig.store.read_outbox(token_count) == 0
+    await rig.settle()
+
+
+async def test_one_click_on_the_confirmation_cancels_the_request(aiohttp_client, tmp_path, smtp):
+    clock = FakeClock()
+    rig = await start_rig(aiohttp_client, email_config(tmp_path, smtp.port), clock)
+    assert (await rig.subscribe("notme@example.com")).status == 202
+    await rig.deliver()
+    (confirmation,) = smtp.mailbox.messages
+    unsubscribe = urlsplit(confirmation["List-Unsubscribe"].split(">")[0][1:]).path
+    resp = await rig.client.post(unsubscribe, data={"List-Unsubscribe": "One-Click"})
+    assert resp.status == 200
+    # The confirmation link is dead, and nothing is ever sent to the address.
+    confirm = urlsplit(link_in(confirmation, "/subscriptions/confirm/")).path
+    assert (await rig.client.get(confirm)).status == 404
+    await rig.open_incident("Nobody hears this")
+    await rig.deliver()
+    assert len(smtp.mailbox.messages) == 1
+    (sub,) = await rig.store.read_outbox(subscribers)
+    assert sub.state == "unsubscribed"
     await rig.settle()

@@ -79,15 +79,24 @@ class MessageBuilder:
         msg.add_alternative(self.env.get_template(f"{name}.html").render(context), subtype="html")
         return msg
 
+    def _unsubscribe_headers(self, msg: EmailMessage, unsubscribe_url: str) -> None:
+        """RFC 2369 and RFC 8058: a one-click HTTPS link and a mailto alternative."""
+        msg["List-Unsubscribe"] = (
+            f"<{unsubscribe_url}>, <mailto:{self.settings.from_address}?subject=unsubscribe>"
+        )
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+
     def confirmation(
-        self, to: str, confirm_url: str, expires: float, key: str, now: float
+        self, to: str, confirm_url: str, unsubscribe_url: str, expires: float, key: str, now: float
     ) -> EmailMessage:
-        """The one message an unconfirmed address receives."""
+        """The one message an unconfirmed address receives (one click ends even that)."""
         subject = f"[{self.site_title}] Confirm your subscription to status updates"
         msg = self._base(to, subject, key, now)
+        self._unsubscribe_headers(msg, unsubscribe_url)
         context = {
             "site_title": self.site_title,
             "confirm_url": confirm_url,
+            "unsubscribe_url": unsubscribe_url,
             "subject": subject,
             "expires": format_datetime(utc(expires)),
         }
@@ -115,10 +124,7 @@ class MessageBuilder:
         if affected:
             subject += f" ({affected})"
         msg = self._base(to, subject, key, now)
-        msg["List-Unsubscribe"] = (
-            f"<{unsubscribe_url}>, <mailto:{self.settings.from_address}?subject=unsubscribe>"
-        )
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        self._unsubscribe_headers(msg, unsubscribe_url)
         context = {
             "incident": incident,
             "update": update,

@@ -154,8 +154,14 @@ class Sender:
         if message.kind == "confirm":
             expires = now + self.settings.confirm_ttl
             token = await self._token(sub.id, "confirm", expires)
+            unsubscribe = await self._token(sub.id, "unsubscribe", now + LINK_TTL)
             email = self.builder.confirmation(
-                sub.address, f"{self.base_url}/subscriptions/confirm/{token}", expires, key, now
+                sub.address,
+                f"{self.base_url}/subscriptions/confirm/{token}",
+                f"{self.base_url}/unsubscribe/{unsubscribe}",
+                expires,
+                key,
+                now,
             )
         else:
             assert message.payload is not None
