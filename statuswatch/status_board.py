@@ -18,9 +18,11 @@ from statuswatch.config.model import Maintenance
 from statuswatch.events import Event, State, Transition
 from statuswatch.incidents.auto import AutoIncidents, AutoSettings, Edit
 from statuswatch.incidents.model import Incident
-from statuswatch.maintenance import MaintenanceCalendar
+from statuswatch.maintenance import MaintenanceCalendar, Schedule
+from statuswatch.notify.events import incident_event, maintenance_edges, maintenance_event
 from statuswatch.probes.base import CheckResult
-from statuswatch.store import SaveIncident, Store
+from statuswatch.store import SaveIncident, SaveMaintenance, Store
+from statuswatch.store.outbox import EnqueueEvent
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,10 @@ class StatusBoard:
         # Operator edits read, change and save whole incidents and windows across awaits;
         # one at a time, so two requests editing the same thing cannot lose either change.
         self.edit_lock = asyncio.Lock()
+        # Maintenance starts and ends are announced for edges after this time (not on resume).
+        self.edges_checked = clock.time()
+        self.notify = config.email.enabled or bool(config.webhooks)
+        self.names = {c.id: c.name for c in config.components}
 
     async def start(self, monitor_states: dict[str, State]) -> None:
         """Resume: current statuses without announcing them, and the open automatic incident."""
@@ -63,6 +69,7 @@ class StatusBoard:
         self.auto.current = open_auto[0] if open_auto else None
         now = self.clock.time()
         self.status = {cid: self._compute(cid, now) for cid in self.components}
+        self.edges_checked = now
 
     def _calendar(self, stored: list[Maintenance]) -> MaintenanceCalendar:
         # Stored windows come last so they win over config entries with the same id.
@@ -92,7 +99,39 @@ class StatusBoard:
             incident.taken_over = True
         if incident is self.auto.current and incident.status.closed:
             self.auto.current = None
-        self.store.submit(SaveIncident.of(incident))
+        self.store.submit(self._saving(incident))
+
+    def _saving(self, incident: Incident) -> SaveIncident:
+        """The save of an incident, carrying its notification when anyone can be notified."""
+        event = None
+        if self.notify:
+            event = incident_event(incident, self.names, self.config.site.base_url,
+                                   self.config.email.coalesce)  # fmt: skip
+        return SaveIncident.of(incident, event)
+
+    def saving_window(self, window: Maintenance, now: float) -> SaveMaintenance:
+        """The save of a maintenance window, announcing its (next) occurrence as scheduled or
+        cancelled when anyone can be notified."""
+        occurrence = Schedule(window).upcoming(now) if self.notify else None
+        if occurrence is None or occurrence.end <= now:
+            return SaveMaintenance(window, now)
+        state = "cancelled" if window.cancelled else "scheduled"
+        source = f"maintenance:{window.id}:saved:{now}"
+        event = maintenance_event(occurrence, state, window.description, source, now,
+                                  self.names, self.config.site.base_url,
+                                  self.config.email.coalesce)  # fmt: skip
+        return SaveMaintenance(window, now, event)
+
+    def _announce_maintenance(self, now: float) -> None:
+        """Maintenance that started or ended since the last tick (the source makes it once)."""
+        since, self.edges_checked = self.edges_checked, now
+        if not self.notify or now <= since:
+            return
+        for occ, state in maintenance_edges(self.calendar, since, now):
+            source = f"maintenance:{occ.window_id}:{occ.start}:{state}"
+            self.store.submit(EnqueueEvent(maintenance_event(
+                occ, state, "", source, now, self.names, self.config.site.base_url,
+                self.config.email.coalesce)))  # fmt: skip
 
     def on_events(self, monitor: Monitor, _result: CheckResult | None, events: list[Event]) -> None:
         """Monitoring hook: recompute the component of a monitor whose state changed."""
@@ -109,6 +148,7 @@ class StatusBoard:
         now = self.clock.time()
         for cid in self.components:
             self._refresh(cid, now)
+        self._announce_maintenance(now)
         if (edit := self.auto.tick(now)) is not None:
             self._save(edit)
 
@@ -134,6 +174,6 @@ class StatusBoard:
         return component_status(states, rule=rule, in_maintenance=in_maintenance)
 
     def _save(self, edit: Edit) -> None:
-        self.store.submit(SaveIncident.of(edit.incident))
+        self.store.submit(self._saving(edit.incident))
         if edit.opened:
             log.warning("incident %s opened: %s", edit.incident.id, edit.incident.title)

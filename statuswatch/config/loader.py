@@ -22,6 +22,7 @@ from statuswatch.config.model import (
     TcpMonitor,
     TlsMonitor,
 )
+from statuswatch.config.notify_checks import check_notify_sections
 from statuswatch.config.sla_checks import check_incident_sections, check_sla_sections
 from statuswatch.validation import describe
 
@@ -81,6 +82,7 @@ def _validate(config: Config, base_dir: Path) -> Iterator[str]:
         if ident in severity_ids[:i]:
             yield f"severities[{i}].id: duplicate id {ident!r}"
     yield from check_incident_sections(config)
+    yield from check_notify_sections(config, components, base_dir)
     for i, mon in enumerate(config.monitors):
         where = f"monitors[{i}]"
         if mon.component not in components:
@@ -239,4 +241,7 @@ def _resolve(config: Config, base_dir: Path) -> Config:
     storage = msgspec.structs.replace(
         config.storage, path=str((base_dir / config.storage.path).resolve())
     )
-    return msgspec.structs.replace(config, monitors=monitors, storage=storage)
+    email = config.email
+    if email.ca_file is not None:
+        email = msgspec.structs.replace(email, ca_file=str((base_dir / email.ca_file).resolve()))
+    return msgspec.structs.replace(config, monitors=monitors, storage=storage, email=email)

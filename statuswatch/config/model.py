@@ -244,6 +244,57 @@ class SeverityLevel(_Section):
     update_every: Duration | None = None
 
 
+class EmailSettings(_Section):
+    """Email subscriptions and SMTP delivery (README "Subscriptions and notifications")."""
+
+    enabled: bool = False
+    # The From header; msgspec reads it from the key "from" (a Python keyword).
+    from_address: str = msgspec.field(name="from", default="status@example.com")
+    from_name: str = ""
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 587
+    # "starttls" (required, not opportunistic), "implicit" (TLS from the first byte), "none".
+    tls: Literal["starttls", "implicit", "none"] = "starttls"
+    # Env vars holding the SMTP login (or NAME_FILE); empty: no authentication.
+    username_env: str = ""
+    password_env: str = ""
+    # PEM file of CAs to trust for the SMTP server's certificate (default: the system's).
+    ca_file: str | None = None
+    timeout: Duration = Duration(30)
+    # A confirmation link works this long.
+    confirm_ttl: Duration = Duration(72 * 3600)
+    # Updates to one incident within this window go out as one message.
+    coalesce: Duration = Duration(120)
+    # At most one confirmation email per address per this long, however often it is submitted.
+    confirm_interval: Duration = Duration(3600)
+    # Subscribe requests per client address: a burst, then this many per hour.
+    ip_burst: int = 10
+    ip_per_hour: float = 20.0
+    # Temporary failures are retried after retry_base, doubling up to retry_cap, with jitter.
+    retry_base: Duration = Duration(30)
+    retry_cap: Duration = Duration(3600)
+    # How often the sender looks for due messages (it is also woken when one is queued).
+    poll_interval: Duration = Duration(5)
+    # Env var with the key that signs HTML form tokens (CSRF); unset: one kept in the database.
+    form_secret_env: str = ""
+    # DKIM signing (needs the `dkim` extra): env var with the PEM private key, the selector,
+    # and the signing domain (empty: the From address's domain).
+    dkim_key_env: str = ""
+    dkim_selector: str = ""
+    dkim_domain: str = ""
+
+
+class Webhook(_Section):
+    """A webhook subscriber: Statuspage-style JSON, signed with HMAC-SHA256."""
+
+    id: str
+    url: str
+    # Env var holding the signing secret (or NAME_FILE).
+    secret_env: str
+    # Empty: every component.
+    components: list[str] = []
+
+
 Monitor = HttpMonitor | TcpMonitor | TlsMonitor | DnsMonitor | PushMonitor
 MONITOR_KINDS = ("http", "tcp", "tls", "dns", "push")
 
@@ -263,3 +314,5 @@ class Config(_Section):
     sla: list[SlaPolicy] = []
     customers: list[Customer] = []
     maintenance: list[Maintenance] = []
+    email: EmailSettings = EmailSettings()
+    webhooks: list[Webhook] = []

@@ -15,6 +15,7 @@ from statuswatch.events import (
     Transition,
 )
 from statuswatch.probes.base import CheckResult
+from statuswatch.store import outbox
 from statuswatch.store.models import (
     HOUR,
     Prune,
@@ -235,6 +236,8 @@ def _save_maintenance(applier: BatchApplier, m: SaveMaintenance) -> None:
         "ON CONFLICT(id) DO UPDATE SET spec = excluded.spec, updated = excluded.updated",
         (m.window.id, encode_window(m.window).decode(), m.now),
     )
+    if m.event is not None:  # scheduled or cancelled: told in the same transaction
+        outbox.enqueue_event(applier.conn, m.event)
 
 
 def _save_incident(applier: BatchApplier, i: SaveIncident) -> None:
@@ -245,6 +248,8 @@ def _save_incident(applier: BatchApplier, i: SaveIncident) -> None:
         "status = excluded.status, resolved_at = excluded.resolved_at, doc = excluded.doc",
         (i.id, i.created, i.updated, i.status, i.resolved_at, i.auto, i.doc.decode()),
     )
+    if i.event is not None:  # in the same transaction: the change and its messages, or neither
+        outbox.enqueue_event(applier.conn, i.event)
 
 
 def _snapshot_row(key: int, s: MonitorSnapshot) -> tuple[Any, ...]:
@@ -261,6 +266,11 @@ def _result_row(key: int, r: CheckResult) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+def _on_conn(fn: Callable[[sqlite3.Connection, Any], None]) -> Callable[[BatchApplier, Any], None]:
+    """Adapt a handler that needs only the connection (statuswatch/store/outbox.py)."""
+    return lambda applier, item: fn(applier.conn, item)
+
+
 # A registry instead of a type switch: one handler per item type.
 _HANDLERS: dict[type, Callable[[BatchApplier, Any], None]] = {
     CheckResult: BatchApplier.check,
@@ -274,6 +284,22 @@ _HANDLERS: dict[type, Callable[[BatchApplier, Any], None]] = {
     ReportToken: _report_token,
     SaveMaintenance: _save_maintenance,
     SaveIncident: _save_incident,
+    **{
+        item: _on_conn(fn)
+        for item, fn in (
+            (outbox.EnqueueEvent, outbox.enqueue),
+            (outbox.Subscribe, outbox.subscribe),
+            (outbox.SaveSubscriberToken, outbox.save_token),
+            (outbox.ConfirmSubscriber, outbox.confirm),
+            (outbox.SetSubscriberComponents, outbox.set_components),
+            (outbox.Unsubscribe, outbox.unsubscribe),
+            (outbox.RemoveSubscriber, outbox.remove),
+            (outbox.RecordAttempt, outbox.record_attempt),
+            (outbox.SyncWebhooks, outbox.sync_webhooks),
+            (outbox.SaveAppSecret, outbox.save_app_secret),
+            (outbox.PruneSubscriberTokens, outbox.prune_tokens),
+        )
+    },
 }
 
 ITEM_TYPES: tuple[type, ...] = tuple(_HANDLERS)

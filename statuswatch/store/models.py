@@ -10,6 +10,7 @@ import msgspec
 from statuswatch.config.durations import Duration
 from statuswatch.config.model import Maintenance
 from statuswatch.incidents.model import Incident
+from statuswatch.store.outbox import NotifyEvent
 
 # Upper bounds (seconds) of the latency histogram, Prometheus `le` style; the last is +Inf.
 LATENCY_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, math.inf)
@@ -49,11 +50,13 @@ class SaveIncident:
     resolved_at: float | None
     auto: bool
     doc: bytes
+    event: NotifyEvent | None = None  # the notification it causes, written in the same commit
 
     @classmethod
-    def of(cls, incident: Incident) -> SaveIncident:
+    def of(cls, incident: Incident, event: NotifyEvent | None = None) -> SaveIncident:
         return cls(incident.id, incident.created, incident.updated, incident.status.value,
-                   incident.resolved_at, incident.auto, msgspec.json.encode(incident))  # fmt: skip
+                   incident.resolved_at, incident.auto, msgspec.json.encode(incident),
+                   event)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class SaveMaintenance:
 
     window: Maintenance
     now: float
+    event: NotifyEvent | None = None  # the notification it causes, written in the same commit
 
 
 def encode_window(window: Maintenance) -> bytes:

@@ -206,4 +206,69 @@ def _v4(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4)
+def _v5(db: sqlite_utils.Database) -> None:
+    """Subscribers, their hashed tokens, notification events, the outbox and every attempt."""
+    db.executescript(
+        """
+        CREATE TABLE subscribers (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,            -- email | webhook
+            address TEXT NOT NULL,            -- normalised address, or the webhook's id
+            state TEXT NOT NULL,              -- pending | confirmed | unsubscribed | bounced
+            components TEXT,                  -- JSON list of component ids; NULL: all
+            created REAL NOT NULL,
+            confirmed_at REAL,
+            confirm_sent REAL,                -- last confirmation queued (per-address limit)
+            bounce TEXT,                      -- the permanent failure that marked the address
+            UNIQUE (channel, address)
+        );
+        CREATE TABLE subscriber_tokens (
+            digest BLOB PRIMARY KEY,          -- SHA-256 of the token; the token is never kept
+            subscriber INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+            purpose TEXT NOT NULL,            -- confirm | manage | unsubscribe
+            expires REAL
+        );
+        CREATE INDEX subscriber_tokens_by_subscriber ON subscriber_tokens(subscriber);
+        CREATE INDEX subscriber_tokens_by_expiry ON subscriber_tokens(expires)
+            WHERE expires IS NOT NULL;
+        CREATE TABLE notify_events (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL UNIQUE,      -- what caused it (incident update id): saved once
+            topic TEXT NOT NULL,              -- what coalesces (one incident)
+            kind TEXT NOT NULL,
+            created REAL NOT NULL,
+            payload TEXT NOT NULL             -- JSON snapshot of what to tell
+        );
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            subscriber INTEGER NOT NULL REFERENCES subscribers(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,               -- confirm | event
+            topic TEXT,
+            event INTEGER REFERENCES notify_events(id),
+            created REAL NOT NULL,
+            due REAL NOT NULL,                -- not before (the coalescing window)
+            next_attempt REAL NOT NULL,       -- not before (retry backoff)
+            attempts INTEGER NOT NULL DEFAULT 0,
+            state TEXT NOT NULL,              -- pending | sent | failed | cancelled
+            done_at REAL
+        );
+        CREATE INDEX outbox_pending ON outbox(subscriber, id) WHERE state = 'pending';
+        CREATE INDEX outbox_by_topic ON outbox(subscriber, topic, state);
+        CREATE TABLE delivery_attempts (
+            id INTEGER PRIMARY KEY,
+            outbox INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+            event INTEGER,
+            time REAL NOT NULL,
+            outcome TEXT NOT NULL,            -- sent | retry | failed
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX delivery_attempts_by_outbox ON delivery_attempts(outbox);
+        CREATE TABLE app_secrets (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5)

@@ -15,13 +15,31 @@ from statuswatch.config.model import Maintenance
 from statuswatch.events import MonitorSnapshot
 from statuswatch.incidents.model import Incident
 from statuswatch.probes.base import CheckResult
-from statuswatch.store import reads
+from statuswatch.store import outbox_reads, reads
 from statuswatch.store.apply import ITEM_TYPES, Item
 from statuswatch.store.models import Gap, HourlyRollup, MonitorRecord, Outage, TransitionRecord
+from statuswatch.store.outbox import (
+    ConfirmSubscriber,
+    EnqueueEvent,
+    PruneSubscriberTokens,
+    RecordAttempt,
+    RemoveSubscriber,
+    SaveAppSecret,
+    SaveSubscriberToken,
+    SetSubscriberComponents,
+    Subscribe,
+    SyncWebhooks,
+    Unsubscribe,
+)
 from statuswatch.store.schema import connect, migrate
 from statuswatch.store.writer import Marker, WallClock, Writer
 
 T = TypeVar("T")
+OutboxItem = (
+    EnqueueEvent | Subscribe | SaveSubscriberToken | ConfirmSubscriber | SetSubscriberComponents
+    | Unsubscribe | RemoveSubscriber | RecordAttempt | SyncWebhooks | SaveAppSecret
+    | PruneSubscriberTokens
+)  # fmt: skip
 
 
 class Store:
@@ -64,7 +82,7 @@ class Store:
         self._loop = asyncio.get_running_loop()
         self._writer.thread.start()
 
-    def submit(self, item: Item) -> None:
+    def submit(self, item: Item | OutboxItem) -> None:
         """Queue an item for writing; never blocks, and never raises because of the database."""
         if type(item) not in ITEM_TYPES:
             raise TypeError(f"the store cannot write a {type(item).__name__}")
@@ -184,6 +202,12 @@ class Store:
     async def report_tokens(self) -> dict[bytes, str]:
         """Map each customer's report token digest to the customer id."""
         return await self._read(reads.report_tokens)
+
+    async def read_outbox(self, query: Callable[..., T], *args: Any) -> T:
+        """Run a query from `outbox_reads` (subscribers, the outbox, attempts) on the reader."""
+        if getattr(outbox_reads, query.__name__, None) is not query:
+            raise ValueError(f"{query.__name__} is not an outbox read")
+        return await self._read(query, *args)
 
     async def health(self) -> dict[str, Any]:
         """Return whether writes succeed, the last commit time, the backlog and the last error."""

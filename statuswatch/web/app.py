@@ -19,6 +19,7 @@ from statuswatch.metrics.endpoint import MetricsEndpoint
 from statuswatch.metrics.snapshot import SlaSnapshot
 from statuswatch.metrics.tally import LATENESS_BUCKETS, Buckets
 from statuswatch.monitoring import Monitoring
+from statuswatch.notify.runtime import start_notifications
 from statuswatch.ratelimit import RateLimiter
 from statuswatch.report_tokens import ensure_report_tokens
 from statuswatch.resources import resource_dir
@@ -39,6 +40,8 @@ from statuswatch.web import (
     push,
     site_pages,
     sla_api,
+    subscribers_admin,
+    subscriptions,
     theme,
 )
 from statuswatch.web.keys import (
@@ -51,6 +54,7 @@ from statuswatch.web.keys import (
     METRICS,
     METRICS_REGISTRY,
     MONITORING,
+    NOTIFICATIONS,
     RENDER_CACHE,
     SLA_SNAPSHOT,
     STARTED_AT,
@@ -97,7 +101,8 @@ def create_app(
     app[METRICS] = _metrics_endpoint(config, registry, env)
     app.cleanup_ctx.append(_runtime(config, store, clock, env, probe))
     for module in (pages, health, push, api, sla_api, incidents_api, maintenance_api, openapi,
-                   customer, metrics, site_pages, feeds, calendar_ics, theme):  # fmt: skip
+                   customer, metrics, site_pages, feeds, calendar_ics, theme,
+                   subscriptions, subscribers_admin):  # fmt: skip
         module.add_routes(app)
     app.router.add_static("/static", resource_dir("static"), append_version=True)
     return app
@@ -155,11 +160,13 @@ def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, s
                                              loaded_at=app[STARTED_AT])  # fmt: skip
             app[METRICS_REGISTRY].register(collector)
         housekeeping = start_housekeeping(config, store, clock, board, snapshot)
+        notifications = app[NOTIFICATIONS] = await start_notifications(config, store, clock, env)
         try:
             listener = await metrics.start_listener(app)
             yield
         finally:
             housekeeping.shutdown(wait=False)
+            await notifications.stop()
             if listener is not None:
                 await listener.cleanup()
             if collector is not None:

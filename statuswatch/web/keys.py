@@ -11,6 +11,7 @@ from statuswatch.config import Config
 from statuswatch.metrics.endpoint import MetricsEndpoint
 from statuswatch.metrics.snapshot import SlaSnapshot
 from statuswatch.monitoring import Monitoring
+from statuswatch.notify.runtime import Notifications
 from statuswatch.ratelimit import RateLimiter
 from statuswatch.status_board import StatusBoard
 from statuswatch.store import Store
@@ -35,3 +36,5 @@ HEALTH_CACHE = web.AppKey("health_cache", RenderCache)
 METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
 METRICS = web.AppKey("metrics", MetricsEndpoint)
 SLA_SNAPSHOT = web.AppKey("sla_snapshot", SlaSnapshot)
+# Email subscriptions and the notification sender (statuswatch/notify/runtime.py).
+NOTIFICATIONS = web.AppKey("notifications", Notifications)

@@ -16,7 +16,6 @@ from statuswatch.config.model import Maintenance
 from statuswatch.maintenance import Schedule
 from statuswatch.maintenance_edits import NewWindow, WindowPatch, new_window, patched
 from statuswatch.periods import iso_z
-from statuswatch.store import SaveMaintenance
 from statuswatch.web.json_io import not_found, read_json, unprocessable
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, STORE
 from statuswatch.web.security import require_admin
@@ -79,7 +78,7 @@ async def get_window(request: web.Request) -> web.Response:
 async def _store_and_follow(request: web.Request, window: Maintenance, now: float) -> web.Response:
     """Save one window (one transaction), wait for it, reload the board's calendar, answer."""
     store, board = request.app[STORE], request.app[BOARD]
-    store.submit(SaveMaintenance(window, now))
+    store.submit(board.saving_window(window, now))
     await store.flush()
     board.reload_calendar(await store.maintenance())
     schedule, source = _find(await _windows(request.app), window.id)

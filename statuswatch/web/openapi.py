@@ -142,6 +142,28 @@ PATHS["/push/{token}"] = {
         "application/x-www-form-urlencoded": {"schema": _PUSH_FORM}}}},
 }  # fmt: skip
 
+# Subscribers: subscribing is public (same answer for every address), the rest is admin.
+_SUBSCRIBE = _op("Subscribe an address (double opt-in; the same answer for every address)",
+                 (202, "SubscribeAccepted", "accepted"), admin=False, body="NewSubscriber",
+                 errors=(422,))  # fmt: skip
+_SUBSCRIBE["responses"]["415"] = _json(ref("Error"), "the body is not application/json")
+PATHS["/api/v1/subscribers"] = {
+    "get": _op("List subscribers", (200, "SubscriberList", "oldest first")),
+    "post": _SUBSCRIBE,
+}
+PATHS["/api/v1/subscribers.csv"] = {
+    "get": {"summary": "Export subscribers as CSV", "security": ADMIN, "responses": {
+        "200": {"description": "CSV with a header row",
+                "content": {"text/csv": {"schema": STR}}},
+        "401": _json(ref("Error"), "missing or wrong bearer token")}},
+}  # fmt: skip
+PATHS["/api/v1/subscribers/{id}"] = {
+    "parameters": [_param("id", "path", STR, "the subscriber's id", required=True)],
+    "delete": {**_op("Remove a subscriber with its tokens and messages",
+                     (204, "Error", ""), errors=(404,))},
+}  # fmt: skip
+PATHS["/api/v1/subscribers/{id}"]["delete"]["responses"]["204"] = {"description": "removed"}
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "statuswatch", "version": __version__,

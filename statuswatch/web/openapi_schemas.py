@@ -178,3 +178,19 @@ SCHEMAS: dict[str, Schema] = {
     **_MAINTENANCE,
     **_PUBLIC,
 }  # fmt: skip
+
+# Subscribers (web/subscriptions.py: public subscribe; web/subscribers_admin.py: admin).
+SCHEMAS.update({
+    "NewSubscriber": obj(["email"], email={**STR, "maxLength": 254},
+                         components={"type": "array", "items": STR,
+                                     "description": "component ids; empty or absent: all"}),
+    "SubscribeAccepted": obj(status={"const": "accepted"}, message=STR),
+    "Subscriber": obj(
+        id=INT, channel=enum("email", "webhook"),
+        address={**STR, "description": "the email address, or the webhook's id"},
+        state=enum("pending", "confirmed", "unsubscribed", "bounced"),
+        components=nullable({"type": "array", "items": STR}), created_at=UTC,
+        confirmed_at=nullable(UTC), bounce=nullable(STR),
+    ),
+    "SubscriberList": obj(subscribers={"type": "array", "items": ref("Subscriber")}),
+})  # fmt: skip

@@ -1,0 +1,1 @@
+"""Notifications: the outbox fan-out, message building, and the channels that deliver them."""

@@ -1,0 +1,131 @@
+"""Start and stop notifications with the app: subscriptions service, sender task, webhooks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import aiohttp
+
+from statuswatch.clock import Clock
+from statuswatch.config import Config, read_secret
+from statuswatch.config.model import EmailSettings
+from statuswatch.notify.channels import EmailChannel, WebhookChannel
+from statuswatch.notify.dkim_sign import DkimSigner
+from statuswatch.notify.messages import MessageBuilder
+from statuswatch.notify.sender import Sender
+from statuswatch.store import Store
+from statuswatch.store.outbox import SaveAppSecret, SyncWebhooks
+from statuswatch.store.outbox_reads import app_secret
+from statuswatch.subscriptions.forms import FormSigner
+from statuswatch.subscriptions.service import Subscriptions
+from statuswatch.tokens import new_token
+
+log = logging.getLogger(__name__)
+FORM_KEY = "form_signing_key"
+
+
+@dataclass
+class Notifications:
+    """The running notification parts (email subscriptions may be off: then `subscriptions` is
+    None and the pages answer 404)."""
+
+    subscriptions: Subscriptions | None
+    sender: Sender | None
+    task: asyncio.Task[None] | None
+    session: aiohttp.ClientSession | None
+
+    async def stop(self) -> None:
+        """Stop the sender between messages' commits; what is queued waits in the outbox."""
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        if self.session is not None:
+            await self.session.close()
+
+
+async def _form_key(config: Config, store: Store, env: Mapping[str, str]) -> bytes:
+    if config.email.form_secret_env:
+        secret = read_secret(config.email.form_secret_env, env)
+        if secret:
+            return secret.encode()
+        log.warning(
+            "%s is not set: using the form key kept in the database", config.email.form_secret_env
+        )
+    store.submit(SaveAppSecret(FORM_KEY, new_token()))  # kept only if none is stored yet
+    await store.flush()
+    stored = await store.read_outbox(app_secret, FORM_KEY)
+    assert stored is not None
+    return stored.encode()
+
+
+def _webhook_secrets(config: Config, env: Mapping[str, str]) -> dict[str, tuple[str, str | None]]:
+    out: dict[str, tuple[str, str | None]] = {}
+    for hook in config.webhooks:
+        secret = read_secret(hook.secret_env, env)
+        if secret is None:
+            log.warning("webhook %s: %s is not set; its messages wait until it is",
+                        hook.id, hook.secret_env)  # fmt: skip
+        out[hook.id] = (hook.url, secret)
+    return out
+
+
+async def start_notifications(
+    config: Config, store: Store, clock: Clock, env: Mapping[str, str]
+) -> Notifications:
+    """Open what notifications need and start the sender task (when anything can be sent)."""
+    email = config.email
+    hooks = tuple((h.id, tuple(h.components) or None) for h in config.webhooks)
+    store.submit(SyncWebhooks(hooks, clock.time()))
+    await store.flush()
+    if not email.enabled and not config.webhooks:
+        return Notifications(None, None, None, None)
+    sender_ch = None
+    subscriptions = None
+    if email.enabled:
+        # The system's CAs, unless ca_file names others (a private relay).
+        tls = ssl.create_default_context(cafile=email.ca_file) if email.ca_file else None
+        login = _env_secret(email.username_env, env), _env_secret(email.password_env, env)
+        sender_ch = EmailChannel(email, *login, tls, _dkim(email, env))
+    session = aiohttp.ClientSession() if config.webhooks else None
+    sender = Sender(
+        store,
+        settings=email,
+        base_url=config.site.base_url,
+        builder=MessageBuilder(email, config.site.title),
+        email=sender_ch,
+        webhook=WebhookChannel(session, email.timeout) if session else None,
+        webhook_secrets=_webhook_secrets(config, env),
+        clock=clock,
+    )
+    if email.enabled:
+        signer = FormSigner(await _form_key(config, store, env), clock)
+        names = {c.id: c.name for c in config.components}
+        subscriptions = Subscriptions(store, email, names, clock, signer, sender.wake.set)
+    task = asyncio.create_task(sender.run(), name="statuswatch-notify-sender")
+    return Notifications(subscriptions, sender, task, session)
+
+
+def _dkim(email: EmailSettings, env: Mapping[str, str]) -> DkimSigner | None:
+    """The DKIM signer, when a key is configured and present (else mail goes unsigned, loudly)."""
+    if not email.dkim_key_env:
+        return None
+    key = read_secret(email.dkim_key_env, env)
+    if key is None:
+        log.error("%s is not set: email goes out without a DKIM signature", email.dkim_key_env)
+        return None
+    domain = email.dkim_domain or email.from_address.rpartition("@")[2]
+    try:
+        return DkimSigner(key, email.dkim_selector, domain)
+    except ImportError:
+        log.error("DKIM needs dkimpy (pip install 'statuswatch[dkim]'): sending unsigned")
+        return None
+
+
+def _env_secret(name: str, env: Mapping[str, str]) -> str | None:
+    return read_secret(name, env) if name else None

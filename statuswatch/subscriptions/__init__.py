@@ -1,0 +1,1 @@
+"""Email subscribers: addresses, double opt-in, single-purpose tokens, and the rules around them."""
