@@ -27,6 +27,7 @@ from statuswatch.store import Store
 from statuswatch.tokens import token_digest
 from statuswatch.web import (
     api,
+    badges,
     customer,
     health,
     incidents_api,
@@ -36,6 +37,7 @@ from statuswatch.web import (
     pages,
     push,
     sla_api,
+    statuspage_api,
 )
 from statuswatch.web.keys import (
     ADMIN_TOKEN,
@@ -92,7 +94,7 @@ def create_app(
     app[METRICS] = _metrics_endpoint(config, registry, env)
     app.cleanup_ctx.append(_runtime(config, store, clock, env, probe))
     for module in (pages, health, push, api, sla_api, incidents_api, maintenance_api, openapi,
-                   customer, metrics):  # fmt: skip
+                   customer, metrics, statuspage_api, badges):  # fmt: skip
         module.add_routes(app)
     app.router.add_static("/static", resource_dir("static"), append_version=True)
     return app
