@@ -11,6 +11,7 @@ import re
 from datetime import datetime
 
 import pytest
+from openapi_check import CheckedClient
 from service_helpers import make_config
 
 from statuswatch.clock import FakeClock
@@ -369,3 +370,17 @@ async def test_preflight_allows_any_origin(site):
     assert resp.status == 204
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
     assert resp.headers["Access-Control-Allow-Methods"] == "GET"
+
+
+async def test_every_document_matches_the_openapi_document(site):
+    client, clock = site
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    resp = await client.post("/api/v1/incidents", headers=auth, json={
+        "title": "Slow", "body": "Looking.", "components": {"api": "partial_outage"}})  # fmt: skip
+    assert resp.status == 201
+    clock.advance(3600)  # the reindex is over: completed, upcoming and active all occur
+    api = CheckedClient(client, None)
+    for path in ENDPOINTS:
+        status, body = await api.get(f"/api/v2/{path}")
+        assert status == 200 and body["page"]["name"] == "Acme <Status>"
+    assert api.exchanges == len(ENDPOINTS)
