@@ -162,15 +162,17 @@ def serve_statuswatch(args: argparse.Namespace) -> None:
     import statuswatch.web.app as web_app
 
     lateness: list[float] = []
+    schedulers = []
 
     class Monitoring(web_app.Monitoring):  # counted, otherwise the real pipeline
         async def start(self, *, probe: bool = True) -> None:
             await super().start(probe=probe)
             assert self.scheduler is not None
             self.scheduler.on_lateness.append(lateness.append)
+            schedulers.append(self.scheduler)
 
     async def report(request: web.Request) -> web.Response:
-        out = lateness_summary(lateness)
+        out = {**lateness_summary(lateness), "skipped": schedulers[0].stats.skipped}
         if request.query.get("reset"):
             lateness.clear()
         return web.json_response(out)
@@ -350,6 +352,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
                           "ratio": round(best["statuswatch"] / best["bare"], 3),
                           "lateness_under_load": _median_run(loaded),
                           "lateness_bare_under_load": _median_run(control)}  # fmt: skip
+        skipped = lateness(sw, reset=False)["skipped"]
     finally:
         for proc in procs:
             proc.kill()
@@ -361,7 +364,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
         "load_client": "wrk" if shutil.which("wrk") else "python (_bench_pageload)",
         "connections": args.connections, "duration_s": args.duration,
         "throughput": rows, "uncached_render_ms": renders,
-        "lateness_idle": idle,
+        "lateness_idle": idle, "skipped_runs_total": skipped,
     }  # fmt: skip
 
 
@@ -379,7 +382,8 @@ def report(res: dict, args: argparse.Namespace) -> None:
               f"{res['uncached_render_ms'][path]:>8.1f} ms")  # fmt: skip
     idle = res["lateness_idle"]
     print(f"\nprobe schedule lateness, idle: p50 {idle['p50_ms']} ms, p99 {idle['p99_ms']} ms "
-          f"({idle['samples']} runs)")  # fmt: skip
+          f"({idle['samples']} runs); runs skipped in the whole benchmark: "
+          f"{res['skipped_runs_total']}")  # fmt: skip
     for path, row in res["throughput"].items():
         busy = row["lateness_under_load"]
         ctl = row["lateness_bare_under_load"]
