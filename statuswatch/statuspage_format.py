@@ -92,7 +92,8 @@ class Formatter:
         self.page_id = page_id(self.site.base_url)
         self.names = {c.id: c.name for c in state.config.components}
         self.components = self._components()
-        self.by_id = {c["id"]: c for c in self.components}
+        # Incidents and maintenance list components, never groups (a group may share an id).
+        self.by_id = {c["id"]: c for c in self.components if not c["group"]}
 
     def time(self, ts: float | None) -> str | None:
         """ISO 8601 in the site's timezone, with its offset, to the millisecond."""

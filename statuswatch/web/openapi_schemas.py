@@ -10,6 +10,7 @@ from typing import Any
 
 from statuswatch.incidents import edits
 from statuswatch.maintenance_edits import KINDS
+from statuswatch.statuspage_format import INDICATORS, MAINTENANCE_STATES
 
 Schema = dict[str, Any]
 
@@ -199,26 +200,25 @@ _SP_INCIDENT_PROPS: dict[str, Schema] = dict(
     incident_updates={"type": "array", "items": ref("SpIncidentUpdate"),
                       "description": "newest first"},
 )  # fmt: skip
-_SP_MAINTENANCE_STATES = ("scheduled", "in_progress", "verifying", "completed")
 _SP_PAGE_ONLY = dict(page=ref("SpPage"))
 _SP_EXTRAS = obj(components={"type": "object", "additionalProperties": obj(
     availability_30d=nullable(STR), availability_90d=nullable(STR))},
 )  # fmt: skip
 _STATUSPAGE: dict[str, Schema] = {
     "SpPage": obj(id=STR, name=STR, url=STR, time_zone=STR, updated_at=_SP_TIME),
-    "SpStatus": obj(indicator=enum("none", "minor", "major", "critical", "maintenance"),
+    "SpStatus": obj(indicator=enum(*INDICATORS),
                     description=STR),
     "SpComponent": obj([k for k in _SP_COMPONENT_PROPS if k != "components"],
                        **_SP_COMPONENT_PROPS),
     "SpIncidentUpdate": obj(
-        id=STR, status=enum(*ALL_STATUSES, *_SP_MAINTENANCE_STATES), body=STR, incident_id=STR,
+        id=STR, status=enum(*ALL_STATUSES, *MAINTENANCE_STATES), body=STR, incident_id=STR,
         created_at=_SP_TIME, updated_at=_SP_TIME, display_at=_SP_TIME,
         affected_components={"type": "array", "items": obj(
             code=STR, name=STR, old_status=enum(*COMPONENT_STATUSES),
             new_status=enum(*COMPONENT_STATUSES))},
     ),
     "SpIncident": obj(**_SP_INCIDENT_PROPS),
-    "SpMaintenance": obj(**{**_SP_INCIDENT_PROPS, "status": enum(*_SP_MAINTENANCE_STATES),
+    "SpMaintenance": obj(**{**_SP_INCIDENT_PROPS, "status": enum(*MAINTENANCE_STATES),
                             "impact": enum("maintenance")},
                          scheduled_for=_SP_TIME, scheduled_until=_SP_TIME),
     "SpSummary": obj(**_SP_PAGE_ONLY, components={"type": "array", "items": ref("SpComponent")},
