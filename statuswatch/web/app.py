@@ -28,6 +28,7 @@ from statuswatch.store import Store
 from statuswatch.tokens import token_digest
 from statuswatch.web import (
     api,
+    badges,
     calendar_ics,
     customer,
     feeds,
@@ -40,6 +41,7 @@ from statuswatch.web import (
     push,
     site_pages,
     sla_api,
+    statuspage_api,
     subscribers_admin,
     subscriptions,
     theme,
@@ -102,7 +104,8 @@ def create_app(
     app.cleanup_ctx.append(_runtime(config, store, clock, env, probe))
     for module in (pages, health, push, api, sla_api, incidents_api, maintenance_api, openapi,
                    customer, metrics, site_pages, feeds, calendar_ics, theme,
-                   subscriptions, subscribers_admin):  # fmt: skip
+                   subscriptions, subscribers_admin,
+                   statuspage_api, badges):  # fmt: skip
         module.add_routes(app)
     app.router.add_static("/static", resource_dir("static"), append_version=True)
     return app

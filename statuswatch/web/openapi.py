@@ -163,6 +163,25 @@ PATHS["/api/v1/subscribers/{id}"] = {
                      (204, "Error", ""), errors=(404,))},
 }  # fmt: skip
 PATHS["/api/v1/subscribers/{id}"]["delete"]["responses"]["204"] = {"description": "removed"}
+# Atlassian Statuspage's public v2 format: public, CORS, cached (statuswatch/web/statuspage_api.py).
+_V2 = {
+    "summary.json": ("SpSummary", "Page, components, unresolved incidents, maintenance, status"),
+    "status.json": ("SpStatusDocument", "The page's overall status"),
+    "components.json": ("SpComponents", "Components and groups"),
+    "incidents.json": ("SpIncidents", "The 50 newest incidents"),
+    "incidents/unresolved.json": ("SpIncidents", "Incidents not yet resolved"),
+    "scheduled-maintenances.json": ("SpMaintenances", "The 50 newest maintenance occurrences"),
+    "scheduled-maintenances/upcoming.json": ("SpMaintenances", "Maintenance not yet started"),
+    "scheduled-maintenances/active.json": ("SpMaintenances", "Maintenance in progress"),
+}
+for _name, (_schema, _summary) in _V2.items():
+    PATHS[f"/api/v2/{_name}"] = {"get": _op(f"{_summary} (Statuspage v2 format)",
+                                            (200, _schema, _summary), admin=False)}  # fmt: skip
+PATHS["/api/v2/{path}"] = {"options": {
+    "summary": "CORS preflight for the /api/v2 documents", "security": PUBLIC,
+    "parameters": [_param("path", "path", STR, "any /api/v2 document", required=True)],
+    "responses": {"204": {"description": "Access-Control-Allow-Origin: *, GET"}},
+}}  # fmt: skip
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",

@@ -1,0 +1,399 @@
+"""The status site under a stampede: statuswatch's `/` and `/api/v2/summary.json` beside a bare
+aiohttp handler returning a constant body of the same size, in the same run.
+
+Set-up: 50 components in 6 groups, 2 monitors each, and a year of history seeded through the
+store's own API (hourly results that become rollups, outages, gaps, 150 incidents with their
+updates, maintenance windows). Then:
+1. the uncached render time of each path (median of --renders requests with cache_ttl 0);
+2. statuswatch (the real app, probing a local target every --interval seconds) and the bare
+   server, each in its own process, driven in turn by `wrk` (Debian package wrk) or, if absent,
+   the Python load client of bench/_bench_pageload.py; requests per second side by side;
+3. the probes' schedule lateness p50/p99 while idle and while statuswatch is under that load.
+
+Run: .venv/bin/python bench/site.py [--duration 10] [--connections 32] [--renders 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import msgspec
+from _bench_common import free_port, lateness_summary
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from statuswatch.clock import SystemClock
+from statuswatch.component_status import ComponentStatus
+from statuswatch.config.loader import parse_config
+from statuswatch.events import GapRecorded, OutageClosed, OutageOpened, State, Transition
+from statuswatch.incidents.model import (
+    ComponentChange,
+    Impact,
+    Incident,
+    IncidentStatus,
+    impact_of,
+    new_id,
+)
+from statuswatch.probes.base import CheckResult
+from statuswatch.store import Prune, RegisterMonitors, SaveIncident, Store
+
+HERE = Path(__file__).resolve().parent
+PATHS = ("/", "/api/v2/summary.json")
+DAY = 86400
+YEAR = 365 * DAY
+GROUPS = ("Storefront", "Checkout & payments", "Admin", "APIs", "Integrations", "Infrastructure")
+COMPONENTS = 50
+MONITORS_PER_COMPONENT = 2
+TARGET_RATIO = 0.70
+
+
+# --- the site: config and a year of history ---------------------------------------------------
+
+
+def build_config(tmp: Path, port: int, target_port: int, interval: float, ttl: float = 2.0):
+    """The benchmark's statuswatch: 50 components in 6 groups, probing a local target."""
+    raw = {
+        "site": {"title": "Acme Commerce Status", "listen": f"127.0.0.1:{port}",
+                 "base_url": f"http://127.0.0.1:{port}", "cache_ttl": f"{ttl}s",
+                 "timezone": "Europe/Berlin"},
+        "storage": {"path": str(tmp / "site.db")},
+        "defaults": {"interval": f"{interval}s", "timeout": f"{min(5.0, interval * 0.75)}s"},
+        "groups": [{"id": f"g{g}", "name": name} for g, name in enumerate(GROUPS)],
+        "components": [{"id": f"c{j:02d}", "name": f"{GROUPS[j % 6]} service {j}",
+                        "group": f"g{j % 6}", "description": f"Component number {j}"}
+                       for j in range(COMPONENTS)],
+        "monitors": [{"kind": "http", "id": f"m{j:02d}-{k}", "component": f"c{j:02d}",
+                      "url": f"http://127.0.0.1:{target_port}/m/{j}/{k}"}
+                     for j in range(COMPONENTS) for k in range(MONITORS_PER_COMPONENT)],
+        "maintenance": [
+            {"id": "weekly-db", "title": "Weekly database maintenance", "start":
+             "2025-11-02T03:00:00Z", "duration": "1h", "rrule": "FREQ=WEEKLY;BYDAY=SU",
+             "timezone": "Europe/Berlin", "components": ["c01", "c07", "c13"]},
+            {"id": "nightly-search", "title": "Search reindex", "start": "2025-11-01T02:00:00Z",
+             "duration": "30m", "rrule": "FREQ=DAILY", "components": ["c03"]},
+            *({"id": f"upgrade-{n}", "title": f"Platform upgrade {n}", "start": _iso(start),
+               "duration": "2h", "components": [f"c{(n * 7) % COMPONENTS:02d}"]}
+              for n, start in enumerate(_upgrade_starts())),
+        ],
+    }  # fmt: skip
+    return parse_config(raw, base_dir=tmp)
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def _upgrade_starts() -> list[float]:
+    """Twelve one-off windows: ten in the past year, two in the coming week (whole hours)."""
+    now = int(time.time()) // 3600 * 3600
+    return [now - n * 30 * DAY for n in range(1, 11)] + [now + 2 * DAY, now + 5 * DAY]
+
+
+async def seed(config, now: float, rng: random.Random) -> dict[str, int]:
+    """A year of history, written through the store's API like the running service writes it."""
+    store = Store(config.storage.path, clock=SystemClock())
+    await store.start()
+    monitors = [(m.id, "http", m.component) for m in config.monitors]
+    store.submit(RegisterMonitors(monitors, now - YEAR))
+    counts = {"results": 0, "outages": 0, "gaps": 0, "incidents": 0}
+    start = int(now - YEAR) // 3600 * 3600
+    for hour in range(start, int(now) - 3600, 3600):  # one result per monitor-hour -> rollups
+        for mid, _, _ in monitors:
+            store.submit(CheckResult(mid, hour + rng.random() * 3000, True,
+                                     rng.lognormvariate(-2.5, 0.6), 200, None, ""))  # fmt: skip
+            counts["results"] += 1
+        if hour % (24 * 3600) == 0:
+            await asyncio.sleep(0)
+    outages: list[tuple[str, float, float]] = []
+    for mid, _, _ in monitors:
+        for _ in range(rng.randrange(8, 25)):
+            t0 = rng.uniform(now - YEAR, now - DAY)
+            t1 = t0 + rng.uniform(60, 5400)
+            outages.append((mid, t0, t1))
+            store.submit(OutageOpened(mid, t0, "timeout", "no response within 10.0s"))
+            store.submit(Transition(mid, t0, State.UP, State.DOWN, "2 consecutive failures"))
+            store.submit(OutageClosed(mid, t1, "recovered"))
+            store.submit(Transition(mid, t1, State.DOWN, State.UP, "1 consecutive pass"))
+            counts["outages"] += 1
+        for _ in range(2):
+            g0 = rng.uniform(now - YEAR, now - DAY)
+            store.submit(GapRecorded(mid, g0, g0 + rng.uniform(300, 7200), "stopped"))
+            counts["gaps"] += 1
+    for mid, t0, t1 in rng.sample(outages, 150):
+        store.submit(SaveIncident.of(_incident(config, mid, t0, t1)))
+        counts["incidents"] += 1
+    store.submit(Prune(now, raw_before=now - 2 * DAY, rollup_before=now - 400 * DAY))
+    await store.flush()
+    await store.close()
+    return counts
+
+
+def _incident(config, monitor_id: str, t0: float, t1: float) -> Incident:
+    """A resolved incident with three updates, from one outage."""
+    component = next(m.component for m in config.monitors if m.id == monitor_id)
+    inc = Incident(new_id(), f"Elevated errors on {component}", impact_of(ComponentStatus.MAJOR),
+                   IncidentStatus.INVESTIGATING, t0, t0)  # fmt: skip
+    down = (ComponentChange(component, ComponentStatus.OPERATIONAL, ComponentStatus.MAJOR),)
+    up = (ComponentChange(component, ComponentStatus.MAJOR, ComponentStatus.OPERATIONAL),)
+    inc.post(t0, IncidentStatus.INVESTIGATING, "We are investigating **errors**.", "ops", down)
+    inc.post(t1, IncidentStatus.MONITORING, "A fix is deployed; we are monitoring.", "ops", up)
+    inc.post(t1 + 900, IncidentStatus.RESOLVED, "Resolved.", "ops")
+    inc.impact = Impact.MAJOR
+    return inc
+
+
+# --- servers (each in its own process) ---------------------------------------------------------
+
+
+def serve_statuswatch(args: argparse.Namespace) -> None:
+    """The real app over the seeded database, probing; /_bench/lateness reports the schedule."""
+    import statuswatch.web.app as web_app
+
+    lateness: list[float] = []
+    schedulers = []
+
+    class Monitoring(web_app.Monitoring):  # counted, otherwise the real pipeline
+        async def start(self, *, probe: bool = True) -> None:
+            await super().start(probe=probe)
+            assert self.scheduler is not None
+            self.scheduler.on_lateness.append(lateness.append)
+            schedulers.append(self.scheduler)
+
+    async def report(request: web.Request) -> web.Response:
+        out = {**lateness_summary(lateness), "skipped": schedulers[0].stats.skipped}
+        if request.query.get("reset"):
+            lateness.clear()
+        return web.json_response(out)
+
+    async def main() -> None:
+        config = build_config(Path(args.tmp), args.port, args.target_port, args.interval)
+        store = Store(config.storage.path, clock=SystemClock())
+        await store.start()
+        web_app.Monitoring = Monitoring  # type: ignore[misc]
+        app = web_app.create_app(config, store=store, environ={"STATUSWATCH_ADMIN_TOKEN": "x"})
+        app.on_startup.append(web_app.freeze_startup_heap)  # as `statuswatch run` does
+        app.router.add_get("/_bench/lateness", report)
+        await _run(app, args.port)
+        await store.close()
+
+    asyncio.run(main())
+
+
+def serve_bare(args: argparse.Namespace) -> None:
+    """A bare aiohttp app: each path answers a constant body of the given size."""
+    app = web.Application()
+    for spec in args.bodies.split(","):
+        path, size, ctype = spec.split("|")
+        body = b"x" * int(size)
+
+        async def handler(_request: web.Request, body: bytes = body,
+                          ctype: str = ctype) -> web.Response:  # fmt: skip
+            return web.Response(body=body, content_type=ctype)
+
+        app.router.add_get(path, handler)
+    asyncio.run(_run(app, args.port))
+
+
+async def _run(app: web.Application, port: int) -> None:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port, backlog=1024).start()
+    print("READY", flush=True)
+    parent = os.getppid()
+    while os.getppid() == parent:  # end with the benchmark that started us
+        await asyncio.sleep(0.5)
+    await runner.cleanup()
+
+
+def start(name: str, *argv: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline() if proc.stdout else ""
+    if "READY" not in line:
+        proc.kill()
+        raise SystemExit(f"{name} did not start: {line!r}")
+    return proc
+
+
+def get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        return resp.read()
+
+
+# --- measurements ------------------------------------------------------------------------------
+
+
+async def uncached_render_ms(config, renders: int) -> dict[str, float]:
+    """Median time of a full render of each path (cache_ttl 0: every request renders)."""
+    from statuswatch.web import create_app
+
+    ttl0 = msgspec.structs.replace(config, site=msgspec.structs.replace(config.site, cache_ttl=0))
+    store = Store(config.storage.path, clock=SystemClock())
+    await store.start()
+    client = TestClient(TestServer(create_app(ttl0, store=store, probe=False, environ={})))
+    await client.start_server()
+    out = {}
+    try:
+        for path in PATHS:
+            times = []
+            for _ in range(renders):
+                t0 = time.perf_counter()
+                resp = await client.get(path)
+                await resp.read()
+                assert resp.status == 200, (path, resp.status)
+                times.append((time.perf_counter() - t0) * 1000)
+            out[path] = round(statistics.median(times), 2)
+    finally:
+        await client.close()
+        await store.close()
+    return out
+
+
+def drive(url: str, args: argparse.Namespace) -> float:
+    """Requests per second that `url` sustains under --connections keep-alive clients."""
+    if shutil.which("wrk"):
+        out = subprocess.run(["wrk", "-t", str(args.threads), "-c", str(args.connections),
+                              "-d", f"{args.duration}s", url],
+                             capture_output=True, text=True, check=True).stdout  # fmt: skip
+        line = next(ln for ln in out.splitlines() if ln.startswith("Requests/sec:"))
+        if "Non-2xx" in out:
+            raise SystemExit(f"{url}: non-2xx answers under load:\n{out}")
+        return float(line.split()[1])
+    from _bench_pageload import run as python_load
+
+    base, _, path = url.partition("127.0.0.1:")[2].partition("/")
+    res = asyncio.run(python_load(f"http://127.0.0.1:{base}", ["/" + path], args.connections,
+                                  args.duration))  # fmt: skip
+    return float(res["requests_per_s"])
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run with the median p99, so one noisy neighbour does not decide the figure."""
+    return sorted(runs, key=lambda q: q["p99_ms"] or 0)[len(runs) // 2]
+
+
+def lateness(base: str, reset: bool = True) -> dict:
+    return json.loads(get(f"{base}/_bench/lateness{'?reset=1' if reset else ''}"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per load run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating runs; best counts")
+    parser.add_argument("--renders", type=int, default=15)
+    parser.add_argument("--interval", type=float, default=2.0, help="probe interval (s)")
+    parser.add_argument("--json", action="store_true")
+    # Internal: the server processes.
+    parser.add_argument("--serve", choices=["statuswatch", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--tmp", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--target-port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--bodies", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve == "statuswatch":
+        return serve_statuswatch(args)
+    if args.serve == "bare":
+        return serve_bare(args)
+    with tempfile.TemporaryDirectory(prefix="bench-site-") as tmp:
+        report(run(args, Path(tmp)), args)
+
+
+def run(args: argparse.Namespace, tmp: Path) -> dict:
+    sw_port, bare_port, target_port = free_port(), free_port(), free_port()
+    config = build_config(tmp, sw_port, target_port, args.interval)
+    t0 = time.perf_counter()
+    counts = asyncio.run(seed(config, time.time(), random.Random(5)))
+    seeded_s = time.perf_counter() - t0
+    db_mb = Path(config.storage.path).stat().st_size / 2**20
+    print(f"seeded a year in {seeded_s:.1f} s: {counts}, {db_mb:.1f} MiB", file=sys.stderr)
+    renders = asyncio.run(uncached_render_ms(config, args.renders))
+    procs = []
+    try:
+        procs.append(start("target", str(HERE / "_bench_target.py"), "--port", str(target_port)))
+        procs.append(start("statuswatch", __file__, "--serve", "statuswatch", "--tmp", str(tmp),
+                           "--port", str(sw_port), "--target-port", str(target_port),
+                           "--interval", str(args.interval)))  # fmt: skip
+        sw = f"http://127.0.0.1:{sw_port}"
+        bodies = {p: get(sw + p) for p in PATHS}
+        spec = ",".join(f"{p}|{len(b)}|{'text/html' if p == '/' else 'application/json'}"
+                        for p, b in bodies.items())  # fmt: skip
+        procs.append(start("bare", __file__, "--serve", "bare", "--port", str(bare_port),
+                           "--bodies", spec))  # fmt: skip
+        bare = f"http://127.0.0.1:{bare_port}"
+        time.sleep(2 * args.interval)  # the first probe round is behind us
+        lateness(sw)
+        time.sleep(args.duration)
+        idle = lateness(sw)
+        rows = {}
+        for path in PATHS:
+            best = {"bare": 0.0, "statuswatch": 0.0}
+            loaded: list[dict] = []
+            control: list[dict] = []  # the machine busy, but not statuswatch's event loop
+            for _ in range(args.rounds):
+                lateness(sw)
+                best["bare"] = max(best["bare"], drive(bare + path, args))
+                control.append(lateness(sw))
+                best["statuswatch"] = max(best["statuswatch"], drive(sw + path, args))
+                loaded.append(lateness(sw))
+            rows[path] = {**best, "bytes": len(bodies[path]),
+                          "ratio": round(best["statuswatch"] / best["bare"], 3),
+                          "lateness_under_load": _median_run(loaded),
+                          "lateness_bare_under_load": _median_run(control)}  # fmt: skip
+        skipped = lateness(sw, reset=False)["skipped"]
+    finally:
+        for proc in procs:
+            proc.kill()
+            proc.wait()
+    return {
+        "components": COMPONENTS, "groups": len(GROUPS),
+        "monitors": COMPONENTS * MONITORS_PER_COMPONENT, "probe_interval_s": args.interval,
+        "seeded": counts, "db_mib": round(db_mb, 1),
+        "load_client": "wrk" if shutil.which("wrk") else "python (_bench_pageload)",
+        "connections": args.connections, "duration_s": args.duration,
+        "throughput": rows, "uncached_render_ms": renders,
+        "lateness_idle": idle, "skipped_runs_total": skipped,
+    }  # fmt: skip
+
+
+def report(res: dict, args: argparse.Namespace) -> None:
+    print(f"\n{res['components']} components in {res['groups']} groups, {res['monitors']} monitors"
+          f" probing every {res['probe_interval_s']:g} s; a year of history ({res['db_mib']} MiB)."
+          f"\nload: {res['load_client']}, {res['connections']} connections, "
+          f"{res['duration_s']} s per run, best of {args.rounds}\n")  # fmt: skip
+    print(f"{'path':<24}{'bytes':>8}{'bare req/s':>12}{'statuswatch':>13}{'ratio':>8}"
+          f"{'target':>8}{'uncached render':>17}")  # fmt: skip
+    for path, row in res["throughput"].items():
+        ok = "ok" if row["ratio"] >= TARGET_RATIO else "MISSED"
+        print(f"{path:<24}{row['bytes']:>8}{row['bare']:>12,.0f}{row['statuswatch']:>13,.0f}"
+              f"{row['ratio']:>8.2f}{'>= 0.70':>8} {ok:<6}"
+              f"{res['uncached_render_ms'][path]:>8.1f} ms")  # fmt: skip
+    idle = res["lateness_idle"]
+    print(f"\nprobe schedule lateness, idle: p50 {idle['p50_ms']} ms, p99 {idle['p99_ms']} ms "
+          f"({idle['samples']} runs); runs skipped in the whole benchmark: "
+          f"{res['skipped_runs_total']}")  # fmt: skip
+    for path, row in res["throughput"].items():
+        busy = row["lateness_under_load"]
+        ctl = row["lateness_bare_under_load"]
+        print(f"  while statuswatch serves {path} flat out: p50 {busy['p50_ms']} ms, "
+              f"p99 {busy['p99_ms']} ms ({busy['samples']} runs)\n"
+              f"  while the bare server does (same CPU contention, our loop free): "
+              f"p50 {ctl['p50_ms']} ms, p99 {ctl['p99_ms']} ms")  # fmt: skip
+    if args.json:
+        print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
