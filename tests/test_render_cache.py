@@ -76,3 +76,72 @@ async def test_concurrent_scrapes_share_one_metrics_render(aiohttp_client, tmp_p
     bodies = await asyncio.gather(*(client.get("/metrics") for _ in range(20)))
     assert {r.status for r in bodies} == {200}
     assert renders == 1
+
+
+def _cached_app(clock: FakeClock, bodies: list[bytes]):
+    """A one-route app serving bodies[0] through the cache; tests swap bodies[0] to 'change'."""
+    from aiohttp import web
+
+    from statuswatch.web.render_cache import respond
+
+    cache = RenderCache(clock, ttl=2)
+
+    async def page(request: web.Request) -> web.Response:
+        async def render() -> bytes:
+            return bodies[0]
+
+        return respond(request, await cache.get("/", render), content_type="text/html",
+                       max_age=2)  # fmt: skip
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    return app
+
+
+async def test_large_bodies_are_gzipped_once_per_change_with_their_own_etag(aiohttp_client):
+    import gzip
+
+    clock = FakeClock()
+    body = b"<li>operational</li>" * 5000  # 100 kB that compresses well, like the 90-day bars
+    bodies = [body]
+    client = await aiohttp_client(_cached_app(clock, bodies), auto_decompress=False)
+
+    plain = await client.get("/", headers={"Accept-Encoding": "identity"})
+    assert plain.headers.get("Content-Encoding") is None and await plain.read() == body
+    zipped = await client.get("/", headers={"Accept-Encoding": "br, gzip;q=0.8"})
+    raw = await zipped.read()
+    assert zipped.headers["Content-Encoding"] == "gzip" and len(raw) < len(body) // 20
+    assert gzip.decompress(raw) == body
+    assert zipped.headers["Vary"] == "Accept-Encoding"
+    assert zipped.headers["ETag"] == plain.headers["ETag"][:-1] + '-gz"'
+    refused = await client.get("/", headers={"Accept-Encoding": "gzip;q=0"})
+    assert refused.headers.get("Content-Encoding") is None
+
+    # Revalidation by either validator; the gzip ETag only matches the gzip representation.
+    gz_tag, modified = zipped.headers["ETag"], zipped.headers["Last-Modified"]
+    again = await client.get("/", headers={"Accept-Encoding": "gzip", "If-None-Match": gz_tag})
+    assert again.status == 304
+    cross = await client.get("/", headers={"Accept-Encoding": "identity",
+                                           "If-None-Match": gz_tag})  # fmt: skip
+    assert cross.status == 200
+    since = await client.get("/", headers={"If-Modified-Since": modified})
+    assert since.status == 304
+
+    # Re-rendered to the same bytes: the same validators (nothing changed for clients).
+    clock.advance(61)  # past the TTL, and a minute later on the wall
+    same = await client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert (same.headers["ETag"], same.headers["Last-Modified"]) == (gz_tag, modified)
+    # Changed: new ETag and a later Last-Modified, so If-Modified-Since no longer matches.
+    bodies[0] = body + b"<li>major outage</li>"
+    clock.advance(61)  # past the TTL, and a minute later on the wall
+    changed = await client.get(
+        "/", headers={"Accept-Encoding": "gzip", "If-Modified-Since": modified}
+    )
+    assert changed.status == 200 and changed.headers["ETag"] != gz_tag
+    assert gzip.decompress(await changed.read()).endswith(b"<li>major outage</li>")
+
+
+async def test_small_bodies_are_sent_as_they_are(aiohttp_client):
+    client = await aiohttp_client(_cached_app(FakeClock(), [b"tiny"]), auto_decompress=False)
+    resp = await client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert resp.headers.get("Content-Encoding") is None and await resp.read() == b"tiny"
