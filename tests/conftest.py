@@ -27,3 +27,14 @@ def require_tool(name: str) -> str:
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture
+async def smtp():
+    """A real SMTP server (aiosmtpd) on a free port, collecting what it receives."""
+    from notify_helpers import Mailbox, SmtpServer
+
+    server = SmtpServer(Mailbox())
+    await server.start()
+    yield server
+    await server.stop()

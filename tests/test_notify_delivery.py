@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from notify_helpers import Mailbox, SmtpServer, email_config, start_rig
+from notify_helpers import email_config, start_rig
 
 from statuswatch.clock import FakeClock
 from statuswatch.notify.sender import Backoff
@@ -11,14 +11,6 @@ from statuswatch.store import Store
 from statuswatch.store.outbox_reads import attempts, outbox_states, subscribers
 
 PEOPLE = ("ann@example.com", "ben@example.com", "cat@example.com")
-
-
-@pytest.fixture
-async def smtp():
-    server = SmtpServer(Mailbox())
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def titles(messages) -> list[str]:

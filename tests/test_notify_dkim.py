@@ -6,20 +6,11 @@ from __future__ import annotations
 import base64
 
 import dkim
-import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from notify_helpers import ENV, Mailbox, SmtpServer, email_config, start_rig
+from notify_helpers import ENV, email_config, start_rig
 
 from statuswatch.clock import FakeClock
-
-
-@pytest.fixture
-async def smtp():
-    server = SmtpServer(Mailbox())
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def keypair() -> tuple[str, bytes]:

@@ -14,8 +14,7 @@ import os
 import signal
 import sys
 
-import pytest
-from notify_helpers import Mailbox, SmtpServer, email_config, start_rig
+from notify_helpers import email_config, start_rig
 
 from statuswatch.clock import FakeClock
 from statuswatch.store import Store
@@ -41,14 +40,6 @@ async def main():
 
 asyncio.run(main())
 """
-
-
-@pytest.fixture
-async def smtp():
-    server = SmtpServer(Mailbox())
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def test_kill_between_send_and_commit_repeats_one_message_at_most(

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from aiohttp import web
-from notify_helpers import Mailbox, SmtpServer, email_config, start_rig, text_part
+from notify_helpers import Mailbox, email_config, start_rig, text_part
 
 from statuswatch.clock import FakeClock
 from statuswatch.web.keys import BOARD, MONITORING
 
 START = 1_793_000_000.0
-
-
-@pytest.fixture
-async def smtp():
-    server = SmtpServer(Mailbox())
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def subjects(mailbox: Mailbox) -> list[str]:

@@ -6,20 +6,11 @@ import asyncio
 import csv
 import io
 
-import pytest
-from notify_helpers import CSRF, Mailbox, SmtpServer, email_config, start_rig
+from notify_helpers import CSRF, email_config, start_rig
 from openapi_check import check_exchange
 
 from statuswatch.clock import FakeClock
 from statuswatch.store.outbox_reads import subscribers
-
-
-@pytest.fixture
-async def smtp():
-    server = SmtpServer(Mailbox())
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def _answers(rig, bodies: list[dict]) -> set[tuple[int, bytes]]:

@@ -6,11 +6,8 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import aiohttp
-import pytest
 from notify_helpers import (
     CSRF,
-    Mailbox,
-    SmtpServer,
     email_config,
     html_part,
     link_in,
@@ -20,14 +17,6 @@ from notify_helpers import (
 
 from statuswatch.clock import FakeClock, utc
 from statuswatch.store.outbox_reads import attempts, subscribers, token_count
-
-
-@pytest.fixture
-async def smtp():
-    server = SmtpServer(Mailbox())
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def test_subscribe_confirm_notify_one_click_unsubscribe(aiohttp_client, tmp_path, smtp):
