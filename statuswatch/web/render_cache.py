@@ -33,6 +33,7 @@ class Rendered:
     status: int = 200
     gzipped: bytes | None = None  # the same body gzipped, when it is worth it
     modified: float = 0.0  # wall time this body (this ETag) was first rendered
+    last_modified: str = ""  # the same as an HTTP date, formatted once rather than per request
 
 
 def _gzip(body: bytes) -> bytes | None:
@@ -71,7 +72,7 @@ class RenderCache:
                     gzipped = await asyncio.get_running_loop().run_in_executor(None, _gzip, body)
                     modified = self._clock.time()
                 entry = Rendered(body, etag, self._clock.monotonic() + self.ttl, status,
-                                 gzipped, modified)  # fmt: skip
+                                 gzipped, modified, formatdate(modified, usegmt=True))  # fmt: skip
                 if self.ttl > 0:
                     self._entries[key] = entry
                 return entry
@@ -91,7 +92,7 @@ def respond(request: web.Request, entry: Rendered, *, content_type: str,
     etag = entry.etag[:-1] + '-gz"' if gzipped else entry.etag
     headers = {
         "ETag": etag,
-        "Last-Modified": formatdate(entry.modified, usegmt=True),
+        "Last-Modified": entry.last_modified,
         "Cache-Control": f"public, max-age={max_age}" if max_age else "no-cache",
         "Vary": "Accept-Encoding",
     }
