@@ -34,6 +34,7 @@ from _bench_common import (  # noqa: E402
     measured_window,
     proc_cpu,
     proc_mem_mb,
+    run_on_loop,
     thread_cpu,
 )
 from aiohttp import web  # noqa: E402
@@ -242,6 +243,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=512, help="probing.max_in_flight")
+    parser.add_argument(
+        "--loop", choices=["auto", "asyncio"], default="auto", help="auto: uvloop if installed"
+    )
     parser.add_argument("--reuse", action="store_true", help="reuse_connections = true")
     parser.add_argument("--load-page", type=float, default=0.0, help="seconds of page load")
     parser.add_argument("--load-paths", default="/,/healthz,/metrics")
@@ -256,7 +260,7 @@ def main() -> None:
     args.timeout = min(args.timeout, args.interval * 0.75)  # config requires timeout < interval
     if not args.base.startswith("http://127.0.0.1:"):
         parser.error("the benchmark only talks to 127.0.0.1")
-    result = asyncio.run(run(args))
+    result = run_on_loop(run(args), args.loop)
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
 

@@ -112,6 +112,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sat-duration", type=float, help="saturation measured seconds (20)")
     parser.add_argument("--sustain-steps", type=int, help="bisection steps for sw-sustained (4)")
     parser.add_argument("--sustain-duration", type=float, help="seconds per sw-sustained try (10)")
+    parser.add_argument(
+        "--loop",
+        choices=["auto", "asyncio"],
+        default="auto",
+        help="event loop of statuswatch and the bare loop (auto: uvloop when installed)",
+    )
     parser.add_argument("--targets", type=int, default=1, help="target processes (SO_REUSEPORT)")
     parser.add_argument("--skip", default="", help=f"comma list from {','.join(CONTENDERS)}")
     parser.add_argument(
@@ -247,8 +253,9 @@ def commands(args: argparse.Namespace, base: str) -> dict[str, tuple[list[str], 
         str(args.duration),
     ]
     reuse = ["--reuse"] if args.reuse else []
+    loop = ["--loop", args.loop]  # the same loop for statuswatch and the bare loop: like for like
     sat_timeout = str(min(args.timeout, args.sat_interval * 0.75))
-    sw = [py, str(HERE / "_bench_statuswatch.py"), *common, *reuse]
+    sw = [py, str(HERE / "_bench_statuswatch.py"), *common, *reuse, *loop]
     return {
         "statuswatch": (
             [
@@ -266,7 +273,17 @@ def commands(args: argparse.Namespace, base: str) -> dict[str, tuple[list[str], 
             args.warmup + args.duration + args.load_page + 120,
         ),
         "bare": (
-            [py, str(HERE / "_bench_bare.py"), "fixed", *common, *fixed, *reuse, "--warmup", "2"],
+            [
+                py,
+                str(HERE / "_bench_bare.py"),
+                "fixed",
+                *common,
+                *fixed,
+                *reuse,
+                *loop,
+                "--warmup",
+                "2",
+            ],
             args.duration + 60,
         ),
         "blackbox": (
@@ -280,6 +297,7 @@ def commands(args: argparse.Namespace, base: str) -> dict[str, tuple[list[str], 
                 "saturate",
                 *common,
                 *reuse,
+                *loop,
                 "--monitors",
                 str(args.sat_monitors),
                 "--duration",
@@ -354,7 +372,7 @@ def sustain_try(
            "--workers", str(args.workers), "--monitors", str(monitors),
            "--interval", str(SUSTAIN_INTERVAL), "--timeout", str(SUSTAIN_INTERVAL * 0.75),
            "--warmup", str(SUSTAIN_INTERVAL), "--duration", str(args.sustain_duration),
-           *(["--reuse"] if args.reuse else [])]  # fmt: skip
+           "--loop", args.loop, *(["--reuse"] if args.reuse else [])]  # fmt: skip
     return run_contender(f"sw-sustained@{rate:.0f}", cmd, args.sustain_duration + 90, targets)
 
 
@@ -411,6 +429,9 @@ def print_table(results: dict[str, dict]) -> None:
 
 def print_notes(results: dict[str, dict], args: argparse.Namespace) -> None:
     """What the table's columns cannot say: page load, the exporter's driver, the target."""
+    loops = {name: r["event_loop"] for name, r in results.items() if r.get("event_loop")}
+    if loops:
+        print("event loop: " + ", ".join(f"{name} {loop}" for name, loop in loops.items()))
     load = (results.get("statuswatch") or {}).get("with_page_load", {}).get("load")
     if load and "requests" in load:
         print(
