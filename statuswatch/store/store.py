@@ -19,7 +19,7 @@ from statuswatch.store import reads
 from statuswatch.store.apply import ITEM_TYPES, Item
 from statuswatch.store.models import Gap, HourlyRollup, MonitorRecord, Outage, TransitionRecord
 from statuswatch.store.schema import connect, migrate
-from statuswatch.store.writer import Marker, WallClock, Writer
+from statuswatch.store.writer import HELD_FLUSH, Marker, WallClock, Writer
 
 T = TypeVar("T")
 
@@ -34,6 +34,7 @@ class Store:
         busy_timeout: float = 5.0,
         batch_max: int = 2000,
         flush_interval: float = 0.25,
+        held_flush: float = HELD_FLUSH,
         clock: WallClock | None = None,
     ) -> None:
         self.path = Path(path)  # a file: the reader and the writer each open it
@@ -47,6 +48,7 @@ class Store:
                 clock=clock or SystemClock(),
                 batch_max=batch_max,
                 flush_interval=flush_interval,
+                held_flush=held_flush,
             )
             self._read_db = connect(self.path, busy_timeout=busy_timeout, readonly=True)
         except BaseException:
