@@ -4,6 +4,7 @@ the renderer (which must say exactly what prometheus_client.generate_latest says
 from __future__ import annotations
 
 import asyncio
+import gzip
 import subprocess
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from statuswatch.store import SaveIncident
 from statuswatch.store.models import MonitorRecord, Outage
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, METRICS_REGISTRY, MONITORING, SLA_SNAPSHOT, STORE
+from statuswatch.web.metrics import accepts_gzip
 
 NOW = 1_794_009_600.0  # 2026-11-07T00:00:00Z
 DAY = 86400
@@ -235,6 +237,39 @@ async def test_bearer_token_and_a_separate_listener(aiohttp_client, tmp_path):
     with pytest.raises(OSError):  # the listener stopped with the app
         async with ClientSession() as session, session.get(url):
             pass
+
+
+async def test_scrapers_asking_for_gzip_get_the_same_exposition_gzipped(aiohttp_client, tmp_path):
+    clock = FakeClock(NOW)
+    app = create_app(full_config(tmp_path), clock=clock, probe=False, environ={})
+    client = await aiohttp_client(app)
+    await feed(app, clock)
+    url = client.make_url("/metrics")
+    async with ClientSession(auto_decompress=False) as session:
+        async with session.get(url, headers={"Accept-Encoding": "gzip"}) as r:
+            assert r.status == 200
+            assert r.headers["Content-Encoding"] == "gzip"
+            assert r.headers["Vary"] == "Accept-Encoding"
+            zipped = await r.read()
+        async with session.get(url, headers={"Accept-Encoding": "identity"}) as r:
+            assert "Content-Encoding" not in r.headers
+            plain = await r.read()
+    assert len(zipped) < len(plain) / 4
+    assert gzip.decompress(zipped) == plain
+    samples = parse(plain.decode())
+    assert value(samples, "statuswatch_probe_success", monitor="pay") == 0.0
+    assert value(samples, "statuswatch_probe_checks_total", monitor="api-health",
+                 result="ok") == 3.0  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("header", "gzipped"),
+    [("gzip", True), ("deflate, GZIP;q=0.5", True), ("x-gzip", True), ("gzip;q=0", False),
+     ("gzip;q=0.0", False), ("gzip;q=nonsense", False), ("identity", False), ("", False),
+     ("br, deflate", False)],
+)  # fmt: skip
+def test_accept_encoding_negotiation(header, gzipped):
+    assert accepts_gzip(header) is gzipped
 
 
 async def test_token_env_set_but_empty_refuses_everyone(aiohttp_client, tmp_path):
