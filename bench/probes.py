@@ -107,6 +107,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds of concurrent load on / , /healthz, /metrics (30; 0: off)",
     )
     parser.add_argument("--load-workers", type=int, default=4)
+    parser.add_argument(
+        "--load-paths", default="/,/healthz,/metrics", help="what the page load fetches"
+    )
     parser.add_argument("--sat-monitors", type=int, help="statuswatch saturation monitors (10000)")
     parser.add_argument("--sat-interval", type=float, help="saturation interval (2)")
     parser.add_argument("--sat-duration", type=float, help="saturation measured seconds (20)")
@@ -267,6 +270,8 @@ def commands(args: argparse.Namespace, base: str) -> dict[str, tuple[list[str], 
                 str(args.load_page),
                 "--load-workers",
                 str(args.load_workers),
+                "--load-paths",
+                args.load_paths,
                 "--launched-at",
                 str(time.time()),
             ],
