@@ -8,7 +8,9 @@ own process, in turn, so each one's CPU and memory are its own:
   bare             a bare aiohttp loop at the same rate and connection policy
   blackbox         Debian's prometheus-blackbox-exporter (module http_2xx) driven through /probe
                    at the same rate; the exporter's CPU is compared with statuswatch's process
-  bare-saturate    the bare loop as fast as it can go (--workers concurrent loops)
+  bare-saturate    the bare loop as fast as it can go (--workers concurrent loops), on the
+                   standard asyncio loop: the issue's reference (--bare-loop)
+  bare-sat-uvloop  the same on uvloop, when statuswatch runs on it: like for like
   sw-saturate      statuswatch with demand above its capacity: probes it completes per second
                    (overloaded, it also records a gap per result: real, but extra work)
   sw-sustained     bisection for the highest rate statuswatch keeps with no skipped run and
@@ -25,6 +27,7 @@ Run:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -42,7 +45,8 @@ sys.path.insert(0, str(HERE))
 from _bench_common import RESULT_PREFIX, free_port, log, proc_cpu  # noqa: E402
 
 EXPORTER = "/usr/bin/prometheus-blackbox-exporter"
-CONTENDERS = ("statuswatch", "bare", "blackbox", "bare-saturate", "sw-saturate", "sw-sustained")
+CONTENDERS = ("statuswatch", "bare", "blackbox", "bare-saturate", "bare-sat-uvloop",
+              "sw-saturate", "sw-sustained")  # fmt: skip
 FULL = {
     "monitors": 10_000,
     "interval": 60.0,
@@ -120,6 +124,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=["auto", "asyncio"],
         default="auto",
         help="event loop of statuswatch and the bare loop (auto: uvloop when installed)",
+    )
+    parser.add_argument(
+        "--bare-loop",
+        choices=["auto", "asyncio"],
+        default="asyncio",
+        help="event loop of bare-saturate, the saturation reference (asyncio, as in the issue)",
     )
     parser.add_argument("--targets", type=int, default=1, help="target processes (SO_REUSEPORT)")
     parser.add_argument("--skip", default="", help=f"comma list from {','.join(CONTENDERS)}")
@@ -302,7 +312,26 @@ def commands(args: argparse.Namespace, base: str) -> dict[str, tuple[list[str], 
                 "saturate",
                 *common,
                 *reuse,
-                *loop,
+                "--loop",
+                args.bare_loop,
+                "--monitors",
+                str(args.sat_monitors),
+                "--duration",
+                str(args.sat_duration),
+                "--warmup",
+                "2",
+            ],
+            args.sat_duration + 60,
+        ),
+        "bare-sat-uvloop": (
+            [
+                py,
+                str(HERE / "_bench_bare.py"),
+                "saturate",
+                *common,
+                *reuse,
+                "--loop",
+                "auto",
                 "--monitors",
                 str(args.sat_monitors),
                 "--duration",
@@ -478,15 +507,15 @@ def ratios(results: dict[str, dict]) -> dict[str, float | None]:
     def div(a: float | None, b: float | None) -> float | None:
         return round(a / b, 3) if a is not None and b else None
 
+    sat = get("sw-sustained", "probes_per_s") or get("sw-saturate", "probes_per_s")
+
     return {
         "cpu_per_1k_vs_blackbox": div(
             get("statuswatch", "cpu_per_1k"), get("blackbox", "cpu_per_1k")
         ),
         "cpu_per_1k_vs_bare": div(get("statuswatch", "cpu_per_1k"), get("bare", "cpu_per_1k")),
-        "saturation_vs_bare": div(
-            get("sw-sustained", "probes_per_s") or get("sw-saturate", "probes_per_s"),
-            get("bare-saturate", "probes_per_s"),
-        ),
+        "saturation_vs_bare": div(sat, get("bare-saturate", "probes_per_s")),
+        "saturation_vs_bare_same_loop": div(sat, get("bare-sat-uvloop", "probes_per_s")),
     }
 
 
@@ -514,6 +543,11 @@ def checks(results: dict[str, dict], rat: dict) -> list[tuple[str, str, bool | N
             None
             if rat["saturation_vs_bare"] is None
             else rat["saturation_vs_bare"] >= TARGETS["saturation_vs_bare"],
+        ),
+        (
+            "statuswatch/bare-on-uvloop saturation",
+            f"{_fmt(rat['saturation_vs_bare_same_loop'])} (information: both on uvloop)",
+            None,
         ),
         ("statuswatch/bare CPU per 1k", f"{_fmt(rat['cpu_per_1k_vs_bare'])} (information)", None),
         (
@@ -632,6 +666,8 @@ def main(argv: list[str] | None = None) -> int:
             " (Debian) to compare with it; reporting the rest"
         )
         args.skip.add("blackbox")
+    if args.loop == "asyncio" or args.bare_loop == "auto" or not importlib.util.find_spec("uvloop"):
+        args.skip.add("bare-sat-uvloop")  # bare-saturate already is like for like
     targets, base = start_targets(args.targets)
     results: dict[str, dict] = {}
     profile = None
