@@ -19,6 +19,7 @@ STARTED = time.time()  # before the heavy imports: they are part of start-up
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
@@ -92,6 +93,36 @@ class Recorder:
 REC = Recorder()
 
 
+class GcPauses:
+    """How long the cyclic GC held the GIL (every thread, the event loop included, waits)."""
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+        self.pauses: list[tuple[int, float]] = []  # (generation, seconds)
+        gc.callbacks.append(self.callback)
+
+    def callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+        elif self.started is not None:
+            self.pauses.append((info["generation"], time.perf_counter() - self.started))
+            self.started = None
+
+    def take(self) -> dict:
+        """Pauses since the last take: count, total and longest per generation (ms)."""
+        pauses, self.pauses = self.pauses, []
+        out = {}
+        for gen in (0, 1, 2):
+            mine = [p for g, p in pauses if g == gen]
+            if mine:
+                out[f"gen{gen}"] = {"count": len(mine), "total_ms": round(1000 * sum(mine), 1),
+                                    "max_ms": round(1000 * max(mine), 1)}  # fmt: skip
+        return out
+
+
+GC = GcPauses()
+
+
 class BenchMonitoring(Monitoring):
     async def start(self, *, probe: bool = True) -> None:
         await super().start(probe=probe)
@@ -160,7 +191,9 @@ async def page_load(args: argparse.Namespace, web_port: int) -> dict:
         str(args.load_page),
         stdout=asyncio.subprocess.PIPE,
     )
+    GC.take()
     window = await measured_window(REC, proc_cpu, warmup=0, duration=args.load_page)
+    window["gc"] = GC.take()
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
     lines = [ln for ln in out.decode().splitlines() if ln.startswith(RESULT_PREFIX)]
     load = json.loads(lines[-1][len(RESULT_PREFIX) :]) if lines else {"error": "no result"}
@@ -198,7 +231,9 @@ async def run(args: argparse.Namespace) -> dict:
         await asyncio.sleep(args.warmup)
         names = {t.native_id: t.name for t in threading.enumerate() if t.native_id}
         threads0 = thread_cpu(names)
+        GC.take()
         window = await measured_window(REC, proc_cpu, warmup=0, duration=args.duration)
+        window["gc"] = GC.take()
         threads1 = thread_cpu(names)
         # Which thread the CPU went to (the event loop vs the store's writer thread).
         window["cpu_per_1k_by_thread"] = {

@@ -473,6 +473,12 @@ def print_notes(results: dict[str, dict], args: argparse.Namespace) -> None:
             f"{args.load_workers} clients; page p50 {load['page_p50_ms']} ms, "
             f"p99 {load['page_p99_ms']} ms, {load['errors']} errors"
         )
+    sw = results.get("statuswatch") or {}
+    for label, part in (("", sw), (" with page load", sw.get("with_page_load") or {})):
+        if part.get("gc"):
+            pauses = ", ".join(f"{gen} {g['count']}x max {g['max_ms']} ms"
+                               for gen, g in part["gc"].items())  # fmt: skip
+            print(f"statuswatch GC pauses{label}: {pauses}")
     by_thread = (results.get("statuswatch") or {}).get("cpu_per_1k_by_thread")
     if by_thread:
         split = ", ".join(f"{name} {cpu}" for name, cpu in by_thread.items())
