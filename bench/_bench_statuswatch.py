@@ -43,6 +43,7 @@ from aiohttp import web  # noqa: E402
 import statuswatch.web.app as web_app  # noqa: E402
 from statuswatch.clock import SystemClock  # noqa: E402
 from statuswatch.config.loader import parse_config  # noqa: E402
+from statuswatch.gc_tuning import tune_gc  # noqa: E402
 from statuswatch.monitoring import Monitoring  # noqa: E402
 from statuswatch.store import Store  # noqa: E402
 
@@ -217,6 +218,7 @@ async def run(args: argparse.Namespace) -> dict:
         web_app.Monitoring = BenchMonitoring  # type: ignore[misc]  # counted, otherwise real
         app = web_app.create_app(config, store=store, environ={"STATUSWATCH_ADMIN_TOKEN": "x"})
         app.on_startup.append(web_app.freeze_startup_heap)  # as `statuswatch run` does
+        tune_gc()  # as `statuswatch run` does
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()  # runs create_app's cleanup_ctx: Monitoring.start and housekeeping
         site = web.TCPSite(runner, "127.0.0.1", web_port, backlog=1024)

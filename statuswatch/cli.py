@@ -45,6 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from statuswatch.config.loader import parse_listen
     from statuswatch.event_loop import loop_name, new_event_loop
+    from statuswatch.gc_tuning import tune_gc
     from statuswatch.web import create_app
     from statuswatch.web.app import freeze_startup_heap
 
@@ -57,6 +58,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     app = create_app(config)
     app.on_startup.append(freeze_startup_heap)  # after the runtime's own startup
     loop = new_event_loop()  # uvloop with the `speed` extra installed
+    tune_gc()  # rare full collections: each one stalls the probes' event loop
     web.run_app(
         app,
         loop=loop,
