@@ -282,3 +282,19 @@ async def test_prune_writes_the_held_rows_before_deleting(tmp_path: Path) -> Non
         assert [c.time for c in await s.checks("api")] == [r.time for r in new]
     finally:
         await s.close()
+
+
+def test_a_wall_clock_stepped_back_does_not_hold_rows_longer(tmp_path: Path) -> None:
+    clock = FakeClock(T0)
+    path = tmp_path / "statuswatch.db"
+    writer = held_writer(path, clock)
+    try:
+        writer.put(result(T0))
+        assert write_next(writer)
+        assert count_rows(path, "rollups") == 0
+        clock.jump_wall(-3600)  # an NTP step back by an hour: the rows are written now, not later
+        writer.put(result(T0 + 1))
+        assert write_next(writer)
+        assert (count_rows(path, "rollups"), count_rows(path, "last_results")) == (1, 1)
+    finally:
+        writer.db.close()

@@ -181,7 +181,9 @@ class Writer:
         batch = Batch()
         timeout = None
         if self.held.since is not None:
-            timeout = max(0.0, self.held.since + self.held_flush - self.clock.time())
+            # Clamped: a wall clock stepped back must not hold the rows longer than held_flush.
+            due_in = self.held.since + self.held_flush - self.clock.time()
+            timeout = min(self.held_flush, max(0.0, due_in))
         try:
             first = self.queue.get(timeout=timeout)
         except queue.Empty:
@@ -243,7 +245,10 @@ class Writer:
 
     def _held_due(self) -> bool:
         since = self.held.since
-        return since is not None and self.clock.time() - since >= self.held_flush
+        if since is None:
+            return False
+        held_for = self.clock.time() - since
+        return held_for >= self.held_flush or held_for < 0  # < 0: the wall clock stepped back
 
     def _commit(self, items: list[Item], *, write_held: bool) -> None:
         """Apply items in one transaction; on any failure roll back and re-raise."""
