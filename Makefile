@@ -15,11 +15,11 @@ $(BIN)/python:
 
 # Reinstall only when the dependency list changes.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[speed]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,speed]'
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run

@@ -24,6 +24,7 @@ from _bench_common import (
     measured_window,
     proc_cpu,
     proc_mem_mb,
+    run_on_loop,
     saturate,
 )
 
@@ -86,11 +87,14 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--workers", type=int, default=512)
     parser.add_argument("--timeout", type=float, default=10.0)
+    parser.add_argument(
+        "--loop", choices=["auto", "asyncio"], default="auto", help="auto: uvloop if installed"
+    )
     parser.add_argument("--reuse", action="store_true", help="keep-alive instead of fresh")
     args = parser.parse_args()
     if not args.base.startswith("http://127.0.0.1:"):
         parser.error("the benchmark only talks to 127.0.0.1")
-    emit(asyncio.run(run(args)))
+    emit(run_on_loop(run(args), args.loop))
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 RESULT_PREFIX = "RESULT "
@@ -70,6 +71,18 @@ def lateness_summary(samples: list[float]) -> dict[str, float | None]:
         return round(ordered[min(n - 1, int(p * n))] * 1000, 2)
 
     return {"p50_ms": q(0.50), "p99_ms": q(0.99), "max_ms": q(1.0), "samples": n}
+
+
+def run_on_loop(main: Coroutine[Any, Any, dict], kind: str) -> dict:
+    """Run `main` on the loop `statuswatch run` would use ("auto": uvloop when installed) or
+    on the standard loop ("asyncio"); the result says which, so a comparison is like for like."""
+    from statuswatch.event_loop import loop_name, new_event_loop
+
+    factory = new_event_loop if kind == "auto" else asyncio.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        result = runner.run(main)
+        result["event_loop"] = loop_name(runner.get_loop())
+    return result
 
 
 def emit(result: dict) -> None:

@@ -19,6 +19,7 @@ STARTED = time.time()  # before the heavy imports: they are part of start-up
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import os  # noqa: E402
@@ -34,6 +35,7 @@ from _bench_common import (  # noqa: E402
     measured_window,
     proc_cpu,
     proc_mem_mb,
+    run_on_loop,
     thread_cpu,
 )
 from aiohttp import web  # noqa: E402
@@ -41,6 +43,7 @@ from aiohttp import web  # noqa: E402
 import statuswatch.web.app as web_app  # noqa: E402
 from statuswatch.clock import SystemClock  # noqa: E402
 from statuswatch.config.loader import parse_config  # noqa: E402
+from statuswatch.gc_tuning import tune_gc  # noqa: E402
 from statuswatch.monitoring import Monitoring  # noqa: E402
 from statuswatch.store import Store  # noqa: E402
 
@@ -89,6 +92,36 @@ class Recorder:
 
 
 REC = Recorder()
+
+
+class GcPauses:
+    """How long the cyclic GC held the GIL (every thread, the event loop included, waits)."""
+
+    def __init__(self) -> None:
+        self.started: float | None = None
+        self.pauses: list[tuple[int, float]] = []  # (generation, seconds)
+        gc.callbacks.append(self.callback)
+
+    def callback(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self.started = time.perf_counter()
+        elif self.started is not None:
+            self.pauses.append((info["generation"], time.perf_counter() - self.started))
+            self.started = None
+
+    def take(self) -> dict:
+        """Pauses since the last take: count, total and longest per generation (ms)."""
+        pauses, self.pauses = self.pauses, []
+        out = {}
+        for gen in (0, 1, 2):
+            mine = [p for g, p in pauses if g == gen]
+            if mine:
+                out[f"gen{gen}"] = {"count": len(mine), "total_ms": round(1000 * sum(mine), 1),
+                                    "max_ms": round(1000 * max(mine), 1)}  # fmt: skip
+        return out
+
+
+GC = GcPauses()
 
 
 class BenchMonitoring(Monitoring):
@@ -159,7 +192,9 @@ async def page_load(args: argparse.Namespace, web_port: int) -> dict:
         str(args.load_page),
         stdout=asyncio.subprocess.PIPE,
     )
+    GC.take()
     window = await measured_window(REC, proc_cpu, warmup=0, duration=args.load_page)
+    window["gc"] = GC.take()
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
     lines = [ln for ln in out.decode().splitlines() if ln.startswith(RESULT_PREFIX)]
     load = json.loads(lines[-1][len(RESULT_PREFIX) :]) if lines else {"error": "no result"}
@@ -183,6 +218,7 @@ async def run(args: argparse.Namespace) -> dict:
         web_app.Monitoring = BenchMonitoring  # type: ignore[misc]  # counted, otherwise real
         app = web_app.create_app(config, store=store, environ={"STATUSWATCH_ADMIN_TOKEN": "x"})
         app.on_startup.append(web_app.freeze_startup_heap)  # as `statuswatch run` does
+        tune_gc()  # as `statuswatch run` does
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()  # runs create_app's cleanup_ctx: Monitoring.start and housekeeping
         site = web.TCPSite(runner, "127.0.0.1", web_port, backlog=1024)
@@ -197,7 +233,9 @@ async def run(args: argparse.Namespace) -> dict:
         await asyncio.sleep(args.warmup)
         names = {t.native_id: t.name for t in threading.enumerate() if t.native_id}
         threads0 = thread_cpu(names)
+        GC.take()
         window = await measured_window(REC, proc_cpu, warmup=0, duration=args.duration)
+        window["gc"] = GC.take()
         threads1 = thread_cpu(names)
         # Which thread the CPU went to (the event loop vs the store's writer thread).
         window["cpu_per_1k_by_thread"] = {
@@ -242,6 +280,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0)
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=512, help="probing.max_in_flight")
+    parser.add_argument(
+        "--loop", choices=["auto", "asyncio"], default="auto", help="auto: uvloop if installed"
+    )
     parser.add_argument("--reuse", action="store_true", help="reuse_connections = true")
     parser.add_argument("--load-page", type=float, default=0.0, help="seconds of page load")
     parser.add_argument("--load-paths", default="/,/healthz,/metrics")
@@ -256,7 +297,7 @@ def main() -> None:
     args.timeout = min(args.timeout, args.interval * 0.75)  # config requires timeout < interval
     if not args.base.startswith("http://127.0.0.1:"):
         parser.error("the benchmark only talks to 127.0.0.1")
-    result = asyncio.run(run(args))
+    result = run_on_loop(run(args), args.loop)
     print(RESULT_PREFIX + json.dumps(result), flush=True)
 
 

@@ -8,7 +8,9 @@ own process, in turn, so each one's CPU and memory are its own:
   bare             a bare aiohttp loop at the same rate and connection policy
   blackbox         Debian's prometheus-blackbox-exporter (module http_2xx) driven through /probe
                    at the same rate; the exporter's CPU is compared with statuswatch's process
-  bare-saturate    the bare loop as fast as it can go (--workers concurrent loops)
+  bare-saturate    the bare loop as fast as it can go (--workers concurrent loops), on the
+                   standard asyncio loop: the issue's reference (--bare-loop)
+  bare-sat-uvloop  the same on uvloop, when statuswatch runs on it: like for like
   sw-saturate      statuswatch with demand above its capacity: probes it completes per second
                    (overloaded, it also records a gap per result: real, but extra work)
   sw-sustained     bisection for the highest rate statuswatch keeps with no skipped run and
@@ -25,6 +27,7 @@ Run:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -42,7 +45,8 @@ sys.path.insert(0, str(HERE))
 from _bench_common import RESULT_PREFIX, free_port, log, proc_cpu  # noqa: E402
 
 EXPORTER = "/usr/bin/prometheus-blackbox-exporter"
-CONTENDERS = ("statuswatch", "bare", "blackbox", "bare-saturate", "sw-saturate", "sw-sustained")
+CONTENDERS = ("statuswatch", "bare", "blackbox", "bare-saturate", "bare-sat-uvloop",
+              "sw-saturate", "sw-sustained")  # fmt: skip
 FULL = {
     "monitors": 10_000,
     "interval": 60.0,
@@ -107,11 +111,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds of concurrent load on / , /healthz, /metrics (30; 0: off)",
     )
     parser.add_argument("--load-workers", type=int, default=4)
+    parser.add_argument(
+        "--load-paths", default="/,/healthz,/metrics", help="what the page load fetches"
+    )
     parser.add_argument("--sat-monitors", type=int, help="statuswatch saturation monitors (10000)")
     parser.add_argument("--sat-interval", type=float, help="saturation interval (2)")
     parser.add_argument("--sat-duration", type=float, help="saturation measured seconds (20)")
     parser.add_argument("--sustain-steps", type=int, help="bisection steps for sw-sustained (4)")
     parser.add_argument("--sustain-duration", type=float, help="seconds per sw-sustained try (10)")
+    parser.add_argument(
+        "--loop",
+        choices=["auto", "asyncio"],
+        default="auto",
+        help="event loop of statuswatch and the bare loop (auto: uvloop when installed)",
+    )
+    parser.add_argument(
+        "--bare-loop",
+        choices=["auto", "asyncio"],
+        default="asyncio",
+        help="event loop of bare-saturate, the saturation reference (asyncio, as in the issue)",
+    )
     parser.add_argument("--targets", type=int, default=1, help="target processes (SO_REUSEPORT)")
     parser.add_argument("--skip", default="", help=f"comma list from {','.join(CONTENDERS)}")
     parser.add_argument(
@@ -247,8 +266,9 @@ def commands(args: argparse.Namespace, base: str) -> dict[str, tuple[list[str], 
         str(args.duration),
     ]
     reuse = ["--reuse"] if args.reuse else []
+    loop = ["--loop", args.loop]  # the same loop for statuswatch and the bare loop: like for like
     sat_timeout = str(min(args.timeout, args.sat_interval * 0.75))
-    sw = [py, str(HERE / "_bench_statuswatch.py"), *common, *reuse]
+    sw = [py, str(HERE / "_bench_statuswatch.py"), *common, *reuse, *loop]
     return {
         "statuswatch": (
             [
@@ -260,13 +280,25 @@ def commands(args: argparse.Namespace, base: str) -> dict[str, tuple[list[str], 
                 str(args.load_page),
                 "--load-workers",
                 str(args.load_workers),
+                "--load-paths",
+                args.load_paths,
                 "--launched-at",
                 str(time.time()),
             ],
             args.warmup + args.duration + args.load_page + 120,
         ),
         "bare": (
-            [py, str(HERE / "_bench_bare.py"), "fixed", *common, *fixed, *reuse, "--warmup", "2"],
+            [
+                py,
+                str(HERE / "_bench_bare.py"),
+                "fixed",
+                *common,
+                *fixed,
+                *reuse,
+                *loop,
+                "--warmup",
+                "2",
+            ],
             args.duration + 60,
         ),
         "blackbox": (
@@ -280,6 +312,26 @@ def commands(args: argparse.Namespace, base: str) -> dict[str, tuple[list[str], 
                 "saturate",
                 *common,
                 *reuse,
+                "--loop",
+                args.bare_loop,
+                "--monitors",
+                str(args.sat_monitors),
+                "--duration",
+                str(args.sat_duration),
+                "--warmup",
+                "2",
+            ],
+            args.sat_duration + 60,
+        ),
+        "bare-sat-uvloop": (
+            [
+                py,
+                str(HERE / "_bench_bare.py"),
+                "saturate",
+                *common,
+                *reuse,
+                "--loop",
+                "auto",
                 "--monitors",
                 str(args.sat_monitors),
                 "--duration",
@@ -354,7 +406,7 @@ def sustain_try(
            "--workers", str(args.workers), "--monitors", str(monitors),
            "--interval", str(SUSTAIN_INTERVAL), "--timeout", str(SUSTAIN_INTERVAL * 0.75),
            "--warmup", str(SUSTAIN_INTERVAL), "--duration", str(args.sustain_duration),
-           *(["--reuse"] if args.reuse else [])]  # fmt: skip
+           "--loop", args.loop, *(["--reuse"] if args.reuse else [])]  # fmt: skip
     return run_contender(f"sw-sustained@{rate:.0f}", cmd, args.sustain_duration + 90, targets)
 
 
@@ -411,6 +463,9 @@ def print_table(results: dict[str, dict]) -> None:
 
 def print_notes(results: dict[str, dict], args: argparse.Namespace) -> None:
     """What the table's columns cannot say: page load, the exporter's driver, the target."""
+    loops = {name: r["event_loop"] for name, r in results.items() if r.get("event_loop")}
+    if loops:
+        print("event loop: " + ", ".join(f"{name} {loop}" for name, loop in loops.items()))
     load = (results.get("statuswatch") or {}).get("with_page_load", {}).get("load")
     if load and "requests" in load:
         print(
@@ -418,6 +473,12 @@ def print_notes(results: dict[str, dict], args: argparse.Namespace) -> None:
             f"{args.load_workers} clients; page p50 {load['page_p50_ms']} ms, "
             f"p99 {load['page_p99_ms']} ms, {load['errors']} errors"
         )
+    sw = results.get("statuswatch") or {}
+    for label, part in (("", sw), (" with page load", sw.get("with_page_load") or {})):
+        if part.get("gc"):
+            pauses = ", ".join(f"{gen} {g['count']}x max {g['max_ms']} ms"
+                               for gen, g in part["gc"].items())  # fmt: skip
+            print(f"statuswatch GC pauses{label}: {pauses}")
     by_thread = (results.get("statuswatch") or {}).get("cpu_per_1k_by_thread")
     if by_thread:
         split = ", ".join(f"{name} {cpu}" for name, cpu in by_thread.items())
@@ -452,15 +513,15 @@ def ratios(results: dict[str, dict]) -> dict[str, float | None]:
     def div(a: float | None, b: float | None) -> float | None:
         return round(a / b, 3) if a is not None and b else None
 
+    sat = get("sw-sustained", "probes_per_s") or get("sw-saturate", "probes_per_s")
+
     return {
         "cpu_per_1k_vs_blackbox": div(
             get("statuswatch", "cpu_per_1k"), get("blackbox", "cpu_per_1k")
         ),
         "cpu_per_1k_vs_bare": div(get("statuswatch", "cpu_per_1k"), get("bare", "cpu_per_1k")),
-        "saturation_vs_bare": div(
-            get("sw-sustained", "probes_per_s") or get("sw-saturate", "probes_per_s"),
-            get("bare-saturate", "probes_per_s"),
-        ),
+        "saturation_vs_bare": div(sat, get("bare-saturate", "probes_per_s")),
+        "saturation_vs_bare_same_loop": div(sat, get("bare-sat-uvloop", "probes_per_s")),
     }
 
 
@@ -488,6 +549,11 @@ def checks(results: dict[str, dict], rat: dict) -> list[tuple[str, str, bool | N
             None
             if rat["saturation_vs_bare"] is None
             else rat["saturation_vs_bare"] >= TARGETS["saturation_vs_bare"],
+        ),
+        (
+            "statuswatch/bare-on-uvloop saturation",
+            f"{_fmt(rat['saturation_vs_bare_same_loop'])} (information: both on uvloop)",
+            None,
         ),
         ("statuswatch/bare CPU per 1k", f"{_fmt(rat['cpu_per_1k_vs_bare'])} (information)", None),
         (
@@ -606,6 +672,8 @@ def main(argv: list[str] | None = None) -> int:
             " (Debian) to compare with it; reporting the rest"
         )
         args.skip.add("blackbox")
+    if args.loop == "asyncio" or args.bare_loop == "auto" or not importlib.util.find_spec("uvloop"):
+        args.skip.add("bare-sat-uvloop")  # bare-saturate already is like for like
     targets, base = start_targets(args.targets)
     results: dict[str, dict] = {}
     profile = None

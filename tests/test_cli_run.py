@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -91,6 +92,9 @@ def test_offline_run_reports_unreachable_targets_down_and_stops_cleanly(tmp_path
     assert code == 0, err
     assert "Traceback" not in err
     assert err.count("\n") < 200, "the log is flooded"
+    # uvloop when the `speed` extra is installed, the standard loop otherwise.
+    expected = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    assert f"(event loop: {expected})" in err
     assert (tmp_path / "statuswatch.db").exists()
 
 

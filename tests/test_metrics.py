@@ -4,6 +4,7 @@ the renderer (which must say exactly what prometheus_client.generate_latest says
 from __future__ import annotations
 
 import asyncio
+import gzip
 import subprocess
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from statuswatch.store import SaveIncident
 from statuswatch.store.models import MonitorRecord, Outage
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, METRICS_REGISTRY, MONITORING, SLA_SNAPSHOT, STORE
+from statuswatch.web.metrics import accepts_gzip
 
 NOW = 1_794_009_600.0  # 2026-11-07T00:00:00Z
 DAY = 86400
@@ -216,6 +218,38 @@ async def test_every_family_with_values_passes_promtool(aiohttp_client, tmp_path
     assert ours_by_name == theirs_by_name
 
 
+async def test_a_monitor_rendered_again_only_when_its_values_change(aiohttp_client, tmp_path):
+    clock = FakeClock(NOW)
+    app = create_app(full_config(tmp_path), clock=clock, probe=False, environ={})
+    await aiohttp_client(app)
+    await feed(app, clock)
+    registry = app[METRICS_REGISTRY]
+    (collector,) = [c for c in registry._collector_to_names if hasattr(c, "_series")]
+    before = parse(render(registry).decode())
+    kept = dict(collector._series)
+    monitoring = app[MONITORING]
+    clock.advance(60)
+    monitoring.handle_result(monitoring.monitors["pay"], CheckResult("pay", clock.time(), True,
+                                                                     0.03, None))  # fmt: skip
+    after = parse(render(registry).decode())
+    # The monitor that was probed is rendered anew; the others' series are reused as they were.
+    assert collector._series["pay"] is not kept["pay"]
+    assert all(collector._series[m] is kept[m] for m in ("api-health", "api-tls"))
+    assert value(before, "statuswatch_probe_success", monitor="pay") == 0
+    assert value(after, "statuswatch_probe_success", monitor="pay") == 1
+    assert value(after, "statuswatch_probe_duration_seconds", monitor="pay") == 0.03
+    assert value(after, "statuswatch_probe_checks_total", monitor="pay", result="ok") == 1
+    assert value(after, "statuswatch_probe_checks_total", monitor="pay", result="fail") == 3
+    unchanged = {k: v for k, v in before.items() if ("monitor", "pay") not in k[1]}
+    assert {k: after[k] for k in unchanged if k[0].startswith("statuswatch_probe_")} == {
+        k: v for k, v in unchanged.items() if k[0].startswith("statuswatch_probe_")}
+    # And it still says exactly what prometheus_client's own exposition says.
+    ours = {f.name: f for f in text_string_to_metric_families(render(registry).decode())}
+    theirs = {f.name: f for f in text_string_to_metric_families(generate_latest(registry).decode())}
+    assert {n: f for n, f in ours.items() if n.startswith("statuswatch_probe")} == {
+        n: f for n, f in theirs.items() if n.startswith("statuswatch_probe")}
+
+
 async def test_bearer_token_and_a_separate_listener(aiohttp_client, tmp_path):
     port = free_port()
     config = full_config(tmp_path, listen=f"127.0.0.1:{port}", token_env="TEST_METRICS_TOKEN")
@@ -235,6 +269,43 @@ async def test_bearer_token_and_a_separate_listener(aiohttp_client, tmp_path):
     with pytest.raises(OSError):  # the listener stopped with the app
         async with ClientSession() as session, session.get(url):
             pass
+
+
+async def test_scrapers_asking_for_gzip_get_the_same_exposition_gzipped(aiohttp_client, tmp_path):
+    clock = FakeClock(NOW)
+    app = create_app(full_config(tmp_path), clock=clock, probe=False, environ={})
+    client = await aiohttp_client(app)
+    await feed(app, clock)
+    url = client.make_url("/metrics")
+    async with ClientSession(auto_decompress=False) as session:
+        async with session.get(url, headers={"Accept-Encoding": "gzip"}) as r:
+            assert r.status == 200
+            assert r.headers["Content-Encoding"] == "gzip"
+            assert r.headers["Vary"] == "Accept-Encoding"
+            zipped = await r.read()
+        async with session.get(url, headers={"Accept-Encoding": "identity"}) as r:
+            assert "Content-Encoding" not in r.headers
+            plain = await r.read()
+    assert len(zipped) < len(plain) / 4
+
+    def ours(body: bytes) -> list[str]:  # process_* (CPU, memory) moves between the renders
+        return [ln for ln in body.decode().splitlines() if "process_" not in ln]
+
+    assert ours(gzip.decompress(zipped)) == ours(plain)
+    samples = parse(plain.decode())
+    assert value(samples, "statuswatch_probe_success", monitor="pay") == 0.0
+    assert value(samples, "statuswatch_probe_checks_total", monitor="api-health",
+                 result="ok") == 3.0  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("header", "gzipped"),
+    [("gzip", True), ("deflate, GZIP;q=0.5", True), ("x-gzip", True), ("gzip;q=0", False),
+     ("gzip;q=0.0", False), ("gzip;q=nonsense", False), ("identity", False), ("", False),
+     ("br, deflate", False)],
+)  # fmt: skip
+def test_accept_encoding_negotiation(header, gzipped):
+    assert accepts_gzip(header) is gzipped
 
 
 async def test_token_env_set_but_empty_refuses_everyone(aiohttp_client, tmp_path):

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from statuswatch.clock import FakeClock
 from statuswatch.events import GapRecorded, OutageOpened, State, Transition
 from statuswatch.probes.base import CheckResult
-from statuswatch.store import LATENCY_BUCKETS, HourlyRollup, Prune, Store
+from statuswatch.store import LATENCY_BUCKETS, HourlyRollup, Prune, Store, reads
 from statuswatch.store.rollup import Aggregate, bucket_index
+from statuswatch.store.schema import connect, migrate
+from statuswatch.store.writer import Writer
 
 H0 = 497_222 * 3600.0  # an hour boundary, 2026-09-21 14:00 UTC
 T0 = H0 + 1800
@@ -152,3 +157,144 @@ async def test_prune_keeps_failures_and_evidence(store: Store) -> None:
     assert (await store.rollups("api"))[0].hour == H0 + 7200
     assert len(await store.outages()) == len(await store.gaps()) == 1
     assert len(await store.transitions()) == 1
+
+
+# --- rollups and latest results held between flushes (writer.HeldRows) -----------------------
+
+
+def held_writer(db_path: Path, clock: FakeClock) -> Writer:
+    """A writer driven by hand from the test's thread: collect, write, no thread, no sleeps."""
+    db = connect(db_path, busy_timeout=0.05)
+    migrate(db)
+    return Writer(db, clock=clock, batch_max=100, flush_interval=0, held_flush=60)
+
+
+def write_next(writer: Writer) -> bool:
+    return writer._write(writer._collect())
+
+
+def count_rows(db_path: Path, table: str) -> int:
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_rollups_and_latest_results_wait_for_the_flush_interval(tmp_path: Path) -> None:
+    clock = FakeClock(T0)
+    path = tmp_path / "statuswatch.db"
+    writer = held_writer(path, clock)
+    try:
+        results = [result(T0 + i, ok=i != 1, latency=0.05 * (i + 1)) for i in range(4)]
+        writer.put(results[0])
+        writer.put(results[1])
+        assert write_next(writer)
+        # The raw checks are committed with their batch; the per-minute rows are held.
+        assert (count_rows(path, "checks"), count_rows(path, "rollups")) == (2, 0)
+        assert count_rows(path, "last_results") == 0
+        # A crash now loses no latest result: the read takes the newest raw check.
+        with contextlib.closing(connect(path, busy_timeout=1, readonly=True)) as db:
+            assert reads.last_results(db)["api"] == results[1]
+        clock.advance(59)
+        writer.put(results[2])
+        assert write_next(writer)
+        assert count_rows(path, "rollups") == 0
+        clock.advance(1)  # 60 s since the first held row: the next batch writes them all
+        writer.put(results[3])
+        assert write_next(writer)
+        assert (count_rows(path, "checks"), count_rows(path, "last_results")) == (4, 1)
+        assert not writer.held
+        with contextlib.closing(connect(path, busy_timeout=1, readonly=True)) as db:
+            assert_rollups_equal(reads.rollups(db, "api"), [expected(results, H0)])
+            assert reads.last_results(db)["api"] == results[3]
+    finally:
+        writer.db.close()
+
+
+def test_held_rows_are_due_without_new_items(tmp_path: Path) -> None:
+    clock = FakeClock(T0)
+    path = tmp_path / "statuswatch.db"
+    writer = held_writer(path, clock)
+    try:
+        writer.put(result(T0))
+        assert write_next(writer)
+        clock.advance(60)
+        batch = writer._collect()  # nothing queued: returns at once, empty, since rows are due
+        assert not batch.items and batch.marker is None
+        assert writer._write(batch)
+        assert (count_rows(path, "rollups"), count_rows(path, "last_results")) == (1, 1)
+    finally:
+        writer.db.close()
+
+
+def test_a_batch_retried_after_a_lock_is_held_once(tmp_path: Path) -> None:
+    clock = FakeClock(T0)
+    path = tmp_path / "statuswatch.db"
+    writer = held_writer(path, clock)
+    locker = sqlite3.connect(path, isolation_level=None)
+    try:
+        results = [result(T0 + i) for i in range(5)]
+        for r in results:
+            writer.put(r)
+        batch = writer._collect()
+        locker.execute("BEGIN EXCLUSIVE")
+        assert not writer._write(batch)  # locked: rolled back, kept for a retry
+        locker.execute("ROLLBACK")
+        assert writer._write(batch)
+        clock.advance(60)
+        assert writer._write(writer._collect())
+        (got,) = reads.rollups(writer.db, "api")
+        assert got.count == 5
+    finally:
+        locker.close()
+        writer.db.close()
+
+
+async def test_flush_and_close_write_the_held_rows(tmp_path: Path) -> None:
+    path = tmp_path / "statuswatch.db"
+    s = Store(path, flush_interval=0.01, held_flush=3600)
+    await s.start()
+    results = [result(T0 + i, latency=0.1 * i) for i in range(3)]
+    s.submit(results[0])
+    await s.flush()  # whoever flushes reads everything submitted before, held rows included
+    assert_rollups_equal(await s.rollups("api"), [expected(results[:1], H0)])
+    s.submit(results[1])
+    s.submit(results[2])
+    await s.close()  # a clean shutdown loses nothing
+    again = Store(path, flush_interval=0.01)
+    await again.start()
+    try:
+        assert_rollups_equal(await again.rollups("api"), [expected(results, H0)])
+        assert (await again.last_results())["api"] == results[2]
+    finally:
+        await again.close()
+
+
+async def test_prune_writes_the_held_rows_before_deleting(tmp_path: Path) -> None:
+    s = Store(tmp_path / "statuswatch.db", flush_interval=0.01, held_flush=3600)
+    await s.start()
+    try:
+        old = [result(H0 - 7200 + i) for i in range(3)]  # two hours back: pruned with its hour
+        new = [result(H0 + i) for i in range(3)]
+        for r in old + new:
+            s.submit(r)
+        s.submit(Prune(H0 + 60, raw_before=H0 - 3600, rollup_before=H0 - 3600))
+        await s.flush()
+        assert_rollups_equal(await s.rollups("api"), [expected(new, H0)])
+        assert [c.time for c in await s.checks("api")] == [r.time for r in new]
+    finally:
+        await s.close()
+
+
+def test_a_wall_clock_stepped_back_does_not_hold_rows_longer(tmp_path: Path) -> None:
+    clock = FakeClock(T0)
+    path = tmp_path / "statuswatch.db"
+    writer = held_writer(path, clock)
+    try:
+        writer.put(result(T0))
+        assert write_next(writer)
+        assert count_rows(path, "rollups") == 0
+        clock.jump_wall(-3600)  # an NTP step back by an hour: the rows are written now, not later
+        writer.put(result(T0 + 1))
+        assert write_next(writer)
+        assert (count_rows(path, "rollups"), count_rows(path, "last_results")) == (1, 1)
+    finally:
+        writer.db.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 from concurrent.futures import ThreadPoolExecutor
 
 from prometheus_client import CollectorRegistry
@@ -32,10 +33,24 @@ class MetricsEndpoint:
     async def render(self) -> bytes:
         """The exposition, rendered on the metrics thread so a big scrape never blocks probes."""
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1,
-                                                thread_name_prefix="statuswatch-metrics")
+            self._executor = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="statuswatch-metrics"
+            )
         return await asyncio.get_running_loop().run_in_executor(
             self._executor, render, self.registry
+        )
+
+    async def render_gzip(self) -> bytes:
+        """The exposition gzipped, compressed on the metrics thread too.
+
+        Prometheus asks for gzip. Served plain, the 9 MB of 10,000 monitors cost the event loop
+        more than rendering did: under 190 scrapes/s the loop spent half its time copying the
+        body into sockets (py-spy: StreamWriter._writelines), and probe lateness p99 rose by
+        35-70 ms. Gzipped it is ~20x smaller; level 1 because the text is repetitive enough.
+        """
+        text = await self.render()
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, gzip.compress, text, 1
         )
 
     def close(self) -> None:

@@ -11,8 +11,11 @@ output parses to exactly what generate_latest's does.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 
 # Prometheus 2.x and 3.x read this; our names are all legacy (ASCII) names.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -64,7 +67,47 @@ def render(registry: Collector) -> bytes:
     return b"".join(chunks)
 
 
+class RenderedFamily(Metric):
+    """A family whose sample lines were rendered already (`lines`, in the order of `samples`).
+
+    The collector keeps each monitor's lines until its values change: a 10,000-monitor scrape
+    re-renders only the monitors probed since the last one. `samples` stays complete, so any
+    other exposition of the registry (generate_latest) says the same.
+    """
+
+    def __init__(self, name: str, documentation: str, typ: str) -> None:
+        super().__init__(name, documentation, typ)
+        self.lines: list[str] = []
+
+
+def sample_lines(samples: Iterable[Sample]) -> str:
+    """The text lines of samples (of a family without OpenMetrics-only samples)."""
+    return "".join([_line(sample) + "\n" for sample in samples])
+
+
+def _line(sample: Sample) -> str:
+    labels = sample.labels
+    if not labels:
+        text = ""
+    elif labels.__class__ is LabelSet:
+        text = labels.text
+    else:
+        text = _labels_text(labels)
+    line = f"{sample.name}{text} {_value(sample.value)}"
+    if sample.timestamp is not None:
+        line += f" {int(float(sample.timestamp) * 1000):d}"
+    return line
+
+
 def _family_text(metric: Metric) -> str:
+    if metric.__class__ is RenderedFamily:
+        name, kind = _header_name_kind(metric)
+        doc = _help(metric.documentation)
+        return f"# HELP {name} {doc}\n# TYPE {name} {kind}\n" + "".join(metric.lines)
+    return _samples_text(metric)
+
+
+def _header_name_kind(metric: Metric) -> tuple[str, str]:
     name, kind = metric.name, metric.type
     if kind == "counter":
         name += "_total"
@@ -76,22 +119,18 @@ def _family_text(metric: Metric) -> str:
         kind = "histogram"
     elif kind == "unknown":
         kind = "untyped"
+    return name, kind
+
+
+def _samples_text(metric: Metric) -> str:
+    name, kind = _header_name_kind(metric)
     doc = _help(metric.documentation)
     out = [f"# HELP {name} {doc}\n# TYPE {name} {kind}\n"]
     append = out.append
     extra: dict[str, list[str]] = {}
     om_names = {metric.name + suffix: suffix for suffix in _OM_SUFFIXES}
     for sample in metric.samples:
-        labels = sample.labels
-        if not labels:
-            text = ""
-        elif labels.__class__ is LabelSet:
-            text = labels.text
-        else:
-            text = _labels_text(labels)
-        line = f"{sample.name}{text} {_value(sample.value)}"
-        if sample.timestamp is not None:
-            line += f" {int(float(sample.timestamp) * 1000):d}"
+        line = _line(sample)
         suffix = om_names.get(sample.name)
         if suffix is None:
             append(line + "\n")

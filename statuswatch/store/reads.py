@@ -156,10 +156,26 @@ def monitor_snapshots(db: sqlite_utils.Database) -> dict[str, MonitorSnapshot]:
     }
 
 
+_NEWEST_CHECKS = """ FROM monitors m JOIN checks c ON c.rowid = (
+    SELECT rowid FROM checks WHERE monitor = m.key ORDER BY time DESC LIMIT 1)"""
+
+
 def last_results(db: sqlite_utils.Database) -> dict[str, CheckResult]:
-    """Return the newest check result of each monitor."""
+    """Return the newest check result of each monitor.
+
+    last_results keeps it past the raw checks' retention, but the writer updates it only once a
+    minute (writer.HeldRows), so after a crash the newest raw check can be newer: take that.
+    """
     rows = db.query(f"{_SELECT_RESULT} FROM last_results r JOIN monitors m ON m.key = r.monitor")
-    return {row["id"]: _result(row) for row in rows}
+    found = {row["id"]: _result(row) for row in rows}
+    # One index seek per monitor (checks_by_monitor_time), not a scan of every check.
+    newest = db.query(_SELECT_RESULT + _NEWEST_CHECKS)
+    for row in newest:
+        result = _result(row)
+        known = found.get(result.monitor_id)
+        if known is None or result.time > known.time:
+            found[result.monitor_id] = result
+    return found
 
 
 def outages(

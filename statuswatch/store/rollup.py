@@ -47,6 +47,20 @@ class Aggregate:
         self.latency_max = latency if self.latency_max is None else max(self.latency_max, latency)
         self.counts[bucket_index(latency)] += 1
 
+    def merge(self, other: Aggregate) -> None:
+        """Count everything `other` counted too (the same monitor and hour)."""
+        self.n += other.n
+        self.failures += other.failures
+        self.degraded += other.degraded
+        self.latency_sum += other.latency_sum
+        if other.latency_min is not None:
+            low = self.latency_min
+            self.latency_min = other.latency_min if low is None else min(low, other.latency_min)
+        if other.latency_max is not None:
+            high = self.latency_max
+            self.latency_max = other.latency_max if high is None else max(high, other.latency_max)
+        self.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
+
     def row(self) -> tuple[object, ...]:
         """Return the column values, with buckets made cumulative (`le` semantics)."""
         cumulative, total = [], 0
@@ -70,6 +84,16 @@ class RollupBatch:
         if group is None:
             group = self.groups[key] = Aggregate()
         group.add(result)
+
+    def absorb(self, other: RollupBatch) -> None:
+        """Fold another batch's aggregates into these; `other` must not be used afterwards."""
+        groups = self.groups
+        for key, agg in other.groups.items():
+            mine = groups.get(key)
+            if mine is None:
+                groups[key] = agg
+            else:
+                mine.merge(agg)
 
     def rows(self) -> list[tuple[object, ...]]:
         """Return one upsert row per group: monitor, hour, then the aggregate columns."""

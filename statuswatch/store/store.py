@@ -32,7 +32,7 @@ from statuswatch.store.outbox import (
     Unsubscribe,
 )
 from statuswatch.store.schema import connect, migrate
-from statuswatch.store.writer import Marker, WallClock, Writer
+from statuswatch.store.writer import HELD_FLUSH, Marker, WallClock, Writer
 
 T = TypeVar("T")
 OutboxItem = (
@@ -52,6 +52,7 @@ class Store:
         busy_timeout: float = 5.0,
         batch_max: int = 2000,
         flush_interval: float = 0.25,
+        held_flush: float = HELD_FLUSH,
         clock: WallClock | None = None,
     ) -> None:
         self.path = Path(path)  # a file: the reader and the writer each open it
@@ -65,6 +66,7 @@ class Store:
                 clock=clock or SystemClock(),
                 batch_max=batch_max,
                 flush_interval=flush_interval,
+                held_flush=held_flush,
             )
             self._read_db = connect(self.path, busy_timeout=busy_timeout, readonly=True)
         except BaseException:

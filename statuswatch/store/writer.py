@@ -15,12 +15,13 @@ from typing import Protocol
 
 import sqlite_utils
 
-from statuswatch.store.apply import BatchApplier, Item, MonitorKeys
+from statuswatch.store.apply import BatchApplier, HeldRows, Item, MonitorKeys
 
 log = logging.getLogger(__name__)
 
 BACKOFF_START = 0.05
 BACKOFF_CAP = 5.0
+HELD_FLUSH = 60.0  # seconds rollups and latest results may wait in memory (see HeldRows)
 
 
 class WallClock(Protocol):
@@ -79,12 +80,15 @@ class Writer:
         clock: WallClock,
         batch_max: int,
         flush_interval: float,
+        held_flush: float = HELD_FLUSH,
     ) -> None:
         self.db = db
         self.keys = MonitorKeys(db.conn)
         self.clock = clock
         self.batch_max = batch_max
         self.flush_interval = flush_interval
+        self.held_flush = held_flush
+        self.held = HeldRows()  # only the writer thread touches it
         self.queue: queue.SimpleQueue[Item | Marker] = queue.SimpleQueue()
         self.wake = threading.Event()  # cuts a retry backoff short when someone waits for a flush
         # Cuts the batching window short: set whenever a flush or stop marker is queued.
@@ -170,9 +174,21 @@ class Writer:
             self.batch = Batch()
 
     def _collect(self) -> Batch:
-        """Block for one item, then take what arrives within flush_interval, up to batch_max."""
+        """Block for one item, then take what arrives within flush_interval, up to batch_max.
+
+        With rows held, wait no longer than until they are due: an empty batch writes them.
+        """
         batch = Batch()
-        if batch.take(self.queue.get()):
+        timeout = None
+        if self.held.since is not None:
+            # Clamped: a wall clock stepped back must not hold the rows longer than held_flush.
+            due_in = self.held.since + self.held_flush - self.clock.time()
+            timeout = min(self.held_flush, max(0.0, due_in))
+        try:
+            first = self.queue.get(timeout=timeout)
+        except queue.Empty:
+            return batch
+        if batch.take(first):
             self.markers_queued -= 1
             return batch
         # Sleep through the batching window (a flush or stop marker cuts it short), then drain.
@@ -195,10 +211,12 @@ class Writer:
     def _write(self, batch: Batch) -> bool:
         """Commit the batch's items; return False to retry later with the same items."""
         self.wake.clear()  # a flush arriving from now on shortens the next backoff
-        if not batch.items:
+        # Flushes and closes write the held rows too: whoever waits on one reads them next.
+        write_held = batch.marker is not None or self._held_due()
+        if not batch.items and not (write_held and self.held):
             return True
         try:
-            self._commit(list(batch.items))
+            self._commit(list(batch.items), write_held=write_held)
         except sqlite3.OperationalError as exc:  # locked, busy, full, I/O error: transient
             self._failed(exc)
             return False
@@ -214,7 +232,7 @@ class Writer:
         while batch.items:
             item = batch.items[0]
             try:
-                self._commit([item])
+                self._commit([item], write_held=True)
             except sqlite3.OperationalError as exc:
                 self._failed(exc)
                 return False  # what is left is retried; what committed stays committed
@@ -225,13 +243,21 @@ class Writer:
             batch.items.popleft()
         return True
 
-    def _commit(self, items: list[Item]) -> None:
+    def _held_due(self) -> bool:
+        since = self.held.since
+        if since is None:
+            return False
+        held_for = self.clock.time() - since
+        return held_for >= self.held_flush or held_for < 0  # < 0: the wall clock stepped back
+
+    def _commit(self, items: list[Item], *, write_held: bool) -> None:
         """Apply items in one transaction; on any failure roll back and re-raise."""
         conn = self.db.conn
         started = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")  # take the write lock now: a lock fails here, not mid-way
         try:
-            BatchApplier(conn, self.keys).apply(items)
+            applier = BatchApplier(conn, self.keys, self.held, write_held=write_held)
+            applier.apply(items)
             conn.execute("COMMIT")
         except BaseException:
             self.keys.rolled_back()  # first: the ROLLBACK itself may fail on a sick disk
@@ -239,6 +265,11 @@ class Writer:
                 conn.execute("ROLLBACK")
             raise
         self.keys.committed()
+        # Only now: a batch rolled back and retried must not be counted twice.
+        if applier.write_held:
+            self.held.clear()
+        else:
+            self.held.absorb(applier, self.clock.time())
         self.commit_seconds += time.perf_counter() - started
         self.commits += 1
 

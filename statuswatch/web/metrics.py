@@ -27,8 +27,26 @@ async def metrics(request: web.Request) -> web.Response:
         )
     # Scrapes that arrive together share one render: a 10,000-monitor exposition is ~0.15 s of
     # CPU, and several scrapers (or a curious crowd) must not starve the probes.
-    entry = await request.app[HEALTH_CACHE].get("metrics", endpoint.render)
-    return web.Response(body=entry.body, headers={"Content-Type": CONTENT_TYPE})
+    headers = {"Content-Type": CONTENT_TYPE, "Vary": "Accept-Encoding"}
+    if accepts_gzip(request.headers.get("Accept-Encoding", "")):
+        entry = await request.app[HEALTH_CACHE].get("metrics.gz", endpoint.render_gzip)
+        headers["Content-Encoding"] = "gzip"
+    else:
+        entry = await request.app[HEALTH_CACHE].get("metrics", endpoint.render)
+    return web.Response(body=entry.body, headers=headers)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding value allows gzip (listed, and not with q=0)."""
+    for item in accept_encoding.split(","):
+        coding, _, params = item.partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip"):
+            q = params.strip().lower().removeprefix("q=")
+            try:
+                return not params.strip() or float(q) > 0
+            except ValueError:
+                return False
+    return False
 
 
 def add_routes(app: web.Application) -> None:
