@@ -34,7 +34,7 @@ from statuswatch.store import SaveIncident
 from statuswatch.store.models import MonitorRecord, Outage
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, METRICS_REGISTRY, MONITORING, SLA_SNAPSHOT, STORE
-from statuswatch.web.metrics import accepts_gzip
+from statuswatch.web.render_cache import accepts_gzip
 
 NOW = 1_794_009_600.0  # 2026-11-07T00:00:00Z
 DAY = 86400

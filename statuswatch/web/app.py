@@ -97,7 +97,8 @@ def create_app(
                     config.site.admin_token_env)  # fmt: skip
     app[AUTH_LIMITER] = RateLimiter(clock, rate=0.5, burst=20)
     app[RENDER_CACHE] = RenderCache(clock, config.site.cache_ttl)
-    app[HEALTH_CACHE] = RenderCache(clock, min(1.0, config.site.cache_ttl))
+    # /metrics compresses on its own thread at its own level; /healthz is tiny.
+    app[HEALTH_CACHE] = RenderCache(clock, min(1.0, config.site.cache_ttl), compress=False)
     app[METRICS_REGISTRY] = registry = CollectorRegistry(auto_describe=False)
     ProcessCollector(registry=registry)  # process_cpu_seconds_total, memory, open fds
     app[METRICS] = _metrics_endpoint(config, registry, env)

@@ -12,6 +12,7 @@ from aiohttp import web
 from statuswatch.config.loader import parse_listen
 from statuswatch.metrics.exposition import CONTENT_TYPE
 from statuswatch.web.keys import AUTH_LIMITER, CONFIG, HEALTH_CACHE, METRICS
+from statuswatch.web.render_cache import accepts_gzip
 from statuswatch.web.security import security_headers, too_many
 
 
@@ -34,19 +35,6 @@ async def metrics(request: web.Request) -> web.Response:
     else:
         entry = await request.app[HEALTH_CACHE].get("metrics", endpoint.render)
     return web.Response(body=entry.body, headers=headers)
-
-
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether an Accept-Encoding value allows gzip (listed, and not with q=0)."""
-    for item in accept_encoding.split(","):
-        coding, _, params = item.partition(";")
-        if coding.strip().lower() in ("gzip", "x-gzip"):
-            q = params.strip().lower().removeprefix("q=")
-            try:
-                return not params.strip() or float(q) > 0
-            except ValueError:
-                return False
-    return False
 
 
 def add_routes(app: web.Application) -> None:

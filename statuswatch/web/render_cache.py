@@ -41,11 +41,16 @@ def _gzip(body: bytes) -> bytes | None:
 
 
 class RenderCache:
-    """Bodies by key, fresh for `ttl` seconds (0: render every time)."""
+    """Bodies by key, fresh for `ttl` seconds (0: render every time).
 
-    def __init__(self, clock: Clock, ttl: float) -> None:
+    `compress`: keep a gzipped copy of each new body for respond() (off for caches whose
+    callers compress on their own terms, like /metrics, or whose bodies are tiny).
+    """
+
+    def __init__(self, clock: Clock, ttl: float, *, compress: bool = True) -> None:
         self._clock = clock
         self.ttl = ttl
+        self._compress = compress
         self._entries: dict[str, Rendered] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -69,7 +74,10 @@ class RenderCache:
                 if old is not None and old.etag == etag:  # unchanged: keep its gzip and date
                     gzipped, modified = old.gzipped, old.modified
                 else:
-                    gzipped = await asyncio.get_running_loop().run_in_executor(None, _gzip, body)
+                    gzipped = None
+                    if self._compress:
+                        loop = asyncio.get_running_loop()
+                        gzipped = await loop.run_in_executor(None, _gzip, body)
                     modified = self._clock.time()
                 entry = Rendered(body, etag, self._clock.monotonic() + self.ttl, status,
                                  gzipped, modified, formatdate(modified, usegmt=True))  # fmt: skip
@@ -86,7 +94,7 @@ class RenderCache:
 def respond(request: web.Request, entry: Rendered, *, content_type: str,
             max_age: int) -> web.Response:  # fmt: skip
     """200 with the body (gzipped if the client takes it), or 304 when the client has it."""
-    gzipped = entry.gzipped is not None and _accepts_gzip(request)
+    gzipped = entry.gzipped is not None and accepts_gzip(request.headers.get("Accept-Encoding", ""))
     # Each representation has its own ETag (as nginx does), so a cache never serves gzip
     # bytes to a client that did not ask for them.
     etag = entry.etag[:-1] + '-gz"' if gzipped else entry.etag
@@ -104,11 +112,16 @@ def respond(request: web.Request, entry: Rendered, *, content_type: str,
                         content_type=content_type, charset="utf-8", headers=headers)  # fmt: skip
 
 
-def _accepts_gzip(request: web.Request) -> bool:
-    for part in request.headers.get("Accept-Encoding", "").lower().split(","):
-        coding, _, params = part.strip().partition(";")
-        if coding.strip() == "gzip":
-            return params.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding value allows gzip (listed, and not with q=0)."""
+    for item in accept_encoding.split(","):
+        coding, _, params = item.partition(";")
+        if coding.strip().lower() in ("gzip", "x-gzip"):
+            q = params.strip().lower().removeprefix("q=")
+            try:
+                return not params.strip() or float(q) > 0
+            except ValueError:
+                return False
     return False
 
 
