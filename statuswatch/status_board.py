@@ -60,6 +60,9 @@ class StatusBoard:
         self.edges_checked = clock.time()
         self.notify = config.email.enabled or bool(config.webhooks)
         self.names = {c.id: c.name for c in config.components}
+        # Bumped on anything the public pages show (monitor events, statuses, incidents,
+        # maintenance): the render cache re-renders on a change, not on every request burst.
+        self.version = 0
 
     async def start(self, monitor_states: dict[str, State]) -> None:
         """Resume: current statuses without announcing them, and the open automatic incident."""
@@ -78,6 +81,7 @@ class StatusBoard:
     def reload_calendar(self, stored: list[Maintenance]) -> None:
         """Take the windows stored at run time into account, and follow them at once."""
         self.calendar = self._calendar(stored)
+        self.version += 1
         self.tick()
 
     async def incident_for_edit(self, incident_id: str) -> Incident | None:
@@ -100,6 +104,7 @@ class StatusBoard:
         if incident is self.auto.current and incident.status.closed:
             self.auto.current = None
         self.store.submit(self._saving(incident))
+        self.version += 1
 
     def _saving(self, incident: Incident) -> SaveIncident:
         """The save of an incident, carrying its notification when anyone can be notified."""
@@ -135,6 +140,8 @@ class StatusBoard:
 
     def on_events(self, monitor: Monitor, _result: CheckResult | None, events: list[Event]) -> None:
         """Monitoring hook: recompute the component of a monitor whose state changed."""
+        if events:  # outages and gaps change the figures even when no status does
+            self.version += 1
         changed = False
         for event in events:
             if isinstance(event, Transition):
@@ -158,6 +165,7 @@ class StatusBoard:
         if new is old:
             return
         self.status[cid] = new
+        self.version += 1
         log.info("component %s: %s -> %s", cid, old.value, new.value)
         edit = self.auto.changed(cid, old, new, now, enabled=self.components[cid].auto_incident)
         if edit is not None:
@@ -175,5 +183,6 @@ class StatusBoard:
 
     def _save(self, edit: Edit) -> None:
         self.store.submit(self._saving(edit.incident))
+        self.version += 1
         if edit.opened:
             log.warning("incident %s opened: %s", edit.incident.id, edit.incident.title)

@@ -145,3 +145,41 @@ async def test_small_bodies_are_sent_as_they_are(aiohttp_client):
     client = await aiohttp_client(_cached_app(FakeClock(), [b"tiny"]), auto_decompress=False)
     resp = await client.get("/", headers={"Accept-Encoding": "gzip"})
     assert resp.headers.get("Content-Encoding") is None and await resp.read() == b"tiny"
+
+
+async def test_unchanged_state_keeps_a_render_for_the_idle_ttl_and_a_change_refreshes_it():
+    clock = FakeClock()
+    cache = RenderCache(clock, ttl=2, idle_ttl=60)
+    state = {"version": 1}
+    cache.version = lambda: state["version"]
+    renders = 0
+
+    async def render() -> bytes:
+        nonlocal renders
+        renders += 1
+        return f"r{renders} v{state['version']}".encode()
+
+    assert (await cache.get("/", render)).body == b"r1 v1"
+    clock.advance(59)  # far past the ttl, but nothing the page shows has changed
+    assert (await cache.get("/", render)).body == b"r1 v1"
+    clock.advance(2)  # past the idle ttl: the clock-driven figures are refreshed
+    assert (await cache.get("/", render)).body == b"r2 v1"
+    state["version"] = 2  # a monitor event: visible once the short ttl is over, not before
+    clock.advance(1)
+    assert (await cache.get("/", render)).body == b"r2 v1"
+    clock.advance(1.5)
+    assert (await cache.get("/", render)).body == b"r3 v2"
+    assert renders == 3
+
+
+async def test_the_app_renders_pages_once_per_board_change(aiohttp_client, tmp_path):
+    from statuswatch.web.keys import BOARD, RENDER_CACHE
+
+    config = make_config(tmp_path, [])
+    client = await aiohttp_client(create_app(config, probe=False, environ={}))
+    app = client.server.app
+    cache, board = app[RENDER_CACHE], app[BOARD]
+    assert cache.idle_ttl == 60 and cache.version is not None
+    before = board.version
+    board.reload_calendar([])  # a maintenance edit: the pages must follow it
+    assert board.version > before and cache.version() == board.version

@@ -39,6 +39,9 @@ class Site(_Section):
     admin_token_env: str = "STATUSWATCH_ADMIN_TOKEN"  # noqa: S105 - a variable name
     # Public pages are rendered at most once per this long, however many people ask (0: always).
     cache_ttl: Duration = Duration(2)
+    # ...and while nothing they show has changed (no monitor event, status, incident or
+    # maintenance edit), at most once per this long (the clock-driven figures move slowly).
+    idle_cache_ttl: Duration = Duration(60)
     # A same-origin path ("/static/logo.svg"): the CSP allows images from this site only.
     logo_url: Annotated[str, msgspec.Meta(pattern=r"^(/[^\s<>\"']*)?$")] = ""
     # Link and header colour in the light and the dark theme (served as /theme.css).

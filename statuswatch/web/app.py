@@ -96,7 +96,8 @@ def create_app(
         log.warning("%s is not set: the admin API answers 401 to everyone",
                     config.site.admin_token_env)  # fmt: skip
     app[AUTH_LIMITER] = RateLimiter(clock, rate=0.5, burst=20)
-    app[RENDER_CACHE] = RenderCache(clock, config.site.cache_ttl)
+    app[RENDER_CACHE] = RenderCache(clock, config.site.cache_ttl,
+                                    idle_ttl=config.site.idle_cache_ttl)  # fmt: skip
     # /metrics compresses on its own thread at its own level; /healthz is tiny.
     app[HEALTH_CACHE] = RenderCache(clock, min(1.0, config.site.cache_ttl), compress=False)
     app[METRICS_REGISTRY] = registry = CollectorRegistry(auto_describe=False)
@@ -149,6 +150,7 @@ def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, s
         await board.start({mid: t.state for mid, t in monitoring.trackers.items()})
         monitoring.hooks.append(board.on_events)
         app[BOARD] = board
+        app[RENDER_CACHE].version = lambda: board.version
         for customer_id, token in (await ensure_report_tokens(config, store, env, clock)).items():
             # Shown once: only its digest is kept. `statuswatch report-token` makes a new one.
             log.warning("customer %s: private report at %s/customers/%s", customer_id,

@@ -3,9 +3,13 @@
 When thousands of people refresh the page during an outage, the probes must not notice: each
 key is rendered at most once per `ttl` (concurrent misses wait for the same render: single
 flight), the heavy part runs off the event loop, and clients and proxies revalidate with ETag
-or Last-Modified. Bodies are gzipped once per change, not per request: the 90-day page is
-~0.5 MB of HTML that gzips to ~17 kB (50 components), which is the difference between a stampede fitting in
-the uplink or not.
+or Last-Modified. With a `version` source (the status board's change counter), an entry whose
+state has not changed stays fresh for `idle_ttl` instead: pages are rendered once per state
+change, or once a minute for the clock-driven figures, rather than every `ttl` under load (a
+render of the 90-day page holds the GIL, and each one showed in the probes' lateness).
+
+Bodies are gzipped once per change, not per request: the 90-day page is ~0.5 MB of HTML that
+gzips to ~17 kB (50 components), the difference between a stampede fitting the uplink or not.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ class Rendered:
     gzipped: bytes | None = None  # the same body gzipped, when it is worth it
     modified: float = 0.0  # wall time this body (this ETag) was first rendered
     last_modified: str = ""  # the same as an HTTP date, formatted once rather than per request
+    version: int | None = None  # the state version it was rendered from
+    idle_expires: float = 0.0  # monotonic: fresh until then while the version is unchanged
 
 
 def _gzip(body: bytes) -> bytes | None:
@@ -47,10 +53,15 @@ class RenderCache:
     callers compress on their own terms, like /metrics, or whose bodies are tiny).
     """
 
-    def __init__(self, clock: Clock, ttl: float, *, compress: bool = True) -> None:
+    def __init__(
+        self, clock: Clock, ttl: float, *, compress: bool = True, idle_ttl: float = 0.0
+    ) -> None:
         self._clock = clock
         self.ttl = ttl
+        self.idle_ttl = idle_ttl
         self._compress = compress
+        # Set once the state's owner exists (the status board): returns its change counter.
+        self.version: Callable[[], int] | None = None
         self._entries: dict[str, Rendered] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -59,14 +70,16 @@ class RenderCache:
     ) -> Rendered:
         """The fresh body for `key`, rendering it (once, however many ask at once) if stale."""
         entry = self._entries.get(key)
-        if entry is not None and entry.expires > self._clock.monotonic():
+        if entry is not None and self._fresh(entry):
             return entry
         lock = self._locks.setdefault(key, asyncio.Lock())
         try:
             async with lock:
                 entry = self._entries.get(key)  # someone else may have rendered while we waited
-                if entry is not None and entry.expires > self._clock.monotonic():
+                if entry is not None and self._fresh(entry):
                     return entry
+                # Read before rendering: a change during the render makes this entry stale.
+                version = self.version() if self.version is not None else None
                 out = await render()
                 body, status = out if isinstance(out, tuple) else (out, 200)
                 etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
@@ -79,8 +92,10 @@ class RenderCache:
                         loop = asyncio.get_running_loop()
                         gzipped = await loop.run_in_executor(None, _gzip, body)
                     modified = self._clock.time()
-                entry = Rendered(body, etag, self._clock.monotonic() + self.ttl, status,
-                                 gzipped, modified, formatdate(modified, usegmt=True))  # fmt: skip
+                mono = self._clock.monotonic()
+                entry = Rendered(body, etag, mono + self.ttl, status, gzipped, modified,
+                                 formatdate(modified, usegmt=True), version,
+                                 mono + max(self.ttl, self.idle_ttl))  # fmt: skip
                 if self.ttl > 0:
                     self._entries[key] = entry
                 return entry
@@ -89,6 +104,13 @@ class RenderCache:
             # strangers asking for endless made-up keys cannot grow memory.
             if key not in self._entries and not lock.locked():
                 self._locks.pop(key, None)
+
+    def _fresh(self, entry: Rendered) -> bool:
+        now = self._clock.monotonic()
+        if entry.expires > now:
+            return True
+        return (entry.idle_expires > now and self.version is not None
+                and entry.version == self.version())  # fmt: skip
 
 
 def respond(request: web.Request, entry: Rendered, *, content_type: str,
