@@ -266,6 +266,14 @@ def commands(args: argparse.Namespace, base: str) -> dict[str, tuple[list[str], 
         str(args.duration),
     ]
     reuse = ["--reuse"] if args.reuse else []
+
+    def bare_saturate(loop: str) -> tuple[list[str], float]:
+        """The bare loop flat out on the given event loop ("asyncio", or "auto": uvloop)."""
+        argv = [py, str(HERE / "_bench_bare.py"), "saturate", *common, *reuse, "--loop", loop,
+                "--monitors", str(args.sat_monitors), "--duration", str(args.sat_duration),
+                "--warmup", "2"]  # fmt: skip
+        return argv, args.sat_duration + 60
+
     loop = ["--loop", args.loop]  # the same loop for statuswatch and the bare loop: like for like
     sat_timeout = str(min(args.timeout, args.sat_interval * 0.75))
     sw = [py, str(HERE / "_bench_statuswatch.py"), *common, *reuse, *loop]
@@ -305,42 +313,8 @@ def commands(args: argparse.Namespace, base: str) -> dict[str, tuple[list[str], 
             [py, str(HERE / "_bench_blackbox.py"), *common, *fixed, "--warmup", "2"],
             args.duration + 60,
         ),
-        "bare-saturate": (
-            [
-                py,
-                str(HERE / "_bench_bare.py"),
-                "saturate",
-                *common,
-                *reuse,
-                "--loop",
-                args.bare_loop,
-                "--monitors",
-                str(args.sat_monitors),
-                "--duration",
-                str(args.sat_duration),
-                "--warmup",
-                "2",
-            ],
-            args.sat_duration + 60,
-        ),
-        "bare-sat-uvloop": (
-            [
-                py,
-                str(HERE / "_bench_bare.py"),
-                "saturate",
-                *common,
-                *reuse,
-                "--loop",
-                "auto",
-                "--monitors",
-                str(args.sat_monitors),
-                "--duration",
-                str(args.sat_duration),
-                "--warmup",
-                "2",
-            ],
-            args.sat_duration + 60,
-        ),
+        "bare-saturate": bare_saturate(args.bare_loop),
+        "bare-sat-uvloop": bare_saturate("auto"),
         "sw-saturate": (
             [
                 *sw,
