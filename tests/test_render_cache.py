@@ -183,3 +183,22 @@ async def test_the_app_renders_pages_once_per_board_change(aiohttp_client, tmp_p
     before = board.version
     board.reload_calendar([])  # a maintenance edit: the pages must follow it
     assert board.version > before and cache.version() == board.version
+
+
+async def test_a_render_waits_for_the_changes_it_counts_to_be_committed():
+    clock = FakeClock()
+    cache = RenderCache(clock, ttl=2, idle_ttl=60)
+    committed: list[str] = []
+    pending = ["incident opened"]  # submitted to the store, counted in the version
+
+    async def settle() -> None:
+        committed.extend(pending)
+        pending.clear()
+
+    cache.version = lambda: 7
+    cache.settle = settle
+
+    async def render() -> bytes:
+        return ", ".join(committed).encode()  # what a page reads from the store
+
+    assert (await cache.get("/", render)).body == b"incident opened"

@@ -298,3 +298,19 @@ def test_a_wall_clock_stepped_back_does_not_hold_rows_longer(tmp_path: Path) -> 
         assert (count_rows(path, "rollups"), count_rows(path, "last_results")) == (1, 1)
     finally:
         writer.db.close()
+
+
+async def test_settle_commits_the_items_but_leaves_the_held_rows_for_their_minute(
+    tmp_path: Path,
+) -> None:
+    s = Store(tmp_path / "statuswatch.db", flush_interval=0.01, held_flush=3600)
+    await s.start()
+    try:
+        s.submit(result(T0, ok=False))
+        await s.settle()  # what a page render waits for: the failing check is readable
+        assert [c.ok for c in await s.checks("api")] == [False]
+        assert await s.rollups("api") == []  # still held: rendering does not force the fold
+        await s.flush()
+        assert len(await s.rollups("api")) == 1
+    finally:
+        await s.close()

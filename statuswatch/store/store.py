@@ -96,6 +96,12 @@ class Store:
         """Wait until everything submitted before this call is committed."""
         await self._send_marker(stop=False)
 
+    async def settle(self) -> None:
+        """Wait until the items submitted so far are committed, leaving the held rollups and
+        latest results for their minute (what the public pages read is then on disk, and a
+        page render does not undo the writer's once-a-minute folding)."""
+        await self._send_marker(stop=False, held=False)
+
     async def close(self) -> None:
         """Write everything submitted, stop the writer and close both connections."""
         if self._closed:
@@ -119,12 +125,12 @@ class Store:
             await self._send_marker(stop=True)
         writer.thread.join()
 
-    async def _send_marker(self, *, stop: bool) -> None:
+    async def _send_marker(self, *, stop: bool, held: bool = True) -> None:
         if self._loop is None:
             raise RuntimeError("store not started")
         if self._closed and not stop:
             raise RuntimeError("store is closed")
-        marker = Marker(self._loop, self._loop.create_future(), stop=stop)
+        marker = Marker(self._loop, self._loop.create_future(), stop=stop, held=held)
         self._writer.put_marker(marker)
         await marker.future
 

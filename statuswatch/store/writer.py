@@ -37,6 +37,7 @@ class Marker:
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[None]
     stop: bool = False
+    held: bool = True  # also write the held rollups and latest results (see Store.settle)
 
     def resolve(self, error: Exception | None = None) -> None:
         """Tell the waiting coroutine (from the writer thread) that it is done, or failed."""
@@ -212,7 +213,7 @@ class Writer:
         """Commit the batch's items; return False to retry later with the same items."""
         self.wake.clear()  # a flush arriving from now on shortens the next backoff
         # Flushes and closes write the held rows too: whoever waits on one reads them next.
-        write_held = batch.marker is not None or self._held_due()
+        write_held = (batch.marker is not None and batch.marker.held) or self._held_due()
         if not batch.items and not (write_held and self.held):
             return True
         try:

@@ -151,6 +151,7 @@ def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, s
         monitoring.hooks.append(board.on_events)
         app[BOARD] = board
         app[RENDER_CACHE].version = lambda: board.version
+        app[RENDER_CACHE].settle = store.settle
         for customer_id, token in (await ensure_report_tokens(config, store, env, clock)).items():
             # Shown once: only its digest is kept. `statuswatch report-token` makes a new one.
             log.warning("customer %s: private report at %s/customers/%s", customer_id,

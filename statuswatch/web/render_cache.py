@@ -60,8 +60,10 @@ class RenderCache:
         self.ttl = ttl
         self.idle_ttl = idle_ttl
         self._compress = compress
-        # Set once the state's owner exists (the status board): returns its change counter.
+        # Set once the state's owner exists (the status board): returns its change counter;
+        # and how to wait until the changes counted so far are readable (the store's commit).
         self.version: Callable[[], int] | None = None
+        self.settle: Callable[[], Awaitable[None]] | None = None
         self._entries: dict[str, Rendered] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -80,6 +82,11 @@ class RenderCache:
                     return entry
                 # Read before rendering: a change during the render makes this entry stale.
                 version = self.version() if self.version is not None else None
+                if self.settle is not None:
+                    # A change is counted when it is submitted to the store; rendering before
+                    # it is committed would keep the old figures under the new version for
+                    # the whole idle_ttl (an opened incident missing during an outage).
+                    await self.settle()
                 out = await render()
                 body, status = out if isinstance(out, tuple) else (out, 200)
                 etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
