@@ -174,3 +174,24 @@ async def test_restart_in_the_middle_of_an_incident(tmp_path, target, aiohttp_cl
     assert [u.status.value for u in after.updates] == ["investigating", "monitoring", "resolved"]
     await rig.client.close()
     await second.close()
+
+
+async def test_the_cached_page_shows_an_opened_incident_at_once(
+    tmp_path, target, store, aiohttp_client
+):
+    """cache_ttl 2 s, idle 60 s: an outage is on the page at the first render after it, with
+    its incident (the render waits for the commit), and an unchanged page is not re-rendered."""
+    clock = FakeClock(START)
+    rig = await start(aiohttp_client, config_for(tmp_path, target), clock, store)
+    await rig.step()
+    calm = await rig.client.get("/")
+    assert "All systems operational" in await calm.text()
+    target.healthy["api"] = False
+    await rig.step()
+    await rig.step()  # confirmed: the board opens its incident and counts the change
+    page = await rig.client.get("/")  # at once: no flush by the test, the render waits for it
+    text = await page.text()
+    assert "Storefront API is unavailable" in text and "Major outage" in text
+    clock.advance(30)  # nothing changed since: the same render, past the 2 s cache_ttl
+    again = await rig.client.get("/", headers={"If-None-Match": page.headers["ETag"]})
+    assert again.status == 304
