@@ -16,13 +16,15 @@ from statuswatch.store import Prune, Store
 
 
 def prune_job(config: Config, store: Store, clock: Clock) -> None:
-    """Drop raw passing checks and rollups past their retention (failures are kept)."""
+    """Drop raw passing checks, rollups and finished outbox messages past their retention
+    (failures and pending messages are kept)."""
     now = clock.time()
     store.submit(
         Prune(
             now,
             raw_before=now - config.storage.raw_retention,
             rollup_before=now - config.storage.rollup_retention,
+            outbox_before=now - config.email.retention,
         )
     )
 
