@@ -10,18 +10,21 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from statuswatch.clock import Clock
 from statuswatch.config import Config
 from statuswatch.metrics.snapshot import SlaSnapshot
+from statuswatch.notify.stats import NotifyStats
 from statuswatch.status_board import StatusBoard
 from statuswatch.store import Prune, Store
 
 
 def prune_job(config: Config, store: Store, clock: Clock) -> None:
-    """Drop raw passing checks and rollups past their retention (failures are kept)."""
+    """Drop raw passing checks, rollups and finished outbox messages past their retention
+    (failures and pending messages are kept)."""
     now = clock.time()
     store.submit(
         Prune(
             now,
             raw_before=now - config.storage.raw_retention,
             rollup_before=now - config.storage.rollup_retention,
+            outbox_before=now - config.email.retention,
         )
     )
 
@@ -32,6 +35,7 @@ def start_housekeeping(
     clock: Clock,
     board: StatusBoard | None = None,
     sla_snapshot: SlaSnapshot | None = None,
+    notify_stats: NotifyStats | None = None,
 ) -> AsyncIOScheduler:
     """Start the housekeeping scheduler on the running loop (shut it down at exit)."""
     scheduler = AsyncIOScheduler(timezone="UTC")
@@ -43,6 +47,12 @@ def start_housekeeping(
         # The SLA gauges of /metrics: computed now, then every metrics.sla_refresh, off the loop.
         scheduler.add_job(sla_snapshot.refresh, "interval", seconds=config.metrics.sla_refresh,
                           id="metrics-sla", next_run_time=datetime.now(UTC), coalesce=True,
+                          misfire_grace_time=None, max_instances=1)  # fmt: skip
+    if notify_stats is not None:
+        # The outbox and subscriber gauges: two small grouped reads on the reader thread, so a
+        # scrape never queries. 15 s is fine grain for an alert on minutes of waiting.
+        scheduler.add_job(notify_stats.refresh, "interval", seconds=15, id="metrics-notify",
+                          next_run_time=datetime.now(UTC), coalesce=True,
                           misfire_grace_time=None, max_instances=1)  # fmt: skip
     scheduler.add_job(
         prune_job,

@@ -200,7 +200,9 @@ async def test_every_family_with_values_passes_promtool(aiohttp_client, tmp_path
     assert value(got, "statuswatch_incident_update_commitment_missed_total", severity="S1") == 1
     assert value(got, "statuswatch_incident_update_commitment_missed_total", severity="S2") == 0
     assert value(got, "statuswatch_availability_ratio", component="api", window="1d") == 1
-    assert value(got, "statuswatch_outbox_pending") == 0
+    assert value(got, "statuswatch_notifications_pending", channel="email") == 0
+    assert value(got, "statuswatch_notification_oldest_pending_age_seconds",
+                 channel="webhook") == 0  # fmt: skip
     assert value(got, "statuswatch_config_last_reload_success") == 1
     assert value(got, "statuswatch_db_write_seconds_count") >= 1
     assert value(got, "statuswatch_build_info", version="0.1.0") == 1
@@ -208,7 +210,10 @@ async def test_every_family_with_values_passes_promtool(aiohttp_client, tmp_path
     # Every declared family is exposed (with HELP and TYPE), and nothing undeclared is.
     typed = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
     assert typed - {n for n in typed if n.startswith("process_")} == set(FAMILIES)
-    assert "# TYPE statuswatch_notifications_total counter" in text  # no series, by design
+    # Notifications off: every series is there, at zero (tests/test_notify_metrics.py has them on).
+    assert value(got, "statuswatch_notification_attempts_total", channel="email",
+                 outcome="retry") == 0  # fmt: skip
+    assert value(got, "statuswatch_subscribers", channel="webhook", state="confirmed") == 0
     # The fast renderer says exactly what prometheus_client's own does.
     registry = app[METRICS_REGISTRY]
     ours = list(text_string_to_metric_families(render(registry).decode()))

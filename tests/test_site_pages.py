@@ -90,7 +90,8 @@ async def test_incident_page_is_cached_and_revalidates(aiohttp_client, tmp_path,
 
 @pytest.mark.parametrize("path", ["/incidents/zzzzzzzzzzzz", "/incidents/NOT-AN-ID",
                                   "/incidents/abc%20def", "/no/such/page",
-                                  "/customers/not-a-real-token"])  # fmt: skip
+                                  "/customers/not-a-real-token",
+                                  "/static/no-such-file.css"])  # fmt: skip
 async def test_unknown_things_get_the_404_page(aiohttp_client, tmp_path, clock, path):
     client = await make_site(aiohttp_client, tmp_path, clock)
     html = await page(client, path, 404)

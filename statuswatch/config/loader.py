@@ -122,6 +122,7 @@ def _check_positive(config: Config) -> Iterator[str]:
         ("storage.raw_retention", config.storage.raw_retention),
         ("storage.rollup_retention", config.storage.rollup_retention),
         ("metrics.sla_refresh", config.metrics.sla_refresh),
+        ("email.retention", config.email.retention),
     ]
     for key, value in checks:
         if value <= 0:

@@ -278,6 +278,9 @@ class EmailSettings(_Section):
     retry_cap: Duration = Duration(3600)
     # How often the sender looks for due messages (it is also woken when one is queued).
     poll_interval: Duration = Duration(5)
+    # Sent, failed and cancelled messages and their delivery attempts are kept this long (the
+    # record of who was told what, and when); pending ones are never pruned.
+    retention: Duration = Duration(90 * 86400)
     # Env var with the key that signs HTML form tokens (CSRF); unset: one kept in the database.
     form_secret_env: str = ""
     # DKIM signing (needs the `dkim` extra): env var with the PEM private key, the selector,

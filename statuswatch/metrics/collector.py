@@ -29,6 +29,7 @@ from statuswatch.metrics.exposition import LabelSet, RenderedFamily, sample_line
 from statuswatch.metrics.snapshot import WINDOWS, SlaSnapshot
 from statuswatch.metrics.tally import LATENCY_BUCKETS, LATENESS_BUCKETS, Buckets
 from statuswatch.monitoring import Monitoring
+from statuswatch.notify.stats import CHANNELS, STATES, NotifyStats
 from statuswatch.probes.base import CheckResult
 from statuswatch.status_board import StatusBoard
 from statuswatch.store import Store
@@ -112,11 +113,15 @@ FAMILIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "statuswatch_db_writable": ("gauge", "1 while the database accepts writes.", ()),
     "statuswatch_db_pending_writes": ("gauge", "Items submitted to the store, not committed.",
                                       ()),
-    "statuswatch_outbox_pending": (
-        "gauge", "Notifications waiting in the outbox (no outbox exists yet: always 0).", ()),
-    "statuswatch_notifications_total": (
-        "counter", "Notifications by channel and result (no channels exist yet: no series).",
-        ("channel", "result")),
+    "statuswatch_notifications_pending": (
+        "gauge", "Outbox messages waiting to be delivered (read every 15 s).", ("channel",)),
+    "statuswatch_notification_oldest_pending_age_seconds": (
+        "gauge", "How long the oldest waiting message has waited (0 when none).", ("channel",)),
+    "statuswatch_notification_attempts_total": (
+        "counter", "Delivery attempts since statuswatch started, by outcome.",
+        ("channel", "outcome")),
+    "statuswatch_subscribers": ("gauge", "Subscribers by channel and state.",
+                                ("channel", "state")),
     "statuswatch_incident_update_commitment_missed_total": (
         "counter", "Incident update commitments (first response, then every update_every) "
         "missed, over all incidents, by severity.", ("severity",)),
@@ -251,6 +256,7 @@ class StatuswatchCollector:
         snapshot: SlaSnapshot,
         lateness: Buckets | None = None,
         loaded_at: float,
+        notify: NotifyStats | None = None,
     ) -> None:
         self.config = config
         self.monitoring = monitoring
@@ -259,6 +265,7 @@ class StatuswatchCollector:
         self.snapshot = snapshot
         self.lateness = lateness or Buckets(LATENESS_BUCKETS)
         self.loaded_at = loaded_at
+        self.notify = notify
         self._monitors = []
         for m in config.monitors:
             base = {"monitor": m.id, "component": m.component, "kind": m.kind}
@@ -438,13 +445,35 @@ class StatuswatchCollector:
         )
         yield _gauge("statuswatch_db_writable", 1 if db["writable"] else 0)
         yield _gauge("statuswatch_db_pending_writes", db["pending"])
-        # No notification outbox exists yet: nothing can be pending. The family is exported
-        # now so dashboards and the outbox-stuck alert work unchanged once it does.
-        yield _gauge("statuswatch_outbox_pending", 0)
-        yield family("statuswatch_notifications_total")  # no channels yet: HELP and TYPE only
+        yield from self._notifications()
         missed = family("statuswatch_incident_update_commitment_missed_total")
         figures = self.snapshot.current
         if figures is not None:
             for severity, count in sorted(figures.commitments_missed.items()):
                 _put(missed, {"severity": severity}, count)
         yield missed
+
+    def _notifications(self) -> Iterator[Metric]:
+        # Always exposed, zeros when notifications are off: every channel and state has a
+        # series, so "pending > 0" and rate() queries never see a series appear from nothing.
+        stats = self.notify
+        counts = stats.counts if stats is not None else None
+        pending = family("statuswatch_notifications_pending")
+        oldest = family("statuswatch_notification_oldest_pending_age_seconds")
+        for channel in CHANNELS:
+            labels = {"channel": channel}
+            _put(pending, labels, counts.pending.get(channel, 0) if counts else 0)
+            _put(oldest, labels, stats.oldest_pending_age(channel) if stats else 0)
+        yield pending
+        yield oldest
+        attempts = family("statuswatch_notification_attempts_total")
+        tried = stats.attempts.copy() if stats is not None else {}
+        for (channel, outcome), count in sorted(tried.items()):
+            _put(attempts, {"channel": channel, "outcome": outcome}, count)
+        yield attempts
+        subs = family("statuswatch_subscribers")
+        known = counts.subscribers.copy() if counts else {}
+        keys = sorted({(c, s) for c in CHANNELS for s in STATES} | set(known))
+        for channel, state in keys:
+            _put(subs, {"channel": channel, "state": state}, known.get((channel, state), 0))
+        yield subs

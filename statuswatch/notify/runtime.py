@@ -18,6 +18,7 @@ from statuswatch.notify.channels import EmailChannel, WebhookChannel
 from statuswatch.notify.dkim_sign import DkimSigner
 from statuswatch.notify.messages import MessageBuilder
 from statuswatch.notify.sender import Sender
+from statuswatch.notify.stats import NotifyStats
 from statuswatch.store import Store
 from statuswatch.store.outbox import SaveAppSecret, SyncWebhooks
 from statuswatch.store.outbox_reads import app_secret
@@ -76,7 +77,11 @@ def _webhook_secrets(config: Config, env: Mapping[str, str]) -> dict[str, tuple[
 
 
 async def start_notifications(
-    config: Config, store: Store, clock: Clock, env: Mapping[str, str]
+    config: Config,
+    store: Store,
+    clock: Clock,
+    env: Mapping[str, str],
+    stats: NotifyStats | None = None,
 ) -> Notifications:
     """Open what notifications need and start the sender task (when anything can be sent)."""
     email = config.email
@@ -102,6 +107,7 @@ async def start_notifications(
         webhook=WebhookChannel(session, email.timeout) if session else None,
         webhook_secrets=_webhook_secrets(config, env),
         clock=clock,
+        stats=stats,
     )
     if email.enabled:
         signer = FormSigner(await _form_key(config, store, env), clock)

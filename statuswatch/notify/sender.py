@@ -18,6 +18,7 @@ from statuswatch.clock import Clock
 from statuswatch.config.model import EmailSettings
 from statuswatch.notify.channels import EmailChannel, Outcome, WebhookChannel
 from statuswatch.notify.messages import MessageBuilder
+from statuswatch.notify.stats import NotifyStats
 from statuswatch.store import Store
 from statuswatch.store.outbox import PruneSubscriberTokens, RecordAttempt, SaveSubscriberToken
 from statuswatch.store.outbox_reads import Outgoing, due_messages
@@ -60,6 +61,7 @@ class Sender:
         random: Callable[[], float] = random_module.random,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         batch: int = 100,
+        stats: NotifyStats | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -72,6 +74,7 @@ class Sender:
         self.random = random
         self.sleep = sleep
         self.batch = batch
+        self.stats = stats
         self.backoff = Backoff(settings.retry_base, settings.retry_cap)
         self.wake = asyncio.Event()
         # One round at a time (the task and a caller driving it): a message is never in two.
@@ -112,6 +115,8 @@ class Sender:
             )
             # Committed before the next send: a kill can repeat at most this one message.
             await self.store.flush()
+            if self.stats is not None:
+                self.stats.attempted(message.subscriber.channel, outcome.kind)
             if outcome.kind != "sent":
                 log.warning(
                     "notification %d to %s: %s (%s)",

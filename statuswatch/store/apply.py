@@ -283,6 +283,8 @@ class BatchApplier:
             "DELETE FROM rollups WHERE monitor = ? AND hour < ?",
             [(key, first_kept_hour) for key in keys],
         )
+        if p.outbox_before is not None:
+            outbox.prune_done(self.conn, p.outbox_before)
 
     def register(self, r: RegisterMonitors) -> None:
         """Upsert the configured monitors."""

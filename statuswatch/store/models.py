@@ -22,12 +22,16 @@ HOUR = 3600
 class Prune:
     """Delete passing raw checks before `raw_before` and rollups whose hour ends by `rollup_before`.
 
-    Failing checks, outages, transitions and gaps are evidence and are never pruned.
+    Failing checks, outages, transitions and gaps are evidence and are never pruned; finished
+    outbox messages go after `email.retention`, pending ones never.
     """
 
     now: float
     raw_before: float
     rollup_before: float
+    # Outbox messages done (sent, failed, cancelled) before this go, with their delivery
+    # attempts; pending ones never do. None: keep them all.
+    outbox_before: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

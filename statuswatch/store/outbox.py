@@ -306,6 +306,14 @@ def sync_webhooks(conn: sqlite3.Connection, w: SyncWebhooks) -> None:
     )
 
 
+def prune_done(conn: sqlite3.Connection, before: float) -> None:
+    """Delete messages done (sent, failed, cancelled) before `before`, attempts first; pending
+    messages stay whatever their age (nothing queued is ever lost)."""
+    done = "SELECT id FROM outbox WHERE state != 'pending' AND done_at < ?"
+    conn.execute(f"DELETE FROM delivery_attempts WHERE outbox IN ({done})", (before,))  # noqa: S608
+    conn.execute("DELETE FROM outbox WHERE state != 'pending' AND done_at < ?", (before,))
+
+
 def prune_tokens(conn: sqlite3.Connection, p: PruneSubscriberTokens) -> None:
     conn.execute(
         "DELETE FROM subscriber_tokens WHERE expires IS NOT NULL AND expires <= ?", (p.now,)

@@ -127,3 +127,27 @@ def app_secret(db: sqlite_utils.Database, name: str) -> str | None:
 def token_count(db: sqlite_utils.Database) -> int:
     """How many subscriber tokens are kept (live or not yet pruned)."""
     return int(db.execute("SELECT count(*) FROM subscriber_tokens").fetchone()[0])
+
+
+@dataclass(frozen=True, slots=True)
+class NotifyCounts:
+    """What the notification gauges show, read together (one snapshot per refresh)."""
+
+    pending: dict[str, int]  # channel -> outbox messages waiting
+    oldest_pending: dict[str, float]  # channel -> when the oldest waiting one was queued
+    subscribers: dict[tuple[str, str], int]  # (channel, state) -> subscribers
+
+
+def notify_counts(db: sqlite_utils.Database) -> NotifyCounts:
+    """Pending messages per channel (the partial index on pending rows keeps this small) and
+    subscribers per channel and state."""
+    pending, oldest = {}, {}
+    for channel, count, first in db.execute(
+        """SELECT s.channel, count(*), min(o.created) FROM outbox o
+        JOIN subscribers s ON s.id = o.subscriber WHERE o.state = 'pending' GROUP BY s.channel"""
+    ).fetchall():
+        pending[channel], oldest[channel] = count, first
+    subs = db.execute(
+        "SELECT channel, state, count(*) FROM subscribers GROUP BY channel, state"
+    ).fetchall()
+    return NotifyCounts(pending, oldest, {(c, s): n for c, s, n in subs})

@@ -20,6 +20,7 @@ from statuswatch.metrics.snapshot import SlaSnapshot
 from statuswatch.metrics.tally import LATENESS_BUCKETS, Buckets
 from statuswatch.monitoring import Monitoring
 from statuswatch.notify.runtime import start_notifications
+from statuswatch.notify.stats import NotifyStats
 from statuswatch.ratelimit import RateLimiter
 from statuswatch.report_tokens import ensure_report_tokens
 from statuswatch.resources import resource_dir
@@ -57,6 +58,7 @@ from statuswatch.web.keys import (
     METRICS_REGISTRY,
     MONITORING,
     NOTIFICATIONS,
+    NOTIFY_STATS,
     RENDER_CACHE,
     SLA_SNAPSHOT,
     STARTED_AT,
@@ -156,18 +158,22 @@ def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, s
             # Shown once: only its digest is kept. `statuswatch report-token` makes a new one.
             log.warning("customer %s: private report at %s/customers/%s", customer_id,
                         config.site.base_url.rstrip("/"), token)  # fmt: skip
-        snapshot, collector, listener = None, None, None
+        snapshot, collector, listener, notify_stats = None, None, None, None
         if config.metrics.enabled:
             snapshot = app[SLA_SNAPSHOT] = SlaSnapshot(config, store, clock)
+            notify_stats = app[NOTIFY_STATS] = NotifyStats(store, clock)
             lateness = Buckets(LATENESS_BUCKETS)
             if monitoring.scheduler is not None:
                 monitoring.scheduler.on_lateness.append(lateness.observe)
             collector = StatuswatchCollector(config, monitoring=monitoring, board=board,
                                              store=store, snapshot=snapshot, lateness=lateness,
-                                             loaded_at=app[STARTED_AT])  # fmt: skip
+                                             loaded_at=app[STARTED_AT],
+                                             notify=notify_stats)  # fmt: skip
             app[METRICS_REGISTRY].register(collector)
-        housekeeping = start_housekeeping(config, store, clock, board, snapshot)
-        notifications = app[NOTIFICATIONS] = await start_notifications(config, store, clock, env)
+        housekeeping = start_housekeeping(config, store, clock, board, snapshot, notify_stats)
+        notifications = app[NOTIFICATIONS] = await start_notifications(
+            config, store, clock, env, notify_stats
+        )
         try:
             listener = await metrics.start_listener(app)
             yield

@@ -12,6 +12,7 @@ from statuswatch.metrics.endpoint import MetricsEndpoint
 from statuswatch.metrics.snapshot import SlaSnapshot
 from statuswatch.monitoring import Monitoring
 from statuswatch.notify.runtime import Notifications
+from statuswatch.notify.stats import NotifyStats
 from statuswatch.ratelimit import RateLimiter
 from statuswatch.status_board import StatusBoard
 from statuswatch.store import Store
@@ -38,3 +39,5 @@ METRICS = web.AppKey("metrics", MetricsEndpoint)
 SLA_SNAPSHOT = web.AppKey("sla_snapshot", SlaSnapshot)
 # Email subscriptions and the notification sender (statuswatch/notify/runtime.py).
 NOTIFICATIONS = web.AppKey("notifications", Notifications)
+# Notification attempts and outbox counts for /metrics (only when metrics are enabled).
+NOTIFY_STATS = web.AppKey("notify_stats", NotifyStats)

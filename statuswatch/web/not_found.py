@@ -1,7 +1,10 @@
 """The 404 page: every HTML route's HTTPNotFound (unknown page, component, incident or token)
-becomes the same rendered page; JSON routes (/api/, or a JSON error body) keep their JSON."""
+and a missing file under /static become the same rendered page; JSON routes (/api/, or a JSON
+error body) keep their JSON."""
 
 from __future__ import annotations
+
+import asyncio
 
 from aiohttp import web
 
@@ -21,11 +24,31 @@ async def _render(app: web.Application) -> tuple[bytes, int]:
     return await off_loop(template.render, {"site": app[CONFIG].site}), 404
 
 
+async def _missing_static_file(request: web.Request, response: web.StreamResponse) -> bool:
+    """Whether a static route's answer is for a file that is not there.
+
+    aiohttp's static route returns a FileResponse without looking for the file: only sending it
+    finds the file missing and answers a bare 404, after this middleware is done. So look first
+    (aiohttp has already refused paths outside the directory, with an HTTPNotFound caught below).
+    """
+    if not isinstance(response, web.FileResponse):
+        return False
+    directory = request.match_info.route.resource.get_info().get("directory")
+    filename = request.match_info.get("filename")
+    if directory is None or filename is None:
+        return False
+    return not await asyncio.to_thread((directory / filename).is_file)
+
+
 @web.middleware
 async def not_found_page(request: web.Request, handler):
-    """Answer a missing HTML page with templates/404.html (rendered once per cache_ttl)."""
+    """Answer a missing HTML page or static file with templates/404.html (rendered once per
+    cache_ttl)."""
     try:
-        return await handler(request)
+        response = await handler(request)
+        if await _missing_static_file(request, response):
+            raise web.HTTPNotFound()
+        return response
     except web.HTTPNotFound as exc:
         if _is_json(request, exc):
             raise
