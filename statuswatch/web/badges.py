@@ -29,10 +29,11 @@ def _component(request: web.Request) -> tuple[str, str]:
     raise not_found("component")
 
 
-async def _serve(request: web.Request, key: str, render, content_type: str) -> web.Response:
+async def _serve(request: web.Request, key: str, render, content_type: str,
+                 extra: dict[str, str] | None = None) -> web.Response:  # fmt: skip
     entry = await request.app[RENDER_CACHE].get(key, render)
     return respond(request, entry, content_type=content_type,
-                   max_age=int(request.app[CONFIG].site.cache_ttl))  # fmt: skip
+                   max_age=int(request.app[CONFIG].site.cache_ttl), extra=extra)  # fmt: skip
 
 
 async def status_svg(request: web.Request) -> web.Response:
@@ -53,9 +54,7 @@ async def status_json(request: web.Request) -> web.Response:
         message, color = badges.status_badge(request.app[BOARD].status[cid])
         return json.dumps(badges.endpoint_json(name, message, color)).encode()
 
-    response = await _serve(request, f"badge:{cid}.json", render, "application/json")
-    response.headers.update(CORS)
-    return response
+    return await _serve(request, f"badge:{cid}.json", render, "application/json", CORS)
 
 
 async def uptime_svg(request: web.Request) -> web.Response:

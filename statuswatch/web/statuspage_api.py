@@ -126,10 +126,8 @@ def _handler(name: str):
             return await asyncio.get_running_loop().run_in_executor(None, _encoded, name, state)
 
         entry = await app[RENDER_CACHE].get(key, render)
-        response = respond(request, entry, content_type="application/json",
-                           max_age=int(app[CONFIG].site.cache_ttl))  # fmt: skip
-        response.headers.update(CORS)
-        return response
+        return respond(request, entry, content_type="application/json",
+                       max_age=int(app[CONFIG].site.cache_ttl), extra=CORS)  # fmt: skip
 
     handle.__doc__ = f"GET {key} (Statuspage v2 format, public, CORS)."
     return handle
