@@ -37,7 +37,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from statuswatch.clock import SystemClock
 from statuswatch.component_status import ComponentStatus
 from statuswatch.config.loader import parse_config
+from statuswatch.event_loop import loop_name, new_event_loop
 from statuswatch.events import GapRecorded, OutageClosed, OutageOpened, State, Transition
+from statuswatch.gc_tuning import tune_gc
 from statuswatch.incidents.model import (
     ComponentChange,
     Impact,
@@ -188,7 +190,8 @@ def serve_statuswatch(args: argparse.Namespace) -> None:
         await _run(app, args.port)
         await store.close()
 
-    asyncio.run(main())
+    tune_gc()  # as `statuswatch run` does
+    _serve_forever(main())
 
 
 def serve_bare(args: argparse.Namespace) -> None:
@@ -203,7 +206,17 @@ def serve_bare(args: argparse.Namespace) -> None:
             return web.Response(body=body, content_type=ctype)
 
         app.router.add_get(path, handler)
-    asyncio.run(_run(app, args.port))
+    _serve_forever(_run(app, args.port))
+
+
+def _serve_forever(main) -> None:
+    """Run a server on the loop `statuswatch run` uses (uvloop with the `speed` extra): both
+    contenders on the same one, like for like."""
+    loop = new_event_loop()
+    try:
+        loop.run_until_complete(main)
+    finally:
+        loop.close()
 
 
 async def _run(app: web.Application, port: int) -> None:
@@ -362,6 +375,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
         "monitors": COMPONENTS * MONITORS_PER_COMPONENT, "probe_interval_s": args.interval,
         "seeded": counts, "db_mib": round(db_mb, 1),
         "load_client": "wrk" if shutil.which("wrk") else "python (_bench_pageload)",
+        "event_loop": loop_name(new_event_loop()),  # what both servers run on
         "connections": args.connections, "duration_s": args.duration,
         "throughput": rows, "uncached_render_ms": renders,
         "lateness_idle": idle, "skipped_runs_total": skipped,
@@ -372,7 +386,8 @@ def report(res: dict, args: argparse.Namespace) -> None:
     print(f"\n{res['components']} components in {res['groups']} groups, {res['monitors']} monitors"
           f" probing every {res['probe_interval_s']:g} s; a year of history ({res['db_mib']} MiB)."
           f"\nload: {res['load_client']}, {res['connections']} connections, "
-          f"{res['duration_s']} s per run, best of {args.rounds}\n")  # fmt: skip
+          f"{res['duration_s']} s per run, best of {args.rounds}; both servers on "
+          f"{res['event_loop']}, GC tuned as `statuswatch run`\n")  # fmt: skip
     print(f"{'path':<24}{'bytes':>8}{'bare req/s':>12}{'statuswatch':>13}{'ratio':>8}"
           f"{'target':>8}{'uncached render':>17}")  # fmt: skip
     for path, row in res["throughput"].items():
