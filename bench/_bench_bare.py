@@ -18,6 +18,7 @@ import time
 import aiohttp
 from _bench_common import (
     Counters,
+    contender_arguments,
     emit,
     fixed_rate,
     lateness_summary,
@@ -80,13 +81,7 @@ async def run(args: argparse.Namespace) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("mode", choices=["fixed", "saturate"])
-    parser.add_argument("--base", required=True, help="target base URL (http://127.0.0.1:PORT)")
-    parser.add_argument("--monitors", type=int, default=10_000)
-    parser.add_argument("--interval", type=float, default=60.0)
-    parser.add_argument("--duration", type=float, default=60.0)
-    parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--workers", type=int, default=512)
-    parser.add_argument("--timeout", type=float, default=10.0)
+    contender_arguments(parser)
     parser.add_argument(
         "--loop", choices=["auto", "asyncio"], default="auto", help="auto: uvloop if installed"
     )

@@ -21,6 +21,7 @@ from urllib.parse import quote
 import aiohttp
 from _bench_common import (
     Counters,
+    contender_arguments,
     emit,
     fixed_rate,
     free_port,
@@ -152,13 +153,7 @@ def _version() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--base", required=True, help="target base URL (http://127.0.0.1:PORT)")
-    parser.add_argument("--monitors", type=int, default=10_000)
-    parser.add_argument("--interval", type=float, default=60.0)
-    parser.add_argument("--duration", type=float, default=60.0)
-    parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--workers", type=int, default=512)
-    parser.add_argument("--timeout", type=float, default=10.0)
+    contender_arguments(parser)
     args = parser.parse_args()
     if not args.base.startswith("http://127.0.0.1:"):
         parser.error("the benchmark only talks to 127.0.0.1")

@@ -217,3 +217,14 @@ async def measured_window(
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def contender_arguments(parser, *, warmup: float = 2.0, workers_help: str | None = None) -> None:
+    """The options every contender takes from bench/probes.py (one place, one meaning)."""
+    parser.add_argument("--base", required=True, help="target base URL (http://127.0.0.1:PORT)")
+    parser.add_argument("--monitors", type=int, default=10_000)
+    parser.add_argument("--interval", type=float, default=60.0)
+    parser.add_argument("--duration", type=float, default=60.0)
+    parser.add_argument("--warmup", type=float, default=warmup)
+    parser.add_argument("--workers", type=int, default=512, help=workers_help)
+    parser.add_argument("--timeout", type=float, default=10.0)

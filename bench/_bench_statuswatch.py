@@ -30,6 +30,7 @@ from pathlib import Path  # noqa: E402
 
 from _bench_common import (  # noqa: E402
     RESULT_PREFIX,
+    contender_arguments,
     free_port,
     lateness_summary,
     measured_window,
@@ -272,14 +273,8 @@ async def run(args: argparse.Namespace) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--base", required=True, help="target base URL (http://127.0.0.1:PORT)")
-    parser.add_argument("--monitors", type=int, default=10_000)
+    contender_arguments(parser, warmup=10.0, workers_help="probing.max_in_flight")
     parser.add_argument("--components", type=int, default=100)
-    parser.add_argument("--interval", type=float, default=60.0)
-    parser.add_argument("--timeout", type=float, default=10.0)
-    parser.add_argument("--duration", type=float, default=60.0)
-    parser.add_argument("--warmup", type=float, default=10.0)
-    parser.add_argument("--workers", type=int, default=512, help="probing.max_in_flight")
     parser.add_argument(
         "--loop", choices=["auto", "asyncio"], default="auto", help="auto: uvloop if installed"
     )
