@@ -99,7 +99,7 @@ def outage_json(o: OutageLine) -> dict[str, Any]:
 
 
 def parse_month(label: str) -> tuple[int, int]:
-    """"2026-10" -> (2026, 10), or a ReportError naming `period`."""
+    """ "2026-10" -> (2026, 10), or a ReportError naming `period`."""
     match = re.fullmatch(r"(\d{4})-(\d{2})", label or "")
     if not match or not 1 <= int(match[2]) <= 12:
         raise ReportError(f"period: must be YYYY-MM, got {label!r}")
@@ -129,9 +129,9 @@ def window_period(window: str, now: int, tz: ZoneInfo) -> periods.Period:
     raise ReportError(f"window: must be one of {', '.join(WINDOWS)}, got {window!r}")
 
 
-async def load_evidence(store: Store, config: Config, lo: int, hi: int, now: int) -> tuple[
-    Evidence, list[Outage]
-]:
+async def load_evidence(
+    store: Store, config: Config, lo: int, hi: int, now: int
+) -> tuple[Evidence, list[Outage]]:
     """Read what the store holds for [lo, hi) and index it."""
     outages = await store.outages(since=lo, until=hi)
     evidence = Evidence(
@@ -268,9 +268,9 @@ def recent_periods(plan: SlaPolicy, now: int, count: int = 12) -> list[periods.P
     return out
 
 
-async def customer_history(store: Store, config: Config, customer: Customer, now: int) -> list[
-    CreditLine
-]:
+async def customer_history(
+    store: Store, config: Config, customer: Customer, now: int
+) -> list[CreditLine]:
     """A customer's credit lines for their plan's recent periods (12 months, or 2 years)."""
     plan = next(p for p in config.sla if p.id == customer.plan)
     spans = recent_periods(plan, now)

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from yarl import URL
 from site_helpers import AUTH, make_site, open_incident, post_update, site_section
 
 from statuswatch.clock import FakeClock, iso
@@ -98,6 +99,47 @@ async def test_unknown_things_get_the_404_page(aiohttp_client, tmp_path, clock, 
     assert "<h2>Page not found</h2>" in html and '<a href="/history">' in html
     assert "<title>Not found · Acme &lt;Status&gt;</title>" in html
     assert "Content-Security-Policy" in (await client.get(path)).headers
+
+
+async def test_wrong_method_on_a_known_path_is_still_405(aiohttp_client, tmp_path, clock):
+    # The catch-all route that answers unknown URLs must not swallow aiohttp's 405s.
+    client = await make_site(aiohttp_client, tmp_path, clock)
+    cases = {"/api/v2/summary.json": {"GET", "HEAD", "OPTIONS"},  # OPTIONS: CORS preflight
+             "/history": {"GET", "HEAD"}, "/static/style.css": {"GET", "HEAD"}}
+    for path, allowed in cases.items():
+        resp = await client.post(path)
+        assert resp.status == 405, path
+        assert set(resp.headers["Allow"].split(",")) == allowed, path
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    resp = await client.delete("/api/v1/incidents")  # GET and POST live there
+    assert resp.status == 405 and set(resp.headers["Allow"].split(",")) == {"GET", "HEAD", "POST"}
+
+
+async def test_any_method_on_an_unknown_url_is_404(aiohttp_client, tmp_path, clock):
+    client = await make_site(aiohttp_client, tmp_path, clock)
+    resp = await client.post("/no/such/page")
+    assert resp.status == 404 and "<h2>Page not found</h2>" in await resp.text()
+    head = await client.head("/no/such/page")
+    assert head.status == 404 and head.headers["Content-Type"].startswith("text/html")
+    resp = await client.put("/api/v1/no-such-endpoint")
+    assert resp.status == 404 and "Page not found" not in await resp.text()
+
+
+async def test_static_files_are_served_with_validators(aiohttp_client, tmp_path, clock):
+    client = await make_site(aiohttp_client, tmp_path, clock)
+    resp = await client.get("/static/style.css")
+    assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/css")
+    assert ":root" in await resp.text()
+    again = await client.get("/static/style.css", headers={"If-None-Match": resp.headers["ETag"]})
+    assert again.status == 304
+    assert "Content-Security-Policy" in again.headers
+    for path in ("/static/..", "/static/.", "/static/%2e%2e/pyproject.toml",
+                 "/static/..%2fpyproject.toml", "/static/../pyproject.toml",
+                 "/static/..%2F..%2Fstatuswatch%2F__init__.py", "/static/a%00b"):  # fmt: skip
+        raw = URL(str(client.make_url("/")).rstrip("/") + path, encoded=True)  # not normalised
+        resp = await client.session.get(raw)
+        assert resp.status == 404, path
+        assert "[project]" not in await resp.text(), path
 
 
 async def test_misses_leave_nothing_in_the_render_cache(aiohttp_client, tmp_path, clock):

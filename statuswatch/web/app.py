@@ -65,9 +65,9 @@ from statuswatch.web.keys import (
     STORE,
     TEMPLATES,
 )
-from statuswatch.web.not_found import not_found_page
+from statuswatch.web.not_found import add_catch_all, add_static
 from statuswatch.web.render_cache import RenderCache
-from statuswatch.web.security import security_headers
+from statuswatch.web.security import add_security_headers
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,9 @@ def create_app(
     """Build the app. A store passed in is the caller's to start and close; else one is opened."""
     clock = clock or SystemClock()
     env = dict(os.environ if environ is None else environ)
-    app = web.Application(middlewares=[security_headers, not_found_page], client_max_size=64 * 1024)
+    # No middlewares, on purpose: see web/not_found.py and add_security_headers.
+    app = web.Application(client_max_size=64 * 1024)
+    app.on_response_prepare.append(add_security_headers)
     app[CONFIG] = config
     app[CLOCK] = clock
     app[STARTED_AT] = clock.time()
@@ -111,7 +113,8 @@ def create_app(
                    subscriptions, subscribers_admin,
                    statuspage_api, badges):  # fmt: skip
         module.add_routes(app)
-    app.router.add_static("/static", resource_dir("static"), append_version=True)
+    add_static(app, resource_dir("static"))
+    add_catch_all(app)  # last: it matches every URL
     return app
 
 

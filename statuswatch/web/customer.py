@@ -17,6 +17,7 @@ from statuswatch.site.view import ComponentView, load_history
 from statuswatch.sla_report import CreditLine, customer_history
 from statuswatch.tokens import find_owner
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, STORE, TEMPLATES
+from statuswatch.web.not_found import html_404
 from statuswatch.web.security import too_many
 
 # The URL is the credential: keep it out of caches, indexes and other sites' logs.
@@ -32,7 +33,7 @@ async def customer_report(request: web.Request) -> web.Response:
     if customer is None:
         if (limited := too_many(request)) is not None:
             raise limited
-        # The same 404 page as any unknown URL (not_found middleware), and never cached.
+        # The same 404 page as any unknown URL (html_404), and never cached.
         raise web.HTTPNotFound(headers=PRIVATE)
     now = int(request.app[CLOCK].time())
     lines = await customer_history(store, config, customer, now)
@@ -113,4 +114,4 @@ async def _outages_with_evidence(store, lines: list[CreditLine]) -> list[dict]:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/customers/{token}", customer_report)
+    app.router.add_get("/customers/{token}", html_404(customer_report))

@@ -13,7 +13,7 @@ from statuswatch.config.loader import parse_listen
 from statuswatch.metrics.exposition import CONTENT_TYPE
 from statuswatch.web.keys import AUTH_LIMITER, CONFIG, HEALTH_CACHE, METRICS
 from statuswatch.web.render_cache import accepts_gzip
-from statuswatch.web.security import security_headers, too_many
+from statuswatch.web.security import add_security_headers, too_many
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -48,9 +48,10 @@ async def start_listener(app: web.Application) -> web.AppRunner | None:
     settings = app[CONFIG].metrics
     if not (settings.enabled and settings.listen):
         return None
-    sub = web.Application(middlewares=[security_headers])
+    sub = web.Application()
+    sub.on_response_prepare.append(add_security_headers)
     sub[METRICS] = app[METRICS]
-    sub[CONFIG] = app[CONFIG]  # security_headers takes the CSP and HSTS from [site]
+    sub[CONFIG] = app[CONFIG]  # add_security_headers takes the CSP and HSTS from [site]
     sub[AUTH_LIMITER] = app[AUTH_LIMITER]
     sub[HEALTH_CACHE] = app[HEALTH_CACHE]
     sub.router.add_get("/metrics", metrics)

@@ -14,6 +14,7 @@ from statuswatch.site.latency import latency_chart, load_latency
 from statuswatch.site.stamps import maybe_stamp, stamp
 from statuswatch.site.view import load_history, site_view
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STORE, TEMPLATES
+from statuswatch.web.not_found import html_404
 from statuswatch.web.render_cache import off_loop, respond
 
 
@@ -100,4 +101,4 @@ async def _render_component(app: web.Application, comp: Component) -> bytes:
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", index)
-    app.router.add_get("/components/{id}", component_page)
+    app.router.add_get("/components/{id}", html_404(component_page))

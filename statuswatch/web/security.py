@@ -48,17 +48,14 @@ def _headers(frame_ancestors: str, base_url: str) -> dict[str, str]:
     return headers
 
 
-@web.middleware
-async def security_headers(request: web.Request, handler):
-    """Add the security headers to every response, errors included."""
-    headers = security_headers_for(request.app[CONFIG].site)
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        exc.headers.update(headers)
-        raise
-    response.headers.update(headers)
-    return response
+async def add_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: every response the app sends (errors, 304s, router 404/405 and
+    static files included) gets the headers, just before they are written.
+
+    A signal rather than a middleware: any middleware puts aiohttp's middleware chain on every
+    request, which cost the cached stampede path 12 % of its requests per second.
+    """
+    response.headers.update(security_headers_for(request.app[CONFIG].site))
 
 
 def client_key(request: web.Request) -> str:

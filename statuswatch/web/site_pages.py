@@ -1,8 +1,8 @@
 """Public pages beyond the front page: /incidents/<id>, /history and /maintenance.
 
 Each is rendered at most once per cache_ttl (RenderCache: single flight, ETag/304) and off the
-event loop; unknown incidents and pages past the end raise HTTPNotFound, which the not_found
-middleware turns into the 404 page (and the cache keeps nothing for them).
+event loop; unknown incidents and pages past the end raise HTTPNotFound, which html_404
+(web/not_found.py) turns into the 404 page (and the cache keeps nothing for them).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from statuswatch.web.history_view import BadPage, group_by_month, page_months, p
 from statuswatch.web.incident_view import incident_view
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STORE, TEMPLATES
 from statuswatch.web.maintenance_view import maintenance_view
+from statuswatch.web.not_found import html_404
 from statuswatch.web.render_cache import off_loop, respond
 
 # Incident ids are short lowercase tokens (incidents.model.new_id); anything else is no incident.
@@ -100,6 +101,6 @@ async def maintenance_page(request: web.Request) -> web.Response:
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/incidents/{id}", incident_page)
-    app.router.add_get("/history", history_page)
+    app.router.add_get("/incidents/{id}", html_404(incident_page))
+    app.router.add_get("/history", html_404(history_page))
     app.router.add_get("/maintenance", maintenance_page)

@@ -17,6 +17,7 @@ from statuswatch.store.outbox_reads import SubscriberRecord
 from statuswatch.subscriptions.service import Subscriptions
 from statuswatch.web.json_io import read_json, unprocessable
 from statuswatch.web.keys import CONFIG, NOTIFICATIONS, RENDER_CACHE, TEMPLATES
+from statuswatch.web.not_found import html_404
 from statuswatch.web.render_cache import off_loop, respond
 from statuswatch.web.security import client_key, too_many
 
@@ -262,12 +263,12 @@ async def _unsubscribed(request: web.Request) -> web.Response:
 def add_routes(app: web.Application) -> None:
     # base.html's footer links here when subscriptions are on (None hides the link).
     app[TEMPLATES].globals["subscribe_url"] = "/subscribe" if app[CONFIG].email.enabled else None
-    app.router.add_get("/subscribe", subscribe_form)
-    app.router.add_post("/subscribe", subscribe_post)
+    app.router.add_get("/subscribe", html_404(subscribe_form))
+    app.router.add_post("/subscribe", html_404(subscribe_post))
     app.router.add_post("/api/v1/subscribers", subscribe_api)
-    app.router.add_get("/subscriptions/confirm/{token}", confirm_form)
-    app.router.add_post("/subscriptions/confirm/{token}", confirm_post)
-    app.router.add_get("/subscriptions/{token}", manage_page)
-    app.router.add_post("/subscriptions/{token}", manage_post)
-    app.router.add_get("/unsubscribe/{token}", unsubscribe_form)
-    app.router.add_post("/unsubscribe/{token}", unsubscribe_post)
+    app.router.add_get("/subscriptions/confirm/{token}", html_404(confirm_form))
+    app.router.add_post("/subscriptions/confirm/{token}", html_404(confirm_post))
+    app.router.add_get("/subscriptions/{token}", html_404(manage_page))
+    app.router.add_post("/subscriptions/{token}", html_404(manage_post))
+    app.router.add_get("/unsubscribe/{token}", html_404(unsubscribe_form))
+    app.router.add_post("/unsubscribe/{token}", html_404(unsubscribe_post))
