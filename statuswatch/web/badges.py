@@ -14,7 +14,7 @@ from statuswatch import badges, periods
 from statuswatch.sla_report import load_evidence
 from statuswatch.web.json_io import bad_parameter, not_found
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STORE
-from statuswatch.web.render_cache import respond
+from statuswatch.web.render_cache import Headers, respond
 from statuswatch.web.statuspage_api import CORS, availability
 
 SVG = "image/svg+xml"
@@ -30,7 +30,7 @@ def _component(request: web.Request) -> tuple[str, str]:
 
 
 async def _serve(request: web.Request, key: str, render, content_type: str,
-                 extra: dict[str, str] | None = None) -> web.Response:  # fmt: skip
+                 extra: Headers = ()) -> web.Response:  # fmt: skip
     entry = await request.app[RENDER_CACHE].get(key, render)
     return respond(request, entry, content_type=content_type,
                    max_age=int(request.app[CONFIG].site.cache_ttl), extra=extra)  # fmt: skip

@@ -20,9 +20,12 @@ from statuswatch.web.render_cache import off_loop, respond
 
 async def index(request: web.Request) -> web.Response:
     """GET /: the whole status site (rendered at most once per cache_ttl)."""
-    entry = await request.app[RENDER_CACHE].get("/", lambda: _render_index(request.app))
-    ttl = int(request.app[CONFIG].site.cache_ttl)
-    return respond(request, entry, content_type="text/html", max_age=ttl)
+    app = request.app
+    cache = app[RENDER_CACHE]
+    entry = cache.fresh("/") or await cache.get("/", lambda: _render_index(app))
+    return respond(
+        request, entry, content_type="text/html", max_age=int(app[CONFIG].site.cache_ttl)
+    )
 
 
 async def _render_index(app: web.Application) -> bytes:

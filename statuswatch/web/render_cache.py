@@ -18,8 +18,8 @@ import asyncio
 import functools
 import gzip
 import hashlib
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 
 from aiohttp import web
@@ -41,6 +41,16 @@ class Rendered:
     last_modified: str = ""  # the same as an HTTP date, formatted once rather than per request
     version: int | None = None  # the state version it was rendered from
     idle_expires: float = 0.0  # monotonic: fresh until then while the version is unchanged
+    # respond()'s header sets for this body, by representation (a handful per entry).
+    _header_sets: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def headers(self, key: tuple, build: Callable[[Rendered, tuple], dict[str, str]]):
+        """The header set `key` for this body: built once by `build`, then shared (aiohttp
+        copies it into each response's own CIMultiDict, so sharing is safe)."""
+        found = self._header_sets.get(key)
+        if found is None:
+            found = self._header_sets[key] = build(self, key)
+        return found
 
 
 def _gzip(body: bytes) -> bytes | None:
@@ -67,6 +77,12 @@ class RenderCache:
         self.settle: Callable[[], Awaitable[None]] | None = None
         self._entries: dict[str, Rendered] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+
+    def fresh(self, key: str) -> Rendered | None:
+        """The body for `key` if it is fresh, without a coroutine: the stampede's hit path
+        (`cache.fresh(key) or await cache.get(key, render)`)."""
+        entry = self._entries.get(key)
+        return entry if entry is not None and self._fresh(entry) else None
 
     async def get(
         self, key: str, render: Callable[[], Awaitable[bytes | tuple[bytes, int]]]
@@ -121,33 +137,50 @@ class RenderCache:
                 and entry.version == self.version())  # fmt: skip
 
 
+Headers = tuple[tuple[str, str], ...]  # hashable: a response's header set is memoised by it
+
+
 def respond(request: web.Request, entry: Rendered, *, content_type: str, max_age: int,
-            extra: Mapping[str, str] | None = None) -> web.Response:  # fmt: skip
+            extra: Headers = ()) -> web.Response:  # fmt: skip
     """200 with the body (gzipped if the client takes it), or 304 when the client has it.
 
-    This is the path every request of a stampede takes: no parsing of our own values (the
-    Content-Type is given whole), one dict of headers (`extra`, e.g. CORS, joins it).
+    This is the path every request of a stampede takes, so the headers of each representation
+    (plain, gzip, 304) are built once per entry, not per request (`extra`, e.g. CORS, joins
+    them): what is left per request is reading three request headers.
     """
     accept = request.headers.get("Accept-Encoding")
     gzipped = entry.gzipped is not None and accept is not None and accepts_gzip(accept)
+    req = request.headers
+    if ("If-None-Match" in req or "If-Modified-Since" in req) and _not_modified(
+        request, _etag(entry, gzipped), entry.modified
+    ):
+        return web.Response(status=304, headers=entry.headers(
+            (False, gzipped, content_type, max_age, extra), _headers))  # fmt: skip
+    return web.Response(body=entry.gzipped if gzipped else entry.body, status=entry.status,
+                        headers=entry.headers((True, gzipped, content_type, max_age, extra),
+                                              _headers))  # fmt: skip
+
+
+def _etag(entry: Rendered, gzipped: bool) -> str:
     # Each representation has its own ETag (as nginx does), so a cache never serves gzip
     # bytes to a client that did not ask for them.
-    etag = entry.etag[:-1] + '-gz"' if gzipped else entry.etag
+    return entry.etag[:-1] + '-gz"' if gzipped else entry.etag
+
+
+def _headers(entry: Rendered, key: tuple[bool, bool, str, int, Headers]) -> dict[str, str]:
+    with_body, gzipped, content_type, max_age, extra = key
     headers = {
-        "ETag": etag,
+        "ETag": _etag(entry, gzipped),
         "Last-Modified": entry.last_modified,
         "Cache-Control": f"public, max-age={max_age}" if max_age else "no-cache",
         "Vary": "Accept-Encoding",
+        **dict(extra),
     }
-    if extra:
-        headers.update(extra)
-    if _not_modified(request, etag, entry.modified):
-        return web.Response(status=304, headers=headers)
-    headers["Content-Type"] = content_type + "; charset=utf-8"
-    if gzipped:
-        headers["Content-Encoding"] = "gzip"
-    return web.Response(body=entry.gzipped if gzipped else entry.body, status=entry.status,
-                        headers=headers)  # fmt: skip
+    if with_body:  # a 304 describes no body of its own
+        headers["Content-Type"] = content_type + "; charset=utf-8"
+        if gzipped:
+            headers["Content-Encoding"] = "gzip"
+    return headers
 
 
 @functools.lru_cache(maxsize=64)  # a handful of browsers' values arrive over and over

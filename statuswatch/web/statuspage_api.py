@@ -26,7 +26,7 @@ from statuswatch.web.render_cache import respond
 PREFIX = "/api/v2/"
 # How far back component edges, availability and past maintenance are looked for.
 LOOKBACK = periods.ROLLING_WINDOWS["90d"]
-CORS = {"Access-Control-Allow-Origin": "*"}
+CORS = (("Access-Control-Allow-Origin", "*"),)
 
 
 async def page_state(app: web.Application) -> PageState:
@@ -115,19 +115,18 @@ def _encoded(name: str, state: PageState) -> bytes:
     return msgspec.json.encode(build_document(name, state))
 
 
-def _handler(name: str):
+def _handler(app: web.Application, name: str):
     key = PREFIX + name
+    cache, max_age = app[RENDER_CACHE], int(app[CONFIG].site.cache_ttl)
+
+    async def render() -> bytes:
+        state = await page_state(app)
+        return await asyncio.get_running_loop().run_in_executor(None, _encoded, name, state)
 
     async def handle(request: web.Request) -> web.Response:
-        app = request.app
-
-        async def render() -> bytes:
-            state = await page_state(app)
-            return await asyncio.get_running_loop().run_in_executor(None, _encoded, name, state)
-
-        entry = await app[RENDER_CACHE].get(key, render)
-        return respond(request, entry, content_type="application/json",
-                       max_age=int(app[CONFIG].site.cache_ttl), extra=CORS)  # fmt: skip
+        entry = cache.fresh(key) or await cache.get(key, render)
+        return respond(request, entry, content_type="application/json", max_age=max_age,
+                       extra=CORS)  # fmt: skip
 
     handle.__doc__ = f"GET {key} (Statuspage v2 format, public, CORS)."
     return handle
@@ -135,12 +134,12 @@ def _handler(name: str):
 
 async def preflight(_request: web.Request) -> web.Response:
     """OPTIONS on /api/v2/*: widgets may send conditional GETs from other origins."""
-    return web.Response(status=204, headers={**CORS, "Access-Control-Allow-Methods": "GET",
+    return web.Response(status=204, headers={**dict(CORS), "Access-Control-Allow-Methods": "GET",
                                              "Access-Control-Allow-Headers": "If-None-Match",
                                              "Access-Control-Max-Age": "86400"})  # fmt: skip
 
 
 def add_routes(app: web.Application) -> None:
     for name in DOCUMENTS:
-        app.router.add_get(PREFIX + name, _handler(name))
+        app.router.add_get(PREFIX + name, _handler(app, name))
     app.router.add_route("OPTIONS", PREFIX + "{path:.+}", preflight)
