@@ -195,18 +195,33 @@ def serve_statuswatch(args: argparse.Namespace) -> None:
 
 
 def serve_bare(args: argparse.Namespace) -> None:
-    """A bare aiohttp app: each path answers a constant body of the given size."""
+    """A bare aiohttp app: each path answers a constant body of the given size, with the given
+    headers (the control: statuswatch's own) or just its Content-Type (the baseline)."""
     app = web.Application()
-    for spec in args.bodies.split(","):
-        path, size, ctype = spec.split("|")
-        body = b"x" * int(size)
+    for path, spec in json.loads(args.bodies).items():
+        body = b"x" * spec["bytes"]
 
         async def handler(_request: web.Request, body: bytes = body,
-                          ctype: str = ctype) -> web.Response:  # fmt: skip
-            return web.Response(body=body, content_type=ctype)
+                          headers: dict = spec["headers"]) -> web.Response:  # fmt: skip
+            return web.Response(body=body, headers=headers)
 
         app.router.add_get(path, handler)
     _serve_forever(_run(app, args.port))
+
+
+# Headers aiohttp writes itself, or that describe statuswatch's body rather than the bare one.
+_OWN_HEADERS = {"date", "server", "content-length", "transfer-encoding", "connection"}
+
+
+def _bare_spec(bodies: dict[str, bytes], headers: dict[str, dict[str, str]], same: bool) -> str:
+    out = {}
+    for path, body in bodies.items():
+        sent = {k: v for k, v in headers[path].items() if k.lower() not in _OWN_HEADERS}
+        out[path] = {
+            "bytes": len(body),
+            "headers": sent if same else {"Content-Type": sent["Content-Type"]},
+        }
+    return json.dumps(out)
 
 
 def _serve_forever(main) -> None:
@@ -240,8 +255,13 @@ def start(name: str, *argv: str) -> subprocess.Popen:
 
 
 def get(url: str) -> bytes:
+    return fetch(url)[0]
+
+
+def fetch(url: str) -> tuple[bytes, dict[str, str]]:
+    """Body and headers, asked as wrk asks (no Accept-Encoding: the full body)."""
     with urllib.request.urlopen(url, timeout=30) as resp:
-        return resp.read()
+        return resp.read(), dict(resp.headers.items())
 
 
 # --- measurements ------------------------------------------------------------------------------
@@ -325,7 +345,7 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, tmp: Path) -> dict:
-    sw_port, bare_port, target_port = free_port(), free_port(), free_port()
+    sw_port, bare_port, control_port, target_port = (free_port() for _ in range(4))
     config = build_config(tmp, sw_port, target_port, args.interval)
     t0 = time.perf_counter()
     counts = asyncio.run(seed(config, time.time(), random.Random(5)))
@@ -340,29 +360,49 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
                            "--port", str(sw_port), "--target-port", str(target_port),
                            "--interval", str(args.interval)))  # fmt: skip
         sw = f"http://127.0.0.1:{sw_port}"
-        bodies = {p: get(sw + p) for p in PATHS}
-        spec = ",".join(f"{p}|{len(b)}|{'text/html' if p == '/' else 'application/json'}"
-                        for p, b in bodies.items())  # fmt: skip
+        fetched = {p: fetch(sw + p) for p in PATHS}
+        bodies = {p: body for p, (body, _) in fetched.items()}
+        headers = {p: sent for p, (_, sent) in fetched.items()}
         procs.append(start("bare", __file__, "--serve", "bare", "--port", str(bare_port),
-                           "--bodies", spec))  # fmt: skip
+                           "--bodies", _bare_spec(bodies, headers, same=False)))  # fmt: skip
+        procs.append(
+            start(
+                "bare+headers",
+                __file__,
+                "--serve",
+                "bare",
+                "--port",
+                str(control_port),
+                "--bodies",
+                _bare_spec(bodies, headers, same=True),
+            )
+        )
         bare = f"http://127.0.0.1:{bare_port}"
+        control_url = f"http://127.0.0.1:{control_port}"
         time.sleep(2 * args.interval)  # the first probe round is behind us
         lateness(sw)
         time.sleep(args.duration)
         idle = lateness(sw)
         rows = {}
         for path in PATHS:
-            best = {"bare": 0.0, "statuswatch": 0.0}
+            best = {"bare": 0.0, "bare_same_headers": 0.0, "statuswatch": 0.0}
             loaded: list[dict] = []
             control: list[dict] = []  # the machine busy, but not statuswatch's event loop
             for _ in range(args.rounds):
                 lateness(sw)
                 best["bare"] = max(best["bare"], drive(bare + path, args))
                 control.append(lateness(sw))
+                best["bare_same_headers"] = max(best["bare_same_headers"],
+                                                drive(control_url + path, args))  # fmt: skip
+                lateness(sw)
                 best["statuswatch"] = max(best["statuswatch"], drive(sw + path, args))
                 loaded.append(lateness(sw))
             rows[path] = {**best, "bytes": len(bodies[path]),
+                          "header_bytes": sum(len(k) + len(v) + 4
+                                              for k, v in headers[path].items()),
                           "ratio": round(best["statuswatch"] / best["bare"], 3),
+                          "ratio_same_headers": round(best["statuswatch"]
+                                                      / best["bare_same_headers"], 3),
                           "lateness_under_load": _median_run(loaded),
                           "lateness_bare_under_load": _median_run(control)}  # fmt: skip
         skipped = lateness(sw, reset=False)["skipped"]
@@ -395,6 +435,13 @@ def report(res: dict, args: argparse.Namespace) -> None:
         print(f"{path:<24}{row['bytes']:>8}{row['bare']:>12,.0f}{row['statuswatch']:>13,.0f}"
               f"{row['ratio']:>8.2f}{'>= 0.70':>8} {ok:<6}"
               f"{res['uncached_render_ms'][path]:>8.1f} ms")  # fmt: skip
+    print("\ncontrol: the bare handler sending statuswatch's very headers (security headers,")
+    print("validators, CORS): what those bytes cost anyone, and what is left for our code")
+    for path, row in res["throughput"].items():
+        same = row["bare_same_headers"]
+        print(f"{path:<24}{row['header_bytes']:>5} B of headers: bare {same:>8,.0f}"
+              f" req/s ({same / row['bare']:.2f} of bare); statuswatch "
+              f"{row['ratio_same_headers']:.2f} of it")  # fmt: skip
     idle = res["lateness_idle"]
     print(f"\nprobe schedule lateness, idle: p50 {idle['p50_ms']} ms, p99 {idle['p99_ms']} ms "
           f"({idle['samples']} runs); runs skipped in the whole benchmark: "
