@@ -14,7 +14,8 @@ from statuswatch.config import ConfigError, parse_config
 from statuswatch.tokens import find_owner, token_digest
 
 PATHS = ["/", "/history", "/maintenance", "/history.atom", "/maintenance.ics", "/nope",
-         "/api/v1/incidents"]  # fmt: skip
+         "/api/v1/incidents", "/api/v2/summary.json", "/healthz", "/static/style.css",
+         "/badge/checkout.svg", "/theme.css"]  # fmt: skip
 
 
 def directives(csp: str) -> dict[str, str]:
@@ -25,6 +26,9 @@ def directives(csp: str) -> dict[str, str]:
 async def test_default_headers_on_every_response(aiohttp_client, tmp_path, path):
     client = await make_site(aiohttp_client, tmp_path, FakeClock())
     resp = await client.get(path)
+    assert resp.status == {"/nope": 404, "/api/v1/incidents": 401}.get(path, 200), path
+    for name in ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy"):
+        assert len(resp.headers.getall(name)) == 1, name  # cached or not, sent exactly once
     csp = directives(resp.headers["Content-Security-Policy"])
     assert csp["default-src"] == "'self'" and csp["object-src"] == "'none'"
     assert csp["base-uri"] == "'none'" and csp["frame-ancestors"] == "'none'"

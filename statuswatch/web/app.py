@@ -67,7 +67,7 @@ from statuswatch.web.keys import (
 )
 from statuswatch.web.not_found import add_catch_all, add_static
 from statuswatch.web.render_cache import RenderCache
-from statuswatch.web.security import add_security_headers
+from statuswatch.web.security import add_security_headers, security_headers_for
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +100,12 @@ def create_app(
         log.warning("%s is not set: the admin API answers 401 to everyone",
                     config.site.admin_token_env)  # fmt: skip
     app[AUTH_LIMITER] = RateLimiter(clock, rate=0.5, burst=20)
-    app[RENDER_CACHE] = RenderCache(clock, config.site.cache_ttl,
+    secure = security_headers_for(config.site)
+    app[RENDER_CACHE] = RenderCache(clock, config.site.cache_ttl, headers=secure,
                                     idle_ttl=config.site.idle_cache_ttl)  # fmt: skip
     # /metrics compresses on its own thread at its own level; /healthz is tiny.
-    app[HEALTH_CACHE] = RenderCache(clock, min(1.0, config.site.cache_ttl), compress=False)
+    app[HEALTH_CACHE] = RenderCache(clock, min(1.0, config.site.cache_ttl), compress=False,
+                                    headers=secure)  # fmt: skip
     app[METRICS_REGISTRY] = registry = CollectorRegistry(auto_describe=False)
     ProcessCollector(registry=registry)  # process_cpu_seconds_total, memory, open fds
     app[METRICS] = _metrics_endpoint(config, registry, env)

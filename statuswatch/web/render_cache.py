@@ -18,7 +18,7 @@ import asyncio
 import functools
 import gzip
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 
@@ -28,6 +28,8 @@ from statuswatch.clock import Clock
 
 # Smaller bodies are sent as they are: gzip's framing would eat most of the gain.
 GZIP_MIN = 1024
+
+Headers = tuple[tuple[str, str], ...]  # hashable: a response's header set is memoised by it
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class Rendered:
     last_modified: str = ""  # the same as an HTTP date, formatted once rather than per request
     version: int | None = None  # the state version it was rendered from
     idle_expires: float = 0.0  # monotonic: fresh until then while the version is unchanged
+    base_headers: tuple[tuple[str, str], ...] = ()  # the cache's own (security) headers
     # respond()'s header sets for this body, by representation (a handful per entry).
     _header_sets: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -65,9 +68,18 @@ class RenderCache:
     """
 
     def __init__(
-        self, clock: Clock, ttl: float, *, compress: bool = True, idle_ttl: float = 0.0
+        self,
+        clock: Clock,
+        ttl: float,
+        *,
+        compress: bool = True,
+        idle_ttl: float = 0.0,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self._clock = clock
+        # Sent with every body from this cache (the security headers): built into each
+        # entry's header sets once, so the per-response signal can skip a CachedResponse.
+        self._headers: Headers = tuple((headers or {}).items())
         self.ttl = ttl
         self.idle_ttl = idle_ttl
         self._compress = compress
@@ -119,7 +131,7 @@ class RenderCache:
                 mono = self._clock.monotonic()
                 entry = Rendered(body, etag, mono + self.ttl, status, gzipped, modified,
                                  formatdate(modified, usegmt=True), version,
-                                 mono + max(self.ttl, self.idle_ttl))  # fmt: skip
+                                 mono + max(self.ttl, self.idle_ttl), self._headers)  # fmt: skip
                 if self.ttl > 0:
                     self._entries[key] = entry
                 return entry
@@ -137,7 +149,9 @@ class RenderCache:
                 and entry.version == self.version())  # fmt: skip
 
 
-Headers = tuple[tuple[str, str], ...]  # hashable: a response's header set is memoised by it
+class CachedResponse(web.Response):
+    """A response from respond(): it already carries its cache's headers (the security
+    headers), so the app's on_response_prepare signal need not add them again."""
 
 
 def respond(request: web.Request, entry: Rendered, *, content_type: str, max_age: int,
@@ -154,9 +168,9 @@ def respond(request: web.Request, entry: Rendered, *, content_type: str, max_age
     if ("If-None-Match" in req or "If-Modified-Since" in req) and _not_modified(
         request, _etag(entry, gzipped), entry.modified
     ):
-        return web.Response(status=304, headers=entry.headers(
+        return CachedResponse(status=304, headers=entry.headers(
             (False, gzipped, content_type, max_age, extra), _headers))  # fmt: skip
-    return web.Response(body=entry.gzipped if gzipped else entry.body, status=entry.status,
+    return CachedResponse(body=entry.gzipped if gzipped else entry.body, status=entry.status,
                         headers=entry.headers((True, gzipped, content_type, max_age, extra),
                                               _headers))  # fmt: skip
 
@@ -175,6 +189,7 @@ def _headers(entry: Rendered, key: tuple[bool, bool, str, int, Headers]) -> dict
         "Cache-Control": f"public, max-age={max_age}" if max_age else "no-cache",
         "Vary": "Accept-Encoding",
         **dict(extra),
+        **dict(entry.base_headers),
     }
     if with_body:  # a 304 describes no body of its own
         headers["Content-Type"] = content_type + "; charset=utf-8"
