@@ -57,14 +57,28 @@ def build_config(tmp: Path, n_monitors: int, n_customers: int):
             mon["query"] = f"{comp}.example"
         monitors.append(mon)
     credit = {"scheme": "per_excess_hour", "percent_per_hour": 5, "cap_percent": 50}
-    sla = [{"id": p, "name": p, "target_percent": t, "credit": credit}
-           for p, t in (("standard", 99.8), ("plus", 99.9), ("premium", 99.99))]
-    customers = [{"id": f"cust-{i}", "name": f"Customer {i}", "plan": sla[i % 3]["id"],
-                  "fee": 1000 + i, "components": ["storefront-api", "checkout", stores[i]]}
-                 for i in range(n_customers)]
-    raw = {"storage": {"path": str(tmp / "bench.db")}, "components": components,
-           "monitors": monitors, "sla": sla, "customers": customers,
-           "site": {"admin_token_env": "BENCH_NO_TOKEN"}}
+    sla = [
+        {"id": p, "name": p, "target_percent": t, "credit": credit}
+        for p, t in (("standard", 99.8), ("plus", 99.9), ("premium", 99.99))
+    ]
+    customers = [
+        {
+            "id": f"cust-{i}",
+            "name": f"Customer {i}",
+            "plan": sla[i % 3]["id"],
+            "fee": 1000 + i,
+            "components": ["storefront-api", "checkout", stores[i]],
+        }
+        for i in range(n_customers)
+    ]
+    raw = {
+        "storage": {"path": str(tmp / "bench.db")},
+        "components": components,
+        "monitors": monitors,
+        "sla": sla,
+        "customers": customers,
+        "site": {"admin_token_env": "BENCH_NO_TOKEN"},
+    }
     return parse_config(raw, base_dir=tmp)
 
 
@@ -72,8 +86,9 @@ async def seed_history(config, path: Path, outages_per_monitor: int, rng: random
     """A year of evidence: monitors registered a year ago, outages of 1-120 minutes."""
     store = Store(path, clock=FakeClock(NOW - YEAR))
     await store.start()
-    store.submit(RegisterMonitors([(m.id, m.kind, m.component) for m in config.monitors],
-                                  NOW - YEAR))
+    store.submit(
+        RegisterMonitors([(m.id, m.kind, m.component) for m in config.monitors], NOW - YEAR)
+    )
     for mon in config.monitors:
         starts = sorted(rng.uniform(NOW - YEAR, NOW - 3600) for _ in range(outages_per_monitor))
         for start in starts:
@@ -143,10 +158,12 @@ async def run(args: argparse.Namespace) -> dict:
             scrape_times, scrape_lags, body = [], [], b""
             async with aiohttp.ClientSession() as session:
                 for _ in range(args.repeat):
+
                     async def scrape(session=session) -> bytes:
                         async with session.get(url) as resp:
                             assert resp.status == 200
                             return await resp.read()
+
                     body, elapsed, lag = await lag_during(scrape())
                     scrape_times.append(elapsed)
                     scrape_lags.append(lag)
@@ -191,9 +208,11 @@ def main() -> None:
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # startup prints one report URL per customer
     r = asyncio.run(run(args))
-    print(f"{r['monitors']} monitors, {r['customers']} customers, {r['components']} components, "
-          f"{r['outages_per_monitor_year']} outages per monitor-year "
-          f"(seeding took {r['seed_s']} s)")
+    print(
+        f"{r['monitors']} monitors, {r['customers']} customers, {r['components']} components, "
+        f"{r['outages_per_monitor_year']} outages per monitor-year "
+        f"(seeding took {r['seed_s']} s)"
+    )
     print(f"scrape: {r['series']} series, {r['scrape_bytes'] / 1e6:.1f} MB")
     print(f"{'what':<52}{'seconds':>9}  target")
     rows = [
@@ -201,12 +220,18 @@ def main() -> None:
         ("GET /metrics over HTTP (worst)", r["scrape_http_s_max"], "< 0.3"),
         ("render (statuswatch.metrics.exposition, median)", r["render_s_median"], ""),
         ("render (prometheus_client.generate_latest, median)", r["generate_latest_s_median"], ""),
-        ("event loop: worst 1 ms tick lateness during a scrape",
-         r["loop_lag_during_scrape_s_max"], ""),
+        (
+            "event loop: worst 1 ms tick lateness during a scrape",
+            r["loop_lag_during_scrape_s_max"],
+            "",
+        ),
         ("SLA snapshot refresh (store reads + compute)", r["sla_refresh_s"], "every 60 s"),
         ("  of which compute on the metrics thread", r["sla_compute_s"], ""),
-        ("event loop: worst 1 ms tick lateness during it", r["loop_lag_during_sla_refresh_s_max"],
-         ""),
+        (
+            "event loop: worst 1 ms tick lateness during it",
+            r["loop_lag_during_sla_refresh_s_max"],
+            "",
+        ),
     ]
     for what, seconds, target in rows:
         print(f"{what:<52}{seconds:>9.3f}  {target}")

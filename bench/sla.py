@@ -145,10 +145,14 @@ def main() -> None:
         "monthly_credits_s": round(credits, 3),
     }
     print(f"{'what':<44}{'seconds':>10}  target")
-    print(f"{'all windows + MTD, ' + str(args.components) + ' components (engine)':<44}"
-          f"{engine:>10.3f}  < 2")
-    print(f"{'same, naive per-minute buckets (extrapolated)':<44}{naive:>10.1f}  "
-          f"(sample of {len(sample)})")
+    print(
+        f"{'all windows + MTD, ' + str(args.components) + ' components (engine)':<44}"
+        f"{engine:>10.3f}  < 2"
+    )
+    print(
+        f"{'same, naive per-minute buckets (extrapolated)':<44}{naive:>10.1f}  "
+        f"(sample of {len(sample)})"
+    )
     print(f"{'monthly credits, ' + str(args.customers) + ' customers':<44}{credits:>10.3f}  < 2")
     print(f"engine / naive time ratio: {engine / naive:.5f} ({naive / engine:.0f}x faster)")
     if args.json:

@@ -22,7 +22,11 @@ def test_outage_opens_one_incident_that_resolves_after_the_quiet_period():
     assert edit is not None and edit.opened
     inc = edit.incident
     assert (inc.title, inc.status, inc.impact, inc.severity) == (
-        "Storefront API is unavailable", IncidentStatus.INVESTIGATING, Impact.MAJOR, "S1")
+        "Storefront API is unavailable",
+        IncidentStatus.INVESTIGATING,
+        Impact.MAJOR,
+        "S1",
+    )
     assert inc.components == {"api": CS.MAJOR}
     assert "investigating problems with Storefront API (major outage)" in edit.update.body
     edit = auto.changed("api", CS.MAJOR, CS.OPERATIONAL, 400)
@@ -32,7 +36,10 @@ def test_outage_opens_one_incident_that_resolves_after_the_quiet_period():
     assert edit is not None and inc.status is IncidentStatus.RESOLVED
     assert inc.resolved_at == 400 + QUIET and auto.current is None
     assert [u.status for u in inc.updates] == [
-        IncidentStatus.INVESTIGATING, IncidentStatus.MONITORING, IncidentStatus.RESOLVED]
+        IncidentStatus.INVESTIGATING,
+        IncidentStatus.MONITORING,
+        IncidentStatus.RESOLVED,
+    ]
 
 
 def test_flapping_is_one_incident_not_ten():

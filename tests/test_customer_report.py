@@ -100,7 +100,8 @@ async def test_generated_token_is_shown_once_and_survives_restarts(tmp_path, aio
 
 async def test_report_token_command_rotates(tmp_path, aiohttp_client):
     path = tmp_path / "config.toml"
-    path.write_text("""
+    path.write_text(
+        """
 [storage]
 path = "sw.db"
 [[components]]
@@ -116,7 +117,9 @@ id = "northwind"
 name = "Northwind"
 plan = "standard"
 components = ["api"]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     proc = subprocess.run([sys.executable, "-m", "statuswatch", "report-token", "-c", str(path),
                            "--customer", "northwind"], capture_output=True, text=True,
                           check=False)  # fmt: skip

@@ -100,7 +100,10 @@ def test_stored_window_overrides_config_and_cancelled_excuses_nothing():
     assert occ.state(0) == "cancelled"
     live = MaintenanceCalendar([base]).occurrences(lo, hi)[0]
     assert [live.state(t) for t in (live.start - 1, live.start, live.end)] == [
-        "scheduled", "in_progress", "completed"]
+        "scheduled",
+        "in_progress",
+        "completed",
+    ]
     assert calendar.active("checkout", live.start) is None
 
 

@@ -17,12 +17,12 @@ PAYLOADS = [
     "<script>alert(1)</script>",
     "<SCRIPT SRC=//evil.example/x.js></SCRIPT>",
     "<img src=x onerror=alert(1)>",
-    "<img src=\"javascript:alert(1)\">",
+    '<img src="javascript:alert(1)">',
     "<svg onload=alert(1)>",
     "<svg><script>alert(1)</script></svg>",
-    "<iframe src=\"javascript:alert(1)\"></iframe>",
+    '<iframe src="javascript:alert(1)"></iframe>',
     "<body onload=alert(1)>",
-    "<a href=\"javascript:alert(1)\">x</a>",
+    '<a href="javascript:alert(1)">x</a>',
     "[click](javascript:alert(1))",
     "[click](JaVaScRiPt:alert(1))",
     "[click](javascript&#58;alert(1))",
@@ -33,24 +33,24 @@ PAYLOADS = [
     "<javascript:alert(1)>",
     "![x](javascript:alert(1))",
     "![x](https://evil.example/track.png)",
-    "[x](https://ok.example \"title\" onmouseover=alert(1))",
-    "<div style=\"background:url(javascript:alert(1))\">x</div>",
+    '[x](https://ok.example "title" onmouseover=alert(1))',
+    '<div style="background:url(javascript:alert(1))">x</div>',
     "<style>body{display:none}</style>",
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
     "<details open ontoggle=alert(1)>",
-    "<object data=\"javascript:alert(1)\"></object>",
-    "<embed src=\"javascript:alert(1)\">",
-    "<form action=\"javascript:alert(1)\"><button>x</button></form>",
+    '<object data="javascript:alert(1)"></object>',
+    '<embed src="javascript:alert(1)">',
+    '<form action="javascript:alert(1)"><button>x</button></form>',
     "<input autofocus onfocus=alert(1)>",
-    "<meta http-equiv=\"refresh\" content=\"0;url=javascript:alert(1)\">",
-    "<base href=\"javascript:/\">",
+    '<meta http-equiv="refresh" content="0;url=javascript:alert(1)">',
+    '<base href="javascript:/">',
     "{{7*7}} {% raw %} ${7*7} <%= 7*7 %>",
     "`<script>alert(1)</script>`",
     "```\n<script>alert(1)</script>\n```",
     "<!--<script>alert(1)</script>-->",
     "[a]: javascript:alert(1)\n\n[a]",
-    "<a href=\"https://ok.example\" onclick=\"alert(1)\">x</a>",
-    "\"><script>alert(1)</script>",
+    '<a href="https://ok.example" onclick="alert(1)">x</a>',
+    '"><script>alert(1)</script>',
     "<scr<script>ipt>alert(1)</script>",
 ]
 
@@ -116,7 +116,7 @@ async def test_payloads_in_incident_titles_and_bodies_are_inert_on_the_page(aioh
     html = await (await client.get("/")).text()
     start = html.index("<main")
     audit = _PageAudit()
-    audit.feed(html[start:html.index("</main>")])
+    audit.feed(html[start : html.index("</main>")])
     assert audit.problems == []
     assert html.count('class="incident ') == len(PAYLOADS)
 

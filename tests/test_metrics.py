@@ -38,8 +38,12 @@ from statuswatch.web.render_cache import accepts_gzip
 
 NOW = 1_794_009_600.0  # 2026-11-07T00:00:00Z
 DAY = 86400
-PLAN = {"id": "premium", "name": "Premium", "target_percent": 99.9,
-        "credit": {"scheme": "per_excess_hour", "percent_per_hour": 5, "cap_percent": 50}}
+PLAN = {
+    "id": "premium",
+    "name": "Premium",
+    "target_percent": 99.9,
+    "credit": {"scheme": "per_excess_hour", "percent_per_hour": 5, "cap_percent": 50},
+}
 CUSTOMER = {"id": "acme", "name": "Acme", "plan": "premium", "fee": 1000, "currency": "EUR",
             "components": ["api", "checkout"]}  # fmt: skip
 
@@ -88,13 +92,29 @@ async def test_scrape_of_a_running_statuswatch_follows_a_target_going_down(
     target_app.router.add_get("/health", ok)
     target = await aiohttp_server(target_app)
     fast = {"interval": "150ms", "timeout": "100ms", "confirm_failures": 2}
-    config = make_config(tmp_path, [
-        {"id": "api-health", "kind": "http", "component": "api",
-         "url": str(target.make_url("/health")), **fast},
-        {"id": "checkout-tcp", "kind": "tcp", "component": "checkout", "host": "127.0.0.1",
-         "port": target.port, **fast},
-    ], sla=[PLAN], customers=[CUSTOMER],
-       site={"title": "Test", "cache_ttl": "0s"})  # fresh scrapes: this test follows state
+    config = make_config(
+        tmp_path,
+        [
+            {
+                "id": "api-health",
+                "kind": "http",
+                "component": "api",
+                "url": str(target.make_url("/health")),
+                **fast,
+            },
+            {
+                "id": "checkout-tcp",
+                "kind": "tcp",
+                "component": "checkout",
+                "host": "127.0.0.1",
+                "port": target.port,
+                **fast,
+            },
+        ],
+        sla=[PLAN],
+        customers=[CUSTOMER],
+        site={"title": "Test", "cache_ttl": "0s"},
+    )  # fresh scrapes: this test follows state
     client = await aiohttp_client(create_app(config, environ={}))
     monitoring = client.app[MONITORING]
     await until(lambda: all(t.state.value == "up" for t in monitoring.trackers.values()))
@@ -193,8 +213,7 @@ async def test_every_family_with_values_passes_promtool(aiohttp_client, tmp_path
     assert value(got, "statuswatch_sla_target_ratio", customer="acme", plan="premium") == 0.999
     # Registered at NOW, checkout down since the first failing check (NOW+60) until now
     # (NOW+180): 2 of 3 minutes down, over budget by 2 whole minutes: one hour's 5 % of 1000.
-    assert value(got, "statuswatch_sla_availability_ratio", customer="acme") == pytest.approx(
-        1 / 3)
+    assert value(got, "statuswatch_sla_availability_ratio", customer="acme") == pytest.approx(1 / 3)
     assert value(got, "statuswatch_sla_credit_ratio", customer="acme") == 0.05
     assert value(got, "statuswatch_sla_credit_amount", customer="acme", currency="EUR") == 50
     assert value(got, "statuswatch_incident_update_commitment_missed_total", severity="S1") == 1
@@ -247,12 +266,14 @@ async def test_a_monitor_rendered_again_only_when_its_values_change(aiohttp_clie
     assert value(after, "statuswatch_probe_checks_total", monitor="pay", result="fail") == 3
     unchanged = {k: v for k, v in before.items() if ("monitor", "pay") not in k[1]}
     assert {k: after[k] for k in unchanged if k[0].startswith("statuswatch_probe_")} == {
-        k: v for k, v in unchanged.items() if k[0].startswith("statuswatch_probe_")}
+        k: v for k, v in unchanged.items() if k[0].startswith("statuswatch_probe_")
+    }
     # And it still says exactly what prometheus_client's own exposition says.
     ours = {f.name: f for f in text_string_to_metric_families(render(registry).decode())}
     theirs = {f.name: f for f in text_string_to_metric_families(generate_latest(registry).decode())}
     assert {n: f for n, f in ours.items() if n.startswith("statuswatch_probe")} == {
-        n: f for n, f in theirs.items() if n.startswith("statuswatch_probe")}
+        n: f for n, f in theirs.items() if n.startswith("statuswatch_probe")
+    }
 
 
 async def test_bearer_token_and_a_separate_listener(aiohttp_client, tmp_path):
@@ -390,7 +411,7 @@ class _Odd:
     """Families of every kind, with labels that need escaping."""
 
     def collect(self):
-        g = GaugeMetricFamily("odd_gauge", 'help with \\ and\nnewline', labels=["a", "b"])
+        g = GaugeMetricFamily("odd_gauge", "help with \\ and\nnewline", labels=["a", "b"])
         g.add_metric(['quote " back \\ nl \n', "ü"], 1.5)
         g.add_metric(["x", "y"], float("inf"))
         g.add_metric(["x", "z"], float("-inf"))

@@ -65,9 +65,7 @@ def metric_names(expr: str) -> set[str]:
 
 def test_metric_name_extraction():
     assert metric_names('sum by (a) (rate(x_total{a="b"}[5m])) / on (a) y') == {"x_total", "y"}
-    assert metric_names("histogram_quantile(0.9, rate(h_bucket[5m])) or vector(0)") == {
-        "h_bucket"
-    }
+    assert metric_names("histogram_quantile(0.9, rate(h_bucket[5m])) or vector(0)") == {"h_bucket"}
 
 
 def rule_exprs() -> list[str]:

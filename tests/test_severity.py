@@ -41,4 +41,5 @@ def test_commitments_kept_missed_and_pending():
 def test_nothing_is_missed_before_it_is_due():
     inc = incident()
     assert [(c.kind, c.kept) for c in commitments(inc, S1, now=10 * MIN)] == [
-        ("first_response", None)]
+        ("first_response", None)
+    ]

@@ -7,8 +7,8 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from yarl import URL
 from site_helpers import AUTH, make_site, open_incident, post_update, site_section
+from yarl import URL
 
 from statuswatch.clock import FakeClock, iso
 from statuswatch.web.keys import RENDER_CACHE, STORE
@@ -104,8 +104,11 @@ async def test_unknown_things_get_the_404_page(aiohttp_client, tmp_path, clock, 
 async def test_wrong_method_on_a_known_path_is_still_405(aiohttp_client, tmp_path, clock):
     # The catch-all route that answers unknown URLs must not swallow aiohttp's 405s.
     client = await make_site(aiohttp_client, tmp_path, clock)
-    cases = {"/api/v2/summary.json": {"GET", "HEAD", "OPTIONS"},  # OPTIONS: CORS preflight
-             "/history": {"GET", "HEAD"}, "/static/style.css": {"GET", "HEAD"}}
+    cases = {
+        "/api/v2/summary.json": {"GET", "HEAD", "OPTIONS"},  # OPTIONS: CORS preflight
+        "/history": {"GET", "HEAD"},
+        "/static/style.css": {"GET", "HEAD"},
+    }
     for path, allowed in cases.items():
         resp = await client.post(path)
         assert resp.status == 405, path

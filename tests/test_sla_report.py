@@ -85,7 +85,8 @@ def run_cli(config_path: Path, *args: str) -> subprocess.CompletedProcess:
 def write_config(tmp_path: Path) -> Path:
     """The same config as TOML, for the CLI."""
     path = tmp_path / "config.toml"
-    path.write_text("""
+    path.write_text(
+        """
 [storage]
 path = "sw.db"
 [[components]]
@@ -134,7 +135,9 @@ title = "DB"
 components = ["checkout"]
 start = 2026-10-10T00:00:00Z
 end = 2026-10-10T02:00:00Z
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from statuswatch.clock import Clock
 
@@ -47,7 +48,7 @@ class Rendered:
     # respond()'s header sets for this body, by representation (a handful per entry).
     _header_sets: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def headers(self, key: tuple, build: Callable[[Rendered, tuple], dict[str, str]]):
+    def headers(self, key: tuple, build: Callable[[Rendered, tuple], CIMultiDict[str]]):
         """The header set `key` for this body: built once by `build`, then shared (aiohttp
         copies it into each response's own CIMultiDict, so sharing is safe)."""
         found = self._header_sets.get(key)
@@ -181,7 +182,7 @@ def _etag(entry: Rendered, gzipped: bool) -> str:
     return entry.etag[:-1] + '-gz"' if gzipped else entry.etag
 
 
-def _headers(entry: Rendered, key: tuple[bool, bool, str, int, Headers]) -> dict[str, str]:
+def _headers(entry: Rendered, key: tuple[bool, bool, str, int, Headers]) -> CIMultiDict[str]:
     with_body, gzipped, content_type, max_age, extra = key
     headers = {
         "ETag": _etag(entry, gzipped),
@@ -195,7 +196,9 @@ def _headers(entry: Rendered, key: tuple[bool, bool, str, int, Headers]) -> dict
         headers["Content-Type"] = content_type + "; charset=utf-8"
         if gzipped:
             headers["Content-Encoding"] = "gzip"
-    return headers
+    # A CIMultiDict: aiohttp copies one into the response's own with a memcpy-like copy,
+    # where a dict would be re-hashed key by key on every request.
+    return CIMultiDict(headers)
 
 
 @functools.lru_cache(maxsize=64)  # a handful of browsers' values arrive over and over
