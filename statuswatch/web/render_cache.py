@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 
-from aiohttp import web
+from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
 from statuswatch.clock import Clock
@@ -163,10 +163,10 @@ def respond(request: web.Request, entry: Rendered, *, content_type: str, max_age
     (plain, gzip, 304) are built once per entry, not per request (`extra`, e.g. CORS, joins
     them): what is left per request is reading three request headers.
     """
-    accept = request.headers.get("Accept-Encoding")
+    req = request.headers  # looked up with aiohttp's istr names: no case folding per request
+    accept = req.get(hdrs.ACCEPT_ENCODING)
     gzipped = entry.gzipped is not None and accept is not None and accepts_gzip(accept)
-    req = request.headers
-    if ("If-None-Match" in req or "If-Modified-Since" in req) and _not_modified(
+    if (hdrs.IF_NONE_MATCH in req or hdrs.IF_MODIFIED_SINCE in req) and _not_modified(
         request, _etag(entry, gzipped), entry.modified
     ):
         return CachedResponse(status=304, headers=entry.headers(
@@ -217,10 +217,10 @@ def accepts_gzip(accept_encoding: str) -> bool:
 
 def _not_modified(request: web.Request, etag: str, modified: float) -> bool:
     """RFC 9110 13.1: If-None-Match wins over If-Modified-Since when both are sent."""
-    if (inm := request.headers.get("If-None-Match")) is not None:
+    if (inm := request.headers.get(hdrs.IF_NONE_MATCH)) is not None:
         tags = [tag.strip().removeprefix("W/") for tag in inm.split(",")]
         return "*" in tags or etag in tags
-    if (ims := request.headers.get("If-Modified-Since")) is not None:
+    if (ims := request.headers.get(hdrs.IF_MODIFIED_SINCE)) is not None:
         try:
             return int(modified) <= parsedate_to_datetime(ims).timestamp()
         except (TypeError, ValueError):
