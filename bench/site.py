@@ -10,7 +10,7 @@ updates, maintenance windows). Then:
    the Python load client of bench/_bench_pageload.py; requests per second side by side;
 3. the probes' schedule lateness p50/p99 while idle and while statuswatch is under that load.
 
-Run: .venv/bin/python bench/site.py [--duration 10] [--connections 32] [--renders 15]
+Run: .venv/bin/python bench/site.py [--duration 10] [--connections 32] [--renders 15] [--gzip]
 """
 
 from __future__ import annotations
@@ -258,9 +258,16 @@ def get(url: str) -> bytes:
     return fetch(url)[0]
 
 
-def fetch(url: str) -> tuple[bytes, dict[str, str]]:
-    """Body and headers, asked as wrk asks (no Accept-Encoding: the full body)."""
-    with urllib.request.urlopen(url, timeout=30) as resp:
+# What browsers send (--gzip); urllib does not decompress, so a body fetched with it is the
+# gzipped bytes, the size the bare handler then answers with.
+BROWSER_ENCODINGS = "gzip, deflate, br"
+
+
+def fetch(url: str, accept_encoding: str | None = None) -> tuple[bytes, dict[str, str]]:
+    """Body and headers, asked as the load client asks (by default, as wrk: no Accept-Encoding,
+    so the full body)."""
+    headers = {"Accept-Encoding": accept_encoding} if accept_encoding else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as resp:
         return resp.read(), dict(resp.headers.items())
 
 
@@ -296,8 +303,9 @@ async def uncached_render_ms(config, renders: int) -> dict[str, float]:
 def drive(url: str, args: argparse.Namespace) -> float:
     """Requests per second that `url` sustains under --connections keep-alive clients."""
     if shutil.which("wrk"):
+        gzip = ["-H", f"Accept-Encoding: {BROWSER_ENCODINGS}"] if args.gzip else []
         out = subprocess.run(["wrk", "-t", str(args.threads), "-c", str(args.connections),
-                              "-d", f"{args.duration}s", url],
+                              "-d", f"{args.duration}s", *gzip, url],
                              capture_output=True, text=True, check=True).stdout  # fmt: skip
         line = next(ln for ln in out.splitlines() if ln.startswith("Requests/sec:"))
         if "Non-2xx" in out:
@@ -328,6 +336,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="alternating runs; best counts")
     parser.add_argument("--renders", type=int, default=15)
     parser.add_argument("--interval", type=float, default=2.0, help="probe interval (s)")
+    parser.add_argument(
+        "--gzip",
+        action="store_true",
+        help="ask for gzip as browsers do (the bare body is then the gzipped size)",
+    )
     parser.add_argument("--json", action="store_true")
     # Internal: the server processes.
     parser.add_argument("--serve", choices=["statuswatch", "bare"], help=argparse.SUPPRESS)
@@ -360,7 +373,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
                            "--port", str(sw_port), "--target-port", str(target_port),
                            "--interval", str(args.interval)))  # fmt: skip
         sw = f"http://127.0.0.1:{sw_port}"
-        fetched = {p: fetch(sw + p) for p in PATHS}
+        fetched = {p: fetch(sw + p, BROWSER_ENCODINGS if args.gzip else None) for p in PATHS}
         bodies = {p: body for p, (body, _) in fetched.items()}
         headers = {p: sent for p, (_, sent) in fetched.items()}
         procs.append(start("bare", __file__, "--serve", "bare", "--port", str(bare_port),
@@ -416,7 +429,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
         "seeded": counts, "db_mib": round(db_mb, 1),
         "load_client": "wrk" if shutil.which("wrk") else "python (_bench_pageload)",
         "event_loop": loop_name(new_event_loop()),  # what both servers run on
-        "connections": args.connections, "duration_s": args.duration,
+        "connections": args.connections, "duration_s": args.duration, "gzip": args.gzip,
         "throughput": rows, "uncached_render_ms": renders,
         "lateness_idle": idle, "skipped_runs_total": skipped,
     }  # fmt: skip
@@ -425,7 +438,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
 def report(res: dict, args: argparse.Namespace) -> None:
     print(f"\n{res['components']} components in {res['groups']} groups, {res['monitors']} monitors"
           f" probing every {res['probe_interval_s']:g} s; a year of history ({res['db_mib']} MiB)."
-          f"\nload: {res['load_client']}, {res['connections']} connections, "
+          f"\nload: {res['load_client']}, {res['connections']} connections"
+          f"{', asking for gzip as browsers do' if res['gzip'] else ', no gzip'}, "
           f"{res['duration_s']} s per run, best of {args.rounds}; both servers on "
           f"{res['event_loop']}, GC tuned as `statuswatch run`\n")  # fmt: skip
     print(f"{'path':<24}{'bytes':>8}{'bare req/s':>12}{'statuswatch':>13}{'ratio':>8}"
