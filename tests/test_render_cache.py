@@ -78,13 +78,13 @@ async def test_concurrent_scrapes_share_one_metrics_render(aiohttp_client, tmp_p
     assert renders == 1
 
 
-def _cached_app(clock: FakeClock, bodies: list[bytes]):
+def _cached_app(clock: FakeClock, bodies: list[bytes], headers: dict[str, str] | None = None):
     """A one-route app serving bodies[0] through the cache; tests swap bodies[0] to 'change'."""
     from aiohttp import web
 
     from statuswatch.web.render_cache import respond
 
-    cache = RenderCache(clock, ttl=2)
+    cache = RenderCache(clock, ttl=2, headers=headers)
 
     async def page(request: web.Request) -> web.Response:
         async def render() -> bytes:
@@ -139,6 +139,42 @@ async def test_large_bodies_are_gzipped_once_per_change_with_their_own_etag(aioh
     )
     assert changed.status == 200 and changed.headers["ETag"] != gz_tag
     assert gzip.decompress(await changed.read()).endswith(b"<li>major outage</li>")
+
+
+async def test_the_caches_headers_ride_on_every_representation_built_once(aiohttp_client):
+    from aiohttp import web
+
+    from statuswatch.web.render_cache import CachedResponse, respond
+
+    cache = RenderCache(FakeClock(), ttl=2, headers={"X-Frame-Options": "DENY"})
+
+    async def render() -> bytes:
+        return b"<p>ok</p>" * 500
+
+    async def page(request: web.Request) -> web.Response:
+        response = respond(request, await cache.get("/", render), content_type="text/html",
+                           max_age=2, extra=(("Access-Control-Allow-Origin", "*"),))  # fmt: skip
+        assert type(response) is CachedResponse  # what the security-headers signal skips
+        return response
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    client = await aiohttp_client(app, auto_decompress=False)
+    for _ in range(2):
+        identity = {"Accept-Encoding": "identity"}  # the client asks for gzip by default
+        plain = await client.get("/", headers=identity)
+        zipped = await client.get("/", headers={"Accept-Encoding": "gzip"})
+        again = await client.get("/", headers={**identity, "If-None-Match": plain.headers["ETag"]})
+        assert (plain.status, zipped.status, again.status) == (200, 200, 304)
+        for resp in (plain, zipped, again):
+            assert resp.headers.getall("X-Frame-Options") == ["DENY"]
+            assert resp.headers["Access-Control-Allow-Origin"] == "*"
+            assert resp.headers["Cache-Control"] == "public, max-age=2"
+        assert zipped.headers["Content-Encoding"] == "gzip"
+        assert "Content-Encoding" not in plain.headers
+        assert "Content-Encoding" not in again.headers  # a 304 describes no body of its own
+    # One header set per representation (plain, gzip, 304), kept with the body, not per request.
+    assert len(cache.fresh("/")._header_sets) == 3
 
 
 async def test_small_bodies_are_sent_as_they_are(aiohttp_client):

@@ -44,7 +44,7 @@ class Rendered:
     last_modified: str = ""  # the same as an HTTP date, formatted once rather than per request
     version: int | None = None  # the state version it was rendered from
     idle_expires: float = 0.0  # monotonic: fresh until then while the version is unchanged
-    base_headers: tuple[tuple[str, str], ...] = ()  # the cache's own (security) headers
+    base_headers: Headers = ()  # the cache's own (security) headers
     # respond()'s header sets for this body, by representation (a handful per entry).
     _header_sets: dict = field(default_factory=dict, compare=False, repr=False)
 
