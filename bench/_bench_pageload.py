@@ -14,7 +14,11 @@ import aiohttp
 from _bench_common import emit, lateness_summary
 
 
-async def run(base: str, paths: list[str], workers: int, duration: float) -> dict:
+async def run(
+    base: str, paths: list[str], workers: int, duration: float, headers: dict | None = None
+) -> dict:
+    """`headers`: sent with every request (e.g. Accept-Encoding; aiohttp asks for gzip unless
+    told otherwise)."""
     latencies: list[float] = []
     errors = 0
     stop_at = time.monotonic() + duration
@@ -37,7 +41,7 @@ async def run(base: str, paths: list[str], workers: int, duration: float) -> dic
 
     # Bodies are read, not decompressed: inflating the gzipped /metrics cost this client more
     # CPU than serving it cost statuswatch, and on two shared cores that throttled the load.
-    async with aiohttp.ClientSession(auto_decompress=False) as session:
+    async with aiohttp.ClientSession(auto_decompress=False, headers=headers) as session:
         paths = await present(session, base, paths)
         await asyncio.gather(*(worker(session, n) for n in range(workers)))
     page = lateness_summary(latencies)  # the same quantile helper, here for page latency

@@ -314,8 +314,10 @@ def drive(url: str, args: argparse.Namespace) -> float:
     from _bench_pageload import run as python_load
 
     base, _, path = url.partition("127.0.0.1:")[2].partition("/")
+    # As wrk is driven: gzip only with --gzip (aiohttp's client would otherwise always ask).
+    encoding = {"Accept-Encoding": BROWSER_ENCODINGS if args.gzip else "identity"}
     res = asyncio.run(python_load(f"http://127.0.0.1:{base}", ["/" + path], args.connections,
-                                  args.duration))  # fmt: skip
+                                  args.duration, encoding))  # fmt: skip
     return float(res["requests_per_s"])
 
 
