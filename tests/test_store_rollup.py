@@ -6,7 +6,7 @@ import contextlib
 import math
 import random
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -162,11 +162,12 @@ async def test_prune_keeps_failures_and_evidence(store: Store) -> None:
 # --- rollups and latest results held between flushes (writer.HeldRows) -----------------------
 
 
-def held_writer(db_path: Path, clock: FakeClock) -> Writer:
+@contextlib.contextmanager
+def held_writer(db_path: Path, clock: FakeClock) -> Iterator[Writer]:
     """A writer driven by hand from the test's thread: collect, write, no thread, no sleeps."""
-    db = connect(db_path, busy_timeout=0.05)
-    migrate(db)
-    return Writer(db, clock=clock, batch_max=100, flush_interval=0, held_flush=60)
+    with contextlib.closing(connect(db_path, busy_timeout=0.05)) as db:
+        migrate(db)
+        yield Writer(db, clock=clock, batch_max=100, flush_interval=0, held_flush=60)
 
 
 def write_next(writer: Writer) -> bool:
@@ -181,8 +182,7 @@ def count_rows(db_path: Path, table: str) -> int:
 def test_rollups_and_latest_results_wait_for_the_flush_interval(tmp_path: Path) -> None:
     clock = FakeClock(T0)
     path = tmp_path / "statuswatch.db"
-    writer = held_writer(path, clock)
-    try:
+    with held_writer(path, clock) as writer:
         results = [result(T0 + i, ok=i != 1, latency=0.05 * (i + 1)) for i in range(4)]
         writer.put(results[0])
         writer.put(results[1])
@@ -205,15 +205,12 @@ def test_rollups_and_latest_results_wait_for_the_flush_interval(tmp_path: Path) 
         with contextlib.closing(connect(path, busy_timeout=1, readonly=True)) as db:
             assert_rollups_equal(reads.rollups(db, "api"), [expected(results, H0)])
             assert reads.last_results(db)["api"] == results[3]
-    finally:
-        writer.db.close()
 
 
 def test_held_rows_are_due_without_new_items(tmp_path: Path) -> None:
     clock = FakeClock(T0)
     path = tmp_path / "statuswatch.db"
-    writer = held_writer(path, clock)
-    try:
+    with held_writer(path, clock) as writer:
         writer.put(result(T0))
         assert write_next(writer)
         clock.advance(60)
@@ -221,16 +218,15 @@ def test_held_rows_are_due_without_new_items(tmp_path: Path) -> None:
         assert not batch.items and batch.marker is None
         assert writer._write(batch)
         assert (count_rows(path, "rollups"), count_rows(path, "last_results")) == (1, 1)
-    finally:
-        writer.db.close()
 
 
 def test_a_batch_retried_after_a_lock_is_held_once(tmp_path: Path) -> None:
     clock = FakeClock(T0)
     path = tmp_path / "statuswatch.db"
-    writer = held_writer(path, clock)
-    locker = sqlite3.connect(path, isolation_level=None)
-    try:
+    with (
+        held_writer(path, clock) as writer,
+        contextlib.closing(sqlite3.connect(path, isolation_level=None)) as locker,
+    ):
         results = [result(T0 + i) for i in range(5)]
         for r in results:
             writer.put(r)
@@ -243,9 +239,6 @@ def test_a_batch_retried_after_a_lock_is_held_once(tmp_path: Path) -> None:
         assert writer._write(writer._collect())
         (got,) = reads.rollups(writer.db, "api")
         assert got.count == 5
-    finally:
-        locker.close()
-        writer.db.close()
 
 
 async def test_flush_and_close_write_the_held_rows(tmp_path: Path) -> None:
@@ -287,8 +280,7 @@ async def test_prune_writes_the_held_rows_before_deleting(tmp_path: Path) -> Non
 def test_a_wall_clock_stepped_back_does_not_hold_rows_longer(tmp_path: Path) -> None:
     clock = FakeClock(T0)
     path = tmp_path / "statuswatch.db"
-    writer = held_writer(path, clock)
-    try:
+    with held_writer(path, clock) as writer:
         writer.put(result(T0))
         assert write_next(writer)
         assert count_rows(path, "rollups") == 0
@@ -296,8 +288,6 @@ def test_a_wall_clock_stepped_back_does_not_hold_rows_longer(tmp_path: Path) -> 
         writer.put(result(T0 + 1))
         assert write_next(writer)
         assert (count_rows(path, "rollups"), count_rows(path, "last_results")) == (1, 1)
-    finally:
-        writer.db.close()
 
 
 async def test_settle_commits_the_items_but_leaves_the_held_rows_for_their_minute(
