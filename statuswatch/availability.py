@@ -10,9 +10,17 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Literal
 
-from statuswatch.intervals import Interval, intersect, measure, normalize
+from statuswatch.intervals import Interval, intersect, measure, normalize, subtract
 from statuswatch.periods import Period
+
+
+# How a plan counts time without evidence (SLA.md "Figures"): as available (the seeds' formula,
+# only recorded downtime is downtime), out of the denominator (measured availability), or as
+# downtime (excused where it falls inside maintenance).
+UnmonitoredPolicy = Literal["available", "excluded", "downtime"]
+UNMONITORED_POLICIES: tuple[UnmonitoredPolicy, ...] = ("available", "excluded", "downtime")
 
 
 @functools.lru_cache(maxsize=1024)  # few distinct targets; parsing a decimal string is slow
@@ -33,9 +41,9 @@ class Figures:
 
     period: Period
     unmonitored: int  # seconds with no evidence, downtime excluded (downtime wins)
-    excused: int  # downtime inside maintenance
-    unexcused: int  # downtime outside maintenance
-    eligible: int  # period - unmonitored - excused
+    excused: int  # downtime inside maintenance (under policy downtime, unmonitored time too)
+    unexcused: int  # downtime outside maintenance (likewise)
+    eligible: int  # period - excused (- unmonitored under policy excluded)
     target: Fraction  # percent
     availability: Fraction | None  # percent; None when nothing was measurable
     allowed: Fraction  # seconds of unexcused downtime the target allows (the error budget)
@@ -69,16 +77,22 @@ def evaluate(
     downtime: list[Interval],
     maintenance: list[Interval] = (),  # type: ignore[assignment]
     unmonitored: list[Interval] = (),  # type: ignore[assignment]
+    policy: UnmonitoredPolicy = "available",
 ) -> Figures:
     """Compute the SLA.md figures for one service and one period from raw interval lists."""
     lo, hi = period.start, period.end
     down = normalize(downtime, lo, hi)
     maint = normalize(maintenance, lo, hi)
-    gaps = normalize(unmonitored, lo, hi)
+    gaps = subtract(normalize(unmonitored, lo, hi), down)  # downtime wins over "no evidence"
     excused = measure(intersect(down, maint))
-    dark = measure(gaps) - measure(intersect(gaps, down))
     return from_measures(
-        period, target_percent, unexcused=measure(down) - excused, excused=excused, unmonitored=dark
+        period,
+        target_percent,
+        unexcused=measure(down) - excused,
+        excused=excused,
+        unmonitored=measure(gaps),
+        unmonitored_in_maintenance=measure(intersect(gaps, maint)),
+        policy=policy,
     )
 
 
@@ -89,9 +103,15 @@ def from_measures(
     unexcused: int,
     excused: int,
     unmonitored: int,
+    unmonitored_in_maintenance: int = 0,
+    policy: UnmonitoredPolicy = "available",
 ) -> Figures:
     """The SLA.md formula from already measured seconds (unmonitored without downtime)."""
-    eligible = period.seconds - unmonitored - excused
+    if policy == "downtime":
+        # D' = D ∪ G: time without evidence is downtime, excused inside maintenance.
+        excused += unmonitored_in_maintenance
+        unexcused += unmonitored - unmonitored_in_maintenance
+    eligible = period.seconds - excused - (unmonitored if policy == "excluded" else 0)
     target = (
         target_percent if isinstance(target_percent, Fraction) else exact_percent(target_percent)
     )

@@ -136,4 +136,5 @@ class ServiceTimeline:
             unexcused=self.down.measure(lo, hi) - excused,
             excused=excused,
             unmonitored=self.gaps.measure(lo, hi) - self.gaps_down.measure(lo, hi),
+            policy="excluded",
         )

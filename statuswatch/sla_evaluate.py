@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from statuswatch import periods
-from statuswatch.availability import Figures, evaluate
+from statuswatch.availability import Figures, UnmonitoredPolicy, evaluate
 from statuswatch.credits import CreditScheme, credit_amount
 from statuswatch.intervals import Interval
 from statuswatch.validation import describe
@@ -43,6 +43,7 @@ class EvaluateInput(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     maintenance: list[Span] = []
     unmonitored: list[Span] = []
     claim_window_days: int | None = None
+    unmonitored_policy: UnmonitoredPolicy = "available"
 
 
 def parse_instant(text: str, field: str) -> int:
@@ -116,6 +117,7 @@ def figures_json(fig: Figures, scheme: CreditScheme, fee: float, claim_days: int
         "unexcused_downtime_minutes": fig.unexcused / 60,
         "eligible_minutes": fig.eligible / 60,
         "target_percent": float(fig.target),
+        "coverage_percent": None if fig.coverage is None else float(fig.coverage * 100),
         "availability_percent": None if fig.availability is None else float(fig.availability),
         "met": fig.met,
         "allowed_downtime_minutes": float(fig.allowed / 60),
@@ -139,6 +141,7 @@ def evaluate_one(doc: Any, where: str = "") -> dict:
             downtime=parse_spans(spec.downtime, "downtime"),
             maintenance=parse_spans(spec.maintenance, "maintenance"),
             unmonitored=parse_spans(spec.unmonitored, "unmonitored"),
+            policy=spec.unmonitored_policy,
         )
     except InputError as exc:
         raise InputError(f"{where}{exc}") from None

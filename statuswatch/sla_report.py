@@ -156,7 +156,7 @@ def credit_line(
     plan = next(p for p in config.sla if p.id == customer.plan)
     inputs = evidence.service(customer.components)
     figures = evaluate(period, plan.target_percent, downtime=inputs.downtime,
-                       maintenance=inputs.maintenance, unmonitored=inputs.unmonitored)  # fmt: skip
+                       maintenance=inputs.maintenance, unmonitored=inputs.unmonitored, policy="excluded")  # fmt: skip
     percent = plan.credit.percent(figures)
     deadline = claim_deadline(plan, period)
     lines = _outage_lines(config, evidence, outages, customer, period)
@@ -237,7 +237,7 @@ async def component_availability(
     evidence, _ = await load_evidence(store, config, period.start, period.end, now)
     inputs = evidence.component(component_id)
     fig = evaluate(period, 100, downtime=inputs.downtime, maintenance=inputs.maintenance,
-                   unmonitored=inputs.unmonitored)  # fmt: skip
+                   unmonitored=inputs.unmonitored, policy="excluded")  # fmt: skip
     return {
         "component": component_id,
         "window": window,

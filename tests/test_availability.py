@@ -108,8 +108,33 @@ def test_credits_are_monotonic_in_downtime(down, extra):
 
 
 def test_downtime_wins_over_unmonitored():
-    fig = evaluate(P, 99.9, downtime=[(0, 3600)], unmonitored=[(0, 7200)])
+    fig = evaluate(P, 99.9, downtime=[(0, 3600)], unmonitored=[(0, 7200)], policy="excluded")
     assert (fig.unmonitored, fig.unexcused, fig.eligible) == (3600, 3600, 30 * DAY - 3600)
+
+
+def test_each_unmonitored_policy_counts_time_without_evidence_as_its_contract_says():
+    down, dark, maint = [(0, 3600)], [(DAY, DAY + 7200)], [(DAY + 3600, DAY + 10800)]
+    by = {
+        p: evaluate(P, 99.9, downtime=down, maintenance=maint, unmonitored=dark, policy=p)
+        for p in ("available", "excluded", "downtime")
+    }
+    figures = {p: (f.unmonitored, f.excused, f.unexcused, f.eligible) for p, f in by.items()}
+    assert figures == {
+        "available": (7200, 0, 3600, 30 * DAY),
+        "excluded": (7200, 0, 3600, 30 * DAY - 7200),
+        "downtime": (7200, 3600, 7200, 30 * DAY - 3600),  # the gap's 2nd hour is in maintenance
+    }
+    assert {f.coverage for f in by.values()} == {Fraction(30 * DAY - 7200, 30 * DAY)}
+
+
+@given(spans, spans, spans)
+def test_available_never_owes_more_than_downtime_policy(down, maint, dark):
+    kw = {"downtime": down, "maintenance": maint, "unmonitored": dark}
+    lenient = evaluate(P, 99.9, **kw, policy="available")
+    strict = evaluate(P, 99.9, **kw, policy="downtime")
+    assert lenient.unexcused <= strict.unexcused
+    for scheme in SCHEMES:
+        assert scheme.percent(lenient) <= scheme.percent(strict)
 
 
 def test_dst_months_have_721_and_719_hours():
@@ -142,7 +167,7 @@ def test_credit_amount_rounds_half_up_to_cents_exactly():
 
 
 def test_budget_remaining_and_coverage():
-    fig = evaluate(P, 99.9, downtime=[(0, 600)], unmonitored=[(DAY, 2 * DAY)])
+    fig = evaluate(P, 99.9, downtime=[(0, 600)], unmonitored=[(DAY, 2 * DAY)], policy="excluded")
     assert fig.allowed == Fraction(1, 1000) * (29 * DAY)
     assert fig.budget_remaining == fig.allowed - 600
     assert fig.coverage == Fraction(29, 30)
@@ -173,7 +198,7 @@ def test_service_timeline_gives_the_same_figures_as_evaluate(down, maint, dark, 
     inputs = ServiceInputs(normalize(down), normalize(maint), normalize(dark))
     period = periods.explicit(lo, lo + length)
     assert ServiceTimeline(inputs).figures(period, 99.9) == evaluate(
-        period, 99.9, downtime=down, maintenance=maint, unmonitored=dark
+        period, 99.9, downtime=down, maintenance=maint, unmonitored=dark, policy="excluded"
     )
 
 

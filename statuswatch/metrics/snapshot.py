@@ -116,7 +116,7 @@ def compute_figures(
         plan, period = plans[cust.plan], running[cust.id]
         inputs = evidence.service(cust.components)
         fig = evaluate(period, plan.target_percent, downtime=inputs.downtime,
-                       maintenance=inputs.maintenance, unmonitored=inputs.unmonitored)  # fmt: skip
+                       maintenance=inputs.maintenance, unmonitored=inputs.unmonitored, policy="excluded")  # fmt: skip
         percent = plan.credit.percent(fig)
         customers.append(CustomerFigures(
             customer=cust.id, plan=plan.id, currency=cust.currency, period=period.label,

@@ -72,7 +72,7 @@ def availability(
     """A component's figures over rolling windows ending now (SLA.md, via the one engine)."""
     inputs = evidence.component(component_id)
     return {w: evaluate(periods.rolling(w, now), 100, downtime=inputs.downtime,
-                        maintenance=inputs.maintenance, unmonitored=inputs.unmonitored)
+                        maintenance=inputs.maintenance, unmonitored=inputs.unmonitored, policy="excluded")
             for w in windows}  # fmt: skip
 
 
