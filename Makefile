@@ -37,6 +37,7 @@ system-deps:
 
 test: $(VENV)/.installed-test system-deps
 	$(BIN)/ruff check statuswatch tests bench
+	$(BIN)/ruff format --check statuswatch tests bench
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test

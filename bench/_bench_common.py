@@ -76,7 +76,7 @@ def lateness_summary(samples: list[float]) -> dict[str, float | None]:
 def run_on_loop(main: Coroutine[Any, Any, dict], kind: str) -> dict:
     """Run `main` on the loop `statuswatch run` would use ("auto": uvloop when installed) or
     on the standard loop ("asyncio"); the result says which, so a comparison is like for like."""
-    from statuswatch.event_loop import loop_name, new_event_loop
+    from statuswatch.cli.event_loop import loop_name, new_event_loop
 
     factory = new_event_loop if kind == "auto" else asyncio.new_event_loop
     with asyncio.Runner(loop_factory=factory) as runner:

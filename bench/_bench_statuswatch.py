@@ -42,10 +42,10 @@ from _bench_common import (  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 import statuswatch.web.app as web_app  # noqa: E402
+from statuswatch.cli.gc_tuning import tune_gc  # noqa: E402
 from statuswatch.clock import SystemClock  # noqa: E402
 from statuswatch.config.loader import parse_config  # noqa: E402
-from statuswatch.gc_tuning import tune_gc  # noqa: E402
-from statuswatch.monitoring import Monitoring  # noqa: E402
+from statuswatch.monitor.monitoring import Monitoring  # noqa: E402
 from statuswatch.store import Store  # noqa: E402
 
 IMPORTED = time.time()
@@ -117,8 +117,11 @@ class GcPauses:
         for gen in (0, 1, 2):
             mine = [p for g, p in pauses if g == gen]
             if mine:
-                out[f"gen{gen}"] = {"count": len(mine), "total_ms": round(1000 * sum(mine), 1),
-                                    "max_ms": round(1000 * max(mine), 1)}  # fmt: skip
+                out[f"gen{gen}"] = {
+                    "count": len(mine),
+                    "total_ms": round(1000 * sum(mine), 1),
+                    "max_ms": round(1000 * max(mine), 1),
+                }
         return out
 
 

@@ -27,8 +27,8 @@ from prometheus_client import generate_latest
 
 from statuswatch.clock import FakeClock
 from statuswatch.config import parse_config
-from statuswatch.events import OutageClosed, OutageOpened
 from statuswatch.metrics.exposition import render
+from statuswatch.monitor.events import OutageClosed, OutageOpened
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.web import create_app
@@ -103,11 +103,19 @@ def feed_results(monitoring, rng: random.Random, rounds: int) -> None:
         for mon in monitoring.config.monitors:
             ok = rng.random() > 0.05 or r == 0
             latency = rng.lognormvariate(-2.5, 0.8)
-            monitoring.handle_result(mon, CheckResult(
-                mon.id, NOW + 60 * r + rng.random(), ok, latency,
-                200 if mon.kind == "http" and ok else (503 if mon.kind == "http" else None),
-                None if ok else rng.choice(["timeout", "connect", "http_status"]), "",
-                cert_expiry=NOW + 40 * 86400 if mon.kind == "tls" else None))  # fmt: skip
+            monitoring.handle_result(
+                mon,
+                CheckResult(
+                    mon.id,
+                    NOW + 60 * r + rng.random(),
+                    ok,
+                    latency,
+                    200 if mon.kind == "http" and ok else (503 if mon.kind == "http" else None),
+                    None if ok else rng.choice(["timeout", "connect", "http_status"]),
+                    "",
+                    cert_expiry=NOW + 40 * 86400 if mon.kind == "tls" else None,
+                ),
+            )
 
 
 async def lag_during(coro) -> tuple[object, float, float]:

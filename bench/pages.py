@@ -21,9 +21,9 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient, TestServer
 
 from statuswatch.clock import FakeClock
-from statuswatch.component_status import ComponentStatus
 from statuswatch.config import parse_config
 from statuswatch.incidents.model import ComponentChange, Impact, Incident, IncidentStatus, new_id
+from statuswatch.status.component import ComponentStatus
 from statuswatch.store import SaveIncident
 from statuswatch.web import create_app
 from statuswatch.web.keys import STORE
@@ -36,12 +36,19 @@ def config_for(tmp: Path, windows: int):
         "components": [{"id": "api", "name": "API"}, {"id": "checkout", "name": "Checkout"}],
         "monitors": [],
         "maintenance": [
-            {"id": f"w{i}", "title": f"Window {i}", "components": ["api"],
-             "start": "2026-01-04T02:00:00", "duration": "1h", "rrule": "FREQ=DAILY",
-             "timezone": "America/New_York", "description": "Short **pause**."}
+            {
+                "id": f"w{i}",
+                "title": f"Window {i}",
+                "components": ["api"],
+                "start": "2026-01-04T02:00:00",
+                "duration": "1h",
+                "rrule": "FREQ=DAILY",
+                "timezone": "America/New_York",
+                "description": "Short **pause**.",
+            }
             for i in range(windows)
         ],
-    }  # fmt: skip
+    }
     return parse_config(raw, base_dir=tmp)
 
 
@@ -57,8 +64,7 @@ def incident(t: float, n: int) -> Incident:
 async def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         clock = FakeClock()
-        app = create_app(config_for(Path(tmp), args.windows), clock=clock, probe=False,
-                         environ={})  # fmt: skip
+        app = create_app(config_for(Path(tmp), args.windows), clock=clock, probe=False, environ={})
         async with TestClient(TestServer(app)) as client:
             store = app[STORE]
             for n in range(args.incidents):
@@ -66,9 +72,15 @@ async def run(args: argparse.Namespace) -> None:
             await store.flush()
             latest = (await store.incidents(limit=1))[0].id
             paths = [
-                f"/incidents/{latest}", "/history", "/history?page=2", "/maintenance",
-                "/history.atom", "/history.rss", "/maintenance.ics", "/no-such-page",
-            ]  # fmt: skip
+                f"/incidents/{latest}",
+                "/history",
+                "/history?page=2",
+                "/maintenance",
+                "/history.atom",
+                "/history.rss",
+                "/maintenance.ics",
+                "/no-such-page",
+            ]
             print(f"{args.incidents} incidents, {args.windows} daily windows, uncached renders")
             for path in paths:
                 times, size = [], 0
@@ -77,8 +89,10 @@ async def run(args: argparse.Namespace) -> None:
                     resp = await client.get(path)
                     size = len(await resp.read())
                     times.append((time.perf_counter() - start) * 1000)
-                print(f"  {path:30} {resp.status} {size:8,} B  median "
-                      f"{statistics.median(times):6.1f} ms  max {max(times):6.1f} ms")  # fmt: skip
+                print(
+                    f"  {path:30} {resp.status} {size:8,} B  median "
+                    f"{statistics.median(times):6.1f} ms  max {max(times):6.1f} ms"
+                )
 
 
 def main() -> None:

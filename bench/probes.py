@@ -45,8 +45,15 @@ sys.path.insert(0, str(HERE))
 from _bench_common import RESULT_PREFIX, free_port, log, proc_cpu  # noqa: E402
 
 EXPORTER = "/usr/bin/prometheus-blackbox-exporter"
-CONTENDERS = ("statuswatch", "bare", "blackbox", "bare-saturate", "bare-sat-uvloop",
-              "sw-saturate", "sw-sustained")  # fmt: skip
+CONTENDERS = (
+    "statuswatch",
+    "bare",
+    "blackbox",
+    "bare-saturate",
+    "bare-sat-uvloop",
+    "sw-saturate",
+    "sw-sustained",
+)
 FULL = {
     "monitors": 10_000,
     "interval": 60.0,
@@ -269,9 +276,21 @@ def commands(args: argparse.Namespace, base: str) -> dict[str, tuple[list[str], 
 
     def bare_saturate(loop: str) -> tuple[list[str], float]:
         """The bare loop flat out on the given event loop ("asyncio", or "auto": uvloop)."""
-        argv = [py, str(HERE / "_bench_bare.py"), "saturate", *common, *reuse, "--loop", loop,
-                "--monitors", str(args.sat_monitors), "--duration", str(args.sat_duration),
-                "--warmup", "2"]  # fmt: skip
+        argv = [
+            py,
+            str(HERE / "_bench_bare.py"),
+            "saturate",
+            *common,
+            *reuse,
+            "--loop",
+            loop,
+            "--monitors",
+            str(args.sat_monitors),
+            "--duration",
+            str(args.sat_duration),
+            "--warmup",
+            "2",
+        ]
         return argv, args.sat_duration + 60
 
     loop = ["--loop", args.loop]  # the same loop for statuswatch and the bare loop: like for like
@@ -353,10 +372,15 @@ def find_sustained(
     for _step in range(args.sustain_steps + 1):
         res = sustain_try(args, base, targets, rate)
         ok = res is not None and sustained(res, rate)
-        tries.append({"rate": round(rate), "ok": ok,
-                      "probes_per_s": res and res["probes_per_s"],
-                      "p99_ms": res and res["lateness"]["p99_ms"],
-                      "skipped": res and res["skipped"]})  # fmt: skip
+        tries.append(
+            {
+                "rate": round(rate),
+                "ok": ok,
+                "probes_per_s": res and res["probes_per_s"],
+                "p99_ms": res and res["lateness"]["p99_ms"],
+                "skipped": res and res["skipped"],
+            }
+        )
         log(f"sw-sustained: {rate:.0f}/s -> {'sustained' if ok else 'not sustained'}")
         if ok:
             best, lo = res, rate
@@ -368,19 +392,39 @@ def find_sustained(
     if best is None:
         return None
     # The rate it kept up with; a window's count can exceed it while a backlog drains.
-    return {**best, "probes_per_s": round(lo, 1), "measured_per_s": best["probes_per_s"],
-            "tries": tries}  # fmt: skip
+    return {
+        **best,
+        "probes_per_s": round(lo, 1),
+        "measured_per_s": best["probes_per_s"],
+        "tries": tries,
+    }
 
 
 def sustain_try(
     args: argparse.Namespace, base: str, targets: list[subprocess.Popen], rate: float
 ) -> dict | None:
     monitors = max(1, round(rate * SUSTAIN_INTERVAL))
-    cmd = [sys.executable, str(HERE / "_bench_statuswatch.py"), "--base", base,
-           "--workers", str(args.workers), "--monitors", str(monitors),
-           "--interval", str(SUSTAIN_INTERVAL), "--timeout", str(SUSTAIN_INTERVAL * 0.75),
-           "--warmup", str(SUSTAIN_INTERVAL), "--duration", str(args.sustain_duration),
-           "--loop", args.loop, *(["--reuse"] if args.reuse else [])]  # fmt: skip
+    cmd = [
+        sys.executable,
+        str(HERE / "_bench_statuswatch.py"),
+        "--base",
+        base,
+        "--workers",
+        str(args.workers),
+        "--monitors",
+        str(monitors),
+        "--interval",
+        str(SUSTAIN_INTERVAL),
+        "--timeout",
+        str(SUSTAIN_INTERVAL * 0.75),
+        "--warmup",
+        str(SUSTAIN_INTERVAL),
+        "--duration",
+        str(args.sustain_duration),
+        "--loop",
+        args.loop,
+        *(["--reuse"] if args.reuse else []),
+    ]
     return run_contender(f"sw-sustained@{rate:.0f}", cmd, args.sustain_duration + 90, targets)
 
 
@@ -450,8 +494,9 @@ def print_notes(results: dict[str, dict], args: argparse.Namespace) -> None:
     sw = results.get("statuswatch") or {}
     for label, part in (("", sw), (" with page load", sw.get("with_page_load") or {})):
         if part.get("gc"):
-            pauses = ", ".join(f"{gen} {g['count']}x max {g['max_ms']} ms"
-                               for gen, g in part["gc"].items())  # fmt: skip
+            pauses = ", ".join(
+                f"{gen} {g['count']}x max {g['max_ms']} ms" for gen, g in part["gc"].items()
+            )
             print(f"statuswatch GC pauses{label}: {pauses}")
     by_thread = (results.get("statuswatch") or {}).get("cpu_per_1k_by_thread")
     if by_thread:

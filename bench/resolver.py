@@ -31,8 +31,9 @@ def cpu() -> float:
 
 
 async def drive(url: str, requests: int, concurrency: int, ttl: int | None) -> None:
-    connector = aiohttp.TCPConnector(force_close=True, limit=0, ttl_dns_cache=ttl,
-                                     use_dns_cache=ttl is not None)  # fmt: skip
+    connector = aiohttp.TCPConnector(
+        force_close=True, limit=0, ttl_dns_cache=ttl, use_dns_cache=ttl is not None
+    )
     async with aiohttp.ClientSession(connector=connector) as session:
         todo = iter(range(requests))
 
@@ -71,17 +72,36 @@ def main() -> None:
     with socket.socket() as sock:  # a free port for the target
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    command = [sys.executable, "bench/_bench_target.py", "--port", str(port), "--max-seconds",
-               "600"]  # fmt: skip
+    command = [
+        sys.executable,
+        "bench/_bench_target.py",
+        "--port",
+        str(port),
+        "--max-seconds",
+        "600",
+    ]
     target = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         target.stdout.readline()  # type: ignore[union-attr]  # waits for "READY"
         print(f"{'variant':<14} {'CPU':>8}            {'rate':>8}")
         for variant in VARIANTS:
-            proc = subprocess.run([sys.executable, __file__, "--variant", variant, "--port",
-                                   str(port), "--requests", str(args.requests), "--concurrency",
-                                   str(args.concurrency)], capture_output=True, text=True,
-                                  check=False)  # fmt: skip
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--variant",
+                    variant,
+                    "--port",
+                    str(port),
+                    "--requests",
+                    str(args.requests),
+                    "--concurrency",
+                    str(args.concurrency),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             print(proc.stdout.strip() or f"{variant:<14} skipped: {proc.stderr.strip()[-80:]}")
     finally:
         target.terminate()

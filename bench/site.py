@@ -34,12 +34,10 @@ from _bench_common import free_port, lateness_summary
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from statuswatch.cli.event_loop import loop_name, new_event_loop
+from statuswatch.cli.gc_tuning import tune_gc
 from statuswatch.clock import SystemClock
-from statuswatch.component_status import ComponentStatus
 from statuswatch.config.loader import parse_config
-from statuswatch.event_loop import loop_name, new_event_loop
-from statuswatch.events import GapRecorded, OutageClosed, OutageOpened, State, Transition
-from statuswatch.gc_tuning import tune_gc
 from statuswatch.incidents.model import (
     ComponentChange,
     Impact,
@@ -48,7 +46,9 @@ from statuswatch.incidents.model import (
     impact_of,
     new_id,
 )
+from statuswatch.monitor.events import GapRecorded, OutageClosed, OutageOpened, State, Transition
 from statuswatch.probes.base import CheckResult
+from statuswatch.status.component import ComponentStatus
 from statuswatch.store import Prune, RegisterMonitors, SaveIncident, Store
 
 HERE = Path(__file__).resolve().parent
@@ -67,29 +67,65 @@ TARGET_RATIO = 0.70
 def build_config(tmp: Path, port: int, target_port: int, interval: float, ttl: float = 2.0):
     """The benchmark's statuswatch: 50 components in 6 groups, probing a local target."""
     raw = {
-        "site": {"title": "Acme Commerce Status", "listen": f"127.0.0.1:{port}",
-                 "base_url": f"http://127.0.0.1:{port}", "cache_ttl": f"{ttl}s",
-                 "timezone": "Europe/Berlin"},
+        "site": {
+            "title": "Acme Commerce Status",
+            "listen": f"127.0.0.1:{port}",
+            "base_url": f"http://127.0.0.1:{port}",
+            "cache_ttl": f"{ttl}s",
+            "timezone": "Europe/Berlin",
+        },
         "storage": {"path": str(tmp / "site.db")},
         "defaults": {"interval": f"{interval}s", "timeout": f"{min(5.0, interval * 0.75)}s"},
         "groups": [{"id": f"g{g}", "name": name} for g, name in enumerate(GROUPS)],
-        "components": [{"id": f"c{j:02d}", "name": f"{GROUPS[j % 6]} service {j}",
-                        "group": f"g{j % 6}", "description": f"Component number {j}"}
-                       for j in range(COMPONENTS)],
-        "monitors": [{"kind": "http", "id": f"m{j:02d}-{k}", "component": f"c{j:02d}",
-                      "url": f"http://127.0.0.1:{target_port}/m/{j}/{k}"}
-                     for j in range(COMPONENTS) for k in range(MONITORS_PER_COMPONENT)],
-        "maintenance": [
-            {"id": "weekly-db", "title": "Weekly database maintenance", "start":
-             "2025-11-02T03:00:00Z", "duration": "1h", "rrule": "FREQ=WEEKLY;BYDAY=SU",
-             "timezone": "Europe/Berlin", "components": ["c01", "c07", "c13"]},
-            {"id": "nightly-search", "title": "Search reindex", "start": "2025-11-01T02:00:00Z",
-             "duration": "30m", "rrule": "FREQ=DAILY", "components": ["c03"]},
-            *({"id": f"upgrade-{n}", "title": f"Platform upgrade {n}", "start": _iso(start),
-               "duration": "2h", "components": [f"c{(n * 7) % COMPONENTS:02d}"]}
-              for n, start in enumerate(_upgrade_starts())),
+        "components": [
+            {
+                "id": f"c{j:02d}",
+                "name": f"{GROUPS[j % 6]} service {j}",
+                "group": f"g{j % 6}",
+                "description": f"Component number {j}",
+            }
+            for j in range(COMPONENTS)
         ],
-    }  # fmt: skip
+        "monitors": [
+            {
+                "kind": "http",
+                "id": f"m{j:02d}-{k}",
+                "component": f"c{j:02d}",
+                "url": f"http://127.0.0.1:{target_port}/m/{j}/{k}",
+            }
+            for j in range(COMPONENTS)
+            for k in range(MONITORS_PER_COMPONENT)
+        ],
+        "maintenance": [
+            {
+                "id": "weekly-db",
+                "title": "Weekly database maintenance",
+                "start": "2025-11-02T03:00:00Z",
+                "duration": "1h",
+                "rrule": "FREQ=WEEKLY;BYDAY=SU",
+                "timezone": "Europe/Berlin",
+                "components": ["c01", "c07", "c13"],
+            },
+            {
+                "id": "nightly-search",
+                "title": "Search reindex",
+                "start": "2025-11-01T02:00:00Z",
+                "duration": "30m",
+                "rrule": "FREQ=DAILY",
+                "components": ["c03"],
+            },
+            *(
+                {
+                    "id": f"upgrade-{n}",
+                    "title": f"Platform upgrade {n}",
+                    "start": _iso(start),
+                    "duration": "2h",
+                    "components": [f"c{(n * 7) % COMPONENTS:02d}"],
+                }
+                for n, start in enumerate(_upgrade_starts())
+            ),
+        ],
+    }
     return parse_config(raw, base_dir=tmp)
 
 
@@ -113,8 +149,17 @@ async def seed(config, now: float, rng: random.Random) -> dict[str, int]:
     start = int(now - YEAR) // 3600 * 3600
     for hour in range(start, int(now) - 3600, 3600):  # one result per monitor-hour -> rollups
         for mid, _, _ in monitors:
-            store.submit(CheckResult(mid, hour + rng.random() * 3000, True,
-                                     rng.lognormvariate(-2.5, 0.6), 200, None, ""))  # fmt: skip
+            store.submit(
+                CheckResult(
+                    mid,
+                    hour + rng.random() * 3000,
+                    True,
+                    rng.lognormvariate(-2.5, 0.6),
+                    200,
+                    None,
+                    "",
+                )
+            )
             counts["results"] += 1
         if hour % (24 * 3600) == 0:
             await asyncio.sleep(0)
@@ -145,8 +190,14 @@ async def seed(config, now: float, rng: random.Random) -> dict[str, int]:
 def _incident(config, monitor_id: str, t0: float, t1: float) -> Incident:
     """A resolved incident with three updates, from one outage."""
     component = next(m.component for m in config.monitors if m.id == monitor_id)
-    inc = Incident(new_id(), f"Elevated errors on {component}", impact_of(ComponentStatus.MAJOR),
-                   IncidentStatus.INVESTIGATING, t0, t0)  # fmt: skip
+    inc = Incident(
+        new_id(),
+        f"Elevated errors on {component}",
+        impact_of(ComponentStatus.MAJOR),
+        IncidentStatus.INVESTIGATING,
+        t0,
+        t0,
+    )
     down = (ComponentChange(component, ComponentStatus.OPERATIONAL, ComponentStatus.MAJOR),)
     up = (ComponentChange(component, ComponentStatus.MAJOR, ComponentStatus.OPERATIONAL),)
     inc.post(t0, IncidentStatus.INVESTIGATING, "We are investigating **errors**.", "ops", down)
@@ -201,8 +252,9 @@ def serve_bare(args: argparse.Namespace) -> None:
     for path, spec in json.loads(args.bodies).items():
         body = b"x" * spec["bytes"]
 
-        async def handler(_request: web.Request, body: bytes = body,
-                          headers: dict = spec["headers"]) -> web.Response:  # fmt: skip
+        async def handler(
+            _request: web.Request, body: bytes = body, headers: dict = spec["headers"]
+        ) -> web.Response:
             return web.Response(body=body, headers=headers)
 
         app.router.add_get(path, handler)
@@ -304,9 +356,22 @@ def drive(url: str, args: argparse.Namespace) -> float:
     """Requests per second that `url` sustains under --connections keep-alive clients."""
     if shutil.which("wrk"):
         gzip = ["-H", f"Accept-Encoding: {BROWSER_ENCODINGS}"] if args.gzip else []
-        out = subprocess.run(["wrk", "-t", str(args.threads), "-c", str(args.connections),
-                              "-d", f"{args.duration}s", *gzip, url],
-                             capture_output=True, text=True, check=True).stdout  # fmt: skip
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                str(args.threads),
+                "-c",
+                str(args.connections),
+                "-d",
+                f"{args.duration}s",
+                *gzip,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         line = next(ln for ln in out.splitlines() if ln.startswith("Requests/sec:"))
         if "Non-2xx" in out:
             raise SystemExit(f"{url}: non-2xx answers under load:\n{out}")
@@ -316,8 +381,11 @@ def drive(url: str, args: argparse.Namespace) -> float:
     base, _, path = url.partition("127.0.0.1:")[2].partition("/")
     # As wrk is driven: gzip only with --gzip (aiohttp's client would otherwise always ask).
     encoding = {"Accept-Encoding": BROWSER_ENCODINGS if args.gzip else "identity"}
-    res = asyncio.run(python_load(f"http://127.0.0.1:{base}", ["/" + path], args.connections,
-                                  args.duration, encoding))  # fmt: skip
+    res = asyncio.run(
+        python_load(
+            f"http://127.0.0.1:{base}", ["/" + path], args.connections, args.duration, encoding
+        )
+    )
     return float(res["requests_per_s"])
 
 
@@ -371,15 +439,38 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
     procs = []
     try:
         procs.append(start("target", str(HERE / "_bench_target.py"), "--port", str(target_port)))
-        procs.append(start("statuswatch", __file__, "--serve", "statuswatch", "--tmp", str(tmp),
-                           "--port", str(sw_port), "--target-port", str(target_port),
-                           "--interval", str(args.interval)))  # fmt: skip
+        procs.append(
+            start(
+                "statuswatch",
+                __file__,
+                "--serve",
+                "statuswatch",
+                "--tmp",
+                str(tmp),
+                "--port",
+                str(sw_port),
+                "--target-port",
+                str(target_port),
+                "--interval",
+                str(args.interval),
+            )
+        )
         sw = f"http://127.0.0.1:{sw_port}"
         fetched = {p: fetch(sw + p, BROWSER_ENCODINGS if args.gzip else None) for p in PATHS}
         bodies = {p: body for p, (body, _) in fetched.items()}
         headers = {p: sent for p, (_, sent) in fetched.items()}
-        procs.append(start("bare", __file__, "--serve", "bare", "--port", str(bare_port),
-                           "--bodies", _bare_spec(bodies, headers, same=False)))  # fmt: skip
+        procs.append(
+            start(
+                "bare",
+                __file__,
+                "--serve",
+                "bare",
+                "--port",
+                str(bare_port),
+                "--bodies",
+                _bare_spec(bodies, headers, same=False),
+            )
+        )
         procs.append(
             start(
                 "bare+headers",
@@ -407,68 +498,89 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
                 lateness(sw)
                 best["bare"] = max(best["bare"], drive(bare + path, args))
                 control.append(lateness(sw))
-                best["bare_same_headers"] = max(best["bare_same_headers"],
-                                                drive(control_url + path, args))  # fmt: skip
+                best["bare_same_headers"] = max(
+                    best["bare_same_headers"], drive(control_url + path, args)
+                )
                 lateness(sw)
                 best["statuswatch"] = max(best["statuswatch"], drive(sw + path, args))
                 loaded.append(lateness(sw))
-            rows[path] = {**best, "bytes": len(bodies[path]),
-                          "header_bytes": sum(len(k) + len(v) + 4
-                                              for k, v in headers[path].items()),
-                          "ratio": round(best["statuswatch"] / best["bare"], 3),
-                          "ratio_same_headers": round(best["statuswatch"]
-                                                      / best["bare_same_headers"], 3),
-                          "lateness_under_load": _median_run(loaded),
-                          "lateness_bare_under_load": _median_run(control)}  # fmt: skip
+            rows[path] = {
+                **best,
+                "bytes": len(bodies[path]),
+                "header_bytes": sum(len(k) + len(v) + 4 for k, v in headers[path].items()),
+                "ratio": round(best["statuswatch"] / best["bare"], 3),
+                "ratio_same_headers": round(best["statuswatch"] / best["bare_same_headers"], 3),
+                "lateness_under_load": _median_run(loaded),
+                "lateness_bare_under_load": _median_run(control),
+            }
         skipped = lateness(sw, reset=False)["skipped"]
     finally:
         for proc in procs:
             proc.kill()
             proc.wait()
     return {
-        "components": COMPONENTS, "groups": len(GROUPS),
-        "monitors": COMPONENTS * MONITORS_PER_COMPONENT, "probe_interval_s": args.interval,
-        "seeded": counts, "db_mib": round(db_mb, 1),
+        "components": COMPONENTS,
+        "groups": len(GROUPS),
+        "monitors": COMPONENTS * MONITORS_PER_COMPONENT,
+        "probe_interval_s": args.interval,
+        "seeded": counts,
+        "db_mib": round(db_mb, 1),
         "load_client": "wrk" if shutil.which("wrk") else "python (_bench_pageload)",
         "event_loop": loop_name(new_event_loop()),  # what both servers run on
-        "connections": args.connections, "duration_s": args.duration, "gzip": args.gzip,
-        "throughput": rows, "uncached_render_ms": renders,
-        "lateness_idle": idle, "skipped_runs_total": skipped,
-    }  # fmt: skip
+        "connections": args.connections,
+        "duration_s": args.duration,
+        "gzip": args.gzip,
+        "throughput": rows,
+        "uncached_render_ms": renders,
+        "lateness_idle": idle,
+        "skipped_runs_total": skipped,
+    }
 
 
 def report(res: dict, args: argparse.Namespace) -> None:
-    print(f"\n{res['components']} components in {res['groups']} groups, {res['monitors']} monitors"
-          f" probing every {res['probe_interval_s']:g} s; a year of history ({res['db_mib']} MiB)."
-          f"\nload: {res['load_client']}, {res['connections']} connections"
-          f"{', asking for gzip as browsers do' if res['gzip'] else ', no gzip'}, "
-          f"{res['duration_s']} s per run, best of {args.rounds}; both servers on "
-          f"{res['event_loop']}, GC tuned as `statuswatch run`\n")  # fmt: skip
-    print(f"{'path':<24}{'bytes':>8}{'bare req/s':>12}{'statuswatch':>13}{'ratio':>8}"
-          f"{'target':>8}{'uncached render':>17}")  # fmt: skip
+    print(
+        f"\n{res['components']} components in {res['groups']} groups, {res['monitors']} monitors"
+        f" probing every {res['probe_interval_s']:g} s; a year of history ({res['db_mib']} MiB)."
+        f"\nload: {res['load_client']}, {res['connections']} connections"
+        f"{', asking for gzip as browsers do' if res['gzip'] else ', no gzip'}, "
+        f"{res['duration_s']} s per run, best of {args.rounds}; both servers on "
+        f"{res['event_loop']}, GC tuned as `statuswatch run`\n"
+    )
+    print(
+        f"{'path':<24}{'bytes':>8}{'bare req/s':>12}{'statuswatch':>13}{'ratio':>8}"
+        f"{'target':>8}{'uncached render':>17}"
+    )
     for path, row in res["throughput"].items():
         ok = "ok" if row["ratio"] >= TARGET_RATIO else "MISSED"
-        print(f"{path:<24}{row['bytes']:>8}{row['bare']:>12,.0f}{row['statuswatch']:>13,.0f}"
-              f"{row['ratio']:>8.2f}{'>= 0.70':>8} {ok:<6}"
-              f"{res['uncached_render_ms'][path]:>8.1f} ms")  # fmt: skip
+        print(
+            f"{path:<24}{row['bytes']:>8}{row['bare']:>12,.0f}{row['statuswatch']:>13,.0f}"
+            f"{row['ratio']:>8.2f}{'>= 0.70':>8} {ok:<6}"
+            f"{res['uncached_render_ms'][path]:>8.1f} ms"
+        )
     print("\ncontrol: the bare handler sending statuswatch's very headers (security headers,")
     print("validators, CORS): what those bytes cost anyone, and what is left for our code")
     for path, row in res["throughput"].items():
         same = row["bare_same_headers"]
-        print(f"{path:<24}{row['header_bytes']:>5} B of headers: bare {same:>8,.0f}"
-              f" req/s ({same / row['bare']:.2f} of bare); statuswatch "
-              f"{row['ratio_same_headers']:.2f} of it")  # fmt: skip
+        print(
+            f"{path:<24}{row['header_bytes']:>5} B of headers: bare {same:>8,.0f}"
+            f" req/s ({same / row['bare']:.2f} of bare); statuswatch "
+            f"{row['ratio_same_headers']:.2f} of it"
+        )
     idle = res["lateness_idle"]
-    print(f"\nprobe schedule lateness, idle: p50 {idle['p50_ms']} ms, p99 {idle['p99_ms']} ms "
-          f"({idle['samples']} runs); runs skipped in the whole benchmark: "
-          f"{res['skipped_runs_total']}")  # fmt: skip
+    print(
+        f"\nprobe schedule lateness, idle: p50 {idle['p50_ms']} ms, p99 {idle['p99_ms']} ms "
+        f"({idle['samples']} runs); runs skipped in the whole benchmark: "
+        f"{res['skipped_runs_total']}"
+    )
     for path, row in res["throughput"].items():
         busy = row["lateness_under_load"]
         ctl = row["lateness_bare_under_load"]
-        print(f"  while statuswatch serves {path} flat out: p50 {busy['p50_ms']} ms, "
-              f"p99 {busy['p99_ms']} ms ({busy['samples']} runs)\n"
-              f"  while the bare server does (same CPU contention, our loop free): "
-              f"p50 {ctl['p50_ms']} ms, p99 {ctl['p99_ms']} ms")  # fmt: skip
+        print(
+            f"  while statuswatch serves {path} flat out: p50 {busy['p50_ms']} ms, "
+            f"p99 {busy['p99_ms']} ms ({busy['samples']} runs)\n"
+            f"  while the bare server does (same CPU contention, our loop free): "
+            f"p50 {ctl['p50_ms']} ms, p99 {ctl['p99_ms']} ms"
+        )
     if args.json:
         print(json.dumps(res))
 

@@ -23,12 +23,12 @@ from pathlib import Path
 import jinja2
 
 from statuswatch.clock import FakeClock
-from statuswatch.component_status import ComponentStatus
 from statuswatch.config import parse_config
-from statuswatch.events import GapRecorded, OutageClosed, OutageOpened
 from statuswatch.incidents.model import Impact, Incident, IncidentStatus
+from statuswatch.monitor.events import GapRecorded, OutageClosed, OutageOpened
 from statuswatch.resources import resource_dir
 from statuswatch.site.view import load_history, site_view
+from statuswatch.status.component import ComponentStatus
 from statuswatch.store import RegisterMonitors, SaveIncident, Store
 
 NOW = int(datetime(2026, 11, 22, 13, 0, tzinfo=UTC).timestamp())
@@ -38,20 +38,55 @@ YEAR = 365 * 86400
 def config_for(path: Path, n: int):
     groups = [{"id": f"g{g}", "name": f"Group {g}"} for g in range(6)]
     comps = [{"id": f"c{i}", "name": f"Component {i}", "group": f"g{i % 6}"} for i in range(n)]
-    mons = [{"id": f"m{i}", "kind": "http", "component": f"c{i}", "url": "http://127.0.0.1:9/"}
-            for i in range(n)]  # fmt: skip
-    sla = [{"id": "std", "name": "Standard", "target_percent": 99.9, "claim_window_days": 30,
-            "credit": {"scheme": "per_excess_hour", "percent_per_hour": 5}},
-           {"id": "ent", "name": "Enterprise", "target_percent": 99.8, "period": "year",
-            "credit": {"scheme": "none"}}]  # fmt: skip
-    customers = [{"id": f"cust{k}", "name": f"C{k}", "plan": ("std", "ent")[k % 2],
-                  "components": [f"c{j}" for j in range(10)]} for k in range(4)]  # fmt: skip
-    maint = [{"id": "weekly", "title": "Weekly", "components": [f"c{i}" for i in range(0, n, 3)],
-              "start": "2025-11-01T02:00:00Z", "duration": "1h",
-              "rrule": "FREQ=WEEKLY;BYDAY=SU"}]  # fmt: skip
-    raw = {"site": {"timezone": "Europe/Berlin", "cache_ttl": "0s"}, "groups": groups,
-           "components": comps, "monitors": mons, "sla": sla, "customers": customers,
-           "maintenance": maint, "storage": {"path": str(path / "bench.db")}}  # fmt: skip
+    mons = [
+        {"id": f"m{i}", "kind": "http", "component": f"c{i}", "url": "http://127.0.0.1:9/"}
+        for i in range(n)
+    ]
+    sla = [
+        {
+            "id": "std",
+            "name": "Standard",
+            "target_percent": 99.9,
+            "claim_window_days": 30,
+            "credit": {"scheme": "per_excess_hour", "percent_per_hour": 5},
+        },
+        {
+            "id": "ent",
+            "name": "Enterprise",
+            "target_percent": 99.8,
+            "period": "year",
+            "credit": {"scheme": "none"},
+        },
+    ]
+    customers = [
+        {
+            "id": f"cust{k}",
+            "name": f"C{k}",
+            "plan": ("std", "ent")[k % 2],
+            "components": [f"c{j}" for j in range(10)],
+        }
+        for k in range(4)
+    ]
+    maint = [
+        {
+            "id": "weekly",
+            "title": "Weekly",
+            "components": [f"c{i}" for i in range(0, n, 3)],
+            "start": "2025-11-01T02:00:00Z",
+            "duration": "1h",
+            "rrule": "FREQ=WEEKLY;BYDAY=SU",
+        }
+    ]
+    raw = {
+        "site": {"timezone": "Europe/Berlin", "cache_ttl": "0s"},
+        "groups": groups,
+        "components": comps,
+        "monitors": mons,
+        "sla": sla,
+        "customers": customers,
+        "maintenance": maint,
+        "storage": {"path": str(path / "bench.db")},
+    }
     return parse_config(raw, base_dir=path)
 
 
@@ -62,8 +97,9 @@ async def seed(store: Store, n: int, rng: random.Random) -> int:
         for _ in range(60):  # a year: 60 outages and 6 gaps per monitor
             start = rng.randrange(NOW - YEAR, NOW - 7200)
             events.append((start, OutageOpened(f"m{i}", start, "connect", "refused")))
-            events.append((start + 1, OutageClosed(f"m{i}", start + rng.randrange(60, 5400),
-                                                   "recovered")))  # fmt: skip
+            events.append(
+                (start + 1, OutageClosed(f"m{i}", start + rng.randrange(60, 5400), "recovered"))
+            )
         for _ in range(6):
             start = rng.randrange(NOW - YEAR, NOW - 7200)
             events.append((start, GapRecorded(f"m{i}", start, start + 600, "stopped")))
@@ -71,8 +107,15 @@ async def seed(store: Store, n: int, rng: random.Random) -> int:
         store.submit(event)
     for k in range(200):
         start = rng.randrange(NOW - YEAR, NOW)
-        inc = Incident(f"inc{k}", f"Incident {k}", Impact.MINOR, IncidentStatus.INVESTIGATING,
-                       start, start, components={f"c{k % n}": ComponentStatus.MAJOR})  # fmt: skip
+        inc = Incident(
+            f"inc{k}",
+            f"Incident {k}",
+            Impact.MINOR,
+            IncidentStatus.INVESTIGATING,
+            start,
+            start,
+            components={f"c{k % n}": ComponentStatus.MAJOR},
+        )
         inc.post(start + 3600, IncidentStatus.RESOLVED, "fixed", "ops")
         store.submit(SaveIncident.of(inc))
     await store.flush()
@@ -94,8 +137,11 @@ async def main() -> None:
         store = Store(config.storage.path)
         await store.start()
         events = await seed(store, args.components, random.Random(5))
-        env = jinja2.Environment(loader=jinja2.FileSystemLoader(resource_dir("templates")),
-                                 autoescape=True, undefined=jinja2.StrictUndefined)  # fmt: skip
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(resource_dir("templates")),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
         template = env.get_template("index.html")
         statuses = {c.id: ComponentStatus.OPERATIONAL for c in config.components}
         load, figures, render, size = [], [], [], 0
@@ -113,10 +159,16 @@ async def main() -> None:
             size = len(body.encode())
         http = await _get_index(config, store, args.runs)
         await store.close()
-    out = {"components": args.components, "days": 90, "events_per_year": events,
-           "load_history_ms": median_ms(load), "site_view_ms": median_ms(figures),
-           "template_ms": median_ms(render), "uncached_get_ms": median_ms(http),
-           "page_bytes": size}  # fmt: skip
+    out = {
+        "components": args.components,
+        "days": 90,
+        "events_per_year": events,
+        "load_history_ms": median_ms(load),
+        "site_view_ms": median_ms(figures),
+        "template_ms": median_ms(render),
+        "uncached_get_ms": median_ms(http),
+        "page_bytes": size,
+    }
     if args.json:
         print(json.dumps(out))
         return

@@ -15,11 +15,11 @@ import random
 import time
 from zoneinfo import ZoneInfo
 
-from statuswatch import periods
-from statuswatch.availability import evaluate
-from statuswatch.credits import PerExcessHour
-from statuswatch.history import ServiceInputs, ServiceTimeline
-from statuswatch.intervals import normalize, subtract, union
+from statuswatch.sla import periods
+from statuswatch.sla.availability import evaluate
+from statuswatch.sla.credits import PerExcessHour
+from statuswatch.sla.evidence import ServiceInputs, ServiceTimeline
+from statuswatch.sla.intervals import normalize, subtract, union
 
 UTC = ZoneInfo("UTC")
 NOW = int(periods.month(2026, 11, UTC).start + 21 * 86400 + 13 * 3600)  # 2026-11-22 13:00Z
@@ -59,8 +59,11 @@ def naive_windows(inputs: ServiceInputs) -> list[tuple[int, int, int]]:
     """Per-minute buckets over the year: mark each minute, count per window."""
     minutes = (NOW - YEAR_AGO) // 60
     down, maint, dark = bytearray(minutes), bytearray(minutes), bytearray(minutes)
-    for arr, ivs in ((down, inputs.downtime), (maint, inputs.maintenance),
-                     (dark, inputs.unmonitored)):  # fmt: skip
+    for arr, ivs in (
+        (down, inputs.downtime),
+        (maint, inputs.maintenance),
+        (dark, inputs.unmonitored),
+    ):
         for s, e in ivs:
             a, b = max(0, (s - YEAR_AGO) // 60), min(minutes, (e - YEAR_AGO) // 60)
             arr[a:b] = b"\x01" * max(0, b - a)
@@ -88,18 +91,26 @@ def credits_for_customers(components: list[ServiceInputs], n: int, rng: random.R
     scheme = PerExcessHour(percent_per_hour=5, cap_percent=100)
     lo, hi = october.start, october.end
     clipped = [
-        ServiceInputs(normalize(c.downtime, lo, hi), normalize(c.maintenance, lo, hi),
-                      normalize(c.unmonitored, lo, hi))
+        ServiceInputs(
+            normalize(c.downtime, lo, hi),
+            normalize(c.maintenance, lo, hi),
+            normalize(c.unmonitored, lo, hi),
+        )
         for c in components
-    ]  # fmt: skip
+    ]
     t0 = time.perf_counter()
     total = 0.0
     for i in range(n):
         parts = [clipped[0], clipped[1], clipped[2 + i % (len(clipped) - 2)]]
         down = union(*(p.downtime for p in parts))
         unexcused = union(*(subtract(p.downtime, p.maintenance) for p in parts))
-        fig = evaluate(october, 99.9, downtime=down, maintenance=subtract(down, unexcused),
-                       unmonitored=union(*(p.unmonitored for p in parts)))  # fmt: skip
+        fig = evaluate(
+            october,
+            99.9,
+            downtime=down,
+            maintenance=subtract(down, unexcused),
+            unmonitored=union(*(p.unmonitored for p in parts)),
+        )
         total += float(scheme.percent(fig))
     return time.perf_counter() - t0
 

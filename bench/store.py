@@ -12,7 +12,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from statuswatch.events import MonitorSnapshot, OutageClosed, OutageOpened, State, Transition
+from statuswatch.monitor.events import (
+    MonitorSnapshot,
+    OutageClosed,
+    OutageOpened,
+    State,
+    Transition,
+)
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import Prune, RegisterMonitors, Store, vacuum
 
@@ -100,13 +106,17 @@ async def main() -> None:
         items = results(args.results, [f"m{i}" for i in range(args.monitors)], rng)
         wall, cpu = await write(Path(tmp) / "bench.db", items)
         rate = args.results / wall
-        print(f"batched   : {args.results:,} results in {wall:.2f} s = {rate:,.0f} results/s, "
-              f"{cpu / args.results * 1000:.4f} CPU-s per 1,000 results")  # fmt: skip
+        print(
+            f"batched   : {args.results:,} results in {wall:.2f} s = {rate:,.0f} results/s, "
+            f"{cpu / args.results * 1000:.4f} CPU-s per 1,000 results"
+        )
         few = items[: args.unbatched]
         wall1, cpu1 = await write(Path(tmp) / "one.db", few, batch_max=1, flush_interval=0)
         rate1 = len(few) / wall1
-        print(f"batch_max=1: {len(few):,} results in {wall1:.2f} s = {rate1:,.0f} results/s, "
-              f"{cpu1 / len(few) * 1000:.4f} CPU-s per 1,000 results")  # fmt: skip
+        print(
+            f"batch_max=1: {len(few):,} results in {wall1:.2f} s = {rate1:,.0f} results/s, "
+            f"{cpu1 / len(few) * 1000:.4f} CPU-s per 1,000 results"
+        )
         print(f"batched / unbatched throughput: {rate / rate1:.1f}x")
         per_day = await bytes_per_monitor_day(Path(tmp), monitors=50, days=2)
         print(f"rolled up : {per_day:,.0f} bytes per monitor-day (60 s interval, 1% failures)")

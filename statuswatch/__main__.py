@@ -1,3 +1,3 @@
-from statuswatch.cli import main
+from statuswatch.cli.main import main
 
 raise SystemExit(main())

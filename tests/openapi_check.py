@@ -33,8 +33,9 @@ def _escape(segment: str) -> str:
 def validator(*pointer: str) -> Draft202012Validator:
     """A validator for the schema at a JSON pointer into the document (refs resolve within)."""
     ref = URI + "#" + quote("".join("/" + _escape(p) for p in pointer), safe="/~")
-    return Draft202012Validator({"$ref": ref}, registry=REGISTRY,
-                                format_checker=Draft202012Validator.FORMAT_CHECKER)  # fmt: skip
+    return Draft202012Validator(
+        {"$ref": ref}, registry=REGISTRY, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def template_of(path: str) -> str:
@@ -49,8 +50,9 @@ def template_of(path: str) -> str:
 def request_errors(method: str, path: str, body: Any) -> list[str]:
     """What the document says is wrong with a JSON request body (empty: it is valid)."""
     template = template_of(path)
-    v = validator("paths", template, method.lower(), "requestBody", "content",
-                  "application/json", "schema")  # fmt: skip
+    v = validator(
+        "paths", template, method.lower(), "requestBody", "content", "application/json", "schema"
+    )
     return _errors(v, body)
 
 
@@ -67,8 +69,16 @@ def check_exchange(method: str, path: str, sent: Any, status: int, received: Any
     if sent is not None and 200 <= status < 300:
         errors = request_errors(method, path, sent)
         assert not errors, f"{method} {path} accepted a body its schema rejects: {errors}"
-    v = validator("paths", template, method.lower(), "responses", str(status), "content",
-                  "application/json", "schema")  # fmt: skip
+    v = validator(
+        "paths",
+        template,
+        method.lower(),
+        "responses",
+        str(status),
+        "content",
+        "application/json",
+        "schema",
+    )
     errors = _errors(v, received)
     assert not errors, f"{method} {path} -> {status}: response does not match: {errors}"
 
@@ -82,8 +92,15 @@ class CheckedClient:
         self.token = token
         self.exchanges = 0
 
-    async def call(self, method: str, url: str, body: Any = None, *, token: Any = "default",
-                   form: dict[str, str] | None = None) -> tuple[int, Any]:  # fmt: skip
+    async def call(
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        *,
+        token: Any = "default",
+        form: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
         """Send a request; return (status, decoded JSON body)."""
         token = self.token if token == "default" else token
         headers = {"Authorization": f"Bearer {token}"} if token else {}

@@ -212,9 +212,11 @@ def issue(ca: trustme.CA, *, days: float | None = None, expired: bool = False) -
     now = datetime.now(UTC)
     if expired:
         return ca.issue_cert(
-            "127.0.0.1", "localhost",
-            not_before=now - timedelta(days=30), not_after=now - timedelta(days=1),
-        )  # fmt: skip
+            "127.0.0.1",
+            "localhost",
+            not_before=now - timedelta(days=30),
+            not_after=now - timedelta(days=1),
+        )
     after = now + timedelta(days=days) if days is not None else None
     return ca.issue_cert("127.0.0.1", "localhost", not_after=after)
 

@@ -11,8 +11,12 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def site_section(**extra) -> dict:
-    return {"title": "Acme <Status>", "admin_token_env": "TEST_ADMIN_TOKEN",
-            "timezone": "Europe/Paris", **extra}  # fmt: skip
+    return {
+        "title": "Acme <Status>",
+        "admin_token_env": "TEST_ADMIN_TOKEN",
+        "timezone": "Europe/Paris",
+        **extra,
+    }
 
 
 async def make_site(aiohttp_client, tmp_path, clock, *, site=None, **sections):
@@ -23,15 +27,20 @@ async def make_site(aiohttp_client, tmp_path, clock, *, site=None, **sections):
 
 
 async def open_incident(client, **fields) -> dict:
-    body = {"title": "Checkout errors", "body": "We are **looking** into it.", "impact": "major",
-            "components": {"checkout": "major_outage"}, "severity": "S1", **fields}  # fmt: skip
+    body = {
+        "title": "Checkout errors",
+        "body": "We are **looking** into it.",
+        "impact": "major",
+        "components": {"checkout": "major_outage"},
+        "severity": "S1",
+        **fields,
+    }
     resp = await client.post("/api/v1/incidents", json=body, headers=AUTH)
     assert resp.status == 201, await resp.text()
     return await resp.json()
 
 
 async def post_update(client, incident_id: str, **fields) -> dict:
-    resp = await client.post(f"/api/v1/incidents/{incident_id}/updates", json=fields,
-                             headers=AUTH)  # fmt: skip
+    resp = await client.post(f"/api/v1/incidents/{incident_id}/updates", json=fields, headers=AUTH)
     assert resp.status == 201, await resp.text()
     return await resp.json()

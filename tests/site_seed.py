@@ -17,11 +17,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from statuswatch.clock import FakeClock
-from statuswatch.component_status import ComponentStatus
 from statuswatch.config import parse_config
-from statuswatch.events import MonitorSnapshot, OutageClosed, OutageOpened, State
 from statuswatch.incidents.model import Impact, Incident, IncidentStatus
+from statuswatch.monitor.events import MonitorSnapshot, OutageClosed, OutageOpened, State
 from statuswatch.probes.base import CheckResult
+from statuswatch.status.component import ComponentStatus
 from statuswatch.store import RegisterMonitors, SaveIncident, Store
 
 NOW = "2026-11-20T12:00:00Z"
@@ -32,46 +32,87 @@ def ts(text: str) -> int:
 
 
 SECTIONS = {
-    "site": {"title": "Acme Status", "admin_token_env": "TEST_ADMIN_TOKEN",
-             "timezone": "Europe/Berlin", "cache_ttl": "0s", "accent": "#8250df",
-             "footer_links": [{"label": "Support", "url": "https://support.example.com/"}]},
+    "site": {
+        "title": "Acme Status",
+        "admin_token_env": "TEST_ADMIN_TOKEN",
+        "timezone": "Europe/Berlin",
+        "cache_ttl": "0s",
+        "accent": "#8250df",
+        "footer_links": [{"label": "Support", "url": "https://support.example.com/"}],
+    },
     "groups": [{"id": "platform", "name": "Platform"}],
-    "sla": [{"id": "standard", "name": "Standard 99.9", "target_percent": 99.9,
-             "credit": {"scheme": "per_excess_hour", "percent_per_hour": 5},
-             "claim_window_days": 30}],
-    "customers": [{"id": "northwind", "name": "Northwind Secret Name", "plan": "standard",
-                   "fee": 1234, "components": ["api", "checkout"],
-                   "report_token_env": "NW_TOKEN"}],
-    "maintenance": [
-        {"id": "db-nov15", "title": "Payments failover", "components": ["checkout"],
-         "start": datetime(2026, 11, 15, 1, 0, tzinfo=UTC),
-         "end": datetime(2026, 11, 15, 4, 0, tzinfo=UTC)},
-        {"id": "db-upgrade", "title": "Database upgrade", "components": ["api"],
-         "start": datetime(2026, 11, 22, 2, 0, tzinfo=UTC),
-         "end": datetime(2026, 11, 22, 3, 0, tzinfo=UTC)},
+    "sla": [
+        {
+            "id": "standard",
+            "name": "Standard 99.9",
+            "target_percent": 99.9,
+            "credit": {"scheme": "per_excess_hour", "percent_per_hour": 5},
+            "claim_window_days": 30,
+        }
     ],
-}  # fmt: skip
+    "customers": [
+        {
+            "id": "northwind",
+            "name": "Northwind Secret Name",
+            "plan": "standard",
+            "fee": 1234,
+            "components": ["api", "checkout"],
+            "report_token_env": "NW_TOKEN",
+        }
+    ],
+    "maintenance": [
+        {
+            "id": "db-nov15",
+            "title": "Payments failover",
+            "components": ["checkout"],
+            "start": datetime(2026, 11, 15, 1, 0, tzinfo=UTC),
+            "end": datetime(2026, 11, 15, 4, 0, tzinfo=UTC),
+        },
+        {
+            "id": "db-upgrade",
+            "title": "Database upgrade",
+            "components": ["api"],
+            "start": datetime(2026, 11, 22, 2, 0, tzinfo=UTC),
+            "end": datetime(2026, 11, 22, 3, 0, tzinfo=UTC),
+        },
+    ],
+}
 MONITORS = [
     {"id": "api-health", "kind": "http", "component": "api", "url": "http://127.0.0.1:9/"},
-    {"id": "checkout-page", "kind": "http", "component": "checkout",
-     "url": "http://127.0.0.1:9/"},
-]  # fmt: skip
+    {"id": "checkout-page", "kind": "http", "component": "checkout", "url": "http://127.0.0.1:9/"},
+]
 
 
 def site_config(tmp_path, extra_maintenance: tuple[dict, ...] = (), **site):
     """The config describing the seed (extra `site` keys override)."""
-    comps = [{"id": "api", "name": "Storefront API", "group": "platform"},
-             {"id": "checkout", "name": "Checkout", "group": "platform"}]  # fmt: skip
-    raw = {**SECTIONS, "site": {**SECTIONS["site"], **site}, "components": comps,
-           "maintenance": [*SECTIONS["maintenance"], *extra_maintenance],
-           "monitors": MONITORS, "storage": {"path": str(tmp_path / "sw.db")}}  # fmt: skip
+    comps = [
+        {"id": "api", "name": "Storefront API", "group": "platform"},
+        {"id": "checkout", "name": "Checkout", "group": "platform"},
+    ]
+    raw = {
+        **SECTIONS,
+        "site": {**SECTIONS["site"], **site},
+        "components": comps,
+        "maintenance": [*SECTIONS["maintenance"], *extra_maintenance],
+        "monitors": MONITORS,
+        "storage": {"path": str(tmp_path / "sw.db")},
+    }
     return parse_config(raw, base_dir=tmp_path)
 
 
-def _incident(iid: str, title: str, comp: str, status: ComponentStatus, start: int,
-              end: int | None) -> Incident:  # fmt: skip
-    inc = Incident(iid, title, Impact.MAJOR, IncidentStatus.INVESTIGATING, start, start,
-                   severity="S1", components={comp: status})  # fmt: skip
+def _incident(
+    iid: str, title: str, comp: str, status: ComponentStatus, start: int, end: int | None
+) -> Incident:
+    inc = Incident(
+        iid,
+        title,
+        Impact.MAJOR,
+        IncidentStatus.INVESTIGATING,
+        start,
+        start,
+        severity="S1",
+        components={comp: status},
+    )
     inc.post(start, IncidentStatus.INVESTIGATING, f"We are looking into **{title}**.", "ops")
     if end is not None:
         inc.post(end, IncidentStatus.RESOLVED, "Fixed.", "ops")
@@ -82,9 +123,12 @@ async def seeded_store(config) -> Store:
     """A started store holding the evidence described above."""
     store = Store(config.storage.path)
     await store.start()
-    store.submit(RegisterMonitors([("api-health", "http", "api"),
-                                   ("checkout-page", "http", "checkout")],
-                                  ts("2026-08-01T00:00:00Z")))  # fmt: skip
+    store.submit(
+        RegisterMonitors(
+            [("api-health", "http", "api"), ("checkout-page", "http", "checkout")],
+            ts("2026-08-01T00:00:00Z"),
+        )
+    )
     for monitor, start, end in [
         ("api-health", "2026-11-10T10:00:00Z", "2026-11-10T11:40:00Z"),
         ("checkout-page", "2026-11-15T02:00:00Z", "2026-11-15T03:00:00Z"),
@@ -92,14 +136,43 @@ async def seeded_store(config) -> Store:
         store.submit(OutageOpened(monitor, ts(start), "connect", "connection refused"))
         store.submit(OutageClosed(monitor, ts(end), "recovered"))
     store.submit(OutageOpened("api-health", ts("2026-11-20T11:30:00Z"), "http_status", "HTTP 503"))
-    store.submit(MonitorSnapshot("api-health", State.DOWN, 2, ts("2026-11-20T11:30:00Z"),
-                                 "http_status", "HTTP 503", 0, None, ts(NOW) - 30))  # fmt: skip
-    store.submit(SaveIncident.of(_incident("inc-api-errors", "API errors", "api",
-                                           ComponentStatus.MAJOR, ts("2026-11-10T10:00:00Z"),
-                                           ts("2026-11-10T11:45:00Z"))))  # fmt: skip
-    store.submit(SaveIncident.of(_incident("inc-payments", "Checkout payments slow", "checkout",
-                                           ComponentStatus.DEGRADED,
-                                           ts("2026-11-20T11:00:00Z"), None)))  # fmt: skip
+    store.submit(
+        MonitorSnapshot(
+            "api-health",
+            State.DOWN,
+            2,
+            ts("2026-11-20T11:30:00Z"),
+            "http_status",
+            "HTTP 503",
+            0,
+            None,
+            ts(NOW) - 30,
+        )
+    )
+    store.submit(
+        SaveIncident.of(
+            _incident(
+                "inc-api-errors",
+                "API errors",
+                "api",
+                ComponentStatus.MAJOR,
+                ts("2026-11-10T10:00:00Z"),
+                ts("2026-11-10T11:45:00Z"),
+            )
+        )
+    )
+    store.submit(
+        SaveIncident.of(
+            _incident(
+                "inc-payments",
+                "Checkout payments slow",
+                "checkout",
+                ComponentStatus.DEGRADED,
+                ts("2026-11-20T11:00:00Z"),
+                None,
+            )
+        )
+    )
     for t in range(ts(NOW) - 7 * 86400, ts(NOW), 900):
         slow = 2.0 if 14 <= t // 3600 % 24 < 18 else 1.2
         latency = (0.08, 0.12, 0.18, slow)[(t // 900) % 4]

@@ -11,7 +11,7 @@ from openapi_check import CheckedClient, request_errors
 from service_helpers import make_config
 
 from statuswatch.clock import FakeClock, iso
-from statuswatch.periods import iso_z
+from statuswatch.sla.periods import iso_z
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, MONITORING, STORE
 
@@ -40,15 +40,23 @@ async def api(aiohttp_client, tmp_path, clock) -> CheckedClient:
     return await make_api(aiohttp_client, tmp_path, clock)
 
 
-NEW = {"title": "Checkout errors", "impact": "major", "components": {"checkout": "major_outage"},
-       "body": "We are **looking** into it.", "severity": "S1"}  # fmt: skip
+NEW = {
+    "title": "Checkout errors",
+    "impact": "major",
+    "components": {"checkout": "major_outage"},
+    "body": "We are **looking** into it.",
+    "severity": "S1",
+}
 
 
 async def test_open_read_and_list_an_incident(api):
     status, inc = await api.post("/api/v1/incidents", NEW)
     assert status == 201
-    assert (inc["title"], inc["impact"], inc["status"]) == ("Checkout errors", "major",
-                                                            "investigating")  # fmt: skip
+    assert (inc["title"], inc["impact"], inc["status"]) == (
+        "Checkout errors",
+        "major",
+        "investigating",
+    )
     assert inc["components"] == {"checkout": "major_outage"}
     assert inc["created_at"] == inc["updated_at"] == at(0)
     # S1: the opening text is the first human response; then an update every 30 minutes.
@@ -76,8 +84,9 @@ async def test_updates_move_the_incident_through_its_statuses(api, clock):
     _, inc = await api.post("/api/v1/incidents", NEW)
     url = f"/api/v1/incidents/{inc['id']}"
     clock.advance(300)
-    status, inc = await api.post(url + "/updates", {"status": "identified", "body": "Found it.",
-                                                    "author": "alice"})  # fmt: skip
+    status, inc = await api.post(
+        url + "/updates", {"status": "identified", "body": "Found it.", "author": "alice"}
+    )
     assert status == 201 and inc["status"] == "identified" and len(inc["updates"]) == 2
     assert inc["next_update_due"] == at(300 + 30 * 60)  # then every 30 minutes
     clock.advance(300)
@@ -96,11 +105,15 @@ async def test_updates_move_the_incident_through_its_statuses(api, clock):
 async def test_patch_title_impact_and_severity(api):
     _, inc = await api.post("/api/v1/incidents", NEW)
     url = f"/api/v1/incidents/{inc['id']}"
-    status, inc = await api.patch(url, {"title": "Checkout payments failing", "impact": "critical",
-                                        "severity": "S2"})  # fmt: skip
+    status, inc = await api.patch(
+        url, {"title": "Checkout payments failing", "impact": "critical", "severity": "S2"}
+    )
     assert status == 200
-    assert (inc["title"], inc["impact"], inc["severity"]) == ("Checkout payments failing",
-                                                              "critical", "S2")  # fmt: skip
+    assert (inc["title"], inc["impact"], inc["severity"]) == (
+        "Checkout payments failing",
+        "critical",
+        "S2",
+    )
     _, inc = await api.patch(url, {"severity": None})
     assert inc["severity"] is None and len(inc["updates"]) == 1
 
@@ -119,22 +132,27 @@ async def test_postmortem_only_once_resolved(api):
     assert "<p>A bad deploy.</p>" in inc["updates"][-1]["body_html"]
 
 
-@pytest.mark.parametrize(("change", "fields"), [
-    ({"colour": "red"}, ["colour"]),
-    ({"impact": "huge"}, ["impact"]),
-    ({"status": "postmortem"}, ["status"]),
-    ({"components": {"nope": "major_outage"}}, ["components.nope"]),
-    ({"components": {"checkout": "operational"}}, ["components.checkout"]),
-    ({"title": ""}, ["title"]),
-    ({"title": "x" * 201}, ["title"]),
-    ({"body": "y" * 10_001}, ["body"]),
-    ({"body": "   "}, ["body"]),
-    ({"severity": "S9"}, ["severity"]),
-    ({"author": "statuswatch"}, ["author"]),
-    ({"title": 5}, ["title"]),
-    ({"title": "", "impact": "huge", "components": {"nope": "down"}, "body": ""},
-     ["title", "impact", "components.nope", "body"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("change", "fields"),
+    [
+        ({"colour": "red"}, ["colour"]),
+        ({"impact": "huge"}, ["impact"]),
+        ({"status": "postmortem"}, ["status"]),
+        ({"components": {"nope": "major_outage"}}, ["components.nope"]),
+        ({"components": {"checkout": "operational"}}, ["components.checkout"]),
+        ({"title": ""}, ["title"]),
+        ({"title": "x" * 201}, ["title"]),
+        ({"body": "y" * 10_001}, ["body"]),
+        ({"body": "   "}, ["body"]),
+        ({"severity": "S9"}, ["severity"]),
+        ({"author": "statuswatch"}, ["author"]),
+        ({"title": 5}, ["title"]),
+        (
+            {"title": "", "impact": "huge", "components": {"nope": "down"}, "body": ""},
+            ["title", "impact", "components.nope", "body"],
+        ),
+    ],
+)
 async def test_invalid_incidents_are_422_naming_each_field(api, change, fields):
     status, body = await api.post("/api/v1/incidents", {**NEW, **change})
     assert status == 422
@@ -204,12 +222,19 @@ async def target(aiohttp_server):
     return server
 
 
-async def test_an_operator_takes_over_the_automatic_incident(aiohttp_client, tmp_path, clock,
-                                                             target):  # fmt: skip
-    monitor = {"id": "checkout-health", "kind": "http", "component": "checkout",
-               "url": str(target.make_url("/health")), "timeout": "2s"}  # fmt: skip
-    api = await make_api(aiohttp_client, tmp_path, clock, [monitor],
-                         incidents={"quiet_period": "15m"})  # fmt: skip
+async def test_an_operator_takes_over_the_automatic_incident(
+    aiohttp_client, tmp_path, clock, target
+):
+    monitor = {
+        "id": "checkout-health",
+        "kind": "http",
+        "component": "checkout",
+        "url": str(target.make_url("/health")),
+        "timeout": "2s",
+    }
+    api = await make_api(
+        aiohttp_client, tmp_path, clock, [monitor], incidents={"quiet_period": "15m"}
+    )
     monitoring, board = api.app[MONITORING], api.app[BOARD]
 
     async def step():
@@ -249,9 +274,16 @@ def utc(seconds: float) -> str:
 
 async def test_a_window_follows_its_states_and_the_board(api, clock):
     board = api.app[BOARD]
-    status, win = await api.post("/api/v1/maintenance", {
-        "title": "DB upgrade", "components": ["checkout"], "start": utc(3600),
-        "duration": "2h", "description": "Primary failover."})  # fmt: skip
+    status, win = await api.post(
+        "/api/v1/maintenance",
+        {
+            "title": "DB upgrade",
+            "components": ["checkout"],
+            "start": utc(3600),
+            "duration": "2h",
+            "description": "Primary failover.",
+        },
+    )
     assert status == 201
     assert (win["source"], win["kind"], win["state"], win["cancelled"]) == (
         "api",
@@ -272,9 +304,16 @@ async def test_a_window_follows_its_states_and_the_board(api, clock):
 
 async def test_reschedule_extend_and_cancel(api, clock):
     board = api.app[BOARD]
-    _, win = await api.post("/api/v1/maintenance", {
-        "id": "cdn-swap", "title": "CDN swap", "components": ["api"],
-        "start": utc(600), "end": utc(1200)})  # fmt: skip
+    _, win = await api.post(
+        "/api/v1/maintenance",
+        {
+            "id": "cdn-swap",
+            "title": "CDN swap",
+            "components": ["api"],
+            "start": utc(600),
+            "end": utc(1200),
+        },
+    )
     url = "/api/v1/maintenance/cdn-swap"
     status, win = await api.patch(url, {"start": utc(-60)})  # moved earlier: running now
     assert status == 200 and (win["start"], win["end"]) == (utc(-60), utc(540))  # same length
@@ -293,9 +332,15 @@ async def test_reschedule_extend_and_cancel(api, clock):
 
 
 async def test_an_emergency_window_opened_now_and_extended(api, clock):
-    status, win = await api.post("/api/v1/maintenance", {
-        "title": "Emergency DB restart", "components": ["checkout", "api"],
-        "kind": "emergency", "end": utc(1800)})  # fmt: skip
+    status, win = await api.post(
+        "/api/v1/maintenance",
+        {
+            "title": "Emergency DB restart",
+            "components": ["checkout", "api"],
+            "kind": "emergency",
+            "end": utc(1800),
+        },
+    )
     assert status == 201
     assert (win["kind"], win["start"], win["state"]) == ("emergency", utc(0), "in_progress")
     assert api.app[BOARD].status["checkout"].value == "under_maintenance"
@@ -311,9 +356,15 @@ async def test_an_emergency_window_opened_now_and_extended(api, clock):
 async def test_changing_a_config_window_stores_an_override(aiohttp_client, tmp_path, clock):
     from datetime import UTC, datetime
 
-    config_window = {"id": "weekly-db", "title": "Weekly DB", "components": ["checkout"],
-                     "start": datetime(2026, 1, 4, 2, 0), "duration": "2h",
-                     "rrule": "FREQ=WEEKLY;BYDAY=SU", "timezone": "America/New_York"}  # fmt: skip
+    config_window = {
+        "id": "weekly-db",
+        "title": "Weekly DB",
+        "components": ["checkout"],
+        "start": datetime(2026, 1, 4, 2, 0),
+        "duration": "2h",
+        "rrule": "FREQ=WEEKLY;BYDAY=SU",
+        "timezone": "America/New_York",
+    }
     api = await make_api(aiohttp_client, tmp_path, clock, maintenance=[config_window])
     _, win = await api.get("/api/v1/maintenance/weekly-db")
     assert (win["source"], win["state"], win["rrule"]) == (
@@ -326,8 +377,11 @@ async def test_changing_a_config_window_stores_an_override(aiohttp_client, tmp_p
     assert win["start"] == iso_z(int(datetime(2026, 1, 4, 7, 0, tzinfo=UTC).timestamp()))
     status, win = await api.patch("/api/v1/maintenance/weekly-db", {"duration": "3h"})
     assert status == 200 and win["source"] == "api" and win["duration"] == "3h"
-    assert win["occurrence"] == {"start": "2026-11-01T07:00:00Z", "end": "2026-11-01T10:00:00Z",
-                                 "state": "scheduled"}  # fmt: skip
+    assert win["occurrence"] == {
+        "start": "2026-11-01T07:00:00Z",
+        "end": "2026-11-01T10:00:00Z",
+        "state": "scheduled",
+    }
     (stored,) = await api.app[STORE].maintenance()
     assert (stored.id, stored.duration, stored.rrule) == (
         "weekly-db",
@@ -340,22 +394,24 @@ async def test_changing_a_config_window_stores_an_override(aiohttp_client, tmp_p
     assert status == 422 and body["errors"][0]["field"] == "end"  # recurring: duration only
 
 
-@pytest.mark.parametrize(("window", "fields"), [
-    ({"components": ["nope"]}, ["components[0]"]),
-    ({"components": []}, ["components"]),
-    ({"end": utc(-3600), "duration": None}, ["end"]),
-    ({"start": "2026-11-01T02:00:00"}, ["start"]),
-    ({"duration": "soon"}, ["duration"]),
-    ({"duration": None}, ["duration"]),
-    ({"timezone": "Mars/Olympus"}, ["timezone"]),
-    ({"rrule": "FREQ=MINUTELY", "end": None}, ["rrule"]),
-    ({"kind": "surprise"}, ["kind"]),
-    ({"id": "Not An Id"}, ["id"]),
-    ({"colour": "red"}, ["colour"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("window", "fields"),
+    [
+        ({"components": ["nope"]}, ["components[0]"]),
+        ({"components": []}, ["components"]),
+        ({"end": utc(-3600), "duration": None}, ["end"]),
+        ({"start": "2026-11-01T02:00:00"}, ["start"]),
+        ({"duration": "soon"}, ["duration"]),
+        ({"duration": None}, ["duration"]),
+        ({"timezone": "Mars/Olympus"}, ["timezone"]),
+        ({"rrule": "FREQ=MINUTELY", "end": None}, ["rrule"]),
+        ({"kind": "surprise"}, ["kind"]),
+        ({"id": "Not An Id"}, ["id"]),
+        ({"colour": "red"}, ["colour"]),
+    ],
+)
 async def test_invalid_windows_are_422_naming_each_field(api, window, fields):
-    body = {"title": "Upgrade", "components": ["api"], "start": utc(60), "duration": "1h",
-            **window}  # fmt: skip
+    body = {"title": "Upgrade", "components": ["api"], "start": utc(60), "duration": "1h", **window}
     status, answer = await api.post("/api/v1/maintenance", body)
     assert status == 422
     assert [e["field"] for e in answer["errors"]] == fields
@@ -367,7 +423,11 @@ async def test_window_ids_are_unique_and_patches_are_checked(api):
     assert (await api.post("/api/v1/maintenance", body))[0] == 201
     status, answer = await api.post("/api/v1/maintenance", body)
     assert status == 422 and answer["errors"][0]["field"] == "id"
-    for patch, field in (({}, "$"), ({"duration": "0s"}, "duration"), ({"end": "tomorrow"}, "end"),
-                         ({"title": "renamed"}, "title")):  # fmt: skip
+    for patch, field in (
+        ({}, "$"),
+        ({"duration": "0s"}, "duration"),
+        ({"end": "tomorrow"}, "end"),
+        ({"title": "renamed"}, "title"),
+    ):
         status, answer = await api.patch("/api/v1/maintenance/upgrade", patch)
         assert status == 422 and answer["errors"][0]["field"] == field, answer

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from statuswatch.component_status import ComponentStatus as CS
 from statuswatch.incidents.auto import AutoIncidents, AutoSettings
 from statuswatch.incidents.model import Impact, IncidentStatus
+from statuswatch.status.component import ComponentStatus as CS
 
 NAMES = {"api": "Storefront API", "checkout": "Checkout"}
 QUIET = 900.0
 
 
 def manager() -> AutoIncidents:
-    return AutoIncidents(AutoSettings(quiet_period=QUIET,
-                                      severity_by_impact=(("major", "S1"), ("minor", "S3"))),
-                         NAMES)  # fmt: skip
+    return AutoIncidents(
+        AutoSettings(quiet_period=QUIET, severity_by_impact=(("major", "S1"), ("minor", "S3"))),
+        NAMES,
+    )
 
 
 def test_outage_opens_one_incident_that_resolves_after_the_quiet_period():

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from statuswatch import periods
-from statuswatch.availability import evaluate
-from statuswatch.credits import NoCredit, PerExcessHour, Tier, Tiered, credit_amount
-from statuswatch.intervals import intersect, measure, normalize, subtract, union
+from statuswatch.sla import periods
+from statuswatch.sla.availability import evaluate
+from statuswatch.sla.credits import NoCredit, PerExcessHour, Tier, Tiered, credit_amount
+from statuswatch.sla.intervals import intersect, measure, normalize, subtract, union
 
 NY = ZoneInfo("America/New_York")
 UTC = ZoneInfo("UTC")
@@ -84,10 +84,12 @@ def test_more_maintenance_never_lowers_availability(down, maint, extra, dark):
 @given(spans, spans, spans, st.integers(1, 30 * DAY - 1))
 def test_splitting_a_period_keeps_the_seconds(down, maint, dark, cut):
     whole = evaluate(P, 99.9, downtime=down, maintenance=maint, unmonitored=dark)
-    left = evaluate(periods.explicit(0, cut), 99.9, downtime=down, maintenance=maint,
-                    unmonitored=dark)  # fmt: skip
-    right = evaluate(periods.explicit(cut, 30 * DAY), 99.9, downtime=down, maintenance=maint,
-                     unmonitored=dark)  # fmt: skip
+    left = evaluate(
+        periods.explicit(0, cut), 99.9, downtime=down, maintenance=maint, unmonitored=dark
+    )
+    right = evaluate(
+        periods.explicit(cut, 30 * DAY), 99.9, downtime=down, maintenance=maint, unmonitored=dark
+    )
     for attr in ("unmonitored", "excused", "unexcused", "eligible"):
         assert getattr(left, attr) + getattr(right, attr) == getattr(whole, attr)
 
@@ -174,7 +176,7 @@ def test_budget_remaining_and_coverage():
 
 
 def test_percentages_are_truncated_never_rounded_up():
-    from statuswatch.display import truncate_percent
+    from statuswatch.sla.display import truncate_percent
 
     assert truncate_percent(Fraction(999996, 10000)) == "99.999"
     assert truncate_percent(100) == "100.000"
@@ -185,7 +187,7 @@ def test_percentages_are_truncated_never_rounded_up():
 
 @given(spans, st.integers(-DAY, 32 * DAY), st.integers(0, 40 * DAY))
 def test_timeline_measures_like_clipping(ivs, lo, length):
-    from statuswatch.intervals import Timeline
+    from statuswatch.sla.intervals import Timeline
 
     norm = normalize(ivs)
     assert Timeline(norm).measure(lo, lo + length) == measure(normalize(norm, lo, lo + length))
@@ -193,7 +195,7 @@ def test_timeline_measures_like_clipping(ivs, lo, length):
 
 @given(spans, spans, spans, st.integers(0, 29 * DAY), st.integers(1, 30 * DAY))
 def test_service_timeline_gives_the_same_figures_as_evaluate(down, maint, dark, lo, length):
-    from statuswatch.history import ServiceInputs, ServiceTimeline
+    from statuswatch.sla.evidence import ServiceInputs, ServiceTimeline
 
     inputs = ServiceInputs(normalize(down), normalize(maint), normalize(dark))
     period = periods.explicit(lo, lo + length)
@@ -204,7 +206,7 @@ def test_service_timeline_gives_the_same_figures_as_evaluate(down, maint, dark, 
 
 @given(spans, st.integers(-DAY, DAY), st.integers(0, 40 * DAY))
 def test_complement_is_what_is_left(ivs, lo, length):
-    from statuswatch.intervals import complement
+    from statuswatch.sla.intervals import complement
 
     norm, hi = normalize(ivs), lo + length
     gaps = complement(norm, lo, hi)

@@ -9,10 +9,10 @@ from fractions import Fraction
 import pytest
 from service_helpers import make_config
 
-from statuswatch import badges
 from statuswatch.clock import FakeClock
-from statuswatch.component_status import ComponentStatus
-from statuswatch.events import OutageClosed, OutageOpened, State, Transition
+from statuswatch.monitor.events import OutageClosed, OutageOpened, State, Transition
+from statuswatch.site import badges
+from statuswatch.status.component import ComponentStatus
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, MONITORING
@@ -38,9 +38,12 @@ async def client(tmp_path, aiohttp_client):
     clock = FakeClock(NOW)
     store = Store(config.storage.path, clock=clock)
     await store.start()
-    store.submit(RegisterMonitors([("api-check", "http", "api"),
-                                   ("checkout-check", "http", "checkout")],
-                                  ts("2026-06-01T00:00:00Z")))  # fmt: skip
+    store.submit(
+        RegisterMonitors(
+            [("api-check", "http", "api"), ("checkout-check", "http", "checkout")],
+            ts("2026-06-01T00:00:00Z"),
+        )
+    )
     # 90 minutes down two days ago: outside the last 24 h, inside the longer windows.
     store.submit(OutageOpened("api-check", ts("2026-11-03T10:00:00Z"), "connect", "refused"))
     store.submit(OutageClosed("api-check", ts("2026-11-03T11:30:00Z"), "recovered"))
@@ -82,16 +85,24 @@ async def test_status_badge_follows_the_component(client):
         r.get("fill") for r in ET.fromstring(body).iter(f"{SVG_NS}rect")
     ]
     shields = await (await client.get("/badge/api.json")).json()
-    assert shields == {"schemaVersion": 1, "label": "Storefront API", "message": "major outage",
-                       "color": "red"}  # fmt: skip
+    assert shields == {
+        "schemaVersion": 1,
+        "label": "Storefront API",
+        "message": "major outage",
+        "color": "red",
+    }
 
 
 async def test_shields_endpoint_json(client):
     resp = await client.get("/badge/checkout.json")
     assert resp.status == 200 and resp.content_type == "application/json"
     assert resp.headers["Access-Control-Allow-Origin"] == "*"
-    assert await resp.json() == {"schemaVersion": 1, "label": "Checkout <script>",
-                                 "message": "operational", "color": "brightgreen"}  # fmt: skip
+    assert await resp.json() == {
+        "schemaVersion": 1,
+        "label": "Checkout <script>",
+        "message": "operational",
+        "color": "brightgreen",
+    }
 
 
 @pytest.mark.parametrize(
@@ -131,8 +142,9 @@ async def test_unknown_component_is_404_and_bad_window_is_400_naming_it(client):
 
 async def test_revalidation_gets_304(client):
     first = await client.get("/badge/api/uptime.svg?window=30d")
-    again = await client.get("/badge/api/uptime.svg?window=30d",
-                             headers={"If-None-Match": first.headers["ETag"]})  # fmt: skip
+    again = await client.get(
+        "/badge/api/uptime.svg?window=30d", headers={"If-None-Match": first.headers["ETag"]}
+    )
     assert again.status == 304 and await again.read() == b""
 
 

@@ -22,8 +22,15 @@ from statuswatch.web import create_app
 pytestmark = pytest.mark.system
 ARTIFACTS = ROOT / "tests" / "artifacts"
 NW_TOKEN = "northwind-browser-token-0123456789"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 # Collects what the page reports; a listener added before any script of ours could run.
 CSP_LISTENER = """document.addEventListener('securitypolicyviolation', e => {
   (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI); });"""
@@ -33,8 +40,9 @@ CSP_LISTENER = """document.addEventListener('securitypolicyviolation', e => {
 async def server(tmp_path, aiohttp_server):
     config = site_config(tmp_path, cache_ttl="2s", logo_url="/static/favicon.svg")
     store = await seeded_store(config)
-    srv = await aiohttp_server(create_app(config, store=store, clock=clock(), probe=False,
-                                          environ={"NW_TOKEN": NW_TOKEN}))  # fmt: skip
+    srv = await aiohttp_server(
+        create_app(config, store=store, clock=clock(), probe=False, environ={"NW_TOKEN": NW_TOKEN})
+    )
     yield srv
     await srv.close()
     await store.close()
@@ -52,8 +60,9 @@ async def browser():
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 async def test_status_page_in_chromium(server, browser, scheme):
-    context = await browser.new_context(color_scheme=scheme, viewport={"width": 1024,
-                                                                        "height": 900})  # fmt: skip
+    context = await browser.new_context(
+        color_scheme=scheme, viewport={"width": 1024, "height": 900}
+    )
     await context.add_init_script(CSP_LISTENER)
     page = await context.new_page()
     problems: list[str] = []
@@ -61,10 +70,17 @@ async def test_status_page_in_chromium(server, browser, scheme):
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     # A load cut short by our own next navigation (the favicon, typically) is ERR_ABORTED: not
     # a fault of the page. Anything else that fails to load is.
-    page.on("requestfailed", lambda req: problems.append(f"failed: {req.url} {req.failure}")
-            if req.failure != "net::ERR_ABORTED" else None)  # fmt: skip
-    page.on("response", lambda r: problems.append(f"{r.status}: {r.url}") if r.status >= 400
-            else None)  # fmt: skip
+    page.on(
+        "requestfailed",
+        lambda req: (
+            problems.append(f"failed: {req.url} {req.failure}")
+            if req.failure != "net::ERR_ABORTED"
+            else None
+        ),
+    )
+    page.on(
+        "response", lambda r: problems.append(f"{r.status}: {r.url}") if r.status >= 400 else None
+    )
     resp = await page.goto(str(server.make_url("/")))
     assert resp is not None and resp.status == 200
 
@@ -76,8 +92,9 @@ async def test_status_page_in_chromium(server, browser, scheme):
     assert await api.locator(".status").inner_text() == "✕ Major outage"
     assert await api.locator(".status").is_visible()
     # The bar cell's tooltip is also its accessible name, as the browser computes it.
-    cell = page.get_by_role("img", name="2026-11-10: 93.055% available, 100 min down; "
-                                         "incidents: API errors")  # fmt: skip
+    cell = page.get_by_role(
+        "img", name="2026-11-10: 93.055% available, 100 min down; incidents: API errors"
+    )
     await cell.wait_for(state="visible")
     assert await cell.get_attribute("title") == (
         "2026-11-10: 93.055% available, 100 min down; incidents: API errors"
@@ -107,8 +124,9 @@ async def test_status_page_in_chromium(server, browser, scheme):
     await _screenshots(page, f"component-{scheme}.png")
 
     await page.goto(str(server.make_url(f"/customers/{NW_TOKEN}")))  # the private report
-    customer_cell = page.get_by_role("img", name="2026-11-10: 93.055% available, 100 min down; "
-                                                  "incidents: API errors")  # fmt: skip
+    customer_cell = page.get_by_role(
+        "img", name="2026-11-10: 93.055% available, 100 min down; incidents: API errors"
+    )
     await customer_cell.wait_for(state="visible")
     await _screenshots(page, f"customer-{scheme}.png")
 

@@ -12,7 +12,7 @@ import pytest
 from service_helpers import free_port, make_config
 
 from statuswatch.clock import FakeClock
-from statuswatch.periods import iso_z
+from statuswatch.sla.periods import iso_z
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD
 
@@ -22,8 +22,12 @@ START = 1_793_000_000.0  # 2026-10-26T07:33:20Z
 
 @pytest.fixture
 async def server(aiohttp_server, tmp_path):
-    app = create_app(make_config(tmp_path, []), clock=FakeClock(START), probe=False,
-                     environ={"TEST_ADMIN_TOKEN": TOKEN})  # fmt: skip
+    app = create_app(
+        make_config(tmp_path, []),
+        clock=FakeClock(START),
+        probe=False,
+        environ={"TEST_ADMIN_TOKEN": TOKEN},
+    )
     return await aiohttp_server(app)
 
 
@@ -34,9 +38,14 @@ async def cli(server, *args: str, token: str | None = TOKEN, **env: str) -> tupl
     if token is not None:
         base["STATUSWATCH_ADMIN_TOKEN"] = token
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "statuswatch", *args, env={**base, **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "statuswatch",
+        *args,
+        env={**base, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await proc.communicate()
     return proc.returncode, out.decode(), err.decode()
 
@@ -48,9 +57,21 @@ async def ok_json(server, *args: str) -> dict:
 
 
 async def test_incident_open_update_resolve_list(server):
-    code, out, err = await cli(server, "incident", "open", "--title", "Checkout errors",
-                               "--impact", "major", "--component", "checkout=major_outage",
-                               "--body", "Investigating.", "--severity", "S1")  # fmt: skip
+    code, out, err = await cli(
+        server,
+        "incident",
+        "open",
+        "--title",
+        "Checkout errors",
+        "--impact",
+        "major",
+        "--component",
+        "checkout=major_outage",
+        "--body",
+        "Investigating.",
+        "--severity",
+        "S1",
+    )
     assert code == 0, err
     assert out.startswith("opened incident ") and "Checkout errors [investigating" in out
     inc_id = out.split()[2].rstrip(":")
@@ -79,9 +100,23 @@ async def test_incident_open_update_resolve_list(server):
 
 
 async def test_maintenance_add_list_extend_cancel(server):
-    window = await ok_json(server, "maintenance", "add", "--title", "DB upgrade",
-                           "--component", "checkout", "--component", "api", "--id", "db",
-                           "--start", iso_z(int(START) + 3600), "--duration", "2h")  # fmt: skip
+    window = await ok_json(
+        server,
+        "maintenance",
+        "add",
+        "--title",
+        "DB upgrade",
+        "--component",
+        "checkout",
+        "--component",
+        "api",
+        "--id",
+        "db",
+        "--start",
+        iso_z(int(START) + 3600),
+        "--duration",
+        "2h",
+    )
     assert (window["id"], window["state"], window["duration"]) == ("db", "scheduled", "2h")
     code, out, _ = await cli(server, "maintenance", "list")
     assert code == 0 and "db" in out and "scheduled" in out and "DB upgrade" in out
@@ -112,19 +147,40 @@ async def test_emergency_maintenance_now_and_extended(server):
     window_id = out.split()[2].rstrip(":")
     window = await ok_json(server, "maintenance", "extend", window_id, "--by", "30m")
     assert window["end"] == iso_z(int(START) + 3600)
-    window = await ok_json(server, "maintenance", "extend", window_id,
-                           "--end", iso_z(int(START) + 7200))  # fmt: skip
+    window = await ok_json(
+        server, "maintenance", "extend", window_id, "--end", iso_z(int(START) + 7200)
+    )
     assert window["occurrence"]["end"] == iso_z(int(START) + 7200)
 
 
 async def test_server_errors_exit_1_with_the_servers_message(server):
     code, _, err = await cli(server, "incident", "update", "nope", "--body", "x")
     assert code == 1 and "HTTP 404: incident not found" in err
-    code, _, err = await cli(server, "incident", "open", "--title", "T", "--body", "B",
-                             "--component", "nope=major_outage")  # fmt: skip
+    code, _, err = await cli(
+        server,
+        "incident",
+        "open",
+        "--title",
+        "T",
+        "--body",
+        "B",
+        "--component",
+        "nope=major_outage",
+    )
     assert code == 1 and "HTTP 422: components.nope: unknown component" in err
-    code, _, err = await cli(server, "maintenance", "add", "--title", "T", "--component", "api",
-                             "--start", "2026-11-01T02:00:00", "--duration", "1h")  # fmt: skip
+    code, _, err = await cli(
+        server,
+        "maintenance",
+        "add",
+        "--title",
+        "T",
+        "--component",
+        "api",
+        "--start",
+        "2026-11-01T02:00:00",
+        "--duration",
+        "1h",
+    )
     assert code == 1 and "start: expected `datetime` with a timezone" in err
 
 
@@ -137,20 +193,29 @@ async def test_a_missing_token_exits_1_with_the_401_message(server):
 async def test_the_token_may_come_from_a_file_and_the_url_from_an_option(server, tmp_path):
     secret = tmp_path / "token"
     secret.write_text(TOKEN + "\n", encoding="utf-8")
-    code, out, err = await cli(server, "maintenance", "list", "--url", str(server.make_url("/")),
-                               token=None, STATUSWATCH_ADMIN_TOKEN_FILE=str(secret),
-                               STATUSWATCH_URL="http://127.0.0.1:1")  # fmt: skip
+    code, out, err = await cli(
+        server,
+        "maintenance",
+        "list",
+        "--url",
+        str(server.make_url("/")),
+        token=None,
+        STATUSWATCH_ADMIN_TOKEN_FILE=str(secret),
+        STATUSWATCH_URL="http://127.0.0.1:1",
+    )
     assert code == 0 and out.strip() == "(none)", err
 
 
 async def test_usage_errors_exit_2_and_unreachable_servers_exit_1(server):
-    code, _, err = await cli(server, "incident", "open", "--title", "T", "--body", "B",
-                             "--component", "checkout")  # fmt: skip
+    code, _, err = await cli(
+        server, "incident", "open", "--title", "T", "--body", "B", "--component", "checkout"
+    )
     assert code == 2 and "expected ID=STATUS" in err
     code, _, err = await cli(server, "maintenance", "extend", "db", "--by", "soon")
     assert code == 2 and "must be a duration" in err
     code, _, err = await cli(server, "maintenance", "add", "--title", "T", "--component", "api")
     assert code == 2 and "--end" in err
-    code, _, err = await cli(server, "incident", "list",
-                             STATUSWATCH_URL=f"http://127.0.0.1:{free_port()}")  # fmt: skip
+    code, _, err = await cli(
+        server, "incident", "list", STATUSWATCH_URL=f"http://127.0.0.1:{free_port()}"
+    )
     assert code == 1 and "cannot reach" in err

@@ -43,8 +43,11 @@ def start(config: Path) -> subprocess.Popen:
     env = {**os.environ, "STATUSWATCH_ADMIN_TOKEN": TOKEN}
     return subprocess.Popen(
         [sys.executable, "-m", "statuswatch", "run", "-c", str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def wait_healthy(port: int, proc: subprocess.Popen, seconds: float = 10) -> dict:
@@ -101,7 +104,11 @@ def test_offline_run_reports_unreachable_targets_down_and_stops_cleanly(tmp_path
 def test_run_with_a_bad_config_exits_2(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[defaults]\ninterval = "soon"\n', encoding="utf-8")
-    proc = subprocess.run([sys.executable, "-m", "statuswatch", "run", "-c", str(bad)],
-                          capture_output=True, text=True, check=False)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "statuswatch", "run", "-c", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 2
     assert "defaults.interval: must be a duration" in proc.stderr

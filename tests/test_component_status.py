@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from statuswatch.component_status import ComponentStatus as CS
-from statuswatch.component_status import FractionRule, component_status, worst
-from statuswatch.events import State
+from statuswatch.monitor.events import State
+from statuswatch.status.component import ComponentStatus as CS
+from statuswatch.status.component import FractionRule, component_status, worst
 
 UP, DOWN, DEG, UNK = State.UP, State.DOWN, State.DEGRADED, State.UNKNOWN
 
 
-@pytest.mark.parametrize(("states", "expected"), [
-    ([], CS.OPERATIONAL),
-    ([UP, UP], CS.OPERATIONAL),
-    ([UP, UNK], CS.OPERATIONAL),  # no evidence yet is not an outage
-    ([UP, DEG], CS.DEGRADED),
-    ([UP, DOWN], CS.MAJOR),  # the worst monitor decides
-    ([DEG, DOWN], CS.MAJOR),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("states", "expected"),
+    [
+        ([], CS.OPERATIONAL),
+        ([UP, UP], CS.OPERATIONAL),
+        ([UP, UNK], CS.OPERATIONAL),  # no evidence yet is not an outage
+        ([UP, DEG], CS.DEGRADED),
+        ([UP, DOWN], CS.MAJOR),  # the worst monitor decides
+        ([DEG, DOWN], CS.MAJOR),
+    ],
+)
 def test_any_rule(states, expected):
     assert component_status(states) is expected
 
@@ -26,16 +29,19 @@ def test_any_rule(states, expected):
 FLEET = FractionRule(degraded=1, partial=5, major=50)
 
 
-@pytest.mark.parametrize(("down", "degraded", "expected"), [
-    (0, 0, CS.OPERATIONAL),
-    (0, 3, CS.DEGRADED),
-    (1, 0, CS.DEGRADED),  # 1 of 100 down: 1 % -> degraded
-    (4, 0, CS.DEGRADED),
-    (5, 0, CS.PARTIAL),  # 5 % -> partial
-    (49, 0, CS.PARTIAL),
-    (50, 0, CS.MAJOR),  # 50 % -> major
-    (100, 0, CS.MAJOR),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("down", "degraded", "expected"),
+    [
+        (0, 0, CS.OPERATIONAL),
+        (0, 3, CS.DEGRADED),
+        (1, 0, CS.DEGRADED),  # 1 of 100 down: 1 % -> degraded
+        (4, 0, CS.DEGRADED),
+        (5, 0, CS.PARTIAL),  # 5 % -> partial
+        (49, 0, CS.PARTIAL),
+        (50, 0, CS.MAJOR),  # 50 % -> major
+        (100, 0, CS.MAJOR),
+    ],
+)
 def test_fraction_rule_on_a_fleet_of_100(down, degraded, expected):
     states = [DOWN] * down + [DEG] * degraded + [UP] * (100 - down - degraded)
     assert component_status(states, rule=FLEET) is expected

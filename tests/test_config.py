@@ -67,10 +67,18 @@ def test_example_config_is_valid_and_models_a_commerce_platform():
 
 def test_check_config_accepts_the_example():
     proc = subprocess.run(
-        [sys.executable, "-m", "statuswatch", "check-config", "-c",
-         str(ROOT / "config.example.toml")],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "statuswatch",
+            "check-config",
+            "-c",
+            str(ROOT / "config.example.toml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "ok (2 groups, 7 components, 12 monitors)" in proc.stdout
 
@@ -81,10 +89,17 @@ def test_monitor_defaults_are_resolved(tmp_path: Path):
         "components": [{"id": "api", "name": "API"}],
         "monitors": [
             {"id": "a", "kind": "http", "component": "api", "url": "http://x.test/"},
-            {"id": "b", "kind": "http", "component": "api", "url": "http://x.test/",
-             "interval": "30s", "timeout": "5s", "confirm_failures": 1},
+            {
+                "id": "b",
+                "kind": "http",
+                "component": "api",
+                "url": "http://x.test/",
+                "interval": "30s",
+                "timeout": "5s",
+                "confirm_failures": 1,
+            },
         ],
-    }  # fmt: skip
+    }
     config = parse_config(raw, base_dir=tmp_path)
     a, b = config.monitors
     assert (a.interval, a.timeout, a.confirm_failures, a.confirm_recoveries) == (120, 20, 3, 1)
@@ -143,8 +158,13 @@ def all_config_keys() -> set[str]:
     for field in msgspec.structs.fields(model.Config):
         section = field.encode_name
         if section == "monitors":
-            for kind in (model.HttpMonitor, model.TcpMonitor, model.TlsMonitor,
-                         model.DnsMonitor, model.PushMonitor):  # fmt: skip
+            for kind in (
+                model.HttpMonitor,
+                model.TcpMonitor,
+                model.TlsMonitor,
+                model.DnsMonitor,
+                model.PushMonitor,
+            ):
                 keys |= _keys(kind, "monitors")
         else:
             args = getattr(field.type, "__args__", None)

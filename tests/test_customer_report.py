@@ -13,7 +13,7 @@ from datetime import datetime
 from service_helpers import make_config
 
 from statuswatch.clock import FakeClock
-from statuswatch.events import OutageClosed, OutageOpened
+from statuswatch.monitor.events import OutageClosed, OutageOpened
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.web import create_app
@@ -29,12 +29,26 @@ def config_for(tmp_path, **customer):
     return make_config(
         tmp_path,
         [{"id": "shop", "kind": "http", "component": "api", "url": "http://127.0.0.1:9/"}],
-        sla=[{"id": "standard", "name": "Standard 99.9", "target_percent": 99.9,
-              "credit": {"scheme": "per_excess_hour", "percent_per_hour": 5},
-              "claim_window_days": 30}],
-        customers=[{"id": "northwind", "name": "Northwind <b>Outfitters</b>", "plan": "standard",
-                    "fee": 1000, "components": ["api"], **customer}],
-    )  # fmt: skip
+        sla=[
+            {
+                "id": "standard",
+                "name": "Standard 99.9",
+                "target_percent": 99.9,
+                "credit": {"scheme": "per_excess_hour", "percent_per_hour": 5},
+                "claim_window_days": 30,
+            }
+        ],
+        customers=[
+            {
+                "id": "northwind",
+                "name": "Northwind <b>Outfitters</b>",
+                "plan": "standard",
+                "fee": 1000,
+                "components": ["api"],
+                **customer,
+            }
+        ],
+    )
 
 
 async def seed(store: Store) -> None:
@@ -53,8 +67,11 @@ async def test_report_from_an_env_token(tmp_path, aiohttp_client):
     await store.start()
     await seed(store)
     clock = FakeClock(ts("2026-11-05T12:00:00Z"))
-    client = await aiohttp_client(create_app(config, store=store, clock=clock, probe=False,
-                                             environ={"NW_TOKEN": REPORT_TOKEN}))  # fmt: skip
+    client = await aiohttp_client(
+        create_app(
+            config, store=store, clock=clock, probe=False, environ={"NW_TOKEN": REPORT_TOKEN}
+        )
+    )
     resp = await client.get(f"/customers/{REPORT_TOKEN}")
     html = await resp.text()
     assert resp.status == 200
@@ -75,14 +92,16 @@ async def test_report_from_an_env_token(tmp_path, aiohttp_client):
 
 async def test_wrong_tokens_get_404_then_429(tmp_path, aiohttp_client):
     config = config_for(tmp_path, report_token_env="NW_TOKEN")
-    client = await aiohttp_client(create_app(config, probe=False,
-                                             environ={"NW_TOKEN": REPORT_TOKEN}))  # fmt: skip
+    client = await aiohttp_client(
+        create_app(config, probe=False, environ={"NW_TOKEN": REPORT_TOKEN})
+    )
     statuses = [(await client.get(f"/customers/guess-{i}")).status for i in range(22)]
     assert statuses[:20] == [404] * 20 and statuses[-1] == 429
 
 
-async def test_generated_token_is_shown_once_and_survives_restarts(tmp_path, aiohttp_client,
-                                                                    caplog):  # fmt: skip
+async def test_generated_token_is_shown_once_and_survives_restarts(
+    tmp_path, aiohttp_client, caplog
+):
     config = config_for(tmp_path)
     caplog.set_level(logging.WARNING, logger="statuswatch.web.app")
     client = await aiohttp_client(create_app(config, probe=False, environ={}))
@@ -120,16 +139,40 @@ components = ["api"]
 """,
         encoding="utf-8",
     )
-    proc = subprocess.run([sys.executable, "-m", "statuswatch", "report-token", "-c", str(path),
-                           "--customer", "northwind"], capture_output=True, text=True,
-                          check=False)  # fmt: skip
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "statuswatch",
+            "report-token",
+            "-c",
+            str(path),
+            "--customer",
+            "northwind",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     token = proc.stdout.strip().rsplit("/", 1)[1]
     from statuswatch.config import load_config
 
     client = await aiohttp_client(create_app(load_config(path), probe=False, environ={}))
     assert (await client.get(f"/customers/{token}")).status == 200
-    bad = subprocess.run([sys.executable, "-m", "statuswatch", "report-token", "-c", str(path),
-                          "--customer", "nobody"], capture_output=True, text=True,
-                         check=False)  # fmt: skip
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "statuswatch",
+            "report-token",
+            "-c",
+            str(path),
+            "--customer",
+            "nobody",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert bad.returncode == 2 and "unknown customer 'nobody'" in bad.stderr

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from statuswatch.event_loop import loop_name, new_event_loop
+from statuswatch.cli.event_loop import loop_name, new_event_loop
 
 
 def test_without_uvloop_the_standard_loop_runs_coroutines(monkeypatch):

@@ -19,14 +19,33 @@ NOW = datetime(2026, 2, 20, 12, 0, tzinfo=UTC).timestamp()
 BASE = "https://status.example.com"
 WINDOWS = [
     # Weekly at 02:00 New York time, across the 2026-03-08 switch to daylight saving time.
-    {"id": "weekly-db", "title": "Weekly <db> failover", "components": ["checkout"],
-     "description": "Checkout **may** pause.", "start": "2026-01-04T02:00:00", "duration": "2h",
-     "rrule": "FREQ=WEEKLY;BYDAY=SU;UNTIL=20261231T000000", "timezone": "America/New_York"},
-    {"id": "cdn-swap", "title": "CDN swap", "components": ["api"], "kind": "emergency",
-     "start": "2026-03-01T09:00:00Z", "end": "2026-03-01T11:00:00Z"},
-    {"id": "dropped", "title": "Dropped migration", "components": ["api"],
-     "start": "2026-03-05T09:00:00Z", "duration": "1h", "cancelled": True},
-]  # fmt: skip
+    {
+        "id": "weekly-db",
+        "title": "Weekly <db> failover",
+        "components": ["checkout"],
+        "description": "Checkout **may** pause.",
+        "start": "2026-01-04T02:00:00",
+        "duration": "2h",
+        "rrule": "FREQ=WEEKLY;BYDAY=SU;UNTIL=20261231T000000",
+        "timezone": "America/New_York",
+    },
+    {
+        "id": "cdn-swap",
+        "title": "CDN swap",
+        "components": ["api"],
+        "kind": "emergency",
+        "start": "2026-03-01T09:00:00Z",
+        "end": "2026-03-01T11:00:00Z",
+    },
+    {
+        "id": "dropped",
+        "title": "Dropped migration",
+        "components": ["api"],
+        "start": "2026-03-05T09:00:00Z",
+        "duration": "1h",
+        "cancelled": True,
+    },
+]
 
 
 def ts(struct: time.struct_time) -> float:
@@ -41,20 +60,42 @@ def utc(text: str) -> float:
 async def seeded(aiohttp_client, tmp_path):
     """A site with a resolved incident, an open one, config windows and a run-time window."""
     clock = FakeClock(NOW)
-    site = {"title": "Acme & Co", "admin_token_env": "TEST_ADMIN_TOKEN", "base_url": BASE + "/",
-            "timezone": "Europe/Paris"}  # fmt: skip
+    site = {
+        "title": "Acme & Co",
+        "admin_token_env": "TEST_ADMIN_TOKEN",
+        "base_url": BASE + "/",
+        "timezone": "Europe/Paris",
+    }
     client = await make_site(aiohttp_client, tmp_path, clock, site=site, maintenance=WINDOWS)
     old = await open_incident(client, title="Checkout errors", body="We are **looking**.")
     clock.advance(600)
-    await post_update(client, old["id"], status="resolved", body="Fixed <b>it</b>.",
-                      components={"checkout": "operational"})  # fmt: skip
+    await post_update(
+        client,
+        old["id"],
+        status="resolved",
+        body="Fixed <b>it</b>.",
+        components={"checkout": "operational"},
+    )
     clock.advance(3600)
-    new = await open_incident(client, title="API <script>alert(1)</script> slow", impact="minor",
-                              components={"api": "degraded_performance"}, body="Slow.")  # fmt: skip
+    new = await open_incident(
+        client,
+        title="API <script>alert(1)</script> slow",
+        impact="minor",
+        components={"api": "degraded_performance"},
+        body="Slow.",
+    )
     clock.advance(60)
-    resp = await client.post("/api/v1/maintenance", headers=AUTH, json={
-        "id": "pay-upgrade", "title": "Payment upgrade", "components": ["checkout"],
-        "start": "2026-02-25T08:00:00Z", "end": "2026-02-25T09:00:00Z"})  # fmt: skip
+    resp = await client.post(
+        "/api/v1/maintenance",
+        headers=AUTH,
+        json={
+            "id": "pay-upgrade",
+            "title": "Payment upgrade",
+            "components": ["checkout"],
+            "start": "2026-02-25T08:00:00Z",
+            "end": "2026-02-25T09:00:00Z",
+        },
+    )
     assert resp.status == 201, await resp.text()
     clock.advance(10)
     return client, clock, old, new
@@ -190,8 +231,11 @@ async def test_maintenance_calendar(seeded):
     lo, hi = datetime(2026, 2, 28, tzinfo=UTC), datetime(2026, 3, 23, tzinfo=UTC)
     theirs = [int(d.timestamp()) for d in ours.between(lo, hi, inc=True)]
     calendar = client.app[BOARD].calendar
-    expected = [o.start for o in calendar.occurrences(int(lo.timestamp()), int(hi.timestamp()))
-                if o.window_id == "weekly-db"]  # fmt: skip
+    expected = [
+        o.start
+        for o in calendar.occurrences(int(lo.timestamp()), int(hi.timestamp()))
+        if o.window_id == "weekly-db"
+    ]
     assert theirs == expected
     assert [datetime.fromtimestamp(t, UTC).strftime("%d %H") for t in theirs] == [
         "01 07",

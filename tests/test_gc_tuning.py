@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from statuswatch.gc_tuning import THRESHOLDS, tune_gc
+from statuswatch.cli.gc_tuning import THRESHOLDS, tune_gc
 
 
 def test_tune_gc_sets_the_thresholds():

@@ -54,16 +54,22 @@ class Rig:
 
 def config_for(tmp_path, target, **sections):
     monitors = [
-        {"id": f"{name}-health", "kind": "http", "component": name,
-         "url": str(target.make_url(f"/{name}")), "timeout": "2s"}
+        {
+            "id": f"{name}-health",
+            "kind": "http",
+            "component": name,
+            "url": str(target.make_url(f"/{name}")),
+            "timeout": "2s",
+        }
         for name in ("api", "checkout")
-    ]  # fmt: skip
+    ]
     return make_config(tmp_path, monitors, incidents={"quiet_period": "15m"}, **sections)
 
 
 async def start(aiohttp_client, config, clock, store):
-    client = await aiohttp_client(create_app(config, store=store, clock=clock, probe=False,
-                                             environ={}))  # fmt: skip
+    client = await aiohttp_client(
+        create_app(config, store=store, clock=clock, probe=False, environ={})
+    )
     return Rig(client, clock)
 
 
@@ -108,8 +114,13 @@ async def test_two_components_failing_together(tmp_path, target, store, aiohttp_
 
 
 def window(start: float, minutes: int) -> dict:
-    return {"id": "db", "title": "DB upgrade", "components": ["checkout"],
-            "start": datetime.fromtimestamp(start, UTC), "duration": f"{minutes}m"}  # fmt: skip
+    return {
+        "id": "db",
+        "title": "DB upgrade",
+        "components": ["checkout"],
+        "start": datetime.fromtimestamp(start, UTC),
+        "duration": f"{minutes}m",
+    }
 
 
 async def test_outage_inside_maintenance_opens_nothing(tmp_path, target, store, aiohttp_client):

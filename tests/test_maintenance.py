@@ -9,16 +9,22 @@ import pytest
 
 from statuswatch.config.durations import Duration
 from statuswatch.config.model import Maintenance
-from statuswatch.maintenance import ExpansionLimitError, MaintenanceCalendar, Schedule
-from statuswatch.periods import iso_z, month
+from statuswatch.maintenance.calendar import ExpansionLimitError, MaintenanceCalendar, Schedule
+from statuswatch.sla.periods import iso_z, month
 
 NY = ZoneInfo("America/New_York")
 
 
 def window(**kw) -> Maintenance:
-    base = {"id": "w", "title": "Weekly DB", "components": ["checkout"],
-            "start": datetime(2026, 1, 4, 2, 0), "duration": Duration(7200),
-            "rrule": "FREQ=WEEKLY;BYDAY=SU", "timezone": "America/New_York"}  # fmt: skip
+    base = {
+        "id": "w",
+        "title": "Weekly DB",
+        "components": ["checkout"],
+        "start": datetime(2026, 1, 4, 2, 0),
+        "duration": Duration(7200),
+        "rrule": "FREQ=WEEKLY;BYDAY=SU",
+        "timezone": "America/New_York",
+    }
     base.update(kw)
     return Maintenance(**base)
 
@@ -45,8 +51,9 @@ def test_recurring_window_across_the_spring_forward():
 
 def test_one_off_window_with_end_or_duration():
     start = datetime(2026, 12, 6, 6, 0, tzinfo=UTC)
-    with_end = Schedule(window(rrule=None, duration=None, start=start,
-                               end=datetime(2026, 12, 6, 8, 0, tzinfo=UTC)))  # fmt: skip
+    with_end = Schedule(
+        window(rrule=None, duration=None, start=start, end=datetime(2026, 12, 6, 8, 0, tzinfo=UTC))
+    )
     with_length = Schedule(window(rrule=None, start=start))
     for schedule in (with_end, with_length):
         assert spans(schedule, 0, 2**31) == [("2026-12-06T06:00:00Z", "2026-12-06T08:00:00Z")]
@@ -62,8 +69,9 @@ def test_only_overlapping_occurrences_are_returned():
 
 
 def test_expansion_is_bounded():
-    hourly = Schedule(window(rrule="FREQ=HOURLY", duration=Duration(60),
-                             start=datetime(2000, 1, 1)))  # fmt: skip
+    hourly = Schedule(
+        window(rrule="FREQ=HOURLY", duration=Duration(60), start=datetime(2000, 1, 1))
+    )
     lo = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
     assert len(hourly.occurrences(lo, lo + 86400)) == 24  # a day costs a day, not 26 years
     with pytest.raises(ExpansionLimitError):
@@ -71,12 +79,18 @@ def test_expansion_is_bounded():
 
 
 def test_calendar_excuses_only_covered_components_and_merges_overlaps():
-    cal = MaintenanceCalendar([
-        window(),
-        window(id="w2", rrule=None, start=datetime(2026, 11, 1, 8, 0, tzinfo=UTC),
-               duration=Duration(10800)),
-        window(id="cdn", components=["cdn"]),
-    ])  # fmt: skip
+    cal = MaintenanceCalendar(
+        [
+            window(),
+            window(
+                id="w2",
+                rrule=None,
+                start=datetime(2026, 11, 1, 8, 0, tzinfo=UTC),
+                duration=Duration(10800),
+            ),
+            window(id="cdn", components=["cdn"]),
+        ]
+    )
     nov = month(2026, 11, NY)
     checkout = cal.intervals("checkout", nov.start, nov.end)
     first = (iso_z(checkout[0][0]), iso_z(checkout[0][1]))
@@ -90,8 +104,9 @@ def test_calendar_excuses_only_covered_components_and_merges_overlaps():
 
 def test_stored_window_overrides_config_and_cancelled_excuses_nothing():
     base = window(rrule=None, start=datetime(2026, 11, 1, 8, 0, tzinfo=UTC))
-    cancelled = Maintenance(**{**{f: getattr(base, f) for f in base.__struct_fields__},
-                               "cancelled": True})  # fmt: skip
+    cancelled = Maintenance(
+        **{**{f: getattr(base, f) for f in base.__struct_fields__}, "cancelled": True}
+    )
     lo, hi = 0, 2**31
     assert MaintenanceCalendar([base]).intervals("checkout", lo, hi) != []
     calendar = MaintenanceCalendar([base, cancelled])  # config first, then the stored override
@@ -112,7 +127,9 @@ def test_upcoming_is_the_current_or_next_occurrence():
     sunday_8 = int(datetime(2026, 11, 8, 8, 0, tzinfo=UTC).timestamp())  # inside 07:00-09:00Z
     current = schedule.upcoming(sunday_8)
     assert current is not None and (iso_z(current.start), current.state(sunday_8)) == (
-        "2026-11-08T07:00:00Z", "in_progress")  # fmt: skip
+        "2026-11-08T07:00:00Z",
+        "in_progress",
+    )
     after = schedule.upcoming(current.end)
     assert after is not None and iso_z(after.start) == "2026-11-15T07:00:00Z"
     ended = Schedule(window(rrule="FREQ=WEEKLY;COUNT=2"))

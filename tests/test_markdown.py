@@ -8,10 +8,24 @@ from typing import ClassVar
 
 import pytest
 
-from statuswatch.markdown import render_markdown
+from statuswatch.site.markdown import render_markdown
 
-ALLOWED_TAGS = {"p", "br", "strong", "em", "code", "pre", "ul", "ol", "li", "a", "blockquote",
-                "h3", "h4", "hr"}  # fmt: skip
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "blockquote",
+    "h3",
+    "h4",
+    "hr",
+}
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -65,8 +79,9 @@ class _Audit(HTMLParser):
             self.problems.append(f"tag <{tag}>")
         for name, value in attrs:
             if tag == "a" and name in ("href", "title", "rel"):
-                if name == "href" and not value.lower().startswith(("http://", "https://",
-                                                                      "mailto:")):  # fmt: skip
+                if name == "href" and not value.lower().startswith(
+                    ("http://", "https://", "mailto:")
+                ):
                     self.problems.append(f"href {value!r}")
                 if name == "rel":
                     assert "nofollow" in value and "noopener" in value
@@ -95,8 +110,9 @@ def test_ordinary_markdown_still_works():
     assert "<li>one</li>" in html
 
 
-async def test_payloads_in_incident_titles_and_bodies_are_inert_on_the_page(aiohttp_client,
-                                                                            tmp_path):  # fmt: skip
+async def test_payloads_in_incident_titles_and_bodies_are_inert_on_the_page(
+    aiohttp_client, tmp_path
+):
     """Every payload as an open incident's title and latest update, through the real page."""
     from service_helpers import make_config
 
@@ -126,14 +142,34 @@ class _PageAudit(_Audit):
 
     # Tag -> the attributes the templates put on it (nh3 strips every attribute from payloads).
     PAGE_ATTRS: ClassVar[dict[str, set[str]]] = {
-        "main": {"id", "tabindex"}, "section": {"aria-labelledby"}, "h1": {"id"},
-        "h2": {"id"}, "h3": set(), "article": set(), "div": {"role", "aria-label"},
-        "time": {"datetime"}, "table": set(), "caption": set(), "thead": set(), "tbody": set(),
-        "tr": set(), "th": {"scope", "rowspan"}, "td": set(), "p": {"aria-hidden"}, "strong": set(),
-        "small": set(), "br": set(), "span": {"aria-hidden", "role", "title"}, "ul": set(),
-        "li": {"id"}, "details": {"open"}, "summary": set(), "dl": set(), "dt": set(),
+        "main": {"id", "tabindex"},
+        "section": {"aria-labelledby"},
+        "h1": {"id"},
+        "h2": {"id"},
+        "h3": set(),
+        "article": set(),
+        "div": {"role", "aria-label"},
+        "time": {"datetime"},
+        "table": set(),
+        "caption": set(),
+        "thead": set(),
+        "tbody": set(),
+        "tr": set(),
+        "th": {"scope", "rowspan"},
+        "td": set(),
+        "p": {"aria-hidden"},
+        "strong": set(),
+        "small": set(),
+        "br": set(),
+        "span": {"aria-hidden", "role", "title"},
+        "ul": set(),
+        "li": {"id"},
+        "details": {"open"},
+        "summary": set(),
+        "dl": set(),
+        "dt": set(),
         "dd": set(),
-    }  # fmt: skip
+    }
 
     def handle_starttag(self, tag, attrs):
         # nh3 drops every class attribute, so a class here can only come from the template.

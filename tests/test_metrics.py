@@ -44,8 +44,14 @@ PLAN = {
     "target_percent": 99.9,
     "credit": {"scheme": "per_excess_hour", "percent_per_hour": 5, "cap_percent": 50},
 }
-CUSTOMER = {"id": "acme", "name": "Acme", "plan": "premium", "fee": 1000, "currency": "EUR",
-            "components": ["api", "checkout"]}  # fmt: skip
+CUSTOMER = {
+    "id": "acme",
+    "name": "Acme",
+    "plan": "premium",
+    "fee": 1000,
+    "currency": "EUR",
+    "components": ["api", "checkout"],
+}
 
 
 def parse(text: str) -> dict[tuple[str, frozenset], float]:
@@ -66,8 +72,9 @@ def value(samples: dict, name: str, **labels: str) -> float | None:
 
 def promtool_check(text: str) -> None:
     promtool = require_tool("promtool")
-    out = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
-                         text=True, timeout=30)  # fmt: skip
+    out = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=30
+    )
     assert (out.returncode, out.stdout + out.stderr) == (0, "")
 
 
@@ -128,8 +135,9 @@ async def test_scrape_of_a_running_statuswatch_follows_a_target_going_down(
         assert value(up, "statuswatch_probe_checks_total", monitor=mon, result="ok") >= 1
     assert value(up, "statuswatch_http_status_code", monitor="api-health") == 200
     assert 0 < value(up, "statuswatch_probe_duration_seconds", monitor="api-health") < 0.1
-    assert value(up, "statuswatch_monitor_up", monitor="api-health", component="api",
-                 kind="http") == 1  # fmt: skip
+    assert (
+        value(up, "statuswatch_monitor_up", monitor="api-health", component="api", kind="http") == 1
+    )
     assert value(up, "statuswatch_component_status", component="api", status="operational") == 1
     assert value(up, "statuswatch_sla_up", customer="acme", plan="premium") == 1
     assert value(up, "statuswatch_probe_runs_total") >= 2
@@ -145,10 +153,11 @@ async def test_scrape_of_a_running_statuswatch_follows_a_target_going_down(
         assert value(down, "statuswatch_probe_success", monitor=mon) == 0
         failed = value(down, "statuswatch_probe_checks_total", monitor=mon, result="fail")
         assert failed >= 2  # the confirmations
-        assert value(down, "statuswatch_probe_failures_total", monitor=mon,
-                     error_class="connect") == failed  # fmt: skip
-    assert value(down, "statuswatch_component_status", component="api",
-                 status="major_outage") == 1  # fmt: skip
+        assert (
+            value(down, "statuswatch_probe_failures_total", monitor=mon, error_class="connect")
+            == failed
+        )
+    assert value(down, "statuswatch_component_status", component="api", status="major_outage") == 1
     assert value(down, "statuswatch_sla_up", customer="acme", plan="premium") == 0
     promtool_check(text)
 
@@ -159,11 +168,17 @@ TOKEN = "metrics-token-0123456789abcdef"
 
 
 def full_config(tmp_path: Path, **metrics):
-    return make_config(tmp_path, [
-        {"id": "api-health", "kind": "http", "component": "api", "url": "http://api.test/"},
-        {"id": "api-tls", "kind": "tls", "component": "api", "host": "api.test"},
-        {"id": "pay", "kind": "tcp", "component": "checkout", "host": "pay.test", "port": 443},
-    ], sla=[PLAN], customers=[CUSTOMER], metrics=metrics)  # fmt: skip
+    return make_config(
+        tmp_path,
+        [
+            {"id": "api-health", "kind": "http", "component": "api", "url": "http://api.test/"},
+            {"id": "api-tls", "kind": "tls", "component": "api", "host": "api.test"},
+            {"id": "pay", "kind": "tcp", "component": "checkout", "host": "pay.test", "port": 443},
+        ],
+        sla=[PLAN],
+        customers=[CUSTOMER],
+        metrics=metrics,
+    )
 
 
 async def feed(app: web.Application, clock: FakeClock) -> None:
@@ -172,16 +187,30 @@ async def feed(app: web.Application, clock: FakeClock) -> None:
     for _ in range(3):
         clock.advance(60)
         now = clock.time()
-        monitoring.handle_result(mons["api-health"],
-                                 CheckResult("api-health", now, True, 0.07, 200))  # fmt: skip
-        monitoring.handle_result(mons["api-tls"], CheckResult(
-            "api-tls", now, True, 0.02, degraded=True, cert_expiry=NOW + 5 * DAY))  # fmt: skip
-        monitoring.handle_result(mons["pay"], CheckResult(
-            "pay", now, False, None, None, "timeout", "timed out"))  # fmt: skip
+        monitoring.handle_result(
+            mons["api-health"], CheckResult("api-health", now, True, 0.07, 200)
+        )
+        monitoring.handle_result(
+            mons["api-tls"],
+            CheckResult("api-tls", now, True, 0.02, degraded=True, cert_expiry=NOW + 5 * DAY),
+        )
+        monitoring.handle_result(
+            mons["pay"], CheckResult("pay", now, False, None, None, "timeout", "timed out")
+        )
     # An S1 incident nobody answered: its first-response commitment (20 min) is missed.
-    app[STORE].submit(SaveIncident.of(Incident(
-        "inc1", "Checkout down", Impact.MAJOR, IncidentStatus.INVESTIGATING,
-        created=clock.time() - 3600, updated=clock.time() - 3600, severity="S1")))  # fmt: skip
+    app[STORE].submit(
+        SaveIncident.of(
+            Incident(
+                "inc1",
+                "Checkout down",
+                Impact.MAJOR,
+                IncidentStatus.INVESTIGATING,
+                created=clock.time() - 3600,
+                updated=clock.time() - 3600,
+                severity="S1",
+            )
+        )
+    )
     await app[STORE].flush()
     await app[SLA_SNAPSHOT].refresh()
 
@@ -196,20 +225,23 @@ async def test_every_family_with_values_passes_promtool(aiohttp_client, tmp_path
     assert value(got, "statuswatch_monitor_up", monitor="api-tls") == 1  # degraded is up
     assert value(got, "statuswatch_monitor_degraded", monitor="api-tls") == 1
     assert value(got, "statuswatch_monitor_degraded", monitor="api-health") == 0
-    assert value(got, "statuswatch_tls_cert_expiry_timestamp_seconds",
-                 monitor="api-tls") == NOW + 5 * DAY  # fmt: skip
+    assert (
+        value(got, "statuswatch_tls_cert_expiry_timestamp_seconds", monitor="api-tls")
+        == NOW + 5 * DAY
+    )
     assert value(got, "statuswatch_monitor_up", monitor="pay") == 0
-    assert value(got, "statuswatch_probe_failures_total", monitor="pay",
-                 error_class="timeout") == 3  # fmt: skip
+    assert value(got, "statuswatch_probe_failures_total", monitor="pay", error_class="timeout") == 3
     assert value(got, "statuswatch_probe_duration_seconds", monitor="pay") is None
-    assert value(got, "statuswatch_probe_latency_seconds_bucket", component="api",
-                 le="0.05") == 3  # fmt: skip
+    assert value(got, "statuswatch_probe_latency_seconds_bucket", component="api", le="0.05") == 3
     assert value(got, "statuswatch_probe_latency_seconds_bucket", component="api", le="0.1") == 6
     assert value(got, "statuswatch_probe_latency_seconds_count", component="api") == 6
-    assert value(got, "statuswatch_component_status", component="checkout",
-                 status="major_outage") == 1  # fmt: skip
-    assert value(got, "statuswatch_component_status", component="api",
-                 status="degraded_performance") == 1  # fmt: skip
+    assert (
+        value(got, "statuswatch_component_status", component="checkout", status="major_outage") == 1
+    )
+    assert (
+        value(got, "statuswatch_component_status", component="api", status="degraded_performance")
+        == 1
+    )
     assert value(got, "statuswatch_sla_target_ratio", customer="acme", plan="premium") == 0.999
     # Registered at NOW, checkout down since the first failing check (NOW+60) until now
     # (NOW+180): 2 of 3 minutes down, over budget by 2 whole minutes: one hour's 5 % of 1000.
@@ -220,8 +252,7 @@ async def test_every_family_with_values_passes_promtool(aiohttp_client, tmp_path
     assert value(got, "statuswatch_incident_update_commitment_missed_total", severity="S2") == 0
     assert value(got, "statuswatch_availability_ratio", component="api", window="1d") == 1
     assert value(got, "statuswatch_notifications_pending", channel="email") == 0
-    assert value(got, "statuswatch_notification_oldest_pending_age_seconds",
-                 channel="webhook") == 0  # fmt: skip
+    assert value(got, "statuswatch_notification_oldest_pending_age_seconds", channel="webhook") == 0
     assert value(got, "statuswatch_config_last_reload_success") == 1
     assert value(got, "statuswatch_db_write_seconds_count") >= 1
     assert value(got, "statuswatch_build_info", version="0.1.0") == 1
@@ -230,8 +261,9 @@ async def test_every_family_with_values_passes_promtool(aiohttp_client, tmp_path
     typed = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
     assert typed - {n for n in typed if n.startswith("process_")} == set(FAMILIES)
     # Notifications off: every series is there, at zero (tests/test_notify_metrics.py has them on).
-    assert value(got, "statuswatch_notification_attempts_total", channel="email",
-                 outcome="retry") == 0  # fmt: skip
+    assert (
+        value(got, "statuswatch_notification_attempts_total", channel="email", outcome="retry") == 0
+    )
     assert value(got, "statuswatch_subscribers", channel="webhook", state="confirmed") == 0
     # The fast renderer says exactly what prometheus_client's own does.
     registry = app[METRICS_REGISTRY]
@@ -253,8 +285,9 @@ async def test_a_monitor_rendered_again_only_when_its_values_change(aiohttp_clie
     kept = dict(collector._series)
     monitoring = app[MONITORING]
     clock.advance(60)
-    monitoring.handle_result(monitoring.monitors["pay"], CheckResult("pay", clock.time(), True,
-                                                                     0.03, None))  # fmt: skip
+    monitoring.handle_result(
+        monitoring.monitors["pay"], CheckResult("pay", clock.time(), True, 0.03, None)
+    )
     after = parse(render(registry).decode())
     # The monitor that was probed is rendered anew; the others' series are reused as they were.
     assert collector._series["pay"] is not kept["pay"]
@@ -279,8 +312,9 @@ async def test_a_monitor_rendered_again_only_when_its_values_change(aiohttp_clie
 async def test_bearer_token_and_a_separate_listener(aiohttp_client, tmp_path):
     port = free_port()
     config = full_config(tmp_path, listen=f"127.0.0.1:{port}", token_env="TEST_METRICS_TOKEN")
-    client = await aiohttp_client(create_app(config, probe=False,
-                                             environ={"TEST_METRICS_TOKEN": TOKEN}))  # fmt: skip
+    client = await aiohttp_client(
+        create_app(config, probe=False, environ={"TEST_METRICS_TOKEN": TOKEN})
+    )
     assert (await client.get("/metrics")).status == 404  # not on the public site
     url = f"http://127.0.0.1:{port}/metrics"
     async with ClientSession() as session:
@@ -320,16 +354,25 @@ async def test_scrapers_asking_for_gzip_get_the_same_exposition_gzipped(aiohttp_
     assert ours(gzip.decompress(zipped)) == ours(plain)
     samples = parse(plain.decode())
     assert value(samples, "statuswatch_probe_success", monitor="pay") == 0.0
-    assert value(samples, "statuswatch_probe_checks_total", monitor="api-health",
-                 result="ok") == 3.0  # fmt: skip
+    assert (
+        value(samples, "statuswatch_probe_checks_total", monitor="api-health", result="ok") == 3.0
+    )
 
 
 @pytest.mark.parametrize(
     ("header", "gzipped"),
-    [("gzip", True), ("deflate, GZIP;q=0.5", True), ("x-gzip", True), ("gzip;q=0", False),
-     ("gzip;q=0.0", False), ("gzip;q=nonsense", False), ("identity", False), ("", False),
-     ("br, deflate", False)],
-)  # fmt: skip
+    [
+        ("gzip", True),
+        ("deflate, GZIP;q=0.5", True),
+        ("x-gzip", True),
+        ("gzip;q=0", False),
+        ("gzip;q=0.0", False),
+        ("gzip;q=nonsense", False),
+        ("identity", False),
+        ("", False),
+        ("br, deflate", False),
+    ],
+)
 def test_accept_encoding_negotiation(header, gzipped):
     assert accepts_gzip(header) is gzipped
 
@@ -342,8 +385,9 @@ async def test_token_env_set_but_empty_refuses_everyone(aiohttp_client, tmp_path
 
 
 async def test_metrics_can_be_switched_off(aiohttp_client, tmp_path):
-    client = await aiohttp_client(create_app(full_config(tmp_path, enabled=False), probe=False,
-                                             environ={}))  # fmt: skip
+    client = await aiohttp_client(
+        create_app(full_config(tmp_path, enabled=False), probe=False, environ={})
+    )
     assert (await client.get("/metrics")).status == 404
     assert SLA_SNAPSHOT not in client.app
     assert client.app[BOARD] is not None
@@ -364,16 +408,23 @@ def test_metrics_config_is_checked(tmp_path):
 def test_sla_figures_for_windows_customers_and_commitments(tmp_path):
     config = full_config(tmp_path)
     monitors = [MonitorRecord(m.id, m.kind, m.component, NOW - 400 * DAY) for m in config.monitors]
-    outage = Outage("pay", NOW - 2 * DAY, NOW - 2 * DAY + 3600, "timeout", "timed out",
-                    "recovered")  # fmt: skip
-    answered = Incident("a", "t", Impact.MINOR, IncidentStatus.RESOLVED, NOW - DAY, NOW - DAY,
-                        severity="S2")  # fmt: skip
+    outage = Outage("pay", NOW - 2 * DAY, NOW - 2 * DAY + 3600, "timeout", "timed out", "recovered")
+    answered = Incident(
+        "a", "t", Impact.MINOR, IncidentStatus.RESOLVED, NOW - DAY, NOW - DAY, severity="S2"
+    )
     answered.resolved_at = NOW - DAY + 60
-    ignored = Incident("b", "t", Impact.MAJOR, IncidentStatus.INVESTIGATING, NOW - 7200,
-                       NOW - 7200, severity="S1")  # fmt: skip
-    figures = compute_figures(config, monitors=monitors, outages=[outage], gaps=[],
-                              maintenance=[], incidents=[answered, ignored],
-                              now=int(NOW))  # fmt: skip
+    ignored = Incident(
+        "b", "t", Impact.MAJOR, IncidentStatus.INVESTIGATING, NOW - 7200, NOW - 7200, severity="S1"
+    )
+    figures = compute_figures(
+        config,
+        monitors=monitors,
+        outages=[outage],
+        gaps=[],
+        maintenance=[],
+        incidents=[answered, ignored],
+        now=int(NOW),
+    )
     checkout = {w.window: w for w in figures.components["checkout"]}
     assert checkout["1d"].availability_ratio == 1
     assert checkout["7d"].availability_ratio == pytest.approx(1 - 3600 / (7 * DAY))
@@ -454,8 +505,11 @@ def test_renderer_says_what_generate_latest_says():
 
 def test_exposed_names_cover_histogram_and_summary_suffixes():
     names = exposed_names()
-    assert {"statuswatch_probe_latency_seconds_bucket", "statuswatch_db_write_seconds_sum",
-            "statuswatch_probe_checks_total"} <= names  # fmt: skip
+    assert {
+        "statuswatch_probe_latency_seconds_bucket",
+        "statuswatch_db_write_seconds_sum",
+        "statuswatch_probe_checks_total",
+    } <= names
 
 
 def test_readme_lists_every_metric(root):

@@ -22,8 +22,13 @@ async def scrape(rig, *, refresh: bool = True) -> dict[tuple[str, frozenset], fl
     resp = await rig.client.get("/metrics")
     assert resp.status == 200
     text = await resp.text()
-    out = subprocess.run([require_tool("promtool"), "check", "metrics"], input=text,
-                         capture_output=True, text=True, timeout=30)  # fmt: skip
+    out = subprocess.run(
+        [require_tool("promtool"), "check", "metrics"],
+        input=text,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert (out.returncode, out.stdout + out.stderr) == (0, "")
     return {
         (s.name, frozenset(s.labels.items())): s.value

@@ -6,7 +6,7 @@ from __future__ import annotations
 from notify_helpers import email_config, start_rig
 
 from statuswatch.clock import FakeClock
-from statuswatch.housekeeping import prune_job
+from statuswatch.monitor.housekeeping import prune_job
 from statuswatch.store.outbox_reads import attempts, outbox_states
 from statuswatch.web.keys import CONFIG
 

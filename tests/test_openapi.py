@@ -23,8 +23,9 @@ DOCUMENTED_OUTSIDE_API = ("/healthz", "/push/", "/api/v2/")
 
 def refs(node: object) -> list[str]:
     if isinstance(node, dict):
-        return [v for k, v in node.items() if k == "$ref"] + [r for v in node.values()
-                                                               for r in refs(v)]  # fmt: skip
+        return [v for k, v in node.items() if k == "$ref"] + [
+            r for v in node.values() for r in refs(v)
+        ]
     if isinstance(node, list):
         return [r for v in node for r in refs(v)]
     return []
@@ -54,11 +55,16 @@ def test_every_api_route_is_documented_and_nothing_else(tmp_path):
     served = {
         (route.resource.canonical, route.method.lower())
         for route in app.router.routes()
-        if route.method != "HEAD" and route.resource is not None
+        if route.method != "HEAD"
+        and route.resource is not None
         and route.resource.canonical.startswith(("/api/v1/", *DOCUMENTED_OUTSIDE_API))
-    }  # fmt: skip
-    documented = {(path, method) for path, item in SPEC["paths"].items()
-                  for method in item if method != "parameters"}  # fmt: skip
+    }
+    documented = {
+        (path, method)
+        for path, item in SPEC["paths"].items()
+        for method in item
+        if method != "parameters"
+    }
     assert served == documented
     assert ("/api/v1/incidents/{id}", "patch") in served  # the comparison is not vacuous
 
@@ -84,8 +90,11 @@ async def test_the_document_is_served_publicly(aiohttp_client, tmp_path):
 async def test_sla_endpoints_match_the_document(seeded, aiohttp_client):  # noqa: F811
     config, store = seeded
     clock = FakeClock(ts("2026-11-05T00:00:00Z"))
-    client = await aiohttp_client(create_app(config, store=store, clock=clock, probe=False,
-                                             environ={"TEST_ADMIN_TOKEN": TOKEN}))  # fmt: skip
+    client = await aiohttp_client(
+        create_app(
+            config, store=store, clock=clock, probe=False, environ={"TEST_ADMIN_TOKEN": TOKEN}
+        )
+    )
     api = CheckedClient(client, TOKEN)
     status, report = await api.get("/api/v1/credits?period=2026-10")
     assert status == 200 and report["customers"][0]["outages"]  # outages are checked too
@@ -99,13 +108,27 @@ async def test_sla_endpoints_match_the_document(seeded, aiohttp_client):  # noqa
 
 async def test_monitors_health_and_push_match_the_document(aiohttp_client, tmp_path):
     monitors = [
-        {"id": "api-health", "kind": "http", "component": "api", "url": "http://127.0.0.1:9/",
-         "timeout": "1s"},
-        {"id": "job", "kind": "push", "component": "api", "token_env": "JOB_TOKEN",
-         "interval": "1h"},
-    ]  # fmt: skip
-    app = create_app(make_config(tmp_path, monitors), clock=FakeClock(), probe=False,
-                     environ={"TEST_ADMIN_TOKEN": TOKEN, "JOB_TOKEN": PUSH_TOKEN})  # fmt: skip
+        {
+            "id": "api-health",
+            "kind": "http",
+            "component": "api",
+            "url": "http://127.0.0.1:9/",
+            "timeout": "1s",
+        },
+        {
+            "id": "job",
+            "kind": "push",
+            "component": "api",
+            "token_env": "JOB_TOKEN",
+            "interval": "1h",
+        },
+    ]
+    app = create_app(
+        make_config(tmp_path, monitors),
+        clock=FakeClock(),
+        probe=False,
+        environ={"TEST_ADMIN_TOKEN": TOKEN, "JOB_TOKEN": PUSH_TOKEN},
+    )
     api = CheckedClient(await aiohttp_client(app), TOKEN)
     _, before = await api.get("/api/v1/monitors")
     assert before["monitors"][0]["last_result"] is None

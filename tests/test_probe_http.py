@@ -235,9 +235,12 @@ async def test_redirect_not_followed(server: Any, ctx: ProbeContext) -> None:
 
 async def test_post_with_headers_and_body(server: Any, ctx: ProbeContext) -> None:
     monitor = http_monitor(
-        _url(server, "/echo"), method="POST", headers={"X-Probe": "yes"}, body="ping",
+        _url(server, "/echo"),
+        method="POST",
+        headers={"X-Probe": "yes"},
+        body="ping",
         body_contains="POST yes None 'ping'",
-    )  # fmt: skip
+    )
     result, _ = await timed_probe(monitor, ctx)
     assert result.ok, result
 
@@ -413,9 +416,14 @@ async def test_https_valid_records_expiry(
     ],
 )
 async def test_https_bad_certificate(
-    aiohttp_server: Any, ctx: ProbeContext, ca: trustme.CA, ca_file: str, tmp_path: Path,
-    case: str, message: str,
-) -> None:  # fmt: skip
+    aiohttp_server: Any,
+    ctx: ProbeContext,
+    ca: trustme.CA,
+    ca_file: str,
+    tmp_path: Path,
+    case: str,
+    message: str,
+) -> None:
     url = await _https(aiohttp_server, bad_tls_context(case, ca, tmp_path))
     result, elapsed = await timed_probe(http_monitor(url, ca_file=ca_file), ctx)
     assert_failed(result, elapsed, "tls")

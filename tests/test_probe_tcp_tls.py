@@ -163,9 +163,14 @@ async def test_tls_expiry_uses_the_injected_clock(ca: trustme.CA, ca_file: str) 
     ],
 )
 async def test_tls_bad_certificate(
-    ctx: ProbeContext, ca: trustme.CA, ca_file: str, tmp_path: Path,
-    case: str, server_name: str | None, message: str,
-) -> None:  # fmt: skip
+    ctx: ProbeContext,
+    ca: trustme.CA,
+    ca_file: str,
+    tmp_path: Path,
+    case: str,
+    server_name: str | None,
+    message: str,
+) -> None:
     async with RawServer(wait_eof, ssl_context=bad_tls_context(case, ca, tmp_path)) as target:
         monitor = tls_monitor(target.port, server_name=server_name, ca_file=ca_file)
         result, elapsed = await timed_probe(monitor, ctx)

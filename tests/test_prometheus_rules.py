@@ -18,8 +18,9 @@ DASHBOARD = ROOT / "contrib" / "grafana" / "statuswatch.json"
 
 
 def promtool(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([require_tool("promtool"), *args], capture_output=True, text=True,
-                          timeout=120, cwd=ROOT)  # fmt: skip
+    return subprocess.run(
+        [require_tool("promtool"), *args], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
 
 
 def test_rules_pass_promtool_check():
@@ -45,8 +46,11 @@ def recorded_names() -> set[str]:
 
 
 def known_names() -> set[str]:
-    process = {s.name for fam in ProcessCollector(registry=CollectorRegistry()).collect()
-               for s in fam.samples}  # fmt: skip
+    process = {
+        s.name
+        for fam in ProcessCollector(registry=CollectorRegistry()).collect()
+        for s in fam.samples
+    }
     return exposed_names() | process | recorded_names()
 
 
@@ -125,7 +129,8 @@ def test_dashboard_is_valid_and_queries_existing_metrics():
         used |= names
     # Every statuswatch family shows up somewhere on the dashboard.
     families = {n for n in exposed_names() if not n.endswith(("_sum", "_count"))} - {
-        "statuswatch_probe_latency_seconds", "statuswatch_scheduler_lateness_seconds",
+        "statuswatch_probe_latency_seconds",
+        "statuswatch_scheduler_lateness_seconds",
         "statuswatch_db_write_seconds",  # histograms/summaries: used via their suffixed names
-    }  # fmt: skip
+    }
     assert families - used == set()

@@ -10,10 +10,10 @@ import pytest
 
 from statuswatch.config.durations import duration_hook
 from statuswatch.config.model import Maintenance
-from statuswatch.maintenance import MaintenanceCalendar
+from statuswatch.maintenance.calendar import MaintenanceCalendar
+from statuswatch.site.history import MAX_PAGE, BadPage, page_months, parse_page
+from statuswatch.site.maintenance import PAST_PER_WINDOW, UPCOMING_PER_WINDOW, maintenance_view
 from statuswatch.site.stamps import stamp
-from statuswatch.web.history_view import MAX_PAGE, BadPage, page_months, parse_page
-from statuswatch.web.maintenance_view import PAST_PER_WINDOW, UPCOMING_PER_WINDOW, maintenance_view
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -49,12 +49,25 @@ def window(**fields) -> Maintenance:
 
 def test_daily_windows_are_capped_per_window_and_others_still_show():
     now = datetime(2026, 6, 15, 12, tzinfo=UTC).timestamp()
-    calendar = MaintenanceCalendar([
-        window(id="daily", title="Daily", components=["api"], start="2026-01-01T03:00:00Z",
-               duration="1h", rrule="FREQ=DAILY"),
-        window(id="once", title="Once", components=["api"], start="2026-08-01T03:00:00Z",
-               duration="1h"),
-    ])  # fmt: skip
+    calendar = MaintenanceCalendar(
+        [
+            window(
+                id="daily",
+                title="Daily",
+                components=["api"],
+                start="2026-01-01T03:00:00Z",
+                duration="1h",
+                rrule="FREQ=DAILY",
+            ),
+            window(
+                id="once",
+                title="Once",
+                components=["api"],
+                start="2026-08-01T03:00:00Z",
+                duration="1h",
+            ),
+        ]
+    )
     view = maintenance_view(calendar, {"api": "API"}, now, ZoneInfo("UTC"))
     assert [o.window_id for o in view.upcoming] == ["daily"] * UPCOMING_PER_WINDOW + ["once"]
     assert [o.window_id for o in view.past] == ["daily"] * PAST_PER_WINDOW

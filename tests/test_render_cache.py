@@ -90,8 +90,7 @@ def _cached_app(clock: FakeClock, bodies: list[bytes], headers: dict[str, str] |
         async def render() -> bytes:
             return bodies[0]
 
-        return respond(request, await cache.get("/", render), content_type="text/html",
-                       max_age=2)  # fmt: skip
+        return respond(request, await cache.get("/", render), content_type="text/html", max_age=2)
 
     app = web.Application()
     app.router.add_get("/", page)
@@ -121,8 +120,7 @@ async def test_large_bodies_are_gzipped_once_per_change_with_their_own_etag(aioh
     gz_tag, modified = zipped.headers["ETag"], zipped.headers["Last-Modified"]
     again = await client.get("/", headers={"Accept-Encoding": "gzip", "If-None-Match": gz_tag})
     assert again.status == 304
-    cross = await client.get("/", headers={"Accept-Encoding": "identity",
-                                           "If-None-Match": gz_tag})  # fmt: skip
+    cross = await client.get("/", headers={"Accept-Encoding": "identity", "If-None-Match": gz_tag})
     assert cross.status == 200
     since = await client.get("/", headers={"If-Modified-Since": modified})
     assert since.status == 304
@@ -152,8 +150,13 @@ async def test_the_caches_headers_ride_on_every_representation_built_once(aiohtt
         return b"<p>ok</p>" * 500
 
     async def page(request: web.Request) -> web.Response:
-        response = respond(request, await cache.get("/", render), content_type="text/html",
-                           max_age=2, extra=(("Access-Control-Allow-Origin", "*"),))  # fmt: skip
+        response = respond(
+            request,
+            await cache.get("/", render),
+            content_type="text/html",
+            max_age=2,
+            extra=(("Access-Control-Allow-Origin", "*"),),
+        )
         assert type(response) is CachedResponse  # what the security-headers signal skips
         return response
 

@@ -10,17 +10,24 @@ import pytest
 
 from statuswatch.clock import FakeClock, SystemClock
 from statuswatch.config import Duration, TcpMonitor
+from statuswatch.monitor.scheduler import ProbeScheduler, first_due, phase_offset
 from statuswatch.probes import ProbeContext, run_probe
-from statuswatch.scheduler import ProbeScheduler, first_due, phase_offset
 
 
 def monitors(n: int, interval: float = 60.0, timeout: float = 5.0, **kw) -> list[TcpMonitor]:
     return [
-        TcpMonitor(id=f"m{i}", component="c", host=kw.get("host", "127.0.0.1"),
-                   port=kw.get("port", 1), interval=Duration(interval), timeout=Duration(timeout),
-                   confirm_failures=2, confirm_recoveries=1)
+        TcpMonitor(
+            id=f"m{i}",
+            component="c",
+            host=kw.get("host", "127.0.0.1"),
+            port=kw.get("port", 1),
+            interval=Duration(interval),
+            timeout=Duration(timeout),
+            confirm_failures=2,
+            confirm_recoveries=1,
+        )
         for i in range(n)
-    ]  # fmt: skip
+    ]
 
 
 def scheduler(mons, clock, *, max_in_flight=1000, max_lateness=10.0, run=None):
@@ -159,14 +166,30 @@ async def test_hanging_targets_do_not_delay_a_healthy_monitor():
     hang_port = hang_srv.sockets[0].getsockname()[1]
     ok_port = ok_srv.sockets[0].getsockname()[1]
     hanging = [
-        TcpMonitor(id=f"hang{i}", component="c", host="127.0.0.1", port=hang_port,
-                   expect="never", interval=Duration(1), timeout=Duration(0.9),
-                   confirm_failures=2, confirm_recoveries=1)
+        TcpMonitor(
+            id=f"hang{i}",
+            component="c",
+            host="127.0.0.1",
+            port=hang_port,
+            expect="never",
+            interval=Duration(1),
+            timeout=Duration(0.9),
+            confirm_failures=2,
+            confirm_recoveries=1,
+        )
         for i in range(10)
-    ]  # fmt: skip
-    healthy = TcpMonitor(id="healthy", component="c", host="127.0.0.1", port=ok_port,
-                         expect="hello", interval=Duration(0.25), timeout=Duration(0.2),
-                         confirm_failures=2, confirm_recoveries=1)  # fmt: skip
+    ]
+    healthy = TcpMonitor(
+        id="healthy",
+        component="c",
+        host="127.0.0.1",
+        port=ok_port,
+        expect="hello",
+        interval=Duration(0.25),
+        timeout=Duration(0.2),
+        confirm_failures=2,
+        confirm_recoveries=1,
+    )
     ctx = ProbeContext(SystemClock())
     results: list = []
     lateness: list[float] = []
@@ -174,8 +197,9 @@ async def test_hanging_targets_do_not_delay_a_healthy_monitor():
     async def run(mon):
         results.append(await run_probe(mon, ctx))
 
-    sched = ProbeScheduler([*hanging, healthy], run, clock=SystemClock(), max_in_flight=64,
-                           max_lateness=0.2)  # fmt: skip
+    sched = ProbeScheduler(
+        [*hanging, healthy], run, clock=SystemClock(), max_in_flight=64, max_lateness=0.2
+    )
     sched.on_lateness.append(lateness.append)
     sched.start()
     started = time.monotonic()

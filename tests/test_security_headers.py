@@ -9,13 +9,24 @@ import pytest
 from service_helpers import make_config
 from site_helpers import make_site, site_section
 
+from statuswatch.auth.tokens import find_owner, token_digest
 from statuswatch.clock import FakeClock
 from statuswatch.config import ConfigError, parse_config
-from statuswatch.tokens import find_owner, token_digest
 
-PATHS = ["/", "/history", "/maintenance", "/history.atom", "/maintenance.ics", "/nope",
-         "/api/v1/incidents", "/api/v2/summary.json", "/healthz", "/static/style.css",
-         "/badge/checkout.svg", "/theme.css"]  # fmt: skip
+PATHS = [
+    "/",
+    "/history",
+    "/maintenance",
+    "/history.atom",
+    "/maintenance.ics",
+    "/nope",
+    "/api/v1/incidents",
+    "/api/v2/summary.json",
+    "/healthz",
+    "/static/style.css",
+    "/badge/checkout.svg",
+    "/theme.css",
+]
 
 
 def directives(csp: str) -> dict[str, str]:
@@ -79,12 +90,14 @@ async def test_framing_follows_config(aiohttp_client, tmp_path, ancestors, xfo):
         ("", "site.frame_ancestors: must not be empty"),
         ("'none' 'self'", "site.frame_ancestors: 'none' must stand alone"),
         ("'self'; script-src *", "site.frame_ancestors: 'self'; is not allowed here"),
-        ("https://a.example.com, https://b.example.com",
-         "site.frame_ancestors: 'https://a.example.com,' is not a CSP source"),
+        (
+            "https://a.example.com, https://b.example.com",
+            "site.frame_ancestors: 'https://a.example.com,' is not a CSP source",
+        ),
         ("'unsafe-inline'", "site.frame_ancestors: 'unsafe-inline' is not allowed here"),
-        ("https://exa mple.com\"", "site.frame_ancestors: 'mple.com\"' is not a CSP source"),
+        ('https://exa mple.com"', "site.frame_ancestors: 'mple.com\"' is not a CSP source"),
     ],
-)  # fmt: skip
+)
 def test_bad_frame_ancestors_name_the_key(tmp_path, value, message):
     with pytest.raises(ConfigError) as err:
         make_config(tmp_path, [], site={"frame_ancestors": value})
@@ -92,8 +105,13 @@ def test_bad_frame_ancestors_name_the_key(tmp_path, value, message):
 
 
 def test_good_frame_ancestors_pass(tmp_path):
-    for value in ("'none'", "'self'", "https:", "https://shop.example.com",
-                  "'self' *.example.com https://x.example.org:443/embed/"):  # fmt: skip
+    for value in (
+        "'none'",
+        "'self'",
+        "https:",
+        "https://shop.example.com",
+        "'self' *.example.com https://x.example.org:443/embed/",
+    ):
         raw = {"site": {"frame_ancestors": value}, "components": [], "monitors": []}
         assert parse_config(raw, base_dir=tmp_path).site.frame_ancestors == value
 

@@ -21,8 +21,16 @@ ENV = {"TEST_ADMIN_TOKEN": TOKEN, "JOB_TOKEN": PUSH_TOKEN}
 
 
 def push_monitor(**kw) -> dict:
-    return {"id": "job", "kind": "push", "component": "api", "token_env": "JOB_TOKEN",
-            "interval": "1h", "grace": "5m", "confirm_failures": 1, **kw}  # fmt: skip
+    return {
+        "id": "job",
+        "kind": "push",
+        "component": "api",
+        "token_env": "JOB_TOKEN",
+        "interval": "1h",
+        "grace": "5m",
+        "confirm_failures": 1,
+        **kw,
+    }
 
 
 @pytest.fixture
@@ -37,11 +45,20 @@ async def target(aiohttp_server):
 
 @pytest.fixture
 async def client(aiohttp_client, tmp_path, target):
-    config = make_config(tmp_path, [
-        {"id": "api-health", "kind": "http", "component": "api",
-         "url": str(target.make_url("/health")), "interval": "1s", "timeout": "500ms"},
-        push_monitor(),
-    ])  # fmt: skip
+    config = make_config(
+        tmp_path,
+        [
+            {
+                "id": "api-health",
+                "kind": "http",
+                "component": "api",
+                "url": str(target.make_url("/health")),
+                "interval": "1s",
+                "timeout": "500ms",
+            },
+            push_monitor(),
+        ],
+    )
     return await aiohttp_client(create_app(config, environ=ENV))
 
 
@@ -153,8 +170,9 @@ async def test_restart_records_one_gap_and_no_duplicate_outage(aiohttp_client, t
     async def run_once(outcomes: list[bool], step: float = 60) -> None:
         store = Store(config.storage.path, clock=clock)
         await store.start()
-        client = await aiohttp_client(create_app(config, store=store, clock=clock, probe=False,
-                                                 environ=ENV))  # fmt: skip
+        client = await aiohttp_client(
+            create_app(config, store=store, clock=clock, probe=False, environ=ENV)
+        )
         monitoring = client.app[MONITORING]
         for ok in outcomes:
             clock.advance(step)
@@ -194,8 +212,9 @@ async def test_steady_passing_checks_write_no_snapshots_but_restart_knows_the_la
     config = make_config(tmp_path, [push_monitor(interval="60s", grace="0s", timeout="5s")])
     store = Store(config.storage.path, clock=clock)
     await store.start()
-    client = await aiohttp_client(create_app(config, store=store, clock=clock, probe=False,
-                                             environ=ENV))  # fmt: skip
+    client = await aiohttp_client(
+        create_app(config, store=store, clock=clock, probe=False, environ=ENV)
+    )
     monitoring = client.app[MONITORING]
     job = monitoring.monitors["job"]
     submitted = []

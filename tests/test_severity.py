@@ -10,8 +10,16 @@ MIN = 60
 
 
 def incident() -> Incident:
-    inc = Incident("i1", "Checkout down", Impact.CRITICAL, IncidentStatus.INVESTIGATING, 0, 0,
-                   severity="S1", auto=True)  # fmt: skip
+    inc = Incident(
+        "i1",
+        "Checkout down",
+        Impact.CRITICAL,
+        IncidentStatus.INVESTIGATING,
+        0,
+        0,
+        severity="S1",
+        auto=True,
+    )
     inc.post(0, IncidentStatus.INVESTIGATING, "auto", "statuswatch")
     return inc
 

@@ -41,9 +41,14 @@ async def test_incident_page_shows_the_whole_timeline(aiohttp_client, tmp_path, 
         body="We are **looking** into it. <img src=x onerror=alert(1)>",
     )
     clock.advance(600)
-    await post_update(client, inc["id"], status="identified", author="alice",
-                      body="Found a bad [deploy](https://example.com/d).",
-                      components={"checkout": "partial_outage"})  # fmt: skip
+    await post_update(
+        client,
+        inc["id"],
+        status="identified",
+        author="alice",
+        body="Found a bad [deploy](https://example.com/d).",
+        components={"checkout": "partial_outage"},
+    )
     html = await page(client, f"/incidents/{inc['id']}")
     assert "<script>alert(1)" not in html and "<img" not in html
     assert "<h2>Checkout &lt;script&gt;alert(1)&lt;/script&gt; errors</h2>" in html
@@ -70,8 +75,14 @@ async def test_incident_page_shows_the_whole_timeline(aiohttp_client, tmp_path, 
     assert 'Checkout &lt;script&gt;: <span class="status status-partial_outage">' in html
 
     clock.advance(600)
-    await post_update(client, inc["id"], status="resolved", body="Fixed.", author="alice",
-                      components={"checkout": "operational"})  # fmt: skip
+    await post_update(
+        client,
+        inc["id"],
+        status="resolved",
+        body="Fixed.",
+        author="alice",
+        components={"checkout": "operational"},
+    )
     clock.advance(5)  # past the render cache's TTL
     html = await page(client, f"/incidents/{inc['id']}")
     assert '<dd class="incident-state">Resolved</dd>' in html
@@ -84,15 +95,23 @@ async def test_incident_page_is_cached_and_revalidates(aiohttp_client, tmp_path,
     inc = await open_incident(client)
     first = await client.get(f"/incidents/{inc['id']}")
     assert first.headers["Cache-Control"] == "public, max-age=2"
-    again = await client.get(f"/incidents/{inc['id']}",
-                             headers={"If-None-Match": first.headers["ETag"]})  # fmt: skip
+    again = await client.get(
+        f"/incidents/{inc['id']}", headers={"If-None-Match": first.headers["ETag"]}
+    )
     assert again.status == 304
 
 
-@pytest.mark.parametrize("path", ["/incidents/zzzzzzzzzzzz", "/incidents/NOT-AN-ID",
-                                  "/incidents/abc%20def", "/no/such/page",
-                                  "/customers/not-a-real-token",
-                                  "/static/no-such-file.css"])  # fmt: skip
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/incidents/zzzzzzzzzzzz",
+        "/incidents/NOT-AN-ID",
+        "/incidents/abc%20def",
+        "/no/such/page",
+        "/customers/not-a-real-token",
+        "/static/no-such-file.css",
+    ],
+)
 async def test_unknown_things_get_the_404_page(aiohttp_client, tmp_path, clock, path):
     client = await make_site(aiohttp_client, tmp_path, clock)
     html = await page(client, path, 404)
@@ -136,9 +155,15 @@ async def test_static_files_are_served_with_validators(aiohttp_client, tmp_path,
     again = await client.get("/static/style.css", headers={"If-None-Match": resp.headers["ETag"]})
     assert again.status == 304
     assert "Content-Security-Policy" in again.headers
-    for path in ("/static/..", "/static/.", "/static/%2e%2e/pyproject.toml",
-                 "/static/..%2fpyproject.toml", "/static/../pyproject.toml",
-                 "/static/..%2F..%2Fstatuswatch%2F__init__.py", "/static/a%00b"):  # fmt: skip
+    for path in (
+        "/static/..",
+        "/static/.",
+        "/static/%2e%2e/pyproject.toml",
+        "/static/..%2fpyproject.toml",
+        "/static/../pyproject.toml",
+        "/static/..%2F..%2Fstatuswatch%2F__init__.py",
+        "/static/a%00b",
+    ):
         raw = URL(str(client.make_url("/")).rstrip("/") + path, encoded=True)  # not normalised
         resp = await client.session.get(raw)
         assert resp.status == 404, path
@@ -176,8 +201,12 @@ async def test_history_groups_by_month_and_pages_back(aiohttp_client, tmp_path, 
     july = await open_incident(client, title="July outage")
     await post_update(client, july["id"], status="resolved", body="Done.")
     clock.advance(month_start(2026, 9) + 14 * 86400 - clock.time())
-    sept = await open_incident(client, title="September <slow> API", impact="minor",
-                               components={"api": "degraded_performance"})  # fmt: skip
+    sept = await open_incident(
+        client,
+        title="September <slow> API",
+        impact="minor",
+        components={"api": "degraded_performance"},
+    )
     clock.advance(month_start(2026, 11) + 19 * 86400 - clock.time())
     nov = await open_incident(client, title="November checkout")
 
@@ -220,21 +249,45 @@ async def test_history_months_follow_the_site_timezone(aiohttp_client, tmp_path)
 
 
 MAINTENANCE = [
-    {"id": "weekly-db", "title": "Weekly <database> work", "components": ["checkout"],
-     "description": "Checkout **may** be briefly unavailable.",
-     "start": "2026-01-04T02:00:00", "duration": "2h", "rrule": "FREQ=WEEKLY;BYDAY=SU",
-     "timezone": "America/New_York"},
-    {"id": "cdn-swap", "title": "CDN swap", "components": ["api"], "kind": "emergency",
-     "start": "2026-07-10T09:00:00Z", "end": "2026-07-10T11:00:00Z"},
-    {"id": "dropped", "title": "Dropped migration", "components": ["api"],
-     "start": "2026-07-20T09:00:00Z", "end": "2026-07-20T10:00:00Z", "cancelled": True},
-    {"id": "old", "title": "Old upgrade", "components": ["api", "checkout"],
-     "start": "2026-06-01T09:00:00Z", "end": "2026-06-01T10:00:00Z"},
-]  # fmt: skip
+    {
+        "id": "weekly-db",
+        "title": "Weekly <database> work",
+        "components": ["checkout"],
+        "description": "Checkout **may** be briefly unavailable.",
+        "start": "2026-01-04T02:00:00",
+        "duration": "2h",
+        "rrule": "FREQ=WEEKLY;BYDAY=SU",
+        "timezone": "America/New_York",
+    },
+    {
+        "id": "cdn-swap",
+        "title": "CDN swap",
+        "components": ["api"],
+        "kind": "emergency",
+        "start": "2026-07-10T09:00:00Z",
+        "end": "2026-07-10T11:00:00Z",
+    },
+    {
+        "id": "dropped",
+        "title": "Dropped migration",
+        "components": ["api"],
+        "start": "2026-07-20T09:00:00Z",
+        "end": "2026-07-20T10:00:00Z",
+        "cancelled": True,
+    },
+    {
+        "id": "old",
+        "title": "Old upgrade",
+        "components": ["api", "checkout"],
+        "start": "2026-06-01T09:00:00Z",
+        "end": "2026-06-01T10:00:00Z",
+    },
+]
 
 
-async def test_maintenance_page_lists_in_progress_upcoming_and_past(aiohttp_client, tmp_path,
-                                                                    clock):  # fmt: skip
+async def test_maintenance_page_lists_in_progress_upcoming_and_past(
+    aiohttp_client, tmp_path, clock
+):
     client = await make_site(aiohttp_client, tmp_path, clock, maintenance=MAINTENANCE)
     html = await page(client, "/maintenance")
     _, in_progress, upcoming, past = html.split('<section class="maintenance-section">')
@@ -247,8 +300,7 @@ async def test_maintenance_page_lists_in_progress_upcoming_and_past(aiohttp_clie
     assert "Affects: Storefront API" in in_progress
     # Upcoming: the next five Sundays of the weekly window (02:00 New York = 06:00Z in summer)
     # and the cancelled migration, shown as cancelled, soonest first.
-    titles = re.findall(r"<strong>(.*?)</strong> <span class=\"maintenance-state\">(\w+)",
-                        upcoming)  # fmt: skip
+    titles = re.findall(r"<strong>(.*?)</strong> <span class=\"maintenance-state\">(\w+)", upcoming)
     assert (
         titles
         == [("Weekly &lt;database&gt; work", "Scheduled")] * 2
@@ -260,21 +312,30 @@ async def test_maintenance_page_lists_in_progress_upcoming_and_past(aiohttp_clie
     assert "Affects: Checkout &lt;script&gt;" in upcoming
     assert upcoming.count('<span class="maintenance-kind">Recurring</span>') == 5
     # Past: the last three Sundays and June's upgrade, latest first.
-    done = re.findall(r'<li class="maintenance-window state-(\w+)">\s*<p><strong>(.*?)</strong>',
-                      past)  # fmt: skip
+    done = re.findall(
+        r'<li class="maintenance-window state-(\w+)">\s*<p><strong>(.*?)</strong>', past
+    )
     assert done == [("completed", "Weekly &lt;database&gt; work")] * 3 + [
         ("completed", "Old upgrade")
     ]
     assert "Affects: Checkout &lt;script&gt;, Storefront API" in past
 
 
-async def test_maintenance_page_follows_windows_created_at_run_time(aiohttp_client, tmp_path,
-                                                                    clock):  # fmt: skip
+async def test_maintenance_page_follows_windows_created_at_run_time(
+    aiohttp_client, tmp_path, clock
+):
     client = await make_site(aiohttp_client, tmp_path, clock)
     assert "No maintenance scheduled." in await page(client, "/maintenance")
-    resp = await client.post("/api/v1/maintenance", headers=AUTH, json={
-        "title": "Payment provider upgrade", "components": ["checkout"],
-        "start": "2026-07-11T08:00:00Z", "end": "2026-07-11T09:00:00Z"})  # fmt: skip
+    resp = await client.post(
+        "/api/v1/maintenance",
+        headers=AUTH,
+        json={
+            "title": "Payment provider upgrade",
+            "components": ["checkout"],
+            "start": "2026-07-11T08:00:00Z",
+            "end": "2026-07-11T09:00:00Z",
+        },
+    )
     assert resp.status == 201, await resp.text()
     clock.advance(5)
     html = await page(client, "/maintenance")
@@ -291,8 +352,7 @@ async def test_pages_link_to_each_other(aiohttp_client, tmp_path, clock):
     assert '<a href="/maintenance.ics">maintenance.ics</a>' in await page(client, "/maintenance")
 
 
-async def test_a_stampede_on_an_incident_reads_and_renders_it_once(aiohttp_client, tmp_path,
-                                                                   clock):  # fmt: skip
+async def test_a_stampede_on_an_incident_reads_and_renders_it_once(aiohttp_client, tmp_path, clock):
     client = await make_site(aiohttp_client, tmp_path, clock)
     inc = await open_incident(client)
     store = client.app[STORE]

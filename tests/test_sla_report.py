@@ -14,9 +14,9 @@ import pytest
 from service_helpers import make_config
 
 from statuswatch.clock import FakeClock
-from statuswatch.events import GapRecorded, OutageClosed, OutageOpened
-from statuswatch.history import Evidence
-from statuswatch.maintenance import MaintenanceCalendar
+from statuswatch.maintenance.calendar import MaintenanceCalendar
+from statuswatch.monitor.events import GapRecorded, OutageClosed, OutageOpened
+from statuswatch.sla.evidence import Evidence
 from statuswatch.store import MonitorRecord, Outage, RegisterMonitors, Store
 from statuswatch.web import create_app
 
@@ -29,30 +29,55 @@ def ts(text: str) -> int:
 
 SECTIONS = {
     "sla": [
-        {"id": "standard", "name": "Standard", "target_percent": 99.9,
-         "credit": {"scheme": "per_excess_hour", "percent_per_hour": 5, "cap_percent": 100},
-         "claim_window_days": 30},
-        {"id": "premium", "name": "Premium", "target_percent": 99.99,
-         "credit": {"scheme": "tiered", "tiers": [{"below": 99.99, "percent": 10},
-                                                  {"below": 99.0, "percent": 25}]}},
+        {
+            "id": "standard",
+            "name": "Standard",
+            "target_percent": 99.9,
+            "credit": {"scheme": "per_excess_hour", "percent_per_hour": 5, "cap_percent": 100},
+            "claim_window_days": 30,
+        },
+        {
+            "id": "premium",
+            "name": "Premium",
+            "target_percent": 99.99,
+            "credit": {
+                "scheme": "tiered",
+                "tiers": [{"below": 99.99, "percent": 10}, {"below": 99.0, "percent": 25}],
+            },
+        },
     ],
     "customers": [
-        {"id": "acme", "name": "=HYPERLINK(\"x\")", "plan": "standard", "fee": 1000,
-         "currency": "USD", "components": ["api"]},
-        {"id": "bluebird", "name": "Bluebird", "plan": "premium", "fee": 2000,
-         "currency": "EUR", "components": ["api", "checkout"]},
+        {
+            "id": "acme",
+            "name": '=HYPERLINK("x")',
+            "plan": "standard",
+            "fee": 1000,
+            "currency": "USD",
+            "components": ["api"],
+        },
+        {
+            "id": "bluebird",
+            "name": "Bluebird",
+            "plan": "premium",
+            "fee": 2000,
+            "currency": "EUR",
+            "components": ["api", "checkout"],
+        },
     ],
     "maintenance": [
-        {"id": "db", "title": "DB", "components": ["checkout"],
-         "start": datetime(2026, 10, 10, 0, 0, tzinfo=UTC),
-         "end": datetime(2026, 10, 10, 2, 0, tzinfo=UTC)},
+        {
+            "id": "db",
+            "title": "DB",
+            "components": ["checkout"],
+            "start": datetime(2026, 10, 10, 0, 0, tzinfo=UTC),
+            "end": datetime(2026, 10, 10, 2, 0, tzinfo=UTC),
+        },
     ],
-}  # fmt: skip
+}
 MONITORS = [
     {"id": "api-health", "kind": "http", "component": "api", "url": "http://127.0.0.1:9/"},
-    {"id": "checkout-page", "kind": "http", "component": "checkout",
-     "url": "http://127.0.0.1:9/"},
-]  # fmt: skip
+    {"id": "checkout-page", "kind": "http", "component": "checkout", "url": "http://127.0.0.1:9/"},
+]
 
 
 @pytest.fixture
@@ -61,25 +86,33 @@ async def seeded(tmp_path: Path):
     config = make_config(tmp_path, MONITORS, **SECTIONS)
     store = Store(config.storage.path)
     await store.start()
-    store.submit(RegisterMonitors([("api-health", "http", "api"),
-                                   ("checkout-page", "http", "checkout")],
-                                  ts("2026-09-01T00:00:00Z")))  # fmt: skip
+    store.submit(
+        RegisterMonitors(
+            [("api-health", "http", "api"), ("checkout-page", "http", "checkout")],
+            ts("2026-09-01T00:00:00Z"),
+        )
+    )
     for monitor, start, end in [
         ("api-health", "2026-10-03T10:00:00Z", "2026-10-03T11:40:00Z"),  # 100 min
         ("checkout-page", "2026-10-10T01:00:00Z", "2026-10-10T03:00:00Z"),  # 60 min in maint.
     ]:
         store.submit(OutageOpened(monitor, ts(start), "connect", "connection refused"))
         store.submit(OutageClosed(monitor, ts(end), "recovered"))
-    store.submit(GapRecorded("api-health", ts("2026-10-20T00:00:00Z"),
-                             ts("2026-10-20T01:00:00Z"), "stopped"))  # fmt: skip
+    store.submit(
+        GapRecorded("api-health", ts("2026-10-20T00:00:00Z"), ts("2026-10-20T01:00:00Z"), "stopped")
+    )
     await store.flush()
     yield config, store
     await store.close()
 
 
 def run_cli(config_path: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "statuswatch", "credits", "-c", str(config_path),
-                           *args], capture_output=True, text=True, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "statuswatch", "credits", "-c", str(config_path), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def write_config(tmp_path: Path) -> Path:
@@ -177,11 +210,14 @@ async def test_credits_cli_table_and_csv(seeded, tmp_path):
     assert rows[0]["credit_amount"] == "50.0"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--period", "October"], "period: must be YYYY-MM"),
-    (["--period", "2026-10", "--customer", "nobody"], "customer: unknown customer 'nobody'"),
-    (["--period", "2099-01"], "period: 2099-01 has not started yet"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--period", "October"], "period: must be YYYY-MM"),
+        (["--period", "2026-10", "--customer", "nobody"], "customer: unknown customer 'nobody'"),
+        (["--period", "2099-01"], "period: 2099-01 has not started yet"),
+    ],
+)
 def test_credits_cli_bad_input_exits_2(tmp_path, args, message):
     proc = run_cli(write_config(tmp_path), *args)
     assert proc.returncode == 2
@@ -191,23 +227,29 @@ def test_credits_cli_bad_input_exits_2(tmp_path, args, message):
 async def test_api_credits_needs_the_admin_token(seeded, aiohttp_client):
     config, store = seeded
     clock = FakeClock(ts("2026-11-05T00:00:00Z"))
-    client = await aiohttp_client(create_app(config, store=store, clock=clock, probe=False,
-                                             environ={"TEST_ADMIN_TOKEN": TOKEN}))  # fmt: skip
+    client = await aiohttp_client(
+        create_app(
+            config, store=store, clock=clock, probe=False, environ={"TEST_ADMIN_TOKEN": TOKEN}
+        )
+    )
     assert (await client.get("/api/v1/credits?period=2026-10")).status == 401
-    resp = await client.get("/api/v1/credits?period=2026-10",
-                            headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+    resp = await client.get(
+        "/api/v1/credits?period=2026-10", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
     body = await resp.json()
     assert resp.status == 200 and body["totals"] == {"EUR": 200.0, "USD": 50.0}
-    resp = await client.get("/api/v1/credits?period=nope",
-                            headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+    resp = await client.get(
+        "/api/v1/credits?period=nope", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
     assert resp.status == 400 and (await resp.json())["field"] == "period"
 
 
 async def test_api_availability_is_public_and_has_no_fees(seeded, aiohttp_client):
     config, store = seeded
     clock = FakeClock(ts("2026-11-01T00:00:00Z"))
-    client = await aiohttp_client(create_app(config, store=store, clock=clock, probe=False,
-                                             environ={}))  # fmt: skip
+    client = await aiohttp_client(
+        create_app(config, store=store, clock=clock, probe=False, environ={})
+    )
     resp = await client.get("/api/v1/availability?component=checkout&window=30d")
     body = await resp.json()
     assert resp.status == 200
@@ -223,19 +265,27 @@ def test_component_is_unobserved_only_when_no_monitor_observed_it():
     lo, hi = 0, 1000
     evidence = Evidence(
         component_monitors={"c": ["old", "new"]},
-        monitors=[MonitorRecord("old", "http", "c", 0.0),
-                  MonitorRecord("new", "http", "c", 500.0)],
+        monitors=[MonitorRecord("old", "http", "c", 0.0), MonitorRecord("new", "http", "c", 500.0)],
         outages=[Outage("new", 600, 700, "connect", "", "recovered")],
         gaps=[],
         calendar=MaintenanceCalendar([]),
-        lo=lo, hi=hi, now=hi,
-    )  # fmt: skip
+        lo=lo,
+        hi=hi,
+        now=hi,
+    )
     inputs = evidence.component("c")
     assert inputs.unmonitored == []  # "old" saw everything; "new" being new hides nothing
     assert inputs.downtime == [(600, 700)]
-    alone = Evidence(component_monitors={"c": ["new"]}, monitors=[MonitorRecord("new", "http",
-                     "c", 500.0)], outages=[], gaps=[], calendar=MaintenanceCalendar([]),
-                     lo=lo, hi=hi, now=hi)  # fmt: skip
+    alone = Evidence(
+        component_monitors={"c": ["new"]},
+        monitors=[MonitorRecord("new", "http", "c", 500.0)],
+        outages=[],
+        gaps=[],
+        calendar=MaintenanceCalendar([]),
+        lo=lo,
+        hi=hi,
+        now=hi,
+    )
     assert alone.component("c").unmonitored == [(0, 500)]
 
 
@@ -244,22 +294,35 @@ def test_open_outage_runs_until_now():
         component_monitors={"c": ["m"]},
         monitors=[MonitorRecord("m", "http", "c", 0.0)],
         outages=[Outage("m", 100.4, None, "timeout", "", None)],
-        gaps=[], calendar=MaintenanceCalendar([]), lo=0, hi=1000, now=400,
-    )  # fmt: skip
+        gaps=[],
+        calendar=MaintenanceCalendar([]),
+        lo=0,
+        hi=1000,
+        now=400,
+    )
     assert evidence.component("c").downtime == [(100, 400)]
 
 
 async def test_maintenance_saved_at_run_time_excuses_like_config(seeded, tmp_path):
     """A window stored in the database (as the admin API will) goes through the same code."""
     from statuswatch.config.model import Maintenance
-    from statuswatch.sla_report import credits_report
+    from statuswatch.sla.report import credits_report
     from statuswatch.store import SaveMaintenance
 
     config, store = seeded
-    store.submit(SaveMaintenance(Maintenance(
-        id="api-upgrade", title="API upgrade", components=["api"], kind="emergency",
-        start=datetime(2026, 10, 3, 10, 0, tzinfo=UTC),
-        end=datetime(2026, 10, 3, 11, 0, tzinfo=UTC)), ts("2026-10-03T09:00:00Z")))  # fmt: skip
+    store.submit(
+        SaveMaintenance(
+            Maintenance(
+                id="api-upgrade",
+                title="API upgrade",
+                components=["api"],
+                kind="emergency",
+                start=datetime(2026, 10, 3, 10, 0, tzinfo=UTC),
+                end=datetime(2026, 10, 3, 11, 0, tzinfo=UTC),
+            ),
+            ts("2026-10-03T09:00:00Z"),
+        )
+    )
     await store.flush()
     assert [m.id for m in await store.maintenance()] == ["api-upgrade"]
     (acme,) = await credits_report(store, config, "2026-10", ts("2026-11-05T00:00:00Z"), "acme")

@@ -25,8 +25,11 @@ CASES = load_vectors()
 def run_evaluate(payload: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "statuswatch", "sla", "evaluate"],
-        input=payload, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        input=payload,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_local_copy_matches_the_shared_vectors():
@@ -63,18 +66,24 @@ BASE = {"period": {"month": "2026-10"}, "target_percent": 99.9, "credit": {"sche
         ({"colour": "red"}, "colour: unknown key"),
         ({"period": {"month": "2026-13"}}, "period.month: must be YYYY-MM"),
         ({"period": {"month": "2026-10", "timezone": "Mars/Base"}}, "period.timezone: unknown"),
-        ({"downtime": [{"start": "2026-10-02T00:00:00Z", "end": "2026-10-01T00:00:00Z"}]},
-         "downtime[0].end: before start"),
-        ({"maintenance": [{"start": "yesterday", "end": "2026-10-01T00:00:00Z"}]},
-         "maintenance[0].start: not an ISO 8601 date-time"),
-        ({"unmonitored": [{"start": "2026-10-01T00:00:00", "end": "2026-10-01T01:00:00Z"}]},
-         "unmonitored[0].start: needs a UTC offset"),
+        (
+            {"downtime": [{"start": "2026-10-02T00:00:00Z", "end": "2026-10-01T00:00:00Z"}]},
+            "downtime[0].end: before start",
+        ),
+        (
+            {"maintenance": [{"start": "yesterday", "end": "2026-10-01T00:00:00Z"}]},
+            "maintenance[0].start: not an ISO 8601 date-time",
+        ),
+        (
+            {"unmonitored": [{"start": "2026-10-01T00:00:00", "end": "2026-10-01T01:00:00Z"}]},
+            "unmonitored[0].start: needs a UTC offset",
+        ),
         ({"credit": {"scheme": "bitcoin"}}, "credit.scheme"),
         ({"credit": {"scheme": "tiered"}}, "credit.tiers: required key is missing"),
         ({"target_percent": "high"}, "target_percent"),
         ({"downtime": [{"start": "2026-10-01T00:00:00Z"}]}, "downtime[0].end: required key"),
     ],
-)  # fmt: skip
+)
 def test_bad_input_exits_2_naming_the_field(change, message):
     proc = run_evaluate(json.dumps({**BASE, **change}))
     assert proc.returncode == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from statuswatch.events import (
+from statuswatch.monitor.events import (
     GapRecorded,
     MonitorSnapshot,
     OutageClosed,
@@ -12,8 +12,8 @@ from statuswatch.events import (
     State,
     Transition,
 )
+from statuswatch.monitor.tracker import MonitorTracker
 from statuswatch.probes.base import CheckResult
-from statuswatch.state import MonitorTracker
 
 T0 = 1_800_000_000.0
 INTERVAL = 60.0

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from site_seed import NOW, clock, seeded_store, site_config, ts
 
-from statuswatch.component_status import ComponentStatus
 from statuswatch.config import parse_config
 from statuswatch.site.days import day_starts
 from statuswatch.site.latency import merge_hours, quantile
 from statuswatch.site.view import load_history, scheme_text, site_view
+from statuswatch.status.component import ComponentStatus
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.store.models import HourlyRollup
 from statuswatch.web import create_app
@@ -46,8 +46,9 @@ async def site(seeded, aiohttp_client):
 
 def cell_titles(page: str, component: str) -> dict[str, str]:
     """{date: tooltip} of one component's bar."""
-    bar = re.search(rf'aria-label="{re.escape(component)}: availability per day[^"]*">(.*?)</div>',
-                    page, re.S)  # fmt: skip
+    bar = re.search(
+        rf'aria-label="{re.escape(component)}: availability per day[^"]*">(.*?)</div>', page, re.S
+    )
     assert bar, f"no bar for {component}"
     found = re.findall(r'class="day (day-[a-z-]+)" role="img" title="([^"]*)"', bar[1])
     return {html.unescape(t).split(":")[0]: f"{cls} {html.unescape(t)}" for cls, t in found}
@@ -56,8 +57,9 @@ def cell_titles(page: str, component: str) -> dict[str, str]:
 async def test_view_model_figures(seeded):
     config, store = seeded
     history = await load_history(store, config, ts(NOW))
-    view = site_view(history, {"api": ComponentStatus.MAJOR,
-                               "checkout": ComponentStatus.OPERATIONAL})  # fmt: skip
+    view = site_view(
+        history, {"api": ComponentStatus.MAJOR, "checkout": ComponentStatus.OPERATIONAL}
+    )
     assert view.banner.text == "Major outage"
     api, checkout = view.groups[0].components
     assert len(api.days) == 90 and api.days[-1].date == "2026-11-20"
@@ -76,10 +78,15 @@ async def test_view_model_figures(seeded):
     }
     rolling, mtd = api.targets
     assert (rolling.availability, mtd.availability) == ("99.699", "99.538")
-    cells = [(c.target, c.met, c.budget_minutes, c.used_minutes, c.remaining_minutes)
-             for c in rolling.cells]  # fmt: skip
-    assert cells == [("99.8", False, 86, 130, -44), ("99.9", False, 43, 130, -87),
-                     ("99.99", False, 4, 130, -126)]  # fmt: skip
+    cells = [
+        (c.target, c.met, c.budget_minutes, c.used_minutes, c.remaining_minutes)
+        for c in rolling.cells
+    ]
+    assert cells == [
+        ("99.8", False, 86, 130, -44),
+        ("99.9", False, 43, 130, -87),
+        ("99.99", False, 4, 130, -126),
+    ]
     assert all(c.met and c.used_minutes == 0 for c in checkout.targets[0].cells)
     # The platform is the union (history.Evidence.service): checkout's excused hour leaves the
     # denominator, so the platform is not simply the api's figure.
@@ -172,8 +179,10 @@ def test_latency_quantiles_interpolate_within_buckets():
     assert quantile(0.5, counts, 0.08, 1.2) == pytest.approx(0.175)
     assert quantile(0.95, counts, 0.08, 1.2) == pytest.approx(1.16)  # +Inf side bounded by max
     assert quantile(0.5, (0,) * 7, 0, 0) is None
-    hour = [HourlyRollup("a", 3600, 2, 0, 0, 0.3, 0.1, 0.2, (0, 2, 2, 2, 2, 2, 2)),
-            HourlyRollup("b", 3600, 2, 0, 0, 6.0, 3.0, 3.0, (0, 0, 0, 0, 0, 2, 2))]  # fmt: skip
+    hour = [
+        HourlyRollup("a", 3600, 2, 0, 0, 0.3, 0.1, 0.2, (0, 2, 2, 2, 2, 2, 2)),
+        HourlyRollup("b", 3600, 2, 0, 0, 6.0, 3.0, 3.0, (0, 0, 0, 0, 0, 2, 2)),
+    ]
     (merged,) = merge_hours(hour)  # two monitors of one component: buckets added
     assert merged.p50 == pytest.approx(0.25) and merged.p95 == pytest.approx(2.95)
 
@@ -198,17 +207,26 @@ async def test_customer_page_has_bars_for_their_components(site):
 
 async def test_maintenance_banner_and_days_without_evidence(tmp_path, aiohttp_client):
     """A window in progress sets the banner; days before the monitor existed are `no data`."""
-    window = {"id": "now", "title": "Cache flush", "components": ["api", "checkout"],
-              "start": "2026-11-20T11:00:00Z", "end": "2026-11-20T13:00:00Z"}  # fmt: skip
+    window = {
+        "id": "now",
+        "title": "Cache flush",
+        "components": ["api", "checkout"],
+        "start": "2026-11-20T11:00:00Z",
+        "end": "2026-11-20T13:00:00Z",
+    }
     config = site_config(tmp_path, extra_maintenance=(window,), timezone="UTC")
     store = Store(config.storage.path)
     await store.start()
-    store.submit(RegisterMonitors([("api-health", "http", "api"),
-                                   ("checkout-page", "http", "checkout")],
-                                  ts("2026-11-18T12:00:00Z")))  # fmt: skip
+    store.submit(
+        RegisterMonitors(
+            [("api-health", "http", "api"), ("checkout-page", "http", "checkout")],
+            ts("2026-11-18T12:00:00Z"),
+        )
+    )
     await store.flush()
-    client = await aiohttp_client(create_app(config, store=store, clock=clock(), probe=False,
-                                             environ={}))  # fmt: skip
+    client = await aiohttp_client(
+        create_app(config, store=store, clock=clock(), probe=False, environ={})
+    )
     page = await (await client.get("/")).text()
     assert "Maintenance in progress</h1>" in page
     assert "<strong>In progress:</strong> Cache flush (scheduled)" in page
@@ -225,12 +243,20 @@ async def test_maintenance_banner_and_days_without_evidence(tmp_path, aiohttp_cl
 
 
 def test_credit_schemes_in_words():
-    tiers = [{"below": 95.0, "percent": 50}, {"below": 99.99, "percent": 10},
-             {"below": 99.0, "percent": 25}]  # fmt: skip
-    plans = [{"id": "p", "name": "P", "target_percent": 99.99,
-              "credit": {"scheme": "tiered", "tiers": tiers}},
-             {"id": "a", "name": "A", "target_percent": 99.8,
-              "credit": {"scheme": "none"}}]  # fmt: skip
+    tiers = [
+        {"below": 95.0, "percent": 50},
+        {"below": 99.99, "percent": 10},
+        {"below": 99.0, "percent": 25},
+    ]
+    plans = [
+        {
+            "id": "p",
+            "name": "P",
+            "target_percent": 99.99,
+            "credit": {"scheme": "tiered", "tiers": tiers},
+        },
+        {"id": "a", "name": "A", "target_percent": 99.8, "credit": {"scheme": "none"}},
+    ]
     tiered, annual = parse_config({"sla": plans}, base_dir=Path(".")).sla
     assert scheme_text(tiered) == "below 99.99%: 10%, below 99%: 25%, below 95%: 50%"
     assert scheme_text(annual) == "reported against the target; no credit"
@@ -238,8 +264,12 @@ def test_credit_schemes_in_words():
 
 def test_days_follow_local_midnights_across_dst():
     starts = day_starts(ts("2026-11-02T12:00:00Z"), ZoneInfo("America/New_York"), days=3)
-    assert starts == [ts("2026-10-31T04:00:00Z"), ts("2026-11-01T04:00:00Z"),
-                      ts("2026-11-02T05:00:00Z"), ts("2026-11-03T05:00:00Z")]  # fmt: skip
+    assert starts == [
+        ts("2026-10-31T04:00:00Z"),
+        ts("2026-11-01T04:00:00Z"),
+        ts("2026-11-02T05:00:00Z"),
+        ts("2026-11-03T05:00:00Z"),
+    ]
     assert starts[2] - starts[1] == 25 * 3600  # the day the clocks went back
 
 

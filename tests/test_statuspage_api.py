@@ -15,7 +15,7 @@ from openapi_check import CheckedClient
 from service_helpers import make_config
 
 from statuswatch.clock import FakeClock
-from statuswatch.events import OutageClosed, OutageOpened, State, Transition
+from statuswatch.monitor.events import OutageClosed, OutageOpened, State, Transition
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, MONITORING
@@ -39,15 +39,40 @@ COMPONENT = {
     "only_show_if_degraded",
 }
 GROUP = COMPONENT | {"components"}
-INCIDENT = {"id", "name", "status", "impact", "created_at", "updated_at", "monitoring_at",
-            "resolved_at", "started_at", "shortlink", "page_id", "components",
-            "incident_updates"}  # fmt: skip
+INCIDENT = {
+    "id",
+    "name",
+    "status",
+    "impact",
+    "created_at",
+    "updated_at",
+    "monitoring_at",
+    "resolved_at",
+    "started_at",
+    "shortlink",
+    "page_id",
+    "components",
+    "incident_updates",
+}
 MAINTENANCE = INCIDENT | {"scheduled_for", "scheduled_until"}
-UPDATE = {"id", "status", "body", "incident_id", "created_at", "updated_at", "display_at",
-          "affected_components"}  # fmt: skip
+UPDATE = {
+    "id",
+    "status",
+    "body",
+    "incident_id",
+    "created_at",
+    "updated_at",
+    "display_at",
+    "affected_components",
+}
 AFFECTED = {"code", "name", "old_status", "new_status"}
-COMPONENT_STATUSES = {"operational", "degraded_performance", "partial_outage", "major_outage",
-                      "under_maintenance"}  # fmt: skip
+COMPONENT_STATUSES = {
+    "operational",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+    "under_maintenance",
+}
 INDICATORS = {"none", "minor", "major", "critical", "maintenance"}
 INCIDENT_STATUSES = {"investigating", "identified", "monitoring", "resolved", "postmortem"}
 MAINTENANCE_STATUSES = {"scheduled", "in_progress", "verifying", "completed"}
@@ -75,10 +100,17 @@ MONITORS = [
     for cid in ("api", "checkout", "search", "docs")
 ]
 SECTIONS = {
-    "site": {"title": "Acme <Status>", "admin_token_env": "TEST_ADMIN_TOKEN",
-             "base_url": "https://status.example.com", "timezone": "America/New_York"},
-    "groups": [{"id": "core", "name": "Core platform"}, {"id": "edge", "name": "Edge"},
-               {"id": "empty", "name": "Nothing yet"}],
+    "site": {
+        "title": "Acme <Status>",
+        "admin_token_env": "TEST_ADMIN_TOKEN",
+        "base_url": "https://status.example.com",
+        "timezone": "America/New_York",
+    },
+    "groups": [
+        {"id": "core", "name": "Core platform"},
+        {"id": "edge", "name": "Edge"},
+        {"id": "empty", "name": "Nothing yet"},
+    ],
     "components": [
         {"id": "api", "name": "Storefront API", "group": "core"},
         {"id": "docs", "name": "Docs", "description": "Developer documentation"},
@@ -86,15 +118,32 @@ SECTIONS = {
         {"id": "search", "name": "Search", "group": "edge"},
     ],
     "maintenance": [
-        {"id": "db-upgrade", "title": "Database upgrade", "components": ["checkout"],
-         "start": "2026-11-07T02:00:00Z", "duration": "2h"},
-        {"id": "reindex", "title": "Nightly reindex", "components": ["search"],
-         "description": "Search may be slow.", "start": "2026-08-01T11:30:00Z",
-         "duration": "1h", "rrule": "FREQ=DAILY"},
-        {"id": "called-off", "title": "Called off", "components": ["api"],
-         "start": "2026-11-06T02:00:00Z", "duration": "1h", "cancelled": True},
+        {
+            "id": "db-upgrade",
+            "title": "Database upgrade",
+            "components": ["checkout"],
+            "start": "2026-11-07T02:00:00Z",
+            "duration": "2h",
+        },
+        {
+            "id": "reindex",
+            "title": "Nightly reindex",
+            "components": ["search"],
+            "description": "Search may be slow.",
+            "start": "2026-08-01T11:30:00Z",
+            "duration": "1h",
+            "rrule": "FREQ=DAILY",
+        },
+        {
+            "id": "called-off",
+            "title": "Called off",
+            "components": ["api"],
+            "start": "2026-11-06T02:00:00Z",
+            "duration": "1h",
+            "cancelled": True,
+        },
     ],
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -104,14 +153,18 @@ async def site(tmp_path, aiohttp_client):
     clock = FakeClock(NOW)
     store = Store(config.storage.path, clock=clock)
     await store.start()
-    store.submit(RegisterMonitors([(m["id"], "http", m["component"]) for m in MONITORS],
-                                  ts("2026-06-01T00:00:00Z")))  # fmt: skip
+    store.submit(
+        RegisterMonitors(
+            [(m["id"], "http", m["component"]) for m in MONITORS], ts("2026-06-01T00:00:00Z")
+        )
+    )
     # api was down for an hour three days ago: that is when it last changed.
     store.submit(OutageOpened("api-check", ts("2026-11-02T09:00:00Z"), "connect", "refused"))
     store.submit(OutageClosed("api-check", ts("2026-11-02T10:00:00Z"), "recovered"))
     await store.flush()
-    app = create_app(config, store=store, clock=clock, probe=False,
-                     environ={"TEST_ADMIN_TOKEN": TOKEN})  # fmt: skip
+    app = create_app(
+        config, store=store, clock=clock, probe=False, environ={"TEST_ADMIN_TOKEN": TOKEN}
+    )
     client = await aiohttp_client(app)
     yield client, clock
     await client.close()
@@ -149,8 +202,14 @@ def check_incident(item: dict, keys: set[str], statuses: set[str]) -> None:
 async def test_every_document_has_exactly_statuspage_fields(site):
     client, _ = site
     summary = await get(client, "summary.json")
-    assert set(summary) == {"page", "components", "incidents", "scheduled_maintenances",
-                            "status", "x_statuswatch"}  # fmt: skip
+    assert set(summary) == {
+        "page",
+        "components",
+        "incidents",
+        "scheduled_maintenances",
+        "status",
+        "x_statuswatch",
+    }
     page = summary["page"]
     assert set(page) == PAGE
     assert page["name"] == "Acme <Status>" and page["url"] == "https://status.example.com"
@@ -179,8 +238,14 @@ async def test_components_groups_positions_and_times(site):
     client, _ = site
     components = (await get(client, "components.json"))["components"]
     assert [(c["id"], c["group"]) for c in components] == [
-        ("core", True), ("api", False), ("docs", False), ("checkout", False),
-        ("edge", True), ("search", False), ("empty", True)]  # fmt: skip
+        ("core", True),
+        ("api", False),
+        ("docs", False),
+        ("checkout", False),
+        ("edge", True),
+        ("search", False),
+        ("empty", True),
+    ]
     assert [c["position"] for c in components] == list(range(1, 8))
     by_id = {c["id"]: c for c in components}
     assert by_id["core"]["components"] == ["api", "checkout"]
@@ -204,10 +269,14 @@ async def test_x_statuswatch_holds_truncated_availability(site):
     client, _ = site
     extra = (await get(client, "summary.json"))["x_statuswatch"]
     # One hour down in 30 days of 43,200 minutes: 99.8611... truncated, never rounded.
-    assert extra["components"]["api"] == {"availability_30d": "99.861",
-                                          "availability_90d": "99.953"}  # fmt: skip
-    assert extra["components"]["docs"] == {"availability_30d": "100.000",
-                                           "availability_90d": "100.000"}  # fmt: skip
+    assert extra["components"]["api"] == {
+        "availability_30d": "99.861",
+        "availability_90d": "99.953",
+    }
+    assert extra["components"]["docs"] == {
+        "availability_30d": "100.000",
+        "availability_90d": "100.000",
+    }
 
 
 async def test_an_outage_and_an_incident_with_updates_and_affected_components(site):
@@ -225,9 +294,16 @@ async def test_an_outage_and_an_incident_with_updates_and_affected_components(si
         ],
     )
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    resp = await client.post("/api/v1/incidents", headers=auth, json={
-        "title": "Slow searches", "body": "We are looking into it.", "impact": "minor",
-        "components": {"docs": "degraded_performance"}})  # fmt: skip
+    resp = await client.post(
+        "/api/v1/incidents",
+        headers=auth,
+        json={
+            "title": "Slow searches",
+            "body": "We are looking into it.",
+            "impact": "minor",
+            "components": {"docs": "degraded_performance"},
+        },
+    )
     assert resp.status == 201
     incident_id = (await resp.json())["id"]
     clock.advance(600)
@@ -254,9 +330,14 @@ async def test_an_outage_and_an_incident_with_updates_and_affected_components(si
     assert [c["id"] for c in manual["components"]] == ["docs"]
     newest, first = manual["incident_updates"]  # newest first, as Statuspage lists them
     assert (newest["status"], newest["body"]) == ("identified", "Found it.")
-    assert newest["affected_components"] == [{"code": "docs", "name": "Docs",
-                                              "old_status": "degraded_performance",
-                                              "new_status": "operational"}]  # fmt: skip
+    assert newest["affected_components"] == [
+        {
+            "code": "docs",
+            "name": "Docs",
+            "old_status": "degraded_performance",
+            "new_status": "operational",
+        }
+    ]
     assert first["affected_components"][0]["new_status"] == "degraded_performance"
     assert first["created_at"] == "2026-11-05T07:00:00.000-05:00"
     auto = next(i for i in summary["incidents"] if i["id"] != incident_id)
@@ -307,11 +388,12 @@ async def test_maintenance_active_versus_upcoming_follows_the_clock(site):
     check_incident(upcoming[0], MAINTENANCE, MAINTENANCE_STATUSES)
     summary = await get(client, "summary.json")
     assert [m["id"] for m in summary["scheduled_maintenances"]] == [
-        "reindex-20261105T1130Z", "db-upgrade"]  # fmt: skip
+        "reindex-20261105T1130Z",
+        "db-upgrade",
+    ]
 
     clock.advance(3600)  # 13:00 UTC: tonight's reindex is over, tomorrow's is next
-    assert (await get(client, "scheduled-maintenances/active.json"))[
-        "scheduled_maintenances"] == []  # fmt: skip
+    assert (await get(client, "scheduled-maintenances/active.json"))["scheduled_maintenances"] == []
     upcoming = (await get(client, "scheduled-maintenances/upcoming.json"))["scheduled_maintenances"]
     assert [m["id"] for m in upcoming] == ["reindex-20261106T1130Z", "db-upgrade"]
     everything = (await get(client, "scheduled-maintenances.json"))["scheduled_maintenances"]
@@ -320,8 +402,11 @@ async def test_maintenance_active_versus_upcoming_follows_the_clock(site):
     done = next(m for m in everything if m["id"] == "reindex-20261105T1130Z")
     assert done["status"] == "completed"
     assert done["resolved_at"] == "2026-11-05T07:30:00.000-05:00"
-    assert [u["status"] for u in done["incident_updates"]] == ["completed", "in_progress",
-                                                                "scheduled"]  # fmt: skip
+    assert [u["status"] for u in done["incident_updates"]] == [
+        "completed",
+        "in_progress",
+        "scheduled",
+    ]
     assert {m["status"] for m in everything} <= MAINTENANCE_STATUSES
     client.app[BOARD].tick()  # what housekeeping does each minute: the window's end shows
     by_id = {c["id"]: c for c in (await get(client, "components.json"))["components"]}
@@ -375,8 +460,11 @@ async def test_preflight_allows_any_origin(site):
 async def test_every_document_matches_the_openapi_document(site):
     client, clock = site
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    resp = await client.post("/api/v1/incidents", headers=auth, json={
-        "title": "Slow", "body": "Looking.", "components": {"api": "partial_outage"}})  # fmt: skip
+    resp = await client.post(
+        "/api/v1/incidents",
+        headers=auth,
+        json={"title": "Slow", "body": "Looking.", "components": {"api": "partial_outage"}},
+    )
     assert resp.status == 201
     clock.advance(3600)  # the reindex is over: completed, upcoming and active all occur
     api = CheckedClient(client, None)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from statuswatch.clock import FakeClock
-from statuswatch.events import (
+from statuswatch.monitor.events import (
     GapRecorded,
     MonitorSnapshot,
     OutageClosed,
@@ -461,9 +461,15 @@ async def test_a_window_with_a_duration_round_trips(store: Store) -> None:
     from statuswatch.config.model import Maintenance
     from statuswatch.store import SaveMaintenance
 
-    window = Maintenance(id="db", title="DB", components=["api"], duration=Duration(5400),
-                         start=datetime(2026, 1, 4, 2, 0), rrule="FREQ=WEEKLY",
-                         timezone="America/New_York")  # fmt: skip
+    window = Maintenance(
+        id="db",
+        title="DB",
+        components=["api"],
+        duration=Duration(5400),
+        start=datetime(2026, 1, 4, 2, 0),
+        rrule="FREQ=WEEKLY",
+        timezone="America/New_York",
+    )
     store.submit(SaveMaintenance(window, 1.0))
     await store.flush()
     assert (await store.health())["last_error"] is None

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from statuswatch.clock import FakeClock
-from statuswatch.events import GapRecorded, OutageOpened, State, Transition
+from statuswatch.monitor.events import GapRecorded, OutageOpened, State, Transition
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import LATENCY_BUCKETS, HourlyRollup, Prune, Store, reads
 from statuswatch.store.rollup import Aggregate, bucket_index

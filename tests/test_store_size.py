@@ -5,7 +5,13 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from statuswatch.events import MonitorSnapshot, OutageClosed, OutageOpened, State, Transition
+from statuswatch.monitor.events import (
+    MonitorSnapshot,
+    OutageClosed,
+    OutageOpened,
+    State,
+    Transition,
+)
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import Prune, RegisterMonitors, Store, vacuum
 

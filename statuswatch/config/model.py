@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from statuswatch.config.durations import Duration
-from statuswatch.credits import CreditScheme
+from statuswatch.sla.credits import CreditScheme
 
 
 class _Section(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from statuswatch.config.model import Config, Maintenance
-from statuswatch.credits import PerExcessHour, Tiered
+from statuswatch.sla.credits import PerExcessHour, Tiered
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

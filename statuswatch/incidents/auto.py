@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from string import Template
 
-from statuswatch.component_status import OUTAGE_STATUSES, ComponentStatus
 from statuswatch.incidents.model import (
     IMPACT_ORDER,
     ComponentChange,
@@ -25,6 +24,7 @@ from statuswatch.incidents.model import (
     impact_of,
     new_id,
 )
+from statuswatch.status.component import OUTAGE_STATUSES, ComponentStatus
 
 AUTHOR = "statuswatch"
 
@@ -61,14 +61,22 @@ def _fill(template: str, component: str, status: ComponentStatus) -> str:
 class AutoIncidents:
     """Holds the open automatic incident (at most one) and moves it through its lifecycle."""
 
-    def __init__(self, settings: AutoSettings, names: dict[str, str],
-                 current: Incident | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, settings: AutoSettings, names: dict[str, str], current: Incident | None = None
+    ) -> None:
         self.settings = settings
         self.names = names  # component id -> display name
         self.current = current if current is not None and not current.status.closed else None
 
-    def changed(self, component: str, old: ComponentStatus, new: ComponentStatus, now: float,
-                *, enabled: bool = True) -> Edit | None:  # fmt: skip
+    def changed(
+        self,
+        component: str,
+        old: ComponentStatus,
+        new: ComponentStatus,
+        now: float,
+        *,
+        enabled: bool = True,
+    ) -> Edit | None:
         """A component's status changed (maintenance already folded into `new`)."""
         if old is new:
             return None
@@ -79,23 +87,27 @@ class AutoIncidents:
         if inc is None or component not in inc.components:
             return None
         if is_out:  # a different outage level within the incident
-            return self._post(inc, now, inc.status, "$component is now $status.", component,
-                              old, new)  # fmt: skip
+            return self._post(
+                inc, now, inc.status, "$component is now $status.", component, old, new
+            )
         if was_out:
             return self._recovering(inc, component, old, new, now)
         return None
 
-    def _failing(self, component: str, old: ComponentStatus, new: ComponentStatus,
-                 now: float) -> Edit:  # fmt: skip
+    def _failing(
+        self, component: str, old: ComponentStatus, new: ComponentStatus, now: float
+    ) -> Edit:
         inc = self.current
         if inc is None:
             title = _fill(self.settings.title, self.names.get(component, component), new)
-            inc = Incident(new_id(), title, impact_of(new), IncidentStatus.INVESTIGATING, now,
-                           now, auto=True)  # fmt: skip
+            inc = Incident(
+                new_id(), title, impact_of(new), IncidentStatus.INVESTIGATING, now, now, auto=True
+            )
             inc.severity = dict(self.settings.severity_by_impact).get(inc.impact.value)
             self.current = inc
-            edit = self._post(inc, now, IncidentStatus.INVESTIGATING, self.settings.opened,
-                              component, old, new)  # fmt: skip
+            edit = self._post(
+                inc, now, IncidentStatus.INVESTIGATING, self.settings.opened, component, old, new
+            )
             return Edit(edit.incident, edit.update, opened=True)
         if IMPACT_ORDER[impact_of(new)] > IMPACT_ORDER[inc.impact]:
             inc.impact = impact_of(new)
@@ -103,8 +115,9 @@ class AutoIncidents:
         status = inc.status if inc.taken_over else IncidentStatus.INVESTIGATING
         return self._post(inc, now, status, self.settings.joined, component, old, new)
 
-    def _recovering(self, inc: Incident, component: str, old: ComponentStatus,
-                    new: ComponentStatus, now: float) -> Edit:  # fmt: skip
+    def _recovering(
+        self, inc: Incident, component: str, old: ComponentStatus, new: ComponentStatus, now: float
+    ) -> Edit:
         still_out = [
             c for c, s in inc.components.items() if c != component and s in OUTAGE_STATUSES
         ]
@@ -118,15 +131,27 @@ class AutoIncidents:
     def tick(self, now: float) -> Edit | None:
         """Resolve the incident once it has been quiet long enough (and nobody took it over)."""
         inc = self.current
-        if (inc is None or inc.taken_over or inc.recovered_at is None
-                or now - inc.recovered_at < self.settings.quiet_period):  # fmt: skip
+        if (
+            inc is None
+            or inc.taken_over
+            or inc.recovered_at is None
+            or now - inc.recovered_at < self.settings.quiet_period
+        ):
             return None
         update = inc.post(now, IncidentStatus.RESOLVED, self.settings.resolved, AUTHOR)
         self.current = None
         return Edit(inc, update)
 
-    def _post(self, inc: Incident, now: float, status: IncidentStatus, template: str,
-              component: str, old: ComponentStatus, new: ComponentStatus) -> Edit:  # fmt: skip
+    def _post(
+        self,
+        inc: Incident,
+        now: float,
+        status: IncidentStatus,
+        template: str,
+        component: str,
+        old: ComponentStatus,
+        new: ComponentStatus,
+    ) -> Edit:
         body = _fill(template, self.names.get(component, component), new)
         update = inc.post(now, status, body, AUTHOR, (ComponentChange(component, old, new),))
         return Edit(inc, update)

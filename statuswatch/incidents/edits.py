@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import msgspec
 
-from statuswatch.component_status import ComponentStatus
 from statuswatch.incidents.auto import AUTHOR
 from statuswatch.incidents.model import (
     IMPACT_ORDER,
@@ -23,6 +22,7 @@ from statuswatch.incidents.model import (
     impact_of,
     new_id,
 )
+from statuswatch.status.component import ComponentStatus
 
 TITLE_MAX = 200
 BODY_MAX = 10_000
@@ -140,8 +140,9 @@ def check_patch(req: IncidentPatch, incident: Incident, known: Known) -> Iterato
     yield from _author(req.author)
 
 
-def _changes(incident: Incident | None, given: Mapping[str, str],
-             live: Mapping[str, ComponentStatus]) -> tuple[ComponentChange, ...]:  # fmt: skip
+def _changes(
+    incident: Incident | None, given: Mapping[str, str], live: Mapping[str, ComponentStatus]
+) -> tuple[ComponentChange, ...]:
     # "old" is what the incident last said about the component, else what the page shows now.
     out = []
     for cid, status in given.items():
@@ -162,14 +163,16 @@ def open_incident(req: NewIncident, now: float, live: Mapping[str, ComponentStat
         else max(implied, key=IMPACT_ORDER.__getitem__, default=Impact.NONE)
     )
     status = IncidentStatus(req.status)
-    incident = Incident(new_id(), req.title.strip(), impact, status, now, now,
-                        severity=req.severity)  # fmt: skip
+    incident = Incident(
+        new_id(), req.title.strip(), impact, status, now, now, severity=req.severity
+    )
     incident.post(now, status, req.body.strip(), req.author.strip(), changes)
     return incident
 
 
-def post_update(incident: Incident, req: NewUpdate, now: float,
-                live: Mapping[str, ComponentStatus]) -> IncidentUpdate:  # fmt: skip
+def post_update(
+    incident: Incident, req: NewUpdate, now: float, live: Mapping[str, ComponentStatus]
+) -> IncidentUpdate:
     """Append an operator's update (checked with check_update first)."""
     status = incident.status if req.status is None else IncidentStatus(req.status)
     changes = _changes(incident, req.components, live)

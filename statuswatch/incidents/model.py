@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from statuswatch.component_status import ComponentStatus
+from statuswatch.status.component import ComponentStatus
 
 
 class Impact(StrEnum):
@@ -83,8 +83,14 @@ class Incident:
     resolved_at: float | None = None
     recovered_at: float | None = None  # all affected components operational again (auto)
 
-    def post(self, time: float, status: IncidentStatus, body: str, author: str,
-             changes: tuple[ComponentChange, ...] = ()) -> IncidentUpdate:  # fmt: skip
+    def post(
+        self,
+        time: float,
+        status: IncidentStatus,
+        body: str,
+        author: str,
+        changes: tuple[ComponentChange, ...] = (),
+    ) -> IncidentUpdate:
         """Append an update, apply its status and component changes, return it."""
         update = IncidentUpdate(new_id(), self.id, time, status, body, author, changes)
         self.updates.append(update)

@@ -40,10 +40,14 @@ def severities_of(levels: Sequence[SeverityLevel]) -> dict[str, Severity]:
     if not levels:
         return {s.id: s for s in DEFAULT_SEVERITIES}
     return {
-        lv.id: Severity(lv.id, lv.name, float(lv.first_response),
-                        None if lv.update_every is None else float(lv.update_every))
+        lv.id: Severity(
+            lv.id,
+            lv.name,
+            float(lv.first_response),
+            None if lv.update_every is None else float(lv.update_every),
+        )
         for lv in levels
-    }  # fmt: skip
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +79,14 @@ def commitments(incident: Incident, severity: Severity | None, now: float) -> li
         return []
     human = _human_updates(incident)
     end = incident.resolved_at if incident.resolved_at is not None else now
-    out = [_judge("first_response", incident.created + severity.first_response,
-                  human[0] if human else None, end)]  # fmt: skip
+    out = [
+        _judge(
+            "first_response",
+            incident.created + severity.first_response,
+            human[0] if human else None,
+            end,
+        )
+    ]
     if severity.update_every is not None and human:
         for prev, nxt in zip(human, [*human[1:], None], strict=True):
             due = prev + severity.update_every

@@ -22,16 +22,16 @@ from prometheus_client.samples import Sample
 from prometheus_client.utils import floatToGoString
 
 from statuswatch import __version__
-from statuswatch.component_status import ComponentStatus
 from statuswatch.config import Config
-from statuswatch.events import State
 from statuswatch.metrics.exposition import LabelSet, RenderedFamily, sample_lines
 from statuswatch.metrics.snapshot import WINDOWS, SlaSnapshot
 from statuswatch.metrics.tally import LATENCY_BUCKETS, LATENESS_BUCKETS, Buckets
-from statuswatch.monitoring import Monitoring
+from statuswatch.monitor.events import State
+from statuswatch.monitor.monitoring import Monitoring
 from statuswatch.notify.stats import CHANNELS, STATES, NotifyStats
 from statuswatch.probes.base import CheckResult
-from statuswatch.status_board import StatusBoard
+from statuswatch.status.board import StatusBoard
+from statuswatch.status.component import ComponentStatus
 from statuswatch.store import Store
 
 MONITOR = ("monitor", "component", "kind")
@@ -40,92 +40,165 @@ CUSTOMER = ("customer", "plan")
 # name -> (type, help, labels): every family /metrics exposes (the dashboard test checks
 # against it). Counter names carry _total as exposed; histograms and summaries add their suffixes.
 FAMILIES: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "statuswatch_build_info": ("gauge", "Always 1; the labels say which statuswatch is running.",
-                               ("version", "python_version")),
+    "statuswatch_build_info": (
+        "gauge",
+        "Always 1; the labels say which statuswatch is running.",
+        ("version", "python_version"),
+    ),
     "statuswatch_config_last_reload_success": (
-        "gauge", "1 when the last configuration load succeeded (it is loaded once, at start).", ()),
+        "gauge",
+        "1 when the last configuration load succeeded (it is loaded once, at start).",
+        (),
+    ),
     "statuswatch_config_last_reload_success_timestamp_seconds": (
-        "gauge", "When the configuration in use was loaded.", ()),
+        "gauge",
+        "When the configuration in use was loaded.",
+        (),
+    ),
     # Per monitor.
-    "statuswatch_probe_success": ("gauge", "1 if the monitor's last check passed, 0 if it failed.",
-                                  MONITOR),
-    "statuswatch_probe_duration_seconds": ("gauge", "Latency of the monitor's last check.",
-                                           MONITOR),
+    "statuswatch_probe_success": (
+        "gauge",
+        "1 if the monitor's last check passed, 0 if it failed.",
+        MONITOR,
+    ),
+    "statuswatch_probe_duration_seconds": (
+        "gauge",
+        "Latency of the monitor's last check.",
+        MONITOR,
+    ),
     "statuswatch_monitor_up": (
-        "gauge", "Confirmed state: 1 up (degraded included), 0 down after confirm_failures "
-        "failures; absent until the first check.", MONITOR),
+        "gauge",
+        "Confirmed state: 1 up (degraded included), 0 down after confirm_failures "
+        "failures; absent until the first check.",
+        MONITOR,
+    ),
     "statuswatch_monitor_degraded": (
-        "gauge", "1 while the monitor is degraded: passing, but slow or near certificate expiry.",
-        MONITOR),
-    "statuswatch_probe_checks_total": ("counter", "Checks since statuswatch started, by result.",
-                                       (*MONITOR, "result")),
+        "gauge",
+        "1 while the monitor is degraded: passing, but slow or near certificate expiry.",
+        MONITOR,
+    ),
+    "statuswatch_probe_checks_total": (
+        "counter",
+        "Checks since statuswatch started, by result.",
+        (*MONITOR, "result"),
+    ),
     "statuswatch_probe_failures_total": (
-        "counter", "Failed checks since statuswatch started, by error class.",
-        (*MONITOR, "error_class")),
+        "counter",
+        "Failed checks since statuswatch started, by error class.",
+        (*MONITOR, "error_class"),
+    ),
     "statuswatch_tls_cert_expiry_timestamp_seconds": (
-        "gauge", "notAfter of the certificate the monitor last saw.", MONITOR),
-    "statuswatch_http_status_code": ("gauge", "HTTP status code of the monitor's last check.",
-                                     MONITOR),
+        "gauge",
+        "notAfter of the certificate the monitor last saw.",
+        MONITOR,
+    ),
+    "statuswatch_http_status_code": (
+        "gauge",
+        "HTTP status code of the monitor's last check.",
+        MONITOR,
+    ),
     "statuswatch_probe_latency_seconds": (
-        "histogram", "Check latency of the component's monitors since statuswatch started.",
-        ("component",)),
+        "histogram",
+        "Check latency of the component's monitors since statuswatch started.",
+        ("component",),
+    ),
     # Per component.
     "statuswatch_component_status": (
-        "gauge", "1 for the component's current public status, 0 for the other values.",
-        ("component", "status")),
+        "gauge",
+        "1 for the component's current public status, 0 for the other values.",
+        ("component", "status"),
+    ),
     "statuswatch_availability_ratio": (
-        "gauge", "Component availability over the window (SLA.md; maintenance excused, "
+        "gauge",
+        "Component availability over the window (SLA.md; maintenance excused, "
         "unmonitored time excluded); absent when nothing was measurable.",
-        ("component", "window")),
+        ("component", "window"),
+    ),
     "statuswatch_unmonitored_ratio": (
-        "gauge", "Share of the window with no evidence either way.", ("component", "window")),
+        "gauge",
+        "Share of the window with no evidence either way.",
+        ("component", "window"),
+    ),
     # Per customer.
-    "statuswatch_sla_target_ratio": ("gauge", "Availability target of the customer's plan.",
-                                     CUSTOMER),
+    "statuswatch_sla_target_ratio": (
+        "gauge",
+        "Availability target of the customer's plan.",
+        CUSTOMER,
+    ),
     "statuswatch_sla_availability_ratio": (
-        "gauge", "Availability of the customer's covered components over the running plan "
-        "period; absent when nothing was measurable.", CUSTOMER),
+        "gauge",
+        "Availability of the customer's covered components over the running plan "
+        "period; absent when nothing was measurable.",
+        CUSTOMER,
+    ),
     "statuswatch_error_budget_remaining_seconds": (
-        "gauge", "Unexcused downtime the target still allows in the running period "
-        "(negative once overspent).", CUSTOMER),
+        "gauge",
+        "Unexcused downtime the target still allows in the running period "
+        "(negative once overspent).",
+        CUSTOMER,
+    ),
     "statuswatch_sla_credit_ratio": (
-        "gauge", "Credit owed for the running period so far, as a share of the fee.", CUSTOMER),
+        "gauge",
+        "Credit owed for the running period so far, as a share of the fee.",
+        CUSTOMER,
+    ),
     "statuswatch_sla_credit_amount": (
-        "gauge", "Credit owed for the running period so far, in the customer's currency.",
-        (*CUSTOMER, "currency")),
+        "gauge",
+        "Credit owed for the running period so far, in the customer's currency.",
+        (*CUSTOMER, "currency"),
+    ),
     "statuswatch_sla_up": (
-        "gauge", "1 unless a component the customer's plan covers is down outside maintenance "
-        "now (the burn-rate alerts average it).", CUSTOMER),
+        "gauge",
+        "1 unless a component the customer's plan covers is down outside maintenance "
+        "now (the burn-rate alerts average it).",
+        CUSTOMER,
+    ),
     "statuswatch_sla_snapshot_timestamp_seconds": (
-        "gauge", "When the availability, SLA and commitment figures were last computed.", ()),
-    "statuswatch_sla_snapshot_duration_seconds": (
-        "gauge", "How long computing them took.", ()),
+        "gauge",
+        "When the availability, SLA and commitment figures were last computed.",
+        (),
+    ),
+    "statuswatch_sla_snapshot_duration_seconds": ("gauge", "How long computing them took.", ()),
     # Operations.
     "statuswatch_scheduler_lateness_seconds": (
-        "histogram", "How long after its slot each probe run started.", ()),
+        "histogram",
+        "How long after its slot each probe run started.",
+        (),
+    ),
     "statuswatch_probes_in_flight": ("gauge", "Probe runs in progress.", ()),
     "statuswatch_probe_runs_total": ("counter", "Probe runs started.", ()),
     "statuswatch_probe_runs_skipped_total": (
-        "counter", "Probe runs skipped: late (past probing.max_lateness) or in_flight (the "
-        "previous run of the monitor was still going).", ("reason",)),
-    "statuswatch_db_write_seconds": ("summary", "Time taken by committed write transactions.",
-                                     ()),
+        "counter",
+        "Probe runs skipped: late (past probing.max_lateness) or in_flight (the "
+        "previous run of the monitor was still going).",
+        ("reason",),
+    ),
+    "statuswatch_db_write_seconds": ("summary", "Time taken by committed write transactions.", ()),
     "statuswatch_db_writable": ("gauge", "1 while the database accepts writes.", ()),
-    "statuswatch_db_pending_writes": ("gauge", "Items submitted to the store, not committed.",
-                                      ()),
+    "statuswatch_db_pending_writes": ("gauge", "Items submitted to the store, not committed.", ()),
     "statuswatch_notifications_pending": (
-        "gauge", "Outbox messages waiting to be delivered (read every 15 s).", ("channel",)),
+        "gauge",
+        "Outbox messages waiting to be delivered (read every 15 s).",
+        ("channel",),
+    ),
     "statuswatch_notification_oldest_pending_age_seconds": (
-        "gauge", "How long the oldest waiting message has waited (0 when none).", ("channel",)),
+        "gauge",
+        "How long the oldest waiting message has waited (0 when none).",
+        ("channel",),
+    ),
     "statuswatch_notification_attempts_total": (
-        "counter", "Delivery attempts since statuswatch started, by outcome.",
-        ("channel", "outcome")),
-    "statuswatch_subscribers": ("gauge", "Subscribers by channel and state.",
-                                ("channel", "state")),
+        "counter",
+        "Delivery attempts since statuswatch started, by outcome.",
+        ("channel", "outcome"),
+    ),
+    "statuswatch_subscribers": ("gauge", "Subscribers by channel and state.", ("channel", "state")),
     "statuswatch_incident_update_commitment_missed_total": (
-        "counter", "Incident update commitments (first response, then every update_every) "
-        "missed, over all incidents, by severity.", ("severity",)),
-}  # fmt: skip
+        "counter",
+        "Incident update commitments (first response, then every update_every) "
+        "missed, over all incidents, by severity.",
+        ("severity",),
+    ),
+}
 
 
 def exposed_names() -> set[str]:
@@ -143,8 +216,11 @@ def exposed_names() -> set[str]:
 def family(name: str) -> Metric:
     """An empty family of the declared type."""
     kind, text, labels = FAMILIES[name]
-    cls = {"gauge": GaugeMetricFamily, "counter": CounterMetricFamily,
-           "histogram": HistogramMetricFamily}[kind]  # fmt: skip
+    cls = {
+        "gauge": GaugeMetricFamily,
+        "counter": CounterMetricFamily,
+        "histogram": HistogramMetricFamily,
+    }[kind]
     return cls(name, text, labels=labels)
 
 
@@ -180,8 +256,9 @@ class _HistogramLabels:
 
     def __init__(self, base: dict[str, str], bounds: tuple[float, ...]) -> None:
         self.base = LabelSet(base)
-        self.buckets = [LabelSet({**base, "le": floatToGoString(b)})
-                        for b in (*bounds, float("inf"))]  # fmt: skip
+        self.buckets = [
+            LabelSet({**base, "le": floatToGoString(b)}) for b in (*bounds, float("inf"))
+        ]
 
 
 def _histogram(fam: Metric, labels: _HistogramLabels, hist: Buckets) -> None:
@@ -198,10 +275,14 @@ def _histogram(fam: Metric, labels: _HistogramLabels, hist: Buckets) -> None:
 # The per-monitor families whose series _per_monitor keeps between scrapes, in _monitor_series'
 # order (the failures by error class are few, and built per scrape).
 PER_MONITOR = (
-    "statuswatch_probe_success", "statuswatch_probe_duration_seconds", "statuswatch_monitor_up",
-    "statuswatch_monitor_degraded", "statuswatch_probe_checks_total",
-    "statuswatch_tls_cert_expiry_timestamp_seconds", "statuswatch_http_status_code",
-)  # fmt: skip
+    "statuswatch_probe_success",
+    "statuswatch_probe_duration_seconds",
+    "statuswatch_monitor_up",
+    "statuswatch_monitor_degraded",
+    "statuswatch_probe_checks_total",
+    "statuswatch_tls_cert_expiry_timestamp_seconds",
+    "statuswatch_http_status_code",
+)
 
 
 def rendered_family(name: str) -> RenderedFamily:
@@ -236,8 +317,10 @@ def _monitor_series(ml: _MonitorLabels, key: tuple[object, ...]) -> _MonitorSeri
     if state is not State.UNKNOWN:
         own[2] = (Sample(up, labels, 0.0 if state is State.DOWN else 1.0),)
         own[3] = (Sample(degraded, labels, 1.0 if state is State.DEGRADED else 0.0),)
-    own[4] = (Sample(checks, ml.ok, float(passed)),  # type: ignore[arg-type]
-              Sample(checks, ml.fail, float(failed)))  # type: ignore[arg-type]  # fmt: skip
+    own[4] = (
+        Sample(checks, ml.ok, float(passed)),  # type: ignore[arg-type]
+        Sample(checks, ml.fail, float(failed)),
+    )  # type: ignore[arg-type]
     if expiry is not None:
         own[5] = (Sample(cert, labels, float(expiry)),)  # type: ignore[arg-type]
     return _MonitorSeries(key, tuple(own), tuple(sample_lines(x) for x in own))
@@ -269,9 +352,15 @@ class StatuswatchCollector:
         self._monitors = []
         for m in config.monitors:
             base = {"monitor": m.id, "component": m.component, "kind": m.kind}
-            self._monitors.append(_MonitorLabels(
-                m.id, m.component, LabelSet(base), LabelSet({**base, "result": "ok"}),
-                LabelSet({**base, "result": "fail"})))  # fmt: skip
+            self._monitors.append(
+                _MonitorLabels(
+                    m.id,
+                    m.component,
+                    LabelSet(base),
+                    LabelSet({**base, "result": "ok"}),
+                    LabelSet({**base, "result": "fail"}),
+                )
+            )
         self._by_id = {ml.id: ml for ml in self._monitors}
         self._series: dict[str, _MonitorSeries] = {}  # only the render thread touches it
         self._failure_labels: dict[tuple[str, str], LabelSet] = {}
@@ -282,13 +371,15 @@ class StatuswatchCollector:
         self._status_labels = {
             c.id: [(s, LabelSet({"component": c.id, "status": s.value})) for s in ComponentStatus]
             for c in config.components
-        }  # fmt: skip
+        }
         self._window_labels = {
             (c.id, w): LabelSet({"component": c.id, "window": w})
-            for c in config.components for w in WINDOWS
-        }  # fmt: skip
-        self._customer_labels = {c.id: LabelSet({"customer": c.id, "plan": c.plan})
-                                 for c in config.customers}  # fmt: skip
+            for c in config.components
+            for w in WINDOWS
+        }
+        self._customer_labels = {
+            c.id: LabelSet({"customer": c.id, "plan": c.plan}) for c in config.customers
+        }
         self._currency_labels = {
             c.id: LabelSet({"customer": c.id, "plan": c.plan, "currency": c.currency})
             for c in config.customers
@@ -413,8 +504,11 @@ class StatuswatchCollector:
         """Live: a customer is down while any covered component has unexcused downtime."""
         trackers = self.monitoring.trackers
         statuses = self.board.status.copy()
-        down = {ml.component for ml in self._monitors
-                if (t := trackers.get(ml.id)) is not None and t.state is State.DOWN}  # fmt: skip
+        down = {
+            ml.component
+            for ml in self._monitors
+            if (t := trackers.get(ml.id)) is not None and t.state is State.DOWN
+        }
         down -= {c for c in down if statuses.get(c) is ComponentStatus.MAINTENANCE}
         fam = family("statuswatch_sla_up")
         for cust in self.config.customers:

@@ -8,15 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 from prometheus_client import CollectorRegistry
 
+from statuswatch.auth.tokens import matches
 from statuswatch.metrics.exposition import render
-from statuswatch.tokens import matches
 
 
 class MetricsEndpoint:
     """Renders the registry off the event loop; checks the bearer token when one is required."""
 
-    def __init__(self, registry: CollectorRegistry, *, token_required: bool,
-                 token_digest: bytes | None) -> None:  # fmt: skip
+    def __init__(
+        self, registry: CollectorRegistry, *, token_required: bool, token_digest: bytes | None
+    ) -> None:
         self.registry = registry
         # Required but unset (token_env names an empty variable): nobody gets in, never everyone.
         self.token_required = token_required

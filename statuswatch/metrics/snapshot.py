@@ -18,25 +18,31 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from statuswatch import periods
-from statuswatch.availability import evaluate
 from statuswatch.clock import Clock
 from statuswatch.config import Config
 from statuswatch.config.model import Maintenance
-from statuswatch.credits import credit_amount
-from statuswatch.history import Evidence, ServiceTimeline, component_monitors
 from statuswatch.incidents.model import Incident
 from statuswatch.incidents.severity import commitments, severities_of
-from statuswatch.maintenance import MaintenanceCalendar
-from statuswatch.sla_report import recent_periods
+from statuswatch.maintenance.calendar import MaintenanceCalendar
+from statuswatch.sla import periods
+from statuswatch.sla.availability import evaluate
+from statuswatch.sla.credits import credit_amount
+from statuswatch.sla.evidence import Evidence, ServiceTimeline, component_monitors
+from statuswatch.sla.report import recent_periods
 from statuswatch.store import Outage, Store
 from statuswatch.store.models import Gap, MonitorRecord
 
 log = logging.getLogger(__name__)
 
 # The `window` label -> the rolling window of periods.py (None: month to date in site.timezone).
-WINDOWS: dict[str, str | None] = {"1d": "24h", "7d": "7d", "30d": "30d", "90d": "90d",
-                                  "365d": "365d", "mtd": None}  # fmt: skip
+WINDOWS: dict[str, str | None] = {
+    "1d": "24h",
+    "7d": "7d",
+    "30d": "30d",
+    "90d": "90d",
+    "365d": "365d",
+    "mtd": None,
+}
 YEAR = 365 * 86400
 
 
@@ -115,17 +121,30 @@ def compute_figures(
     for cust in config.customers:
         plan, period = plans[cust.plan], running[cust.id]
         inputs = evidence.service(cust.components)
-        fig = evaluate(period, plan.target_percent, downtime=inputs.downtime,
-                       maintenance=inputs.maintenance, unmonitored=inputs.unmonitored, policy="excluded")  # fmt: skip
+        fig = evaluate(
+            period,
+            plan.target_percent,
+            downtime=inputs.downtime,
+            maintenance=inputs.maintenance,
+            unmonitored=inputs.unmonitored,
+            policy="excluded",
+        )
         percent = plan.credit.percent(fig)
-        customers.append(CustomerFigures(
-            customer=cust.id, plan=plan.id, currency=cust.currency, period=period.label,
-            target_ratio=float(fig.target / 100),
-            availability_ratio=None if fig.availability is None else float(fig.availability / 100),
-            budget_remaining_seconds=float(fig.budget_remaining),
-            credit_ratio=float(percent / 100),
-            credit_amount=float(credit_amount(cust.fee, percent)),
-        ))  # fmt: skip
+        customers.append(
+            CustomerFigures(
+                customer=cust.id,
+                plan=plan.id,
+                currency=cust.currency,
+                period=period.label,
+                target_ratio=float(fig.target / 100),
+                availability_ratio=None
+                if fig.availability is None
+                else float(fig.availability / 100),
+                budget_remaining_seconds=float(fig.budget_remaining),
+                credit_ratio=float(percent / 100),
+                credit_amount=float(credit_amount(cust.fee, percent)),
+            )
+        )
     return SlaFigures(
         computed_at=float(now),
         seconds=time.perf_counter() - started,
@@ -154,8 +173,9 @@ def missed_commitments(config: Config, incidents: Iterable[Incident], now: float
         severity = severities.get(incident.severity) if incident.severity else None
         if severity is None:
             continue
-        missed[severity.id] += sum(1 for c in commitments(incident, severity, now)
-                                   if c.kept is False)  # fmt: skip
+        missed[severity.id] += sum(
+            1 for c in commitments(incident, severity, now) if c.kept is False
+        )
     return missed
 
 
@@ -211,10 +231,18 @@ class SlaSnapshot:
         maintenance = await store.maintenance()
         incidents = await store.incidents()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: compute_figures(
-            self.config, monitors=monitors, outages=outages, gaps=gaps,
-            maintenance=maintenance, incidents=incidents, now=now,
-        ))  # fmt: skip
+        return await loop.run_in_executor(
+            self._executor,
+            lambda: compute_figures(
+                self.config,
+                monitors=monitors,
+                outages=outages,
+                gaps=gaps,
+                maintenance=maintenance,
+                incidents=incidents,
+                now=now,
+            ),
+        )
 
     async def close(self) -> None:
         """Stop: cancel a refresh in progress (a computation already running finishes alone)."""

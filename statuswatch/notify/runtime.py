@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from statuswatch.auth.tokens import new_token
 from statuswatch.clock import Clock
 from statuswatch.config import Config, read_secret
 from statuswatch.config.model import EmailSettings
@@ -24,7 +25,6 @@ from statuswatch.store.outbox import SaveAppSecret, SyncWebhooks
 from statuswatch.store.outbox_reads import app_secret
 from statuswatch.subscriptions.forms import FormSigner
 from statuswatch.subscriptions.service import Subscriptions
-from statuswatch.tokens import new_token
 
 log = logging.getLogger(__name__)
 FORM_KEY = "form_signing_key"
@@ -70,8 +70,9 @@ def _webhook_secrets(config: Config, env: Mapping[str, str]) -> dict[str, tuple[
     for hook in config.webhooks:
         secret = read_secret(hook.secret_env, env)
         if secret is None:
-            log.warning("webhook %s: %s is not set; its messages wait until it is",
-                        hook.id, hook.secret_env)  # fmt: skip
+            log.warning(
+                "webhook %s: %s is not set; its messages wait until it is", hook.id, hook.secret_env
+            )
         out[hook.id] = (hook.url, secret)
     return out
 

@@ -14,6 +14,7 @@ import random as random_module
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from statuswatch.auth.tokens import new_token, token_digest
 from statuswatch.clock import Clock
 from statuswatch.config.model import EmailSettings
 from statuswatch.notify.channels import EmailChannel, Outcome, WebhookChannel
@@ -22,7 +23,6 @@ from statuswatch.notify.stats import NotifyStats
 from statuswatch.store import Store
 from statuswatch.store.outbox import PruneSubscriberTokens, RecordAttempt, SaveSubscriberToken
 from statuswatch.store.outbox_reads import Outgoing, due_messages
-from statuswatch.tokens import new_token, token_digest
 
 log = logging.getLogger(__name__)
 

@@ -36,26 +36,50 @@ async def run_probe(monitor: Monitor, ctx: ProbeContext) -> CheckResult | None:
             obs = await PROBES[monitor.kind](monitor, ctx)
     except ProbeFailure as fail:
         return CheckResult(
-            monitor.id, started, False, time.perf_counter() - t0, fail.status_code,
-            fail.error_class.value, fail.message[:300], False, fail.cert_expiry,
-        )  # fmt: skip
+            monitor.id,
+            started,
+            False,
+            time.perf_counter() - t0,
+            fail.status_code,
+            fail.error_class.value,
+            fail.message[:300],
+            False,
+            fail.cert_expiry,
+        )
     except TimeoutError:
         return CheckResult(
-            monitor.id, started, False, time.perf_counter() - t0, None,
-            ErrorClass.TIMEOUT.value, f"no answer within {monitor.timeout:g}s",
-        )  # fmt: skip
+            monitor.id,
+            started,
+            False,
+            time.perf_counter() - t0,
+            None,
+            ErrorClass.TIMEOUT.value,
+            f"no answer within {monitor.timeout:g}s",
+        )
     except Exception as exc:  # a probe bug must not kill the loop or hide as "up"
         log.exception("probe %s crashed", monitor.id)
         return CheckResult(
-            monitor.id, started, False, time.perf_counter() - t0, None,
-            ErrorClass.INTERNAL.value, f"internal error: {type(exc).__name__}",
-        )  # fmt: skip
+            monitor.id,
+            started,
+            False,
+            time.perf_counter() - t0,
+            None,
+            ErrorClass.INTERNAL.value,
+            f"internal error: {type(exc).__name__}",
+        )
     if obs is None:
         return None
     return CheckResult(
-        monitor.id, started, True, time.perf_counter() - t0, obs.status_code, None,
-        obs.message[:300], obs.degraded, obs.cert_expiry,
-    )  # fmt: skip
+        monitor.id,
+        started,
+        True,
+        time.perf_counter() - t0,
+        obs.status_code,
+        None,
+        obs.message[:300],
+        obs.degraded,
+        obs.cert_expiry,
+    )
 
 
 __all__ = [

@@ -15,12 +15,12 @@ from fractions import Fraction
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from statuswatch.availability import Figures
-from statuswatch.display import truncate_percent
-from statuswatch.history import ServiceTimeline
-from statuswatch.intervals import Timeline
-from statuswatch.periods import Period
 from statuswatch.site.stamps import day_label
+from statuswatch.sla.availability import Figures
+from statuswatch.sla.display import truncate_percent
+from statuswatch.sla.evidence import ServiceTimeline
+from statuswatch.sla.intervals import Timeline
+from statuswatch.sla.periods import Period
 
 DAYS = 90
 DEGRADED_UP_TO = Fraction(1, 100)  # share of the day's eligible time down
@@ -78,8 +78,14 @@ def day_class(fig: Figures, maintenance_seconds: int) -> str:
     return "partial" if share <= PARTIAL_UP_TO else "major"
 
 
-def day_cells(timeline: ServiceTimeline, maintenance: Timeline, starts: list[int], now: int,
-              tz: ZoneInfo, incidents: list[IncidentRef]) -> list[DayCell]:  # fmt: skip
+def day_cells(
+    timeline: ServiceTimeline,
+    maintenance: Timeline,
+    starts: list[int],
+    now: int,
+    tz: ZoneInfo,
+    incidents: list[IncidentRef],
+) -> list[DayCell]:
     """One cell per day [starts[i], starts[i+1]); today ends now."""
     cells = []
     for lo, hi in pairwise(starts):

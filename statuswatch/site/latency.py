@@ -51,8 +51,9 @@ def merge_hours(rollups: Iterable[HourlyRollup]) -> list[HourLatency]:
     for r in rollups:
         if r.latency_min is None or r.latency_max is None:
             continue
-        counts, low, high = hours.get(int(r.hour), ([0] * len(LATENCY_BUCKETS), r.latency_min,
-                                                    r.latency_max))  # fmt: skip
+        counts, low, high = hours.get(
+            int(r.hour), ([0] * len(LATENCY_BUCKETS), r.latency_min, r.latency_max)
+        )
         counts = [a + b for a, b in zip(counts, r.buckets, strict=True)]
         hours[int(r.hour)] = (counts, min(low, r.latency_min), max(high, r.latency_max))
     out = []
@@ -139,15 +140,22 @@ def latency_chart(points: list[HourLatency], now: int, tz: ZoneInfo) -> LatencyC
         return round(TOP + plot_h * (1 - min(seconds, top) / top), 1)
 
     def lines(attr: str) -> list[str]:
-        return [" ".join(f"{x(p.hour)},{y(getattr(p, attr))}" for p in run)
-                for run in _runs(points)]  # fmt: skip
+        return [
+            " ".join(f"{x(p.hour)},{y(getattr(p, attr))}" for p in run) for run in _runs(points)
+        ]
 
     y_ticks = [Tick(y(top * f), f"{round(top * f * 1000)} ms") for f in (0, 0.5, 1)]
     days = [d for d in day_starts(now, tz, CHART_HOURS // 24 + 1) if start < d < now]
     x_ticks = [Tick(x(d) - plot_w / CHART_HOURS / 2, day_label(d, tz)[5:]) for d in days]
     p50s = sorted(p.p50 for p in points)
     return LatencyChart(
-        WIDTH, HEIGHT, lines("p50"), lines("p95"), y_ticks, x_ticks,
+        WIDTH,
+        HEIGHT,
+        lines("p50"),
+        lines("p95"),
+        y_ticks,
+        x_ticks,
         round(p50s[len(p50s) // 2] * 1000) if p50s else None,
-        round(max(p.p95 for p in points) * 1000) if points else None, len(points),
-    )  # fmt: skip
+        round(max(p.p95 for p in points) * 1000) if points else None,
+        len(points),
+    )

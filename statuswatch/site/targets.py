@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from statuswatch import periods
-from statuswatch.availability import Figures
 from statuswatch.config.model import SlaPolicy
-from statuswatch.display import truncate_percent
-from statuswatch.history import ServiceTimeline
-from statuswatch.sla_report import claim_deadline, recent_periods, window_period
+from statuswatch.sla import periods
+from statuswatch.sla.availability import Figures
+from statuswatch.sla.display import truncate_percent
+from statuswatch.sla.evidence import ServiceTimeline
+from statuswatch.sla.report import claim_deadline, recent_periods, window_period
 
 WINDOWS = ("24h", "7d", "30d", "90d")
 TARGET_WINDOWS = (("30d", "Rolling 30 days"), ("mtd", "Month to date"))
@@ -66,8 +66,9 @@ class TargetRow:
     cells: list[TargetCell]
 
 
-def target_rows(timeline: ServiceTimeline, now: int, tz: ZoneInfo,
-                targets: list[float]) -> list[TargetRow]:  # fmt: skip
+def target_rows(
+    timeline: ServiceTimeline, now: int, tz: ZoneInfo, targets: list[float]
+) -> list[TargetRow]:
     """Rolling 30 days and month to date (in the site's timezone) against each target."""
     rows = []
     for window, label in TARGET_WINDOWS:
@@ -75,9 +76,15 @@ def target_rows(timeline: ServiceTimeline, now: int, tz: ZoneInfo,
         cells = []
         for target in targets:
             fig = timeline.figures(period, target)
-            cells.append(TargetCell(f"{target:g}", fig.met, whole_minutes(fig.allowed),
-                                    whole_minutes(fig.unexcused),
-                                    math.floor(fig.budget_remaining / 60)))  # fmt: skip
+            cells.append(
+                TargetCell(
+                    f"{target:g}",
+                    fig.met,
+                    whole_minutes(fig.allowed),
+                    whole_minutes(fig.unexcused),
+                    math.floor(fig.budget_remaining / 60),
+                )
+            )
         rows.append(TargetRow(window, label, percent_text(timeline.figures(period)), cells))
     return rows
 
@@ -101,9 +108,17 @@ def plan_credits(plan: SlaPolicy, timeline: ServiceTimeline, now: int) -> list[P
     for period in recent_periods(plan, now, count=2):
         fig = timeline.figures(period, plan.target_percent)
         deadline = claim_deadline(plan, period)
-        out.append(PlanCredit(period.label, period.end == now, percent_text(fig),
-                              whole_minutes(fig.unexcused), fig.met,
-                              f"{float(plan.credit.percent(fig)):g}", deadline))  # fmt: skip
+        out.append(
+            PlanCredit(
+                period.label,
+                period.end == now,
+                percent_text(fig),
+                whole_minutes(fig.unexcused),
+                fig.met,
+                f"{float(plan.credit.percent(fig)):g}",
+                deadline,
+            )
+        )
     return out
 
 

@@ -12,15 +12,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from statuswatch import periods
-from statuswatch.component_status import ComponentStatus, worst
 from statuswatch.config import Config
 from statuswatch.config.model import Component, SlaPolicy
-from statuswatch.credits import PerExcessHour, Tiered
-from statuswatch.history import Evidence, ServiceTimeline
 from statuswatch.incidents.model import Incident
-from statuswatch.intervals import Timeline
-from statuswatch.maintenance import Occurrence
+from statuswatch.maintenance.calendar import Occurrence
 from statuswatch.site.days import DayCell, IncidentRef, day_cells, day_starts
 from statuswatch.site.stamps import Stamp, stamp
 from statuswatch.site.targets import (
@@ -32,7 +27,12 @@ from statuswatch.site.targets import (
     target_rows,
     window_figures,
 )
-from statuswatch.sla_report import load_evidence
+from statuswatch.sla import periods
+from statuswatch.sla.credits import PerExcessHour, Tiered
+from statuswatch.sla.evidence import Evidence, ServiceTimeline
+from statuswatch.sla.intervals import Timeline
+from statuswatch.sla.report import load_evidence
+from statuswatch.status.component import ComponentStatus, worst
 from statuswatch.store import Store
 
 UPCOMING = 7 * 86400
@@ -142,8 +142,9 @@ class SiteView:
 class SiteHistory:
     """One load of evidence and incidents, with a timeline per component built on first use."""
 
-    def __init__(self, config: Config, evidence: Evidence, incidents: list[Incident],
-                 now: int) -> None:  # fmt: skip
+    def __init__(
+        self, config: Config, evidence: Evidence, incidents: list[Incident], now: int
+    ) -> None:
         self.config = config
         self.evidence = evidence
         self.now = now
@@ -164,11 +165,15 @@ class SiteHistory:
     def incident_refs(self, component_id: str) -> list[IncidentRef]:
         """Incidents that affected the component, oldest first; an open one runs until now."""
         return [
-            IncidentRef(i.id, i.title, int(i.created),
-                        int(i.resolved_at) if i.resolved_at is not None else self.now)
+            IncidentRef(
+                i.id,
+                i.title,
+                int(i.created),
+                int(i.resolved_at) if i.resolved_at is not None else self.now,
+            )
             for i in self.incidents
             if component_id in i.components
-        ]  # fmt: skip
+        ]
 
     def component(self, comp: Component, status: ComponentStatus) -> ComponentView:
         timeline = self.timeline(comp.id)
@@ -176,25 +181,32 @@ class SiteHistory:
         refs = self.incident_refs(comp.id)
         days = day_cells(timeline, maintenance, self.starts, self.now, self.tz, refs)
         return ComponentView(
-            comp.id, comp.name, comp.description, StatusView.of(status), days,
+            comp.id,
+            comp.name,
+            comp.description,
+            StatusView.of(status),
+            days,
             window_figures(timeline, self.now),
             target_rows(timeline, self.now, self.tz, self.config.site.targets),
             [r for r in refs if r.end > self.starts[0]],
-        )  # fmt: skip
+        )
 
     def maintenance(self) -> tuple[list[MaintenanceView], list[MaintenanceView]]:
         """Windows in progress now, and those starting within the next 7 days."""
         names = {c.id: c.name for c in self.config.components}
         found = self.evidence.calendar.occurrences(self.now, self.now + UPCOMING)
         views = [self._occurrence(o, names) for o in found if not o.cancelled]
-        return ([v for v in views if v.state == "in_progress"],
-                [v for v in views if v.state == "scheduled"])  # fmt: skip
+        return (
+            [v for v in views if v.state == "in_progress"],
+            [v for v in views if v.state == "scheduled"],
+        )
 
     def _occurrence(self, occ: Occurrence, names: dict[str, str]) -> MaintenanceView:
         comps = sorted(names.get(c, c) for c in occ.components)
         start, end = stamp(occ.start, self.tz), stamp(occ.end, self.tz)
-        return MaintenanceView(occ.window_id, occ.title, occ.kind, occ.state(self.now), start,
-                               end, comps)  # fmt: skip
+        return MaintenanceView(
+            occ.window_id, occ.title, occ.kind, occ.state(self.now), start, end, comps
+        )
 
     def plan(self, plan: SlaPolicy) -> PlanView | None:
         """A plan's public credits over the platform components all its customers share."""
@@ -208,19 +220,26 @@ class SiteHistory:
         rows = plan_credits(plan, self.service(ids), self.now)
         names = {c.id: c.name for c in self.config.components}
         return PlanView(
-            plan.id, plan.name, f"{plan.target_percent:g}", plan.period, plan.timezone,
-            scheme_text(plan), [names[i] for i in ids], rows,
-            [None if r.claim_deadline is None else stamp(r.claim_deadline, self.tz)
-             for r in rows],
-        )  # fmt: skip
+            plan.id,
+            plan.name,
+            f"{plan.target_percent:g}",
+            plan.period,
+            plan.timezone,
+            scheme_text(plan),
+            [names[i] for i in ids],
+            rows,
+            [None if r.claim_deadline is None else stamp(r.claim_deadline, self.tz) for r in rows],
+        )
 
 
 def scheme_text(plan: SlaPolicy) -> str:
     """The credit scheme in words, from its own fields."""
     credit = plan.credit
     if isinstance(credit, PerExcessHour):
-        return (f"{credit.percent_per_hour:g}% per started hour beyond the error budget, "
-                f"at most {credit.cap_percent:g}%")  # fmt: skip
+        return (
+            f"{credit.percent_per_hour:g}% per started hour beyond the error budget, "
+            f"at most {credit.cap_percent:g}%"
+        )
     if isinstance(credit, Tiered):
         tiers = sorted(credit.tiers, key=lambda t: -t.below)
         return ", ".join(f"below {t.below:g}%: {t.percent:g}%" for t in tiers)
@@ -230,8 +249,12 @@ def scheme_text(plan: SlaPolicy) -> str:
 async def load_history(store: Store, config: Config, now: int) -> SiteHistory:
     """Read the store once for everything the site shows."""
     tz = ZoneInfo(config.site.timezone)
-    lo = min(day_starts(now, tz)[0], now - periods.ROLLING_WINDOWS["90d"],
-             periods.month_to_date(now, tz).start, plan_periods_start(config.sla, now))  # fmt: skip
+    lo = min(
+        day_starts(now, tz)[0],
+        now - periods.ROLLING_WINDOWS["90d"],
+        periods.month_to_date(now, tz).start,
+        plan_periods_start(config.sla, now),
+    )
     evidence, _ = await load_evidence(store, config, lo, now, now)
     recent = await store.incidents(since=lo - INCIDENT_LOOKBACK)
     still_open = await store.incidents(open_only=True)
@@ -257,13 +280,24 @@ def site_view(history: SiteHistory, statuses: Mapping[str, ComponentStatus]) -> 
     plans = [v for p in config.sla if (v := history.plan(p)) is not None]
     banner = StatusView.of(worst([statuses.get(c.id, ok) for c in config.components]), BANNER)
     return SiteView(
-        banner, groups, target_rows(platform, now, history.tz, config.site.targets), plans,
-        in_progress, upcoming, [f"{t:g}" for t in config.site.targets], stamp(now, history.tz),
+        banner,
+        groups,
+        target_rows(platform, now, history.tz, config.site.targets),
+        plans,
+        in_progress,
+        upcoming,
+        [f"{t:g}" for t in config.site.targets],
+        stamp(now, history.tz),
         config.site.timezone,
-    )  # fmt: skip
+    )
 
 
-def _group(gid: str, name: str, description: str, members: list[ComponentView],
-           statuses: Mapping[str, ComponentStatus]) -> GroupView:  # fmt: skip
+def _group(
+    gid: str,
+    name: str,
+    description: str,
+    members: list[ComponentView],
+    statuses: Mapping[str, ComponentStatus],
+) -> GroupView:
     status = worst([statuses.get(m.id, ComponentStatus.OPERATIONAL) for m in members])
     return GroupView(gid, name, description, StatusView.of(status), members)

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from statuswatch.events import (
+from statuswatch.monitor.events import (
     GapRecorded,
     MonitorSnapshot,
     OutageClosed,
@@ -28,9 +28,15 @@ from statuswatch.store.models import (
 from statuswatch.store.rollup import RollupBatch
 
 Item = (
-    CheckResult | Transition | OutageOpened | OutageClosed | GapRecorded | MonitorSnapshot
-    | Prune | RegisterMonitors
-)  # fmt: skip
+    CheckResult
+    | Transition
+    | OutageOpened
+    | OutageClosed
+    | GapRecorded
+    | MonitorSnapshot
+    | Prune
+    | RegisterMonitors
+)
 
 _INSERT_CHECK = """INSERT INTO checks
     (monitor, time, ok, latency, status_code, error_class, message, degraded, cert_expiry)
@@ -192,9 +198,18 @@ class BatchApplier:
         """Buffer one result: a raw row, its hour's aggregate, and the per-monitor latest."""
         key = self.keys.key(r.monitor_id, r.time)
         self.checks.append(
-            (key, r.time, r.ok, r.latency, r.status_code, r.error_class, r.message,
-             r.degraded, r.cert_expiry)
-        )  # fmt: skip
+            (
+                key,
+                r.time,
+                r.ok,
+                r.latency,
+                r.status_code,
+                r.error_class,
+                r.message,
+                r.degraded,
+                r.cert_expiry,
+            )
+        )
         self.rollups.add(key, r)
         previous = self.last.get(key)
         if previous is None or r.time >= previous.time:
@@ -326,16 +341,30 @@ def _save_incident(applier: BatchApplier, i: SaveIncident) -> None:
 
 def _snapshot_row(key: int, s: MonitorSnapshot) -> tuple[Any, ...]:
     return (
-        key, str(s.state), s.fail_count, s.fail_start, s.fail_error_class, s.fail_message,
-        s.pass_count, s.pass_start, s.last_evidence,
-    )  # fmt: skip
+        key,
+        str(s.state),
+        s.fail_count,
+        s.fail_start,
+        s.fail_error_class,
+        s.fail_message,
+        s.pass_count,
+        s.pass_start,
+        s.last_evidence,
+    )
 
 
 def _result_row(key: int, r: CheckResult) -> tuple[Any, ...]:
     return (
-        key, r.time, r.ok, r.latency, r.status_code, r.error_class, r.message, r.degraded,
+        key,
+        r.time,
+        r.ok,
+        r.latency,
+        r.status_code,
+        r.error_class,
+        r.message,
+        r.degraded,
         r.cert_expiry,
-    )  # fmt: skip
+    )
 
 
 def _on_conn(fn: Callable[[sqlite3.Connection, Any], None]) -> Callable[[BatchApplier, Any], None]:

@@ -58,9 +58,16 @@ class SaveIncident:
 
     @classmethod
     def of(cls, incident: Incident, event: NotifyEvent | None = None) -> SaveIncident:
-        return cls(incident.id, incident.created, incident.updated, incident.status.value,
-                   incident.resolved_at, incident.auto, msgspec.json.encode(incident),
-                   event)  # fmt: skip
+        return cls(
+            incident.id,
+            incident.created,
+            incident.updated,
+            incident.status.value,
+            incident.resolved_at,
+            incident.auto,
+            msgspec.json.encode(incident),
+            event,
+        )
 
 
 @dataclass(frozen=True, slots=True)

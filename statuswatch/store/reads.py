@@ -10,8 +10,8 @@ import msgspec
 import sqlite_utils
 
 from statuswatch.config.model import Maintenance
-from statuswatch.events import MonitorSnapshot, State
 from statuswatch.incidents.model import Incident
+from statuswatch.monitor.events import MonitorSnapshot, State
 from statuswatch.probes.base import CheckResult
 from statuswatch.store.models import (
     HOUR,
@@ -116,8 +116,10 @@ def incidents(
         params.append(until)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     tail = f"LIMIT {int(limit)}" if limit is not None else ""
-    rows = db.execute(f"SELECT doc FROM incidents {where} ORDER BY created DESC, id {tail}",  # noqa: S608 - fixed clauses
-                      params)  # fmt: skip
+    rows = db.execute(
+        f"SELECT doc FROM incidents {where} ORDER BY created DESC, id {tail}",  # noqa: S608 - fixed clauses
+        params,
+    )
     return [msgspec.json.decode(row[0], type=Incident) for row in rows]
 
 

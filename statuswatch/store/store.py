@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 
 from statuswatch.clock import SystemClock
 from statuswatch.config.model import Maintenance
-from statuswatch.events import MonitorSnapshot
 from statuswatch.incidents.model import Incident
+from statuswatch.monitor.events import MonitorSnapshot
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import outbox_reads, reads
 from statuswatch.store.apply import ITEM_TYPES, Item
@@ -36,10 +36,18 @@ from statuswatch.store.writer import HELD_FLUSH, Marker, WallClock, Writer
 
 T = TypeVar("T")
 OutboxItem = (
-    EnqueueEvent | Subscribe | SaveSubscriberToken | ConfirmSubscriber | SetSubscriberComponents
-    | Unsubscribe | RemoveSubscriber | RecordAttempt | SyncWebhooks | SaveAppSecret
+    EnqueueEvent
+    | Subscribe
+    | SaveSubscriberToken
+    | ConfirmSubscriber
+    | SetSubscriberComponents
+    | Unsubscribe
+    | RemoveSubscriber
+    | RecordAttempt
+    | SyncWebhooks
+    | SaveAppSecret
     | PruneSubscriberTokens
-)  # fmt: skip
+)
 
 
 class Store:

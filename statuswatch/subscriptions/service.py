@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
+from statuswatch.auth.ratelimit import RateLimiter
+from statuswatch.auth.tokens import token_digest
 from statuswatch.clock import Clock
 from statuswatch.config.model import EmailSettings
-from statuswatch.ratelimit import RateLimiter
 from statuswatch.store import Store
 from statuswatch.store.outbox import (
     ConfirmSubscriber,
@@ -17,7 +18,6 @@ from statuswatch.store.outbox import (
 from statuswatch.store.outbox_reads import SubscriberRecord, token_subscriber
 from statuswatch.subscriptions.addresses import address_problem, normalise
 from statuswatch.subscriptions.forms import FormSigner
-from statuswatch.tokens import token_digest
 
 PURPOSES = ("confirm", "manage", "unsubscribe")
 

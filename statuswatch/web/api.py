@@ -7,7 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from statuswatch.clock import iso
-from statuswatch.monitoring import MonitorView
+from statuswatch.monitor.monitoring import MonitorView
 from statuswatch.probes.base import CheckResult
 from statuswatch.web.keys import MONITORING
 from statuswatch.web.security import require_admin

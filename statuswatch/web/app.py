@@ -11,25 +11,25 @@ import jinja2
 from aiohttp import web
 from prometheus_client import CollectorRegistry, ProcessCollector
 
+from statuswatch.auth.ratelimit import RateLimiter
+from statuswatch.auth.tokens import token_digest
 from statuswatch.clock import Clock, SystemClock
 from statuswatch.config import Config, read_secret
-from statuswatch.housekeeping import start_housekeeping
 from statuswatch.metrics.collector import StatuswatchCollector
 from statuswatch.metrics.endpoint import MetricsEndpoint
 from statuswatch.metrics.snapshot import SlaSnapshot
 from statuswatch.metrics.tally import LATENESS_BUCKETS, Buckets
-from statuswatch.monitoring import Monitoring
+from statuswatch.monitor.housekeeping import start_housekeeping
+from statuswatch.monitor.monitoring import Monitoring
 from statuswatch.notify.runtime import start_notifications
 from statuswatch.notify.stats import NotifyStats
-from statuswatch.ratelimit import RateLimiter
-from statuswatch.report_tokens import ensure_report_tokens
 from statuswatch.resources import resource_dir
-from statuswatch.status_board import StatusBoard
+from statuswatch.sla.report_tokens import ensure_report_tokens
+from statuswatch.status.board import StatusBoard
 from statuswatch.store import Store
-from statuswatch.tokens import token_digest
 from statuswatch.web import (
     api,
-    badges,
+    badge_routes,
     calendar_ics,
     customer,
     feeds,
@@ -39,7 +39,7 @@ from statuswatch.web import (
     metrics,
     openapi,
     pages,
-    push,
+    push_api,
     site_pages,
     sla_api,
     statuspage_api,
@@ -97,23 +97,42 @@ def create_app(
     token = read_secret(config.site.admin_token_env, env)
     app[ADMIN_TOKEN] = token_digest(token) if token else None
     if token is None:
-        log.warning("%s is not set: the admin API answers 401 to everyone",
-                    config.site.admin_token_env)  # fmt: skip
+        log.warning(
+            "%s is not set: the admin API answers 401 to everyone", config.site.admin_token_env
+        )
     app[AUTH_LIMITER] = RateLimiter(clock, rate=0.5, burst=20)
     secure = security_headers_for(config.site)
-    app[RENDER_CACHE] = RenderCache(clock, config.site.cache_ttl, headers=secure,
-                                    idle_ttl=config.site.idle_cache_ttl)  # fmt: skip
+    app[RENDER_CACHE] = RenderCache(
+        clock, config.site.cache_ttl, headers=secure, idle_ttl=config.site.idle_cache_ttl
+    )
     # /metrics compresses on its own thread at its own level; /healthz is tiny.
-    app[HEALTH_CACHE] = RenderCache(clock, min(1.0, config.site.cache_ttl), compress=False,
-                                    headers=secure)  # fmt: skip
+    app[HEALTH_CACHE] = RenderCache(
+        clock, min(1.0, config.site.cache_ttl), compress=False, headers=secure
+    )
     app[METRICS_REGISTRY] = registry = CollectorRegistry(auto_describe=False)
     ProcessCollector(registry=registry)  # process_cpu_seconds_total, memory, open fds
     app[METRICS] = _metrics_endpoint(config, registry, env)
     app.cleanup_ctx.append(_runtime(config, store, clock, env, probe))
-    for module in (pages, health, push, api, sla_api, incidents_api, maintenance_api, openapi,
-                   customer, metrics, site_pages, feeds, calendar_ics, theme,
-                   subscriptions, subscribers_admin,
-                   statuspage_api, badges):  # fmt: skip
+    for module in (
+        pages,
+        health,
+        push_api,
+        api,
+        sla_api,
+        incidents_api,
+        maintenance_api,
+        openapi,
+        customer,
+        metrics,
+        site_pages,
+        feeds,
+        calendar_ics,
+        theme,
+        subscriptions,
+        subscribers_admin,
+        statuspage_api,
+        badge_routes,
+    ):
         module.add_routes(app)
     add_static(app, resource_dir("static"))
     add_catch_all(app)  # last: it matches every URL
@@ -139,8 +158,11 @@ def _metrics_endpoint(
     token = read_secret(token_env, env) if token_env else None
     if config.metrics.enabled and token_env and token is None:
         log.warning("%s is not set: /metrics answers 401 to everyone", token_env)
-    return MetricsEndpoint(registry, token_required=bool(token_env),
-                           token_digest=token_digest(token) if token else None)  # fmt: skip
+    return MetricsEndpoint(
+        registry,
+        token_required=bool(token_env),
+        token_digest=token_digest(token) if token else None,
+    )
 
 
 def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, str], probe: bool):
@@ -161,8 +183,12 @@ def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, s
         app[RENDER_CACHE].settle = store.settle
         for customer_id, token in (await ensure_report_tokens(config, store, env, clock)).items():
             # Shown once: only its digest is kept. `statuswatch report-token` makes a new one.
-            log.warning("customer %s: private report at %s/customers/%s", customer_id,
-                        config.site.base_url.rstrip("/"), token)  # fmt: skip
+            log.warning(
+                "customer %s: private report at %s/customers/%s",
+                customer_id,
+                config.site.base_url.rstrip("/"),
+                token,
+            )
         snapshot, collector, listener, notify_stats = None, None, None, None
         if config.metrics.enabled:
             snapshot = app[SLA_SNAPSHOT] = SlaSnapshot(config, store, clock)
@@ -170,10 +196,16 @@ def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, s
             lateness = Buckets(LATENESS_BUCKETS)
             if monitoring.scheduler is not None:
                 monitoring.scheduler.on_lateness.append(lateness.observe)
-            collector = StatuswatchCollector(config, monitoring=monitoring, board=board,
-                                             store=store, snapshot=snapshot, lateness=lateness,
-                                             loaded_at=app[STARTED_AT],
-                                             notify=notify_stats)  # fmt: skip
+            collector = StatuswatchCollector(
+                config,
+                monitoring=monitoring,
+                board=board,
+                store=store,
+                snapshot=snapshot,
+                lateness=lateness,
+                loaded_at=app[STARTED_AT],
+                notify=notify_stats,
+            )
             app[METRICS_REGISTRY].register(collector)
         housekeeping = start_housekeeping(config, store, clock, board, snapshot, notify_stats)
         notifications = app[NOTIFICATIONS] = await start_notifications(

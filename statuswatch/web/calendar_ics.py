@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import icalendar
 from aiohttp import web
 
-from statuswatch.maintenance import Schedule
-from statuswatch.web.feed_items import FeedData, base_url, load_feed_data, window_updated
+from statuswatch.maintenance.calendar import Schedule
+from statuswatch.site.feed_items import FeedData, base_url, load_feed_data, window_updated
 from statuswatch.web.keys import BOARD, CONFIG
 from statuswatch.web.render_cache import off_loop
 from statuswatch.web.site_pages import cached, component_names
@@ -40,8 +40,9 @@ def _rrule(text: str, tz: ZoneInfo) -> icalendar.vRecur:
     return rule
 
 
-def window_event(schedule: Schedule, host: str, stamp: float, names: dict[str, str],
-                 url: str) -> icalendar.Event:  # fmt: skip
+def window_event(
+    schedule: Schedule, host: str, stamp: float, names: dict[str, str], url: str
+) -> icalendar.Event:
     """One VEVENT for a window (a recurring one with its RRULE)."""
     spec = schedule.spec
     start = _local_start(schedule)
@@ -87,8 +88,10 @@ def maintenance_calendar(app: web.Application, data: FeedData) -> str:
     # which is 7 KB per zone); apps that know the IANA name use their own rules anyway.
     starts = [_local_start(s).date() for s in schedules]
     now = datetime.fromtimestamp(data.now, UTC).date()
-    cal.add_missing_timezones(first_date=min([now, *starts]) - timedelta(days=366),
-                              last_date=now + timedelta(days=5 * 366))  # fmt: skip
+    cal.add_missing_timezones(
+        first_date=min([now, *starts]) - timedelta(days=366),
+        last_date=now + timedelta(days=5 * 366),
+    )
     return cal.to_ical().decode()
 
 

@@ -7,15 +7,15 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from statuswatch.component_status import ComponentStatus
+from statuswatch.auth.tokens import find_owner
 from statuswatch.config.model import Customer
-from statuswatch.display import truncate_percent
-from statuswatch.periods import iso_z
-from statuswatch.report_format import as_csv, money
 from statuswatch.site.stamps import stamp
 from statuswatch.site.view import ComponentView, load_history
-from statuswatch.sla_report import CreditLine, customer_history
-from statuswatch.tokens import find_owner
+from statuswatch.sla.display import truncate_percent
+from statuswatch.sla.periods import iso_z
+from statuswatch.sla.report import CreditLine, customer_history
+from statuswatch.sla.report_format import as_csv, money
+from statuswatch.status.component import ComponentStatus
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, STORE, TEMPLATES
 from statuswatch.web.not_found import html_404
 from statuswatch.web.security import too_many
@@ -42,9 +42,11 @@ async def customer_report(request: web.Request) -> web.Response:
         return web.Response(
             text=as_csv(lines, now),
             content_type="text/csv",
-            headers={**PRIVATE,
-                     "Content-Disposition": f'attachment; filename="{customer.id}-sla.csv"'},
-        )  # fmt: skip
+            headers={
+                **PRIVATE,
+                "Content-Disposition": f'attachment; filename="{customer.id}-sla.csv"',
+            },
+        )
     html = (
         request.app[TEMPLATES]
         .get_template("customer.html")
@@ -63,14 +65,18 @@ async def customer_report(request: web.Request) -> web.Response:
     return web.Response(text=html, content_type="text/html", headers=PRIVATE)
 
 
-async def _component_views(app: web.Application, customer: Customer,
-                           now: int) -> list[ComponentView]:  # fmt: skip
+async def _component_views(
+    app: web.Application, customer: Customer, now: int
+) -> list[ComponentView]:
     """The public site's bars and tables, for the components this customer's plan covers."""
     config = app[CONFIG]
     history = await load_history(app[STORE], config, now)
     status = app[BOARD].status
-    return [history.component(c, status.get(c.id, ComponentStatus.OPERATIONAL))
-            for c in config.components if c.id in customer.components]  # fmt: skip
+    return [
+        history.component(c, status.get(c.id, ComponentStatus.OPERATIONAL))
+        for c in config.components
+        if c.id in customer.components
+    ]
 
 
 def _row(line: CreditLine, now: int) -> dict:
@@ -99,17 +105,23 @@ async def _outages_with_evidence(store, lines: list[CreditLine]) -> list[dict]:
             if key in seen or len(out) >= MAX_OUTAGES_WITH_EVIDENCE:
                 continue
             seen.add(key)
-            checks = await store.checks(o.monitor_id, since=o.start, until=o.end + 1,
-                                        failures_only=True)  # fmt: skip
+            checks = await store.checks(
+                o.monitor_id, since=o.start, until=o.end + 1, failures_only=True
+            )
             classes = Counter(c.error_class for c in checks)
-            out.append({
-                "monitor": o.monitor_id, "component": o.component, "start": iso_z(o.start),
-                "end": iso_z(o.end), "minutes": f"{o.seconds / 60:.1f}",
-                "excused": o.excused_seconds == o.seconds,
-                "partly_excused": 0 < o.excused_seconds < o.seconds,
-                "evidence": ", ".join(f"{n} × {cls}" for cls, n in classes.most_common())
-                or o.error_class,
-            })  # fmt: skip
+            out.append(
+                {
+                    "monitor": o.monitor_id,
+                    "component": o.component,
+                    "start": iso_z(o.start),
+                    "end": iso_z(o.end),
+                    "minutes": f"{o.seconds / 60:.1f}",
+                    "excused": o.excused_seconds == o.seconds,
+                    "partly_excused": 0 < o.excused_seconds < o.seconds,
+                    "evidence": ", ".join(f"{n} × {cls}" for cls, n in classes.most_common())
+                    or o.error_class,
+                }
+            )
     return sorted(out, key=lambda row: row["start"], reverse=True)
 
 

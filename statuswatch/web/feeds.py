@@ -13,7 +13,7 @@ from email.utils import format_datetime
 from aiohttp import web
 
 from statuswatch.clock import iso
-from statuswatch.web.feed_items import FeedItem, base_url, feed_items, load_feed_data
+from statuswatch.site.feed_items import FeedItem, base_url, feed_items, load_feed_data
 from statuswatch.web.keys import CONFIG
 from statuswatch.web.render_cache import off_loop
 from statuswatch.web.site_pages import cached
@@ -95,6 +95,7 @@ def _feed_handler(path: str, write, content_type: str):
 
 
 def add_routes(app: web.Application) -> None:
-    app.router.add_get("/history.atom", _feed_handler("/history.atom", atom,
-                                                      "application/atom+xml"))  # fmt: skip
+    app.router.add_get(
+        "/history.atom", _feed_handler("/history.atom", atom, "application/atom+xml")
+    )
     app.router.add_get("/history.rss", _feed_handler("/history.rss", rss, "application/rss+xml"))

@@ -15,7 +15,7 @@ from statuswatch.clock import iso
 from statuswatch.incidents import edits
 from statuswatch.incidents.model import Incident, IncidentUpdate
 from statuswatch.incidents.severity import next_update_due, severities_of
-from statuswatch.markdown import render_markdown
+from statuswatch.site.markdown import render_markdown
 from statuswatch.web.json_io import not_found, read_json, unprocessable
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG
 from statuswatch.web.security import require_admin
@@ -63,8 +63,9 @@ def incident_json(incident: Incident, app: web.Application) -> dict[str, Any]:
 
 def _known(app: web.Application) -> edits.Known:
     config = app[CONFIG]
-    return edits.Known(frozenset(c.id for c in config.components),
-                       frozenset(severities_of(config.severities)))  # fmt: skip
+    return edits.Known(
+        frozenset(c.id for c in config.components), frozenset(severities_of(config.severities))
+    )
 
 
 async def _saved(request: web.Request, incident: Incident, status: int = 200) -> web.Response:
@@ -143,8 +144,11 @@ async def patch_incident(request: web.Request) -> web.Response:
     require_admin(request)
     req = await read_json(request, edits.IncidentPatch)
     known = _known(request.app)
-    return await _edit(request, lambda inc: edits.check_patch(req, inc, known),
-                       lambda inc, now: edits.apply_patch(inc, req, now))  # fmt: skip
+    return await _edit(
+        request,
+        lambda inc: edits.check_patch(req, inc, known),
+        lambda inc, now: edits.apply_patch(inc, req, now),
+    )
 
 
 async def post_update(request: web.Request) -> web.Response:
@@ -152,8 +156,12 @@ async def post_update(request: web.Request) -> web.Response:
     require_admin(request)
     req = await read_json(request, edits.NewUpdate)
     known, live = _known(request.app), request.app[BOARD].status
-    return await _edit(request, lambda _inc: edits.check_update(req, known),
-                       lambda inc, now: edits.post_update(inc, req, now, live), 201)  # fmt: skip
+    return await _edit(
+        request,
+        lambda _inc: edits.check_update(req, known),
+        lambda inc, now: edits.post_update(inc, req, now, live),
+        201,
+    )
 
 
 def add_routes(app: web.Application) -> None:

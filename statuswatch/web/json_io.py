@@ -44,8 +44,9 @@ def bad_parameter(problem: str) -> web.HTTPBadRequest:
 
 def not_found(what: str) -> web.HTTPNotFound:
     """A 404 with a JSON body."""
-    return web.HTTPNotFound(text=json.dumps({"error": f"{what} not found"}),
-                            content_type="application/json")  # fmt: skip
+    return web.HTTPNotFound(
+        text=json.dumps({"error": f"{what} not found"}), content_type="application/json"
+    )
 
 
 async def read_json(request: web.Request, type_: type[T]) -> T:

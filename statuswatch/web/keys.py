@@ -6,15 +6,15 @@ import jinja2
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from statuswatch.auth.ratelimit import RateLimiter
 from statuswatch.clock import Clock
 from statuswatch.config import Config
 from statuswatch.metrics.endpoint import MetricsEndpoint
 from statuswatch.metrics.snapshot import SlaSnapshot
-from statuswatch.monitoring import Monitoring
+from statuswatch.monitor.monitoring import Monitoring
 from statuswatch.notify.runtime import Notifications
 from statuswatch.notify.stats import NotifyStats
-from statuswatch.ratelimit import RateLimiter
-from statuswatch.status_board import StatusBoard
+from statuswatch.status.board import StatusBoard
 from statuswatch.store import Store
 from statuswatch.web.render_cache import RenderCache
 

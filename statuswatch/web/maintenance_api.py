@@ -13,9 +13,9 @@ from aiohttp import web
 
 from statuswatch.config.durations import format_duration
 from statuswatch.config.model import Maintenance
-from statuswatch.maintenance import Schedule
-from statuswatch.maintenance_edits import NewWindow, WindowPatch, new_window, patched
-from statuswatch.periods import iso_z
+from statuswatch.maintenance.calendar import Schedule
+from statuswatch.maintenance.edits import NewWindow, WindowPatch, new_window, patched
+from statuswatch.sla.periods import iso_z
 from statuswatch.web.json_io import not_found, read_json, unprocessable
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, STORE
 from statuswatch.web.security import require_admin
@@ -40,10 +40,14 @@ def window_json(schedule: Schedule, source: str, now: float) -> dict[str, Any]:
         "cancelled": spec.cancelled,
         "source": source,
         "state": state,
-        "occurrence": None if occ is None else {
-            "start": iso_z(occ.start), "end": iso_z(occ.end), "state": occ.state(now),
+        "occurrence": None
+        if occ is None
+        else {
+            "start": iso_z(occ.start),
+            "end": iso_z(occ.end),
+            "state": occ.state(now),
         },
-    }  # fmt: skip
+    }
 
 
 async def _windows(app: web.Application) -> list[tuple[Schedule, str]]:

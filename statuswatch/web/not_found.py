@@ -39,8 +39,9 @@ async def not_found_page(
     entry = await request.app[RENDER_CACHE].get("404", lambda: _render(request.app))
     kept = {k: v for k, v in (headers or {}).items() if k.lower() not in _BODY_HEADERS}
     kept.setdefault("Cache-Control", "no-cache")
-    return web.Response(body=entry.body, status=404, content_type="text/html",
-                        charset="utf-8", headers=kept)  # fmt: skip
+    return web.Response(
+        body=entry.body, status=404, content_type="text/html", charset="utf-8", headers=kept
+    )
 
 
 def html_404(handler: Handler) -> Handler:

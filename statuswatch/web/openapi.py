@@ -42,13 +42,18 @@ def _op(
             404: _json(ref("Error"), "no such id"),
             422: _json(ref("ValidationErrors"), "the body or query is invalid: each bad field"),
         }[code]
-    op: dict[str, Any] = {"summary": summary, "security": ADMIN if admin else PUBLIC,
-                          "responses": responses}  # fmt: skip
+    op: dict[str, Any] = {
+        "summary": summary,
+        "security": ADMIN if admin else PUBLIC,
+        "responses": responses,
+    }
     if params:
         op["parameters"] = params
     if body is not None:
-        op["requestBody"] = {"required": True,
-                             "content": {"application/json": {"schema": ref(body)}}}  # fmt: skip
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": ref(body)}},
+        }
     return op
 
 
@@ -61,65 +66,116 @@ _INCIDENT_ERRORS = (404, 422)
 
 PATHS: dict[str, Any] = {
     "/api/v1/incidents": {
-        "get": _op("List incidents, newest first", (200, "IncidentList", "incidents"),
-                   errors=(422,), params=[
-                       _param("open", "query", {"type": "string", "enum": ["true", "false"]},
-                              "only incidents that are not resolved"),
-                       _param("limit", "query", {"type": "integer", "minimum": 1,
-                                                 "maximum": 500, "default": 50}, "at most"),
-                   ]),
-        "post": _op("Open an incident", (201, "Incident", "the new incident"),
-                    body="NewIncident", errors=(422,)),
+        "get": _op(
+            "List incidents, newest first",
+            (200, "IncidentList", "incidents"),
+            errors=(422,),
+            params=[
+                _param(
+                    "open",
+                    "query",
+                    {"type": "string", "enum": ["true", "false"]},
+                    "only incidents that are not resolved",
+                ),
+                _param(
+                    "limit",
+                    "query",
+                    {"type": "integer", "minimum": 1, "maximum": 500, "default": 50},
+                    "at most",
+                ),
+            ],
+        ),
+        "post": _op(
+            "Open an incident",
+            (201, "Incident", "the new incident"),
+            body="NewIncident",
+            errors=(422,),
+        ),
     },
     "/api/v1/incidents/{id}": {
         "parameters": [_ID],
         "get": _op("Read an incident", (200, "Incident", "the incident"), errors=(404,)),
-        "patch": _op("Change title, impact or severity, or add the postmortem (once resolved)",
-                     (200, "Incident", "the incident"), body="IncidentPatch",
-                     errors=_INCIDENT_ERRORS),
+        "patch": _op(
+            "Change title, impact or severity, or add the postmortem (once resolved)",
+            (200, "Incident", "the incident"),
+            body="IncidentPatch",
+            errors=_INCIDENT_ERRORS,
+        ),
     },
     "/api/v1/incidents/{id}/updates": {
         "parameters": [_ID],
-        "post": _op("Post an update (status, text, component changes)",
-                    (201, "Incident", "the incident with the new update"), body="NewUpdate",
-                    errors=_INCIDENT_ERRORS),
+        "post": _op(
+            "Post an update (status, text, component changes)",
+            (201, "Incident", "the incident with the new update"),
+            body="NewUpdate",
+            errors=_INCIDENT_ERRORS,
+        ),
     },
     "/api/v1/maintenance": {
-        "get": _op("List maintenance windows (config and API)",
-                   (200, "WindowList", "windows with their current or next occurrence")),
-        "post": _op("Schedule a window, or open one now (no start)", (201, "Window", "the window"),
-                    body="NewWindow", errors=(422,)),
+        "get": _op(
+            "List maintenance windows (config and API)",
+            (200, "WindowList", "windows with their current or next occurrence"),
+        ),
+        "post": _op(
+            "Schedule a window, or open one now (no start)",
+            (201, "Window", "the window"),
+            body="NewWindow",
+            errors=(422,),
+        ),
     },
     "/api/v1/maintenance/{id}": {
         "parameters": [_ID],
         "get": _op("Read a window", (200, "Window", "the window"), errors=(404,)),
-        "patch": _op("Reschedule, extend or cancel a window (config ones get an override)",
-                     (200, "Window", "the window"), body="WindowPatch", errors=(404, 422)),
+        "patch": _op(
+            "Reschedule, extend or cancel a window (config ones get an override)",
+            (200, "Window", "the window"),
+            body="WindowPatch",
+            errors=(404, 422),
+        ),
     },
     "/api/v1/monitors": {
         "get": _op("Every monitor with its state and last result", (200, "MonitorList", "")),
     },
     "/api/v1/credits": {
-        "get": _op("Availability and credits per customer", (200, "CreditsReport", ""),
-                   errors=(400,), params=[
-                       _param("period", "query", STR, "YYYY-MM", required=True),
-                       _param("customer", "query", STR, "only this customer"),
-                   ]),
+        "get": _op(
+            "Availability and credits per customer",
+            (200, "CreditsReport", ""),
+            errors=(400,),
+            params=[
+                _param("period", "query", STR, "YYYY-MM", required=True),
+                _param("customer", "query", STR, "only this customer"),
+            ],
+        ),
     },
     "/api/v1/availability": {
-        "get": _op("One component's availability over a window", (200, "Availability", ""),
-                   admin=False, errors=(400,), params=[
-                       _param("component", "query", STR, "component id", required=True),
-                       _param("window", "query", {"type": "string", "enum": [
-                           "24h", "7d", "30d", "90d", "365d", "mtd", "ytd"], "default": "30d"},
-                              "how far back"),
-                   ]),
+        "get": _op(
+            "One component's availability over a window",
+            (200, "Availability", ""),
+            admin=False,
+            errors=(400,),
+            params=[
+                _param("component", "query", STR, "component id", required=True),
+                _param(
+                    "window",
+                    "query",
+                    {
+                        "type": "string",
+                        "enum": ["24h", "7d", "30d", "90d", "365d", "mtd", "ytd"],
+                        "default": "30d",
+                    },
+                    "how far back",
+                ),
+            ],
+        ),
     },
     "/api/v1/openapi.json": {
-        "get": {"summary": "This document", "security": PUBLIC, "responses": {
-            "200": _json({"type": "object"}, "the OpenAPI document")}},
+        "get": {
+            "summary": "This document",
+            "security": PUBLIC,
+            "responses": {"200": _json({"type": "object"}, "the OpenAPI document")},
+        },
     },
-}  # fmt: skip
+}
 
 _HEALTH = _op("Health: database, scheduler, monitors", (200, "Health", "healthy"), admin=False)
 _HEALTH["responses"]["503"] = _json(ref("Health"), "the database does not accept writes")
@@ -133,35 +189,54 @@ _PUSH_PARAMS = [
 _PUSH = _op("A job reports in", (200, "PushAccepted", "recorded"), admin=False, errors=(404,))
 _PUSH["responses"]["400"] = _json(ref("Error"), "status is neither up nor down")
 _PUSH["responses"]["429"] = _json(ref("Error"), "too many unknown tokens from this address")
-_PUSH_FORM = {"type": "object", "properties": {"status": {"type": "string", "enum": ["up", "down"]},
-                                               "msg": STR}}  # fmt: skip
+_PUSH_FORM = {
+    "type": "object",
+    "properties": {"status": {"type": "string", "enum": ["up", "down"]}, "msg": STR},
+}
 PATHS["/push/{token}"] = {
     "parameters": _PUSH_PARAMS,
     "get": _PUSH,
-    "post": {**_PUSH, "requestBody": {"required": False, "content": {
-        "application/x-www-form-urlencoded": {"schema": _PUSH_FORM}}}},
-}  # fmt: skip
+    "post": {
+        **_PUSH,
+        "requestBody": {
+            "required": False,
+            "content": {"application/x-www-form-urlencoded": {"schema": _PUSH_FORM}},
+        },
+    },
+}
 
 # Subscribers: subscribing is public (same answer for every address), the rest is admin.
-_SUBSCRIBE = _op("Subscribe an address (double opt-in; the same answer for every address)",
-                 (202, "SubscribeAccepted", "accepted"), admin=False, body="NewSubscriber",
-                 errors=(422,))  # fmt: skip
+_SUBSCRIBE = _op(
+    "Subscribe an address (double opt-in; the same answer for every address)",
+    (202, "SubscribeAccepted", "accepted"),
+    admin=False,
+    body="NewSubscriber",
+    errors=(422,),
+)
 _SUBSCRIBE["responses"]["415"] = _json(ref("Error"), "the body is not application/json")
 PATHS["/api/v1/subscribers"] = {
     "get": _op("List subscribers", (200, "SubscriberList", "oldest first")),
     "post": _SUBSCRIBE,
 }
 PATHS["/api/v1/subscribers.csv"] = {
-    "get": {"summary": "Export subscribers as CSV", "security": ADMIN, "responses": {
-        "200": {"description": "CSV with a header row",
-                "content": {"text/csv": {"schema": STR}}},
-        "401": _json(ref("Error"), "missing or wrong bearer token")}},
-}  # fmt: skip
+    "get": {
+        "summary": "Export subscribers as CSV",
+        "security": ADMIN,
+        "responses": {
+            "200": {
+                "description": "CSV with a header row",
+                "content": {"text/csv": {"schema": STR}},
+            },
+            "401": _json(ref("Error"), "missing or wrong bearer token"),
+        },
+    },
+}
 PATHS["/api/v1/subscribers/{id}"] = {
     "parameters": [_param("id", "path", STR, "the subscriber's id", required=True)],
-    "delete": {**_op("Remove a subscriber with its tokens and messages",
-                     (204, "Error", ""), errors=(404,))},
-}  # fmt: skip
+    "delete": {
+        **_op("Remove a subscriber with its tokens and messages", (204, "Error", ""), errors=(404,))
+    },
+}
 PATHS["/api/v1/subscribers/{id}"]["delete"]["responses"]["204"] = {"description": "removed"}
 # Atlassian Statuspage's public v2 format: public, CORS, cached (statuswatch/web/statuspage_api.py).
 _V2 = {
@@ -175,25 +250,32 @@ _V2 = {
     "scheduled-maintenances/active.json": ("SpMaintenances", "Maintenance in progress"),
 }
 for _name, (_schema, _summary) in _V2.items():
-    PATHS[f"/api/v2/{_name}"] = {"get": _op(f"{_summary} (Statuspage v2 format)",
-                                            (200, _schema, _summary), admin=False)}  # fmt: skip
-PATHS["/api/v2/{path}"] = {"options": {
-    "summary": "CORS preflight for the /api/v2 documents", "security": PUBLIC,
-    "parameters": [_param("path", "path", STR, "any /api/v2 document", required=True)],
-    "responses": {"204": {"description": "Access-Control-Allow-Origin: *, GET"}},
-}}  # fmt: skip
+    PATHS[f"/api/v2/{_name}"] = {
+        "get": _op(f"{_summary} (Statuspage v2 format)", (200, _schema, _summary), admin=False)
+    }
+PATHS["/api/v2/{path}"] = {
+    "options": {
+        "summary": "CORS preflight for the /api/v2 documents",
+        "security": PUBLIC,
+        "parameters": [_param("path", "path", STR, "any /api/v2 document", required=True)],
+        "responses": {"204": {"description": "Access-Control-Allow-Origin: *, GET"}},
+    }
+}
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
-    "info": {"title": "statuswatch", "version": __version__,
-             "description": "Uptime monitor and status page. Admin operations need "
-                            "`Authorization: Bearer <token>`."},
+    "info": {
+        "title": "statuswatch",
+        "version": __version__,
+        "description": "Uptime monitor and status page. Admin operations need "
+        "`Authorization: Bearer <token>`.",
+    },
     "paths": PATHS,
     "components": {
         "schemas": SCHEMAS,
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
     },
-}  # fmt: skip
+}
 
 
 async def openapi_json(_request: web.Request) -> web.Response:

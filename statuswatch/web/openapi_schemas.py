@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from statuswatch.incidents import edits
-from statuswatch.maintenance_edits import KINDS
-from statuswatch.statuspage_format import INDICATORS, MAINTENANCE_STATES
+from statuswatch.maintenance.edits import KINDS
+from statuswatch.status.statuspage import INDICATORS, MAINTENANCE_STATES
 
 Schema = dict[str, Any]
 
@@ -22,8 +22,12 @@ def ref(name: str) -> Schema:
 
 def obj(required: list[str] | None = None, /, **props: Schema) -> Schema:
     """A closed object; `required` None means every property is always present."""
-    return {"type": "object", "properties": props, "additionalProperties": False,
-            "required": list(props) if required is None else required}  # fmt: skip
+    return {
+        "type": "object",
+        "properties": props,
+        "additionalProperties": False,
+        "required": list(props) if required is None else required,
+    }
 
 
 def nullable(schema: Schema) -> Schema:
@@ -39,31 +43,53 @@ NUM: Schema = {"type": "number"}
 INT: Schema = {"type": "integer"}
 BOOL: Schema = {"type": "boolean"}
 UTC = ref("Timestamp")
-DURATION: Schema = {"type": "string", "pattern": r"^(\d+(\.\d+)?(ms|s|m|h|d))+$",
-                    "examples": ["2h", "90m", "1h30m"]}  # fmt: skip
-COMPONENT_STATUSES = ("operational", "degraded_performance", "partial_outage", "major_outage",
-                      "under_maintenance")  # fmt: skip
+DURATION: Schema = {
+    "type": "string",
+    "pattern": r"^(\d+(\.\d+)?(ms|s|m|h|d))+$",
+    "examples": ["2h", "90m", "1h30m"],
+}
+COMPONENT_STATUSES = (
+    "operational",
+    "degraded_performance",
+    "partial_outage",
+    "major_outage",
+    "under_maintenance",
+)
 ALL_STATUSES = (*edits.STATUSES, "postmortem")
 STATES = ("scheduled", "in_progress", "completed", "cancelled")
 
 _INCIDENTS: dict[str, Schema] = {
     "IncidentUpdate": obj(
-        id=STR, status=enum(*ALL_STATUSES), body=STR,
-        body_html={**STR, "description": "body as sanitised HTML"}, created_at=UTC, author=STR,
-        affected_components={"type": "array", "items": obj(
-            code=STR, old_status=enum(*COMPONENT_STATUSES), new_status=enum(*COMPONENT_STATUSES),
-        )},
+        id=STR,
+        status=enum(*ALL_STATUSES),
+        body=STR,
+        body_html={**STR, "description": "body as sanitised HTML"},
+        created_at=UTC,
+        author=STR,
+        affected_components={
+            "type": "array",
+            "items": obj(
+                code=STR,
+                old_status=enum(*COMPONENT_STATUSES),
+                new_status=enum(*COMPONENT_STATUSES),
+            ),
+        },
     ),
     "Incident": obj(
-        id=STR, title=STR, impact=enum(*edits.IMPACTS), status=enum(*ALL_STATUSES),
-        severity=nullable(STR), created_at=UTC, updated_at=UTC, monitoring_at=nullable(UTC),
+        id=STR,
+        title=STR,
+        impact=enum(*edits.IMPACTS),
+        status=enum(*ALL_STATUSES),
+        severity=nullable(STR),
+        created_at=UTC,
+        updated_at=UTC,
+        monitoring_at=nullable(UTC),
         resolved_at=nullable(UTC),
         components={"type": "object", "additionalProperties": enum(*COMPONENT_STATUSES)},
         auto={**BOOL, "description": "opened by statuswatch from monitor transitions"},
         taken_over={**BOOL, "description": "an operator has edited it: no automatic resolution"},
         next_update_due=nullable(UTC),
-        updates={"type": "array", "items": ref("IncidentUpdate"),
-                 "description": "oldest first"},
+        updates={"type": "array", "items": ref("IncidentUpdate"), "description": "oldest first"},
     ),
     "IncidentList": obj(incidents={"type": "array", "items": ref("Incident")}),
     "NewIncident": obj(
@@ -88,21 +114,38 @@ _INCIDENTS: dict[str, Schema] = {
         title={**STR, "minLength": 1, "maxLength": edits.TITLE_MAX},
         impact=enum(*edits.IMPACTS),
         severity=nullable(STR),
-        postmortem={**STR, "minLength": 1, "maxLength": edits.BODY_MAX,
-                    "description": "Markdown; only once resolved; sets status postmortem"},
+        postmortem={
+            **STR,
+            "minLength": 1,
+            "maxLength": edits.BODY_MAX,
+            "description": "Markdown; only once resolved; sets status postmortem",
+        },
         author={**STR, "minLength": 1, "maxLength": edits.AUTHOR_MAX, "default": "operator"},
     ),
-}  # fmt: skip
+}
 
-_OFFSET_TIME: Schema = {"type": "string", "format": "date-time",
-                        "description": "ISO 8601 with an offset"}  # fmt: skip
+_OFFSET_TIME: Schema = {
+    "type": "string",
+    "format": "date-time",
+    "description": "ISO 8601 with an offset",
+}
 _MAINTENANCE: dict[str, Schema] = {
     "Window": obj(
-        id=STR, title=STR, description=STR, components={"type": "array", "items": STR},
-        kind=enum(*KINDS), start=UTC, end=nullable(UTC), duration=nullable(DURATION),
-        rrule=nullable(STR), timezone=STR, cancelled=BOOL,
-        source={**enum("config", "api"),
-                "description": "api: created or changed through the API (wins over config)"},
+        id=STR,
+        title=STR,
+        description=STR,
+        components={"type": "array", "items": STR},
+        kind=enum(*KINDS),
+        start=UTC,
+        end=nullable(UTC),
+        duration=nullable(DURATION),
+        rrule=nullable(STR),
+        timezone=STR,
+        cancelled=BOOL,
+        source={
+            **enum("config", "api"),
+            "description": "api: created or changed through the API (wins over config)",
+        },
         state=enum(*STATES),
         occurrence=nullable(obj(start=UTC, end=UTC, state=enum(*STATES))),
     ),
@@ -110,142 +153,264 @@ _MAINTENANCE: dict[str, Schema] = {
     "NewWindow": obj(
         ["title", "components"],
         id={**STR, "pattern": r"^[a-z0-9][a-z0-9_.-]{0,63}$", "description": "default: made up"},
-        title={**STR, "minLength": 1}, description=STR,
+        title={**STR, "minLength": 1},
+        description=STR,
         components={"type": "array", "items": STR, "minItems": 1},
         kind={**enum(*KINDS), "default": "scheduled"},
-        start={**_OFFSET_TIME, "description": "default: now"}, end=_OFFSET_TIME,
-        duration=DURATION, rrule={**STR, "description": "RFC 5545, without DTSTART"},
+        start={**_OFFSET_TIME, "description": "default: now"},
+        end=_OFFSET_TIME,
+        duration=DURATION,
+        rrule={**STR, "description": "RFC 5545, without DTSTART"},
         timezone={**STR, "default": "UTC"},
     ),
-    "WindowPatch": obj([], start=_OFFSET_TIME, end=_OFFSET_TIME, duration=DURATION,
-                       cancelled=BOOL),
-}  # fmt: skip
+    "WindowPatch": obj([], start=_OFFSET_TIME, end=_OFFSET_TIME, duration=DURATION, cancelled=BOOL),
+}
 
 _CHECK_RESULT = obj(
-    time=UTC, ok=BOOL, degraded=BOOL, error_class=nullable(STR), message=STR,
-    latency_seconds=nullable(NUM), status_code=nullable(INT), cert_expiry=nullable(UTC),
-)  # fmt: skip
-_MINUTES = ("unmonitored_minutes", "excused_downtime_minutes", "unexcused_downtime_minutes",
-            "eligible_minutes")  # fmt: skip
+    time=UTC,
+    ok=BOOL,
+    degraded=BOOL,
+    error_class=nullable(STR),
+    message=STR,
+    latency_seconds=nullable(NUM),
+    status_code=nullable(INT),
+    cert_expiry=nullable(UTC),
+)
+_MINUTES = (
+    "unmonitored_minutes",
+    "excused_downtime_minutes",
+    "unexcused_downtime_minutes",
+    "eligible_minutes",
+)
 _OUTAGE = obj(
-    monitor=STR, component=STR, start=UTC, end=UTC, duration_minutes=NUM, excused_minutes=NUM,
-    excused=BOOL, error_class=STR, message=STR,
-)  # fmt: skip
+    monitor=STR,
+    component=STR,
+    start=UTC,
+    end=UTC,
+    duration_minutes=NUM,
+    excused_minutes=NUM,
+    excused=BOOL,
+    error_class=STR,
+    message=STR,
+)
 _CREDIT_PROPS: dict[str, Schema] = dict(
-    customer=STR, name=STR, plan=STR, period=STR, currency=STR, fee=NUM, period_start=UTC,
-    period_end=UTC, period_minutes=NUM, **dict.fromkeys(_MINUTES, NUM), target_percent=NUM,
-    availability_percent=nullable(NUM), met=BOOL, allowed_downtime_minutes=NUM,
-    excess_downtime_minutes=NUM, credit_percent=NUM, credit_amount=NUM,
+    customer=STR,
+    name=STR,
+    plan=STR,
+    period=STR,
+    currency=STR,
+    fee=NUM,
+    period_start=UTC,
+    period_end=UTC,
+    period_minutes=NUM,
+    **dict.fromkeys(_MINUTES, NUM),
+    target_percent=NUM,
+    availability_percent=nullable(NUM),
+    met=BOOL,
+    allowed_downtime_minutes=NUM,
+    excess_downtime_minutes=NUM,
+    credit_percent=NUM,
+    credit_amount=NUM,
     claim_deadline={**UTC, "description": "only when the plan has a claim window"},
-    coverage_percent=nullable(NUM), budget_remaining_minutes=NUM, claim_deadline_passed=BOOL,
+    coverage_percent=nullable(NUM),
+    budget_remaining_minutes=NUM,
+    claim_deadline_passed=BOOL,
     outages={"type": "array", "items": _OUTAGE},
-)  # fmt: skip
+)
 _CREDIT_LINE = obj([k for k in _CREDIT_PROPS if k != "claim_deadline"], **_CREDIT_PROPS)
 _PUBLIC: dict[str, Schema] = {
     "Monitor": obj(
-        id=STR, name=STR, kind=enum("http", "tcp", "tls", "dns", "push"), component=STR,
-        interval_seconds=NUM, state=enum("unknown", "up", "degraded", "down"),
-        last_result=nullable(_CHECK_RESULT), open_outage=nullable(obj(start=UTC)),
+        id=STR,
+        name=STR,
+        kind=enum("http", "tcp", "tls", "dns", "push"),
+        component=STR,
+        interval_seconds=NUM,
+        state=enum("unknown", "up", "degraded", "down"),
+        last_result=nullable(_CHECK_RESULT),
+        open_outage=nullable(obj(start=UTC)),
     ),
     "MonitorList": obj(monitors={"type": "array", "items": ref("Monitor")}),
-    "CreditsReport": obj(customers={"type": "array", "items": _CREDIT_LINE},
-                         totals={"type": "object", "additionalProperties": NUM}),
+    "CreditsReport": obj(
+        customers={"type": "array", "items": _CREDIT_LINE},
+        totals={"type": "object", "additionalProperties": NUM},
+    ),
     "Availability": obj(
-        component=STR, window=STR, period_start=UTC, period_end=UTC,
-        availability_percent=nullable(NUM), coverage_percent=nullable(NUM),
+        component=STR,
+        window=STR,
+        period_start=UTC,
+        period_end=UTC,
+        availability_percent=nullable(NUM),
+        coverage_percent=nullable(NUM),
         **dict.fromkeys(_MINUTES, NUM),
     ),
     "Health": obj(
-        status=enum("ok", "failing"), uptime_seconds=NUM,
-        database=obj(writable=BOOL, last_write=nullable(UTC), pending=INT,
-                     last_error=nullable(STR)),
-        scheduler=nullable(obj(runs=INT, skipped=INT, in_flight=INT,
-                               lag_p99_seconds=nullable(NUM))),
+        status=enum("ok", "failing"),
+        uptime_seconds=NUM,
+        database=obj(
+            writable=BOOL, last_write=nullable(UTC), pending=INT, last_error=nullable(STR)
+        ),
+        scheduler=nullable(
+            obj(runs=INT, skipped=INT, in_flight=INT, lag_p99_seconds=nullable(NUM))
+        ),
         monitors={"type": "object", "required": ["total"], "additionalProperties": INT},
     ),
     "PushAccepted": obj(ok={"const": True}, monitor=STR, status=enum("up", "down")),
-}  # fmt: skip
+}
 
 SCHEMAS: dict[str, Schema] = {
-    "Timestamp": {"type": "string", "format": "date-time", "pattern": r"Z$",
-                  "description": "ISO 8601, UTC, with Z", "examples": ["2026-10-26T09:30:00Z"]},
+    "Timestamp": {
+        "type": "string",
+        "format": "date-time",
+        "pattern": r"Z$",
+        "description": "ISO 8601, UTC, with Z",
+        "examples": ["2026-10-26T09:30:00Z"],
+    },
     "Error": obj(error=STR),
     "ParameterError": obj(error=STR, field=STR),
-    "ValidationErrors": obj(errors={"type": "array", "minItems": 1, "items": obj(
-        field={**STR, "description": "key path, e.g. components.checkout; $: the whole body"},
-        message=STR,
-    )}),
+    "ValidationErrors": obj(
+        errors={
+            "type": "array",
+            "minItems": 1,
+            "items": obj(
+                field={
+                    **STR,
+                    "description": "key path, e.g. components.checkout; $: the whole body",
+                },
+                message=STR,
+            ),
+        }
+    ),
     **_INCIDENTS,
     **_MAINTENANCE,
     **_PUBLIC,
-}  # fmt: skip
+}
 
 # Subscribers (web/subscriptions.py: public subscribe; web/subscribers_admin.py: admin).
-SCHEMAS.update({
-    "NewSubscriber": obj(["email"], email={**STR, "maxLength": 254},
-                         components={"type": "array", "items": STR,
-                                     "description": "component ids; empty or absent: all"}),
-    "SubscribeAccepted": obj(status={"const": "accepted"}, message=STR),
-    "Subscriber": obj(
-        id=INT, channel=enum("email", "webhook"),
-        address={**STR, "description": "the email address, or the webhook's id"},
-        state=enum("pending", "confirmed", "unsubscribed", "bounced"),
-        components=nullable({"type": "array", "items": STR}), created_at=UTC,
-        confirmed_at=nullable(UTC), bounce=nullable(STR),
-    ),
-    "SubscriberList": obj(subscribers={"type": "array", "items": ref("Subscriber")}),
-})  # fmt: skip
+SCHEMAS.update(
+    {
+        "NewSubscriber": obj(
+            ["email"],
+            email={**STR, "maxLength": 254},
+            components={
+                "type": "array",
+                "items": STR,
+                "description": "component ids; empty or absent: all",
+            },
+        ),
+        "SubscribeAccepted": obj(status={"const": "accepted"}, message=STR),
+        "Subscriber": obj(
+            id=INT,
+            channel=enum("email", "webhook"),
+            address={**STR, "description": "the email address, or the webhook's id"},
+            state=enum("pending", "confirmed", "unsubscribed", "bounced"),
+            components=nullable({"type": "array", "items": STR}),
+            created_at=UTC,
+            confirmed_at=nullable(UTC),
+            bounce=nullable(STR),
+        ),
+        "SubscriberList": obj(subscribers={"type": "array", "items": ref("Subscriber")}),
+    }
+)
 # Atlassian Statuspage's public v2 format (/api/v2/*.json; mapping in statuspage_format.py).
 _SP_TIME: Schema = {
-    "type": "string", "format": "date-time", "pattern": r"[+-]\d\d:\d\d$",
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"[+-]\d\d:\d\d$",
     "description": "ISO 8601 in the site's timezone, with its UTC offset",
-}  # fmt: skip
+}
 _SP_COMPONENT_PROPS: dict[str, Schema] = dict(
-    id=STR, name=STR, status=enum(*COMPONENT_STATUSES), created_at=_SP_TIME,
-    updated_at=_SP_TIME, position=INT, description=nullable(STR), showcase=BOOL,
-    start_date=nullable({"type": "string", "format": "date"}), group_id=nullable(STR),
-    group=BOOL, page_id=STR, only_show_if_degraded=BOOL,
+    id=STR,
+    name=STR,
+    status=enum(*COMPONENT_STATUSES),
+    created_at=_SP_TIME,
+    updated_at=_SP_TIME,
+    position=INT,
+    description=nullable(STR),
+    showcase=BOOL,
+    start_date=nullable({"type": "string", "format": "date"}),
+    group_id=nullable(STR),
+    group=BOOL,
+    page_id=STR,
+    only_show_if_degraded=BOOL,
     components={"type": "array", "items": STR, "description": "groups only: member ids"},
-)  # fmt: skip
+)
 _SP_INCIDENT_PROPS: dict[str, Schema] = dict(
-    id=STR, name=STR, status=enum(*ALL_STATUSES), impact=enum(*edits.IMPACTS),
-    created_at=_SP_TIME, updated_at=_SP_TIME, monitoring_at=nullable(_SP_TIME),
-    resolved_at=nullable(_SP_TIME), started_at=_SP_TIME, shortlink=STR, page_id=STR,
+    id=STR,
+    name=STR,
+    status=enum(*ALL_STATUSES),
+    impact=enum(*edits.IMPACTS),
+    created_at=_SP_TIME,
+    updated_at=_SP_TIME,
+    monitoring_at=nullable(_SP_TIME),
+    resolved_at=nullable(_SP_TIME),
+    started_at=_SP_TIME,
+    shortlink=STR,
+    page_id=STR,
     components={"type": "array", "items": ref("SpComponent")},
-    incident_updates={"type": "array", "items": ref("SpIncidentUpdate"),
-                      "description": "newest first"},
-)  # fmt: skip
+    incident_updates={
+        "type": "array",
+        "items": ref("SpIncidentUpdate"),
+        "description": "newest first",
+    },
+)
 _SP_PAGE_ONLY = dict(page=ref("SpPage"))
-_SP_EXTRAS = obj(components={"type": "object", "additionalProperties": obj(
-    availability_30d=nullable(STR), availability_90d=nullable(STR))},
-)  # fmt: skip
+_SP_EXTRAS = obj(
+    components={
+        "type": "object",
+        "additionalProperties": obj(availability_30d=nullable(STR), availability_90d=nullable(STR)),
+    },
+)
 _STATUSPAGE: dict[str, Schema] = {
     "SpPage": obj(id=STR, name=STR, url=STR, time_zone=STR, updated_at=_SP_TIME),
-    "SpStatus": obj(indicator=enum(*INDICATORS),
-                    description=STR),
-    "SpComponent": obj([k for k in _SP_COMPONENT_PROPS if k != "components"],
-                       **_SP_COMPONENT_PROPS),
+    "SpStatus": obj(indicator=enum(*INDICATORS), description=STR),
+    "SpComponent": obj(
+        [k for k in _SP_COMPONENT_PROPS if k != "components"], **_SP_COMPONENT_PROPS
+    ),
     "SpIncidentUpdate": obj(
-        id=STR, status=enum(*ALL_STATUSES, *MAINTENANCE_STATES), body=STR, incident_id=STR,
-        created_at=_SP_TIME, updated_at=_SP_TIME, display_at=_SP_TIME,
-        affected_components={"type": "array", "items": obj(
-            code=STR, name=STR, old_status=enum(*COMPONENT_STATUSES),
-            new_status=enum(*COMPONENT_STATUSES))},
+        id=STR,
+        status=enum(*ALL_STATUSES, *MAINTENANCE_STATES),
+        body=STR,
+        incident_id=STR,
+        created_at=_SP_TIME,
+        updated_at=_SP_TIME,
+        display_at=_SP_TIME,
+        affected_components={
+            "type": "array",
+            "items": obj(
+                code=STR,
+                name=STR,
+                old_status=enum(*COMPONENT_STATUSES),
+                new_status=enum(*COMPONENT_STATUSES),
+            ),
+        },
     ),
     "SpIncident": obj(**_SP_INCIDENT_PROPS),
-    "SpMaintenance": obj(**{**_SP_INCIDENT_PROPS, "status": enum(*MAINTENANCE_STATES),
-                            "impact": enum("maintenance")},
-                         scheduled_for=_SP_TIME, scheduled_until=_SP_TIME),
-    "SpSummary": obj(**_SP_PAGE_ONLY, components={"type": "array", "items": ref("SpComponent")},
-                     incidents={"type": "array", "items": ref("SpIncident")},
-                     scheduled_maintenances={"type": "array", "items": ref("SpMaintenance")},
-                     status=ref("SpStatus"), x_statuswatch=_SP_EXTRAS),
+    "SpMaintenance": obj(
+        **{
+            **_SP_INCIDENT_PROPS,
+            "status": enum(*MAINTENANCE_STATES),
+            "impact": enum("maintenance"),
+        },
+        scheduled_for=_SP_TIME,
+        scheduled_until=_SP_TIME,
+    ),
+    "SpSummary": obj(
+        **_SP_PAGE_ONLY,
+        components={"type": "array", "items": ref("SpComponent")},
+        incidents={"type": "array", "items": ref("SpIncident")},
+        scheduled_maintenances={"type": "array", "items": ref("SpMaintenance")},
+        status=ref("SpStatus"),
+        x_statuswatch=_SP_EXTRAS,
+    ),
     "SpStatusDocument": obj(**_SP_PAGE_ONLY, status=ref("SpStatus")),
-    "SpComponents": obj(**_SP_PAGE_ONLY, components={"type": "array",
-                                                     "items": ref("SpComponent")},
-                        x_statuswatch=_SP_EXTRAS),
+    "SpComponents": obj(
+        **_SP_PAGE_ONLY,
+        components={"type": "array", "items": ref("SpComponent")},
+        x_statuswatch=_SP_EXTRAS,
+    ),
     "SpIncidents": obj(**_SP_PAGE_ONLY, incidents={"type": "array", "items": ref("SpIncident")}),
-    "SpMaintenances": obj(**_SP_PAGE_ONLY, scheduled_maintenances={
-        "type": "array", "items": ref("SpMaintenance")}),
-}  # fmt: skip
+    "SpMaintenances": obj(
+        **_SP_PAGE_ONLY, scheduled_maintenances={"type": "array", "items": ref("SpMaintenance")}
+    ),
+}
 SCHEMAS.update(_STATUSPAGE)

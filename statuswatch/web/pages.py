@@ -6,13 +6,13 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from statuswatch.component_status import ComponentStatus
 from statuswatch.config.model import Component
 from statuswatch.incidents.severity import next_update_due, severities_of
-from statuswatch.markdown import render_markdown
 from statuswatch.site.latency import latency_chart, load_latency
+from statuswatch.site.markdown import render_markdown
 from statuswatch.site.stamps import maybe_stamp, stamp
 from statuswatch.site.view import load_history, site_view
+from statuswatch.status.component import ComponentStatus
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STORE, TEMPLATES
 from statuswatch.web.not_found import html_404
 from statuswatch.web.render_cache import off_loop, respond
@@ -54,14 +54,18 @@ async def _active_incidents(app: web.Application) -> list[dict]:
     for inc in await app[STORE].incidents(open_only=True):
         latest = inc.updates[-1] if inc.updates else None
         due = next_update_due(inc, severities.get(inc.severity or ""))
-        out.append({
-            "id": inc.id, "title": inc.title, "status": inc.status.value,
-            "impact": inc.impact.value,
-            "components": [names.get(c, c) for c in inc.components],
-            "latest_html": render_markdown(latest.body) if latest else "",
-            "latest_at": stamp(latest.time, tz) if latest else None,
-            "next_update_due": maybe_stamp(due, tz),
-        })  # fmt: skip
+        out.append(
+            {
+                "id": inc.id,
+                "title": inc.title,
+                "status": inc.status.value,
+                "impact": inc.impact.value,
+                "components": [names.get(c, c) for c in inc.components],
+                "latest_html": render_markdown(latest.body) if latest else "",
+                "latest_at": stamp(latest.time, tz) if latest else None,
+                "next_update_due": maybe_stamp(due, tz),
+            }
+        )
     return out
 
 
@@ -91,13 +95,22 @@ async def _render_component(app: web.Application, comp: Component) -> bytes:
     def render() -> str:
         view = history.component(comp, status)
         incidents = [
-            {"id": i.id, "title": i.title, "start": stamp(i.start, tz),
-             "end": None if i.end >= now else stamp(i.end, tz)}
+            {
+                "id": i.id,
+                "title": i.title,
+                "start": stamp(i.start, tz),
+                "end": None if i.end >= now else stamp(i.end, tz),
+            }
             for i in reversed(view.incidents)
-        ]  # fmt: skip
-        return template.render(site=config.site, c=view, targets=[f"{t:g}" for t in
-                               config.site.targets], chart=latency_chart(points, now, tz),
-                               incidents=incidents, generated=stamp(now, tz))  # fmt: skip
+        ]
+        return template.render(
+            site=config.site,
+            c=view,
+            targets=[f"{t:g}" for t in config.site.targets],
+            chart=latency_chart(points, now, tz),
+            incidents=incidents,
+            generated=stamp(now, tz),
+        )
 
     return await off_loop(render)
 

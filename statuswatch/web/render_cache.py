@@ -130,9 +130,18 @@ class RenderCache:
                         gzipped = await loop.run_in_executor(None, _gzip, body)
                     modified = self._clock.time()
                 mono = self._clock.monotonic()
-                entry = Rendered(body, etag, mono + self.ttl, status, gzipped, modified,
-                                 formatdate(modified, usegmt=True), version,
-                                 mono + max(self.ttl, self.idle_ttl), self._headers)  # fmt: skip
+                entry = Rendered(
+                    body,
+                    etag,
+                    mono + self.ttl,
+                    status,
+                    gzipped,
+                    modified,
+                    formatdate(modified, usegmt=True),
+                    version,
+                    mono + max(self.ttl, self.idle_ttl),
+                    self._headers,
+                )
                 if self.ttl > 0:
                     self._entries[key] = entry
                 return entry
@@ -146,8 +155,11 @@ class RenderCache:
         now = self._clock.monotonic()
         if entry.expires > now:
             return True
-        return (entry.idle_expires > now and self.version is not None
-                and entry.version == self.version())  # fmt: skip
+        return (
+            entry.idle_expires > now
+            and self.version is not None
+            and entry.version == self.version()
+        )
 
 
 class CachedResponse(web.Response):
@@ -155,8 +167,9 @@ class CachedResponse(web.Response):
     headers), so the app's on_response_prepare signal need not add them again."""
 
 
-def respond(request: web.Request, entry: Rendered, *, content_type: str, max_age: int,
-            extra: Headers = ()) -> web.Response:  # fmt: skip
+def respond(
+    request: web.Request, entry: Rendered, *, content_type: str, max_age: int, extra: Headers = ()
+) -> web.Response:
     """200 with the body (gzipped if the client takes it), or 304 when the client has it.
 
     This is the path every request of a stampede takes, so the headers of each representation
@@ -169,11 +182,15 @@ def respond(request: web.Request, entry: Rendered, *, content_type: str, max_age
     if (hdrs.IF_NONE_MATCH in req or hdrs.IF_MODIFIED_SINCE in req) and _not_modified(
         request, _etag(entry, gzipped), entry.modified
     ):
-        return CachedResponse(status=304, headers=entry.headers(
-            (False, gzipped, content_type, max_age, extra), _headers))  # fmt: skip
-    return CachedResponse(body=entry.gzipped if gzipped else entry.body, status=entry.status,
-                        headers=entry.headers((True, gzipped, content_type, max_age, extra),
-                                              _headers))  # fmt: skip
+        return CachedResponse(
+            status=304,
+            headers=entry.headers((False, gzipped, content_type, max_age, extra), _headers),
+        )
+    return CachedResponse(
+        body=entry.gzipped if gzipped else entry.body,
+        status=entry.status,
+        headers=entry.headers((True, gzipped, content_type, max_age, extra), _headers),
+    )
 
 
 def _etag(entry: Rendered, gzipped: bool) -> str:

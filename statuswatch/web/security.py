@@ -6,8 +6,8 @@ import functools
 
 from aiohttp import web
 
+from statuswatch.auth.tokens import matches
 from statuswatch.config.model import Site
-from statuswatch.tokens import matches
 from statuswatch.web.keys import ADMIN_TOKEN, AUTH_LIMITER, CONFIG
 from statuswatch.web.render_cache import CachedResponse
 

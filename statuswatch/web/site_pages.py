@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from statuswatch.incidents.severity import severities_of
-from statuswatch.web.history_view import BadPage, group_by_month, page_months, parse_page
-from statuswatch.web.incident_view import incident_view
+from statuswatch.site.history import BadPage, group_by_month, page_months, parse_page
+from statuswatch.site.incident import incident_view
+from statuswatch.site.maintenance import maintenance_view
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STORE, TEMPLATES
-from statuswatch.web.maintenance_view import maintenance_view
 from statuswatch.web.not_found import html_404
 from statuswatch.web.render_cache import off_loop, respond
 
@@ -82,8 +82,9 @@ async def history_page(request: web.Request) -> web.Response:
             raise web.HTTPNotFound()
         incidents = await store.incidents(since=lo, until=hi)
         older = bool(await store.incidents(until=lo, limit=1))
-        return await render_page(app, "history.html", months=group_by_month(incidents, months),
-                                 page=page, older=older)  # fmt: skip
+        return await render_page(
+            app, "history.html", months=group_by_month(incidents, months), page=page, older=older
+        )
 
     return await cached(request, f"/history?page={page}", render, "text/html")
 
@@ -93,8 +94,9 @@ async def maintenance_page(request: web.Request) -> web.Response:
     app = request.app
 
     async def render() -> bytes:
-        view = maintenance_view(app[BOARD].calendar, component_names(app), app[CLOCK].time(),
-                                site_tz(app))  # fmt: skip
+        view = maintenance_view(
+            app[BOARD].calendar, component_names(app), app[CLOCK].time(), site_tz(app)
+        )
         return await render_page(app, "maintenance.html", view=view)
 
     return await cached(request, "/maintenance", render, "text/html")

@@ -13,13 +13,13 @@ import math
 import msgspec
 from aiohttp import web
 
-from statuswatch import periods
-from statuswatch.availability import Figures, evaluate
-from statuswatch.history import Evidence
-from statuswatch.maintenance import ExpansionLimitError, MaintenanceCalendar, Occurrence
-from statuswatch.sla_report import load_evidence
-from statuswatch.statuspage_format import AVAILABILITY_WINDOWS, DOCUMENTS, LIST_LIMIT, PageState
-from statuswatch.statuspage_format import document as build_document
+from statuswatch.maintenance.calendar import ExpansionLimitError, MaintenanceCalendar, Occurrence
+from statuswatch.sla import periods
+from statuswatch.sla.availability import Figures, evaluate
+from statuswatch.sla.evidence import Evidence
+from statuswatch.sla.report import load_evidence
+from statuswatch.status.statuspage import AVAILABILITY_WINDOWS, DOCUMENTS, LIST_LIMIT, PageState
+from statuswatch.status.statuspage import document as build_document
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STORE
 from statuswatch.web.render_cache import respond
 
@@ -46,10 +46,14 @@ async def page_state(app: web.Application) -> PageState:
             created[mon.component] = min(created.get(mon.component, math.inf), mon.first_seen)
     evidence, _ = await load_evidence(store, config, hi - LOOKBACK, hi, hi)
     state = PageState(
-        config=config, now=now, status=dict(board.status), created=created, updated={},
+        config=config,
+        now=now,
+        status=dict(board.status),
+        created=created,
+        updated={},
         open_incidents=await store.incidents(open_only=True),
         latest_incidents=await store.incidents(limit=LIST_LIMIT),
-    )  # fmt: skip
+    )
     calendar = board.calendar
     return await asyncio.get_running_loop().run_in_executor(
         None, _computed, state, evidence, calendar
@@ -61,9 +65,11 @@ def _computed(state: PageState, evidence: Evidence, calendar: MaintenanceCalenda
     ids = [c.id for c in state.config.components]
     hi = int(state.now)
     return dataclasses.replace(
-        state, updated=last_changes(evidence, ids), occurrences=occurrences(calendar, state.now),
+        state,
+        updated=last_changes(evidence, ids),
+        occurrences=occurrences(calendar, state.now),
         availability={cid: availability(evidence, cid, hi) for cid in ids},
-    )  # fmt: skip
+    )
 
 
 def availability(
@@ -71,9 +77,17 @@ def availability(
 ) -> dict[str, Figures]:
     """A component's figures over rolling windows ending now (SLA.md, via the one engine)."""
     inputs = evidence.component(component_id)
-    return {w: evaluate(periods.rolling(w, now), 100, downtime=inputs.downtime,
-                        maintenance=inputs.maintenance, unmonitored=inputs.unmonitored, policy="excluded")
-            for w in windows}  # fmt: skip
+    return {
+        w: evaluate(
+            periods.rolling(w, now),
+            100,
+            downtime=inputs.downtime,
+            maintenance=inputs.maintenance,
+            unmonitored=inputs.unmonitored,
+            policy="excluded",
+        )
+        for w in windows
+    }
 
 
 def last_changes(evidence: Evidence, component_ids: list[str]) -> dict[str, float]:
@@ -85,8 +99,12 @@ def last_changes(evidence: Evidence, component_ids: list[str]) -> dict[str, floa
     out = {}
     for cid in component_ids:
         inputs = evidence.component(cid)
-        edges = [t for s, e in (*inputs.downtime, *inputs.maintenance) for t in (s, e)
-                 if evidence.lo < t < evidence.now]  # fmt: skip
+        edges = [
+            t
+            for s, e in (*inputs.downtime, *inputs.maintenance)
+            for t in (s, e)
+            if evidence.lo < t < evidence.now
+        ]
         if edges:
             out[cid] = float(max(edges))
     return out
@@ -125,8 +143,7 @@ def _handler(app: web.Application, name: str):
 
     async def handle(request: web.Request) -> web.Response:
         entry = cache.fresh(key) or await cache.get(key, render)
-        return respond(request, entry, content_type="application/json", max_age=max_age,
-                       extra=CORS)  # fmt: skip
+        return respond(request, entry, content_type="application/json", max_age=max_age, extra=CORS)
 
     handle.__doc__ = f"GET {key} (Statuspage v2 format, public, CORS)."
     return handle
@@ -134,9 +151,15 @@ def _handler(app: web.Application, name: str):
 
 async def preflight(_request: web.Request) -> web.Response:
     """OPTIONS on /api/v2/*: widgets may send conditional GETs from other origins."""
-    return web.Response(status=204, headers={**dict(CORS), "Access-Control-Allow-Methods": "GET",
-                                             "Access-Control-Allow-Headers": "If-None-Match",
-                                             "Access-Control-Max-Age": "86400"})  # fmt: skip
+    return web.Response(
+        status=204,
+        headers={
+            **dict(CORS),
+            "Access-Control-Allow-Methods": "GET",
+            "Access-Control-Allow-Headers": "If-None-Match",
+            "Access-Control-Max-Age": "86400",
+        },
+    )
 
 
 def add_routes(app: web.Application) -> None:

@@ -1,0 +1,1 @@
+"""Secret tokens (hashed, compared in constant time) and rate limits on what strangers trigger."""

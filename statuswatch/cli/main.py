@@ -1,0 +1,226 @@
+"""Command line: parse, call, print. Exit 2 on bad config or input, naming what is wrong."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from statuswatch import __version__
+from statuswatch.cli.admin import ADMIN_COMMANDS
+from statuswatch.config import Config, ConfigError, load_config
+
+EXIT_USAGE = 2
+
+
+def _usage_error(message: str) -> int:
+    """Print one line naming what is wrong; the exit status for bad input."""
+    print(f"statuswatch: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _load_or_exit(path: str) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"statuswatch: config error: {problem}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    """Validate a config file with exactly the code `run` uses."""
+    config = _load_or_exit(args.config)
+    print(
+        f"{args.config}: ok ({len(config.groups)} groups, {len(config.components)} components, "
+        f"{len(config.monitors)} monitors)"
+    )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the probes and the web server until SIGTERM or SIGINT."""
+    from aiohttp import web
+
+    from statuswatch.cli.event_loop import loop_name, new_event_loop
+    from statuswatch.cli.gc_tuning import tune_gc
+    from statuswatch.config.loader import parse_listen
+    from statuswatch.web import create_app
+    from statuswatch.web.app import freeze_startup_heap
+
+    config = _load_or_exit(args.config)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    host, port = parse_listen(config.site.listen)
+    app = create_app(config)
+    app.on_startup.append(freeze_startup_heap)  # after the runtime's own startup
+    loop = new_event_loop()  # uvloop with the `speed` extra installed
+    tune_gc()  # rare full collections: each one stalls the probes' event loop
+    web.run_app(
+        app,
+        loop=loop,
+        host=host,
+        port=port,
+        # 128 (the default) overflowed at 500 concurrent connections in issue 8's measurements.
+        backlog=1024,
+        shutdown_timeout=3.0,
+        access_log=None,
+        print=lambda _msg: logging.getLogger("statuswatch").info(
+            "serving %s on http://%s:%d (event loop: %s)",
+            config.site.title,
+            host,
+            port,
+            loop_name(loop),
+        ),
+    )
+    return 0
+
+
+def cmd_sla_evaluate(_args: argparse.Namespace) -> int:
+    """Read SLA inputs as JSON on stdin, print the figures as JSON (SLA.md's contract)."""
+    from statuswatch.sla.evaluate import InputError, evaluate_text
+
+    try:
+        print(evaluate_text(sys.stdin.read()))
+    except InputError as exc:
+        return _usage_error(str(exc))
+    return 0
+
+
+def cmd_credits(args: argparse.Namespace) -> int:
+    """Print each customer's availability and credit for a period."""
+    import asyncio
+    import time
+
+    from statuswatch.sla.report import ReportError, credits_report
+    from statuswatch.sla.report_format import FORMATS
+    from statuswatch.store import Store
+
+    config = _load_or_exit(args.config)
+    now = int(time.time())
+
+    async def report() -> str:
+        store = Store(config.storage.path)
+        try:
+            lines = await credits_report(store, config, args.period, now, args.customer)
+        finally:
+            await store.close()
+        return FORMATS[args.format](lines, now)
+
+    try:
+        print(asyncio.run(report()))
+    except ReportError as exc:
+        return _usage_error(str(exc))
+    return 0
+
+
+def cmd_report_token(args: argparse.Namespace) -> int:
+    """Give a customer a new private report token and print its URL (shown only now)."""
+    import asyncio
+
+    from statuswatch.clock import SystemClock
+    from statuswatch.sla.report_tokens import rotate
+    from statuswatch.store import Store
+
+    config = _load_or_exit(args.config)
+    customer = next((c for c in config.customers if c.id == args.customer), None)
+    if customer is None:
+        return _usage_error(f"customer: unknown customer {args.customer!r}")
+
+    async def write() -> str:
+        store = Store(config.storage.path)
+        await store.start()
+        try:
+            token = rotate(store, customer.id, SystemClock())
+            await store.flush()
+        finally:
+            await store.close()
+        return token
+
+    token = asyncio.run(write())
+    print(f"{config.site.base_url.rstrip('/')}/customers/{token}")
+    if customer.report_token_env:
+        print(
+            f"note: {customer.report_token_env} replaces this token when statuswatch starts "
+            "while it is set",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _token_options(cmd: argparse.ArgumentParser) -> None:
+    _with_config(cmd)
+    cmd.add_argument("--customer", required=True, help="customer id")
+
+
+def _credits_options(cmd: argparse.ArgumentParser) -> None:
+    _with_config(cmd)
+    cmd.add_argument("--period", required=True, help="month, YYYY-MM (yearly plans: its year)")
+    cmd.add_argument("--customer", help="only this customer id")
+    cmd.add_argument("--format", default="table", choices=["table", "json", "csv"])
+
+
+def _with_config(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("-c", "--config", default="config.toml", help="config file (TOML)")
+
+
+def _run_options(cmd: argparse.ArgumentParser) -> None:
+    _with_config(cmd)
+    cmd.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+
+# name -> (handler, help, how to add its options). "sla evaluate" is a two-word command.
+COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, Callable]] = {
+    "run": (cmd_run, "run the monitor and the status site", _run_options),
+    "check-config": (
+        cmd_check_config,
+        "validate a config file and exit (2 when invalid)",
+        _with_config,
+    ),
+    "credits": (
+        cmd_credits,
+        "availability and credits per customer for a period",
+        _credits_options,
+    ),
+    "report-token": (
+        cmd_report_token,
+        "make a new private report URL for a customer",
+        _token_options,
+    ),
+    "sla evaluate": (
+        cmd_sla_evaluate,
+        "evaluate SLA inputs (JSON on stdin) into figures",
+        lambda _c: None,
+    ),
+    # incident open|update|resolve|list, maintenance add|list|cancel|extend: admin API clients
+    **ADMIN_COMMANDS,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="statuswatch", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"statuswatch {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    groups: dict[str, argparse._SubParsersAction] = {}
+    for name, (func, help_text, add_options) in COMMANDS.items():
+        head, _, tail = name.partition(" ")
+        target = sub
+        if tail:
+            if head not in groups:
+                groups[head] = sub.add_parser(head, help=f"{head} commands").add_subparsers(
+                    dest="subcommand", required=True
+                )
+            target, head = groups[head], tail
+        cmd = target.add_parser(head, help=help_text, description=help_text)
+        add_options(cmd)
+        cmd.set_defaults(func=func)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `statuswatch` console script."""
+    args = build_parser().parse_args(argv)
+    return args.func(args)

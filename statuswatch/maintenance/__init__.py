@@ -1,0 +1,1 @@
+"""Maintenance windows: expansion of one-off and recurring windows, and their edits."""

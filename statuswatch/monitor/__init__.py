@@ -1,0 +1,1 @@
+"""From a schedule to confirmed states: scheduler, tracker, events, the monitoring runtime."""

@@ -1,0 +1,189 @@
+"""The running monitor fleet: schedule probes, feed results to state machines, persist events."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from statuswatch.auth.tokens import token_digest
+from statuswatch.clock import Clock
+from statuswatch.config import Config, Monitor, PushMonitor, read_secret
+from statuswatch.metrics.tally import ResultTally
+from statuswatch.monitor.events import Event, OutageClosed, OutageOpened, State, Transition
+from statuswatch.monitor.scheduler import ProbeScheduler
+from statuswatch.monitor.tracker import MonitorTracker
+from statuswatch.probes import ErrorClass, ProbeContext, run_probe
+from statuswatch.probes.base import CheckResult
+from statuswatch.store import RegisterMonitors, Store
+
+log = logging.getLogger(__name__)
+
+ResultHook = Callable[[Monitor, CheckResult, list[Event]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorView:
+    """A monitor as the API shows it."""
+
+    monitor: Monitor
+    state: State
+    last: CheckResult | None
+    outage_start: float | None
+
+
+class Monitoring:
+    """Owns the trackers, the probe context and the probe scheduler for one config."""
+
+    def __init__(
+        self, config: Config, *, store: Store, clock: Clock, environ: dict[str, str] | None = None
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.monitors = {m.id: m for m in config.monitors}
+        self.trackers: dict[str, MonitorTracker] = {}
+        self.last: dict[str, CheckResult] = {}
+        self.outage_start: dict[str, float] = {}
+        self.hooks: list[ResultHook] = []
+        self.tally = ResultTally()  # counts of every result, for /metrics
+        self.ctx = ProbeContext(clock, max_connections=config.probing.max_in_flight)
+        self.scheduler: ProbeScheduler | None = None
+        self._push_tokens = self._load_push_tokens(environ)
+
+    def _load_push_tokens(self, environ: dict[str, str] | None) -> dict[bytes, str]:
+        tokens: dict[bytes, str] = {}
+        for mon in self.config.monitors:
+            if isinstance(mon, PushMonitor):
+                token = read_secret(mon.token_env, environ)
+                if token:
+                    tokens[token_digest(token)] = mon.id
+                else:
+                    log.warning(
+                        "push monitor %s: %s is not set; it cannot receive pushes",
+                        mon.id,
+                        mon.token_env,
+                    )
+        return tokens
+
+    async def start(self, *, probe: bool = True) -> None:
+        """Resume every monitor from the database, account for downtime, start probing."""
+        now = self.clock.time()
+        self.store.submit(
+            RegisterMonitors([(m.id, m.kind, m.component) for m in self.config.monitors], now)
+        )
+        snapshots = await self.store.monitor_snapshots()
+        open_outages = {o.monitor_id: o.start for o in await self.store.open_outages()}
+        last_results = await self.store.last_results()
+        for mon in self.config.monitors:
+            assert mon.interval is not None
+            tracker = MonitorTracker(
+                mon.id,
+                interval=mon.interval,
+                confirm_failures=mon.confirm_failures or 2,
+                confirm_recoveries=mon.confirm_recoveries or 1,
+                snapshot=snapshots.get(mon.id),
+                outage_open=mon.id in open_outages,
+            )
+            self.trackers[mon.id] = tracker
+            if mon.id in last_results:  # newer than the snapshot when nothing changed since
+                tracker.evidence_until(last_results[mon.id].time)
+            if mon.id in open_outages:
+                self.outage_start[mon.id] = open_outages[mon.id]
+            if mon.id in last_results:
+                self.last[mon.id] = last_results[mon.id]
+            self._persist(mon, tracker.resume(now), tracker)
+            if isinstance(mon, PushMonitor):
+                self._seed_last_push(mon, last_results.get(mon.id))
+        if probe:
+            self.scheduler = ProbeScheduler(
+                self.config.monitors,
+                self.run_one,
+                clock=self.clock,
+                max_in_flight=self.config.probing.max_in_flight,
+                max_lateness=self.config.probing.max_lateness,
+            )
+            self.scheduler.start()
+
+    def _seed_last_push(self, mon: PushMonitor, last: CheckResult | None) -> None:
+        if last is not None and last.error_class != ErrorClass.MISSED_PUSH:
+            self.ctx.last_push[mon.id] = last.time
+
+    async def stop(self) -> None:
+        """Stop probing, mark the stop as the last evidence, and flush every pending write."""
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+        now = self.clock.time()
+        for tracker in self.trackers.values():
+            tracker.stop(now)
+            self.store.submit(tracker.snapshot())
+        await self.ctx.close()
+        await self.store.flush()
+
+    async def run_one(self, monitor: Monitor) -> None:
+        """Probe one monitor now and record what it found."""
+        result = await run_probe(monitor, self.ctx)
+        if result is not None:
+            self.handle_result(monitor, result)
+
+    def handle_result(self, monitor: Monitor, result: CheckResult) -> list[Event]:
+        """Feed one result through its state machine and hand everything to the store."""
+        tracker = self.trackers[monitor.id]
+        before = (tracker.state, tracker.fail_count, tracker.pass_count)
+        events = tracker.observe(result)
+        self.last[monitor.id] = result
+        self.tally.add(monitor.component, result)
+        self.store.submit(result)
+        # A passing check that changes nothing but the time of the last evidence needs no
+        # snapshot: the stored last result carries that time (see start()). Half the writes.
+        if events or before != (tracker.state, tracker.fail_count, tracker.pass_count):
+            self._persist(monitor, events, tracker)
+        return events
+
+    def _persist(self, monitor: Monitor, events: list[Event], tracker: MonitorTracker) -> None:
+        for event in events:
+            self.store.submit(event)
+            self._track_outage(event)
+            if isinstance(event, Transition):
+                log.info(
+                    "monitor %s: %s -> %s (%s)",
+                    event.monitor_id,
+                    event.old.value,
+                    event.new.value,
+                    event.reason,
+                )
+        self.store.submit(tracker.snapshot())
+        if events:
+            for hook in self.hooks:
+                hook(monitor, self.last.get(monitor.id), events)  # type: ignore[arg-type]
+
+    def _track_outage(self, event: Event) -> None:
+        if isinstance(event, OutageOpened):
+            self.outage_start[event.monitor_id] = event.start
+        elif isinstance(event, OutageClosed):
+            self.outage_start.pop(event.monitor_id, None)
+
+    def push(self, token: str, *, down: bool, message: str) -> str | None:
+        """Record a push for the monitor owning `token`; return its id, None if unknown."""
+        monitor_id = self._push_tokens.get(token_digest(token))
+        if monitor_id is None:
+            return None
+        now = self.clock.time()
+        self.ctx.last_push[monitor_id] = now
+        error = ErrorClass.REPORTED_DOWN.value if down else None
+        text = message[:200] or ("reported down" if down else "push received")
+        result = CheckResult(monitor_id, now, not down, None, None, error, text)
+        self.handle_result(self.monitors[monitor_id], result)
+        return monitor_id
+
+    def views(self) -> list[MonitorView]:
+        """Every monitor with its confirmed state, last result and open outage."""
+        return [
+            MonitorView(
+                mon,
+                self.trackers[mon.id].state if mon.id in self.trackers else State.UNKNOWN,
+                self.last.get(mon.id),
+                self.outage_start.get(mon.id),
+            )
+            for mon in self.config.monitors
+        ]

@@ -1,0 +1,180 @@
+"""The per-monitor state machine: confirmed outages, recoveries and evidence gaps. Pure.
+
+Rules (DESIGN.md, issue 2):
+- `confirm_failures` consecutive failures open an outage that starts at the first failing check
+  of that run; `confirm_recoveries` consecutive passes close it at the first passing check.
+- Degraded (passing, but slow or a certificate close to expiry) is a state, not downtime.
+- Evidence must be continuous. When more than two intervals pass without a result (statuswatch
+  was stopped, or its loop stalled), that time is a gap: an open outage is closed at the last
+  evidence, runs in progress are forgotten, and the time is recorded as neither up nor down.
+  The confirmed state survives a gap, so a monitor that is still failing afterwards continues
+  its outage at once (a new outage record that starts at the first failing check after the gap)
+  instead of having to be confirmed again, and nothing is announced twice.
+"""
+
+from __future__ import annotations
+
+from statuswatch.monitor.events import (
+    Event,
+    GapRecorded,
+    MonitorSnapshot,
+    OutageClosed,
+    OutageOpened,
+    State,
+    Transition,
+)
+from statuswatch.probes.base import CheckResult
+
+GAP_INTERVALS = 2  # silence longer than this many intervals is a gap
+
+
+class MonitorTracker:
+    """Turns one monitor's stream of check results into state transitions and outages."""
+
+    __slots__ = (
+        "confirm_failures",
+        "confirm_recoveries",
+        "fail_count",
+        "fail_error_class",
+        "fail_message",
+        "fail_start",
+        "interval",
+        "last_evidence",
+        "monitor_id",
+        "outage_open",
+        "pass_count",
+        "pass_start",
+        "state",
+    )
+
+    def __init__(
+        self,
+        monitor_id: str,
+        *,
+        interval: float,
+        confirm_failures: int = 2,
+        confirm_recoveries: int = 1,
+        snapshot: MonitorSnapshot | None = None,
+        outage_open: bool = False,
+    ) -> None:
+        self.monitor_id = monitor_id
+        self.interval = interval
+        self.confirm_failures = confirm_failures
+        self.confirm_recoveries = confirm_recoveries
+        self.state = State.UNKNOWN
+        self.outage_open = outage_open
+        self.last_evidence: float | None = None
+        self._reset_runs()
+        if snapshot is not None:
+            self.state = snapshot.state
+            self.fail_count, self.fail_start = snapshot.fail_count, snapshot.fail_start
+            self.fail_error_class = snapshot.fail_error_class
+            self.fail_message = snapshot.fail_message
+            self.pass_count, self.pass_start = snapshot.pass_count, snapshot.pass_start
+            self.last_evidence = snapshot.last_evidence
+
+    def _reset_runs(self) -> None:
+        self.fail_count, self.fail_start = 0, None
+        self.fail_error_class: str | None = None
+        self.fail_message = ""
+        self.pass_count, self.pass_start = 0, None
+
+    def resume(self, now: float, reason: str = "stopped") -> list[Event]:
+        """Account for the time since the last evidence when (re)starting at `now`."""
+        events = self._gap_until(now, reason)
+        if self.last_evidence is not None:
+            self.last_evidence = max(self.last_evidence, now)
+        return events
+
+    def evidence_until(self, t: float) -> None:
+        """Extend the last evidence to `t` (a known later check, or a clean stop at `t`)."""
+        if self.last_evidence is not None:
+            self.last_evidence = max(self.last_evidence, t)
+
+    def stop(self, now: float) -> None:
+        """Statuswatch is stopping cleanly: what was observed holds until now."""
+        self.evidence_until(now)
+
+    def observe(self, result: CheckResult) -> list[Event]:
+        """Feed one check result; return the events it causes, in order."""
+        events = self._gap_until(result.time, "stalled")
+        if self.last_evidence is None or result.time > self.last_evidence:
+            self.last_evidence = result.time
+        if result.ok:
+            self._on_pass(result, events)
+        else:
+            self._on_fail(result, events)
+        return events
+
+    def _gap_until(self, t: float, reason: str) -> list[Event]:
+        last = self.last_evidence
+        if last is None or t - last <= GAP_INTERVALS * self.interval:
+            return []
+        events: list[Event] = []
+        if self.outage_open:
+            events.append(OutageClosed(self.monitor_id, last, reason))
+            self.outage_open = False
+        events.append(GapRecorded(self.monitor_id, last, t, reason))
+        self._reset_runs()
+        return events
+
+    def _on_pass(self, result: CheckResult, events: list[Event]) -> None:
+        self.fail_count, self.fail_start = 0, None
+        healthy = State.DEGRADED if result.degraded else State.UP
+        if self.state is not State.DOWN:
+            self._move(healthy, result.time, result.message or "passing", events)
+            return
+        if self.pass_count == 0:
+            self.pass_start = result.time
+        self.pass_count += 1
+        if self.pass_count >= self.confirm_recoveries:
+            if self.outage_open:
+                assert self.pass_start is not None
+                events.append(OutageClosed(self.monitor_id, self.pass_start, "recovered"))
+                self.outage_open = False
+            self._move(healthy, result.time, "recovered", events)
+            self.pass_count, self.pass_start = 0, None
+
+    def _on_fail(self, result: CheckResult, events: list[Event]) -> None:
+        self.pass_count, self.pass_start = 0, None
+        error_class = result.error_class or "unknown"
+        if self.state is State.DOWN:
+            if not self.outage_open:  # still down after a gap: the outage continues, observed
+                events.append(
+                    OutageOpened(self.monitor_id, result.time, error_class, result.message)
+                )
+                self.outage_open = True
+            return
+        if self.fail_count == 0:
+            self.fail_start = result.time
+            self.fail_error_class, self.fail_message = error_class, result.message
+        self.fail_count += 1
+        if self.fail_count >= self.confirm_failures:
+            assert self.fail_start is not None and self.fail_error_class is not None
+            events.append(
+                OutageOpened(
+                    self.monitor_id, self.fail_start, self.fail_error_class, self.fail_message
+                )
+            )
+            self.outage_open = True
+            self._move(State.DOWN, result.time, f"{error_class}: {result.message}", events)
+            self._reset_runs()
+
+    def _move(self, new: State, t: float, reason: str, events: list[Event]) -> None:
+        if new is not self.state:
+            events.append(Transition(self.monitor_id, t, self.state, new, reason))
+            self.state = new
+
+    def snapshot(self) -> MonitorSnapshot:
+        """The state to persist, so a restart resumes exactly here."""
+        return MonitorSnapshot(
+            self.monitor_id,
+            self.state,
+            self.fail_count,
+            self.fail_start,
+            self.fail_error_class,
+            self.fail_message,
+            self.pass_count,
+            self.pass_start,
+            self.last_evidence,
+        )

@@ -1,0 +1,1 @@
+"""The SLA engine and its evidence: intervals, periods, availability, credits, reports."""

@@ -1,0 +1,302 @@
+"""Credits and availability reports: load evidence from the store, evaluate with the engine.
+
+Handlers and CLI commands call these and only format the result; every figure comes from
+availability.evaluate and the plan's credit scheme (one implementation, SLA.md).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from statuswatch.config import Config
+from statuswatch.config.model import Customer, SlaPolicy
+from statuswatch.maintenance.calendar import MaintenanceCalendar
+from statuswatch.sla import periods
+from statuswatch.sla.availability import Figures, evaluate
+from statuswatch.sla.credits import credit_amount
+from statuswatch.sla.evaluate import figures_json
+from statuswatch.sla.evidence import Evidence, component_monitors
+from statuswatch.sla.intervals import intersect, measure, normalize
+from statuswatch.store import Outage, Store
+
+WINDOWS = (*periods.ROLLING_WINDOWS, "mtd", "ytd")
+
+
+class ReportError(ValueError):
+    """A report request that cannot be answered; the message names the parameter."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutageLine:
+    """One outage behind a customer's figures."""
+
+    monitor_id: str
+    component: str
+    start: int
+    end: int
+    excused_seconds: int
+    error_class: str
+    message: str
+
+    @property
+    def seconds(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class CreditLine:
+    """A customer's figures and credit for one period of their plan."""
+
+    customer: Customer
+    plan: SlaPolicy
+    figures: Figures
+    credit_percent: Fraction
+    credit_amount: Fraction
+    claim_deadline: int | None
+    outages: list[OutageLine]
+
+    def claim_passed(self, now: int) -> bool:
+        return self.claim_deadline is not None and now > self.claim_deadline
+
+    def to_json(self, now: int) -> dict[str, Any]:
+        """The SLA.md output object plus who, which plan and the outages behind it."""
+        fig = self.figures
+        out = {
+            "customer": self.customer.id,
+            "name": self.customer.name,
+            "plan": self.plan.id,
+            "period": fig.period.label,
+            "currency": self.customer.currency,
+            "fee": self.customer.fee,
+            **figures_json(fig, self.plan.credit, self.customer.fee, self.plan.claim_window_days),
+            "coverage_percent": None if fig.coverage is None else float(fig.coverage * 100),
+            "budget_remaining_minutes": float(fig.budget_remaining / 60),
+            "claim_deadline_passed": self.claim_passed(now),
+        }
+        if self.claim_deadline is not None:  # a running period's deadline follows its real end
+            out["claim_deadline"] = periods.iso_z(self.claim_deadline)
+        out["outages"] = [outage_json(o) for o in self.outages]
+        return out
+
+
+def outage_json(o: OutageLine) -> dict[str, Any]:
+    return {
+        "monitor": o.monitor_id,
+        "component": o.component,
+        "start": periods.iso_z(o.start),
+        "end": periods.iso_z(o.end),
+        "duration_minutes": o.seconds / 60,
+        "excused_minutes": o.excused_seconds / 60,
+        "excused": o.excused_seconds == o.seconds,
+        "error_class": o.error_class,
+        "message": o.message,
+    }
+
+
+def parse_month(label: str) -> tuple[int, int]:
+    """ "2026-10" -> (2026, 10), or a ReportError naming `period`."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", label or "")
+    if not match or not 1 <= int(match[2]) <= 12:
+        raise ReportError(f"period: must be YYYY-MM, got {label!r}")
+    return int(match[1]), int(match[2])
+
+
+def plan_period(plan: SlaPolicy, label: str, now: int) -> periods.Period:
+    """The plan's period containing month `label`; a running period ends now."""
+    year, month = parse_month(label)
+    tz = ZoneInfo(plan.timezone)
+    full = periods.month(year, month, tz) if plan.period == "month" else periods.year(year, tz)
+    if full.start >= now:
+        raise ReportError(f"period: {label} has not started yet")
+    if full.end > now:
+        return periods.Period(full.start, now, tz, full.label)
+    return full
+
+
+def window_period(window: str, now: int, tz: ZoneInfo) -> periods.Period:
+    """A rolling window ending now, or month/year to date in `tz`."""
+    if window in periods.ROLLING_WINDOWS:
+        return periods.rolling(window, now)
+    if window == "mtd":
+        return periods.month_to_date(now, tz)
+    if window == "ytd":
+        return periods.year_to_date(now, tz)
+    raise ReportError(f"window: must be one of {', '.join(WINDOWS)}, got {window!r}")
+
+
+async def load_evidence(
+    store: Store, config: Config, lo: int, hi: int, now: int
+) -> tuple[Evidence, list[Outage]]:
+    """Read what the store holds for [lo, hi) and index it."""
+    outages = await store.outages(since=lo, until=hi)
+    evidence = Evidence(
+        component_monitors=component_monitors((m.id, m.component) for m in config.monitors),
+        monitors=await store.monitors(),
+        outages=outages,
+        gaps=await store.gaps(since=lo, until=hi),
+        # Windows from config and from the API go through the same calendar.
+        calendar=MaintenanceCalendar([*config.maintenance, *await store.maintenance()]),
+        lo=lo,
+        hi=hi,
+        now=now,
+    )
+    return evidence, outages
+
+
+def credit_line(
+    config: Config,
+    evidence: Evidence,
+    outages: list[Outage],
+    customer: Customer,
+    period: periods.Period,
+) -> CreditLine:
+    """Evaluate one customer's plan for one period."""
+    plan = next(p for p in config.sla if p.id == customer.plan)
+    inputs = evidence.service(customer.components)
+    figures = evaluate(
+        period,
+        plan.target_percent,
+        downtime=inputs.downtime,
+        maintenance=inputs.maintenance,
+        unmonitored=inputs.unmonitored,
+        policy="excluded",
+    )
+    percent = plan.credit.percent(figures)
+    deadline = claim_deadline(plan, period)
+    lines = _outage_lines(config, evidence, outages, customer, period)
+    amount = credit_amount(customer.fee, percent)
+    return CreditLine(customer, plan, figures, percent, amount, deadline, lines)
+
+
+def full_period(plan: SlaPolicy, period: periods.Period) -> periods.Period:
+    """The whole calendar period a (possibly running, to-date) period of the plan belongs to."""
+    tz = ZoneInfo(plan.timezone)
+    if plan.period == "month":
+        return periods.month(*parse_month(period.label), tz)
+    return periods.year(int(period.label), tz)
+
+
+def claim_deadline(plan: SlaPolicy, period: periods.Period) -> int | None:
+    """The period's real end plus the claim window, also while the period is still running."""
+    if plan.claim_window_days is None:
+        return None
+    return full_period(plan, period).add_days_local(plan.claim_window_days)
+
+
+def _outage_lines(
+    config: Config,
+    evidence: Evidence,
+    outages: list[Outage],
+    customer: Customer,
+    period: periods.Period,
+) -> list[OutageLine]:
+    component_of = {m.id: m.component for m in config.monitors}
+    lines = []
+    for o in outages:
+        comp = component_of.get(o.monitor_id)
+        if comp not in customer.components:
+            continue
+        span = normalize(
+            [(int(o.start), int(o.end) if o.end is not None else evidence.now)],
+            period.start,
+            period.end,
+        )
+        if not span:
+            continue
+        excused = measure(intersect(span, evidence.component(comp).maintenance))
+        lines.append(
+            OutageLine(
+                o.monitor_id, comp, span[0][0], span[0][1], excused, o.error_class, o.message
+            )
+        )
+    return sorted(lines, key=lambda line: (line.start, line.monitor_id))
+
+
+async def credits_report(
+    store: Store, config: Config, label: str, now: int, customer_id: str | None = None
+) -> list[CreditLine]:
+    """Each customer's (or one customer's) credit line for the plan period containing `label`."""
+    customers = config.customers
+    if customer_id is not None:
+        customers = [c for c in customers if c.id == customer_id]
+        if not customers:
+            raise ReportError(f"customer: unknown customer {customer_id!r}")
+    plans = {p.id: p for p in config.sla}
+    spans = {c.id: plan_period(plans[c.plan], label, now) for c in customers}
+    if not spans:
+        return []
+    lo = min(p.start for p in spans.values())
+    hi = max(p.end for p in spans.values())
+    evidence, outages = await load_evidence(store, config, lo, hi, now)
+    return [credit_line(config, evidence, outages, c, spans[c.id]) for c in customers]
+
+
+def totals_by_currency(lines: list[CreditLine]) -> dict[str, Fraction]:
+    """Credit owed per currency."""
+    totals: dict[str, Fraction] = {}
+    for line in lines:
+        cur = line.customer.currency
+        totals[cur] = totals.get(cur, Fraction(0)) + line.credit_amount
+    return dict(sorted(totals.items()))
+
+
+async def component_availability(
+    store: Store, config: Config, component_id: str, window: str, now: int
+) -> dict[str, Any]:
+    """Public figures of one component over a window: no fees, no customers."""
+    if component_id not in {c.id for c in config.components}:
+        raise ReportError(f"component: unknown component {component_id!r}")
+    period = window_period(window, now, ZoneInfo(config.site.timezone))
+    evidence, _ = await load_evidence(store, config, period.start, period.end, now)
+    inputs = evidence.component(component_id)
+    fig = evaluate(
+        period,
+        100,
+        downtime=inputs.downtime,
+        maintenance=inputs.maintenance,
+        unmonitored=inputs.unmonitored,
+        policy="excluded",
+    )
+    return {
+        "component": component_id,
+        "window": window,
+        "period_start": periods.iso_z(period.start),
+        "period_end": periods.iso_z(period.end),
+        "availability_percent": None if fig.availability is None else float(fig.availability),
+        "coverage_percent": None if fig.coverage is None else float(fig.coverage * 100),
+        "unexcused_downtime_minutes": fig.unexcused / 60,
+        "excused_downtime_minutes": fig.excused / 60,
+        "unmonitored_minutes": fig.unmonitored / 60,
+        "eligible_minutes": fig.eligible / 60,
+    }
+
+
+def recent_periods(plan: SlaPolicy, now: int, count: int = 12) -> list[periods.Period]:
+    """The plan's last `count` periods, newest (running, to date) first."""
+    tz = ZoneInfo(plan.timezone)
+    local = datetime.fromtimestamp(now, tz)
+    out = []
+    for back in range(count if plan.period == "month" else 2):
+        if plan.period == "month":
+            index = local.year * 12 + local.month - 1 - back
+            full = periods.month(index // 12, index % 12 + 1, tz)
+        else:
+            full = periods.year(local.year - back, tz)
+        end = min(full.end, now)
+        out.append(periods.Period(full.start, end, tz, full.label))
+    return out
+
+
+async def customer_history(
+    store: Store, config: Config, customer: Customer, now: int
+) -> list[CreditLine]:
+    """A customer's credit lines for their plan's recent periods (12 months, or 2 years)."""
+    plan = next(p for p in config.sla if p.id == customer.plan)
+    spans = recent_periods(plan, now)
+    evidence, outages = await load_evidence(store, config, spans[-1].start, spans[0].end, now)
+    return [credit_line(config, evidence, outages, customer, p) for p in spans]

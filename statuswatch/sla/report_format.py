@@ -1,0 +1,121 @@
+"""Render credit reports as a terminal table, JSON or CSV (spreadsheet-safe)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from fractions import Fraction
+
+from statuswatch.sla.display import truncate_percent
+from statuswatch.sla.periods import iso_z
+from statuswatch.sla.report import CreditLine, totals_by_currency
+
+CSV_COLUMNS = [
+    "customer",
+    "name",
+    "plan",
+    "period",
+    "period_start",
+    "period_end",
+    "target_percent",
+    "availability_percent",
+    "coverage_percent",
+    "met",
+    "unexcused_downtime_minutes",
+    "excused_downtime_minutes",
+    "unmonitored_minutes",
+    "allowed_downtime_minutes",
+    "excess_downtime_minutes",
+    "credit_percent",
+    "credit_amount",
+    "currency",
+    "claim_deadline",
+    "claim_deadline_passed",
+    "outages",
+]
+
+
+def money(amount: Fraction) -> str:
+    return f"{float(amount):.2f}"
+
+
+def as_json(lines: list[CreditLine], now: int) -> str:
+    """The report as JSON: one object per customer plus totals per currency."""
+    return json.dumps(
+        {
+            "customers": [line.to_json(now) for line in lines],
+            "totals": {cur: float(total) for cur, total in totals_by_currency(lines).items()},
+        },
+        indent=2,
+    )
+
+
+def _safe_cell(value: object) -> object:
+    # A cell starting with = + - @ is a formula to a spreadsheet; customer names are input.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def as_csv(lines: list[CreditLine], now: int) -> str:
+    """One row per customer; outages summarised as a count (details are in the JSON)."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(
+        buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n"
+    )
+    writer.writeheader()
+    for line in lines:
+        row = line.to_json(now)
+        row["outages"] = len(line.outages)
+        writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+    return buf.getvalue()
+
+
+def as_table(lines: list[CreditLine], now: int) -> str:
+    """A fixed-width summary for people at a terminal."""
+    header = (
+        "customer",
+        "plan",
+        "period",
+        "availability",
+        "coverage",
+        "unexcused",
+        "allowed",
+        "excess",
+        "credit",
+        "amount",
+        "claim by",
+    )
+    rows = [header]
+    for line in lines:
+        fig = line.figures
+        deadline = "-" if line.claim_deadline is None else iso_z(line.claim_deadline)[:10]
+        if line.claim_passed(now):
+            deadline += " (passed)"
+        rows.append(
+            (
+                line.customer.id,
+                line.plan.id,
+                fig.period.label,
+                truncate_percent(fig.availability) + ("%" if fig.availability is not None else ""),
+                truncate_percent(None if fig.coverage is None else fig.coverage * 100, 1) + "%",
+                f"{fig.unexcused / 60:.1f}m",
+                f"{float(fig.allowed) / 60:.1f}m",
+                f"{float(fig.excess) / 60:.1f}m",
+                f"{float(line.credit_percent):g}%",
+                f"{money(line.credit_amount)} {line.customer.currency}",
+                deadline,
+            )
+        )
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(header))]
+    text = "\n".join(
+        "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    )
+    totals = totals_by_currency(lines)
+    if totals:
+        text += "\n\ncredits owed: " + ", ".join(f"{money(t)} {c}" for c, t in totals.items())
+    return text
+
+
+FORMATS = {"table": as_table, "json": as_json, "csv": as_csv}

@@ -1,0 +1,1 @@
+"""What customers see as status: components, the status board, the Statuspage format."""

@@ -1,0 +1,211 @@
+"""What the public sees, kept current: component statuses and the automatic incident.
+
+Listens to the monitors' confirmed transitions (Monitoring.hooks) and to the clock (a
+housekeeping tick for maintenance edges and quiet periods); saves every incident change
+through the store's writer, one transaction each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+
+from statuswatch.clock import Clock
+from statuswatch.config import Config, Monitor
+from statuswatch.config.model import Maintenance
+from statuswatch.incidents.auto import AutoIncidents, AutoSettings, Edit
+from statuswatch.incidents.model import Incident
+from statuswatch.maintenance.calendar import MaintenanceCalendar, Schedule
+from statuswatch.monitor.events import Event, State, Transition
+from statuswatch.notify.payloads import incident_event, maintenance_edges, maintenance_event
+from statuswatch.probes.base import CheckResult
+from statuswatch.status.component import ComponentStatus, FractionRule, component_status
+from statuswatch.store import SaveIncident, SaveMaintenance, Store
+from statuswatch.store.outbox import EnqueueEvent
+
+log = logging.getLogger(__name__)
+
+
+def auto_settings(config: Config) -> AutoSettings:
+    """The [incidents] section as the lifecycle takes it."""
+    inc = config.incidents
+    return AutoSettings(
+        quiet_period=inc.quiet_period,
+        title=inc.title,
+        opened=inc.opened,
+        joined=inc.joined,
+        recovered=inc.recovered,
+        resolved=inc.resolved,
+        severity_by_impact=tuple(inc.severity_by_impact.items()),
+    )
+
+
+class StatusBoard:
+    """Component statuses from monitor states and maintenance; automatic incidents from them."""
+
+    def __init__(self, config: Config, store: Store, clock: Clock) -> None:
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.components = {c.id: c for c in config.components}
+        self.monitors_of: dict[str, list[str]] = defaultdict(list)
+        for mon in config.monitors:
+            self.monitors_of[mon.component].append(mon.id)
+        self.monitor_states: dict[str, State] = {}
+        self.status: dict[str, ComponentStatus] = {}
+        self.calendar = MaintenanceCalendar(config.maintenance)
+        names = {c.id: c.name for c in config.components}
+        self.auto = AutoIncidents(auto_settings(config), names)
+        # Operator edits read, change and save whole incidents and windows across awaits;
+        # one at a time, so two requests editing the same thing cannot lose either change.
+        self.edit_lock = asyncio.Lock()
+        # Maintenance starts and ends are announced for edges after this time (not on resume).
+        self.edges_checked = clock.time()
+        self.notify = config.email.enabled or bool(config.webhooks)
+        self.names = {c.id: c.name for c in config.components}
+        # Bumped on anything the public pages show (monitor events, statuses, incidents,
+        # maintenance): the render cache re-renders on a change, not on every request burst.
+        self.version = 0
+
+    async def start(self, monitor_states: dict[str, State]) -> None:
+        """Resume: current statuses without announcing them, and the open automatic incident."""
+        self.calendar = self._calendar(await self.store.maintenance())
+        self.monitor_states = dict(monitor_states)
+        open_auto = [i for i in await self.store.incidents(open_only=True) if i.auto]
+        self.auto.current = open_auto[0] if open_auto else None
+        now = self.clock.time()
+        self.status = {cid: self._compute(cid, now) for cid in self.components}
+        self.edges_checked = now
+
+    def _calendar(self, stored: list[Maintenance]) -> MaintenanceCalendar:
+        # Stored windows come last so they win over config entries with the same id.
+        return MaintenanceCalendar([*self.config.maintenance, *stored])
+
+    def reload_calendar(self, stored: list[Maintenance]) -> None:
+        """Take the windows stored at run time into account, and follow them at once."""
+        self.calendar = self._calendar(stored)
+        self.version += 1
+        self.tick()
+
+    async def incident_for_edit(self, incident_id: str) -> Incident | None:
+        """The incident an operator edits: the board's own open automatic one, else the stored.
+
+        Editing a copy of the automatic incident would lose the change: the board would later
+        save its stale object over it. Hold `edit_lock` from here until `after_edit`.
+        """
+        current = self.auto.current
+        if current is not None and current.id == incident_id:
+            return current
+        # The board may have just resolved its incident: let that reach the disk before reading.
+        await self.store.flush()
+        return await self.store.incident(incident_id)
+
+    def after_edit(self, incident: Incident) -> None:
+        """Save an operator's edit; an automatic incident is then the operator's to close."""
+        if incident.auto:
+            incident.taken_over = True
+        if incident is self.auto.current and incident.status.closed:
+            self.auto.current = None
+        self.store.submit(self._saving(incident))
+        self.version += 1
+
+    def _saving(self, incident: Incident) -> SaveIncident:
+        """The save of an incident, carrying its notification when anyone can be notified."""
+        event = None
+        if self.notify:
+            event = incident_event(
+                incident, self.names, self.config.site.base_url, self.config.email.coalesce
+            )
+        return SaveIncident.of(incident, event)
+
+    def saving_window(self, window: Maintenance, now: float) -> SaveMaintenance:
+        """The save of a maintenance window, announcing its (next) occurrence as scheduled or
+        cancelled when anyone can be notified."""
+        occurrence = Schedule(window).upcoming(now) if self.notify else None
+        if occurrence is None or occurrence.end <= now:
+            return SaveMaintenance(window, now)
+        state = "cancelled" if window.cancelled else "scheduled"
+        source = f"maintenance:{window.id}:saved:{now}"
+        event = maintenance_event(
+            occurrence,
+            state,
+            window.description,
+            source,
+            now,
+            self.names,
+            self.config.site.base_url,
+            self.config.email.coalesce,
+        )
+        return SaveMaintenance(window, now, event)
+
+    def _announce_maintenance(self, now: float) -> None:
+        """Maintenance that started or ended since the last tick (the source makes it once)."""
+        since, self.edges_checked = self.edges_checked, now
+        if not self.notify or now <= since:
+            return
+        for occ, state in maintenance_edges(self.calendar, since, now):
+            source = f"maintenance:{occ.window_id}:{occ.start}:{state}"
+            self.store.submit(
+                EnqueueEvent(
+                    maintenance_event(
+                        occ,
+                        state,
+                        "",
+                        source,
+                        now,
+                        self.names,
+                        self.config.site.base_url,
+                        self.config.email.coalesce,
+                    )
+                )
+            )
+
+    def on_events(self, monitor: Monitor, _result: CheckResult | None, events: list[Event]) -> None:
+        """Monitoring hook: recompute the component of a monitor whose state changed."""
+        if events:  # outages and gaps change the figures even when no status does
+            self.version += 1
+        changed = False
+        for event in events:
+            if isinstance(event, Transition):
+                self.monitor_states[event.monitor_id] = event.new
+                changed = True
+        if changed:
+            self._refresh(monitor.component, self.clock.time())
+
+    def tick(self) -> None:
+        """Maintenance windows starting or ending, and quiet periods running out."""
+        now = self.clock.time()
+        for cid in self.components:
+            self._refresh(cid, now)
+        self._announce_maintenance(now)
+        if (edit := self.auto.tick(now)) is not None:
+            self._save(edit)
+
+    def _refresh(self, cid: str, now: float) -> None:
+        new = self._compute(cid, now)
+        old = self.status.get(cid, ComponentStatus.OPERATIONAL)
+        if new is old:
+            return
+        self.status[cid] = new
+        self.version += 1
+        log.info("component %s: %s -> %s", cid, old.value, new.value)
+        edit = self.auto.changed(cid, old, new, now, enabled=self.components[cid].auto_incident)
+        if edit is not None:
+            self._save(edit)
+
+    def _compute(self, cid: str, now: float) -> ComponentStatus:
+        comp = self.components[cid]
+        states = [self.monitor_states.get(m, State.UNKNOWN) for m in self.monitors_of[cid]]
+        rule = None
+        if comp.status_rule == "fraction":
+            f = comp.fraction
+            rule = FractionRule(f.degraded, f.partial, f.major)
+        in_maintenance = self.calendar.active(cid, int(now)) is not None
+        return component_status(states, rule=rule, in_maintenance=in_maintenance)
+
+    def _save(self, edit: Edit) -> None:
+        self.store.submit(self._saving(edit.incident))
+        self.version += 1
+        if edit.opened:
+            log.warning("incident %s opened: %s", edit.incident.id, edit.incident.title)

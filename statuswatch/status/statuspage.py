@@ -1,0 +1,348 @@
+"""Our model in Atlassian Statuspage's public v2 format (/api/v2/*.json). Pure.
+
+Existing widgets, aggregators and exporters read Statuspage's field names and enumerations, so
+every object here carries exactly their keys; our own figures go only under `x_statuswatch` at
+the top level of a document. The mapping, in one place:
+
+- page: id = a stable digest of site.base_url (one page; ids are opaque strings), name =
+  site.title, url = site.base_url, time_zone = site.timezone, updated_at = the newest change
+  shown (a component edge, an incident update, a maintenance start or end that has happened).
+- components keep their config ids, in config order; each [[groups]] entry becomes a component
+  with group: true, components: [member ids] and its worst member's status, placed just before
+  its first member (empty groups last). position: 1-based place in that list. created_at: when
+  the first of its monitors was registered (start_date: that day in the site's timezone);
+  updated_at: the last edge of its downtime or maintenance in the last 90 days, else created_at.
+  showcase: true for components (they have uptime bars), false for groups.
+- status: the worst of the component statuses (degraded -> minor, partial -> major, major ->
+  critical, maintenance -> maintenance) and of the unresolved incidents' impacts.
+- incidents: title -> name, created -> created_at and started_at, shortlink =
+  <base_url>/incidents/<id>; components: the affected components as component objects;
+  incident_updates newest first (as Statuspage lists them); affected_components from the
+  update's component changes (code = component id). Severity, author and `auto` are not shown.
+- scheduled maintenances: one per occurrence of a window (id "<window>" for one-off windows,
+  "<window>-<YYYYMMDDTHHMMZ>" per occurrence of recurring ones), impact "maintenance", status
+  by the clock (scheduled, in_progress, completed; never verifying: nobody tells us when work is
+  being checked); cancelled occurrences are left out (Statuspage has no such state). We keep no
+  creation time for windows, so created_at is scheduled_for; the updates are the announcement
+  (body: the description, else the title) and, once they happen, the start and the end.
+Times are ISO 8601 with the site's UTC offset, to the millisecond, as Statuspage writes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from statuswatch.config import Config
+from statuswatch.incidents.model import IMPACT_ORDER, Impact, Incident, IncidentUpdate
+from statuswatch.maintenance.calendar import Occurrence
+from statuswatch.sla.availability import Figures
+from statuswatch.sla.display import truncate_percent
+from statuswatch.status.component import ComponentStatus, worst
+
+INDICATORS = ("none", "minor", "major", "critical", "maintenance")
+DESCRIPTIONS = {
+    "none": "All Systems Operational",
+    "maintenance": "Service Under Maintenance",
+    "minor": "Minor Service Outage",
+    "major": "Partial System Outage",
+    "critical": "Major System Outage",
+}
+_RANK = {"none": 0, "maintenance": 1, "minor": 2, "major": 3, "critical": 4}
+_BY_STATUS = {
+    ComponentStatus.OPERATIONAL: "none",
+    ComponentStatus.MAINTENANCE: "maintenance",
+    ComponentStatus.DEGRADED: "minor",
+    ComponentStatus.PARTIAL: "major",
+    ComponentStatus.MAJOR: "critical",
+}
+MAINTENANCE_STATES = ("scheduled", "in_progress", "verifying", "completed")
+# x_statuswatch availability windows on summary.json and components.json.
+AVAILABILITY_WINDOWS = ("30d", "90d")
+LIST_LIMIT = 50  # incidents.json and scheduled-maintenances.json: the newest 50, as Statuspage
+
+
+@dataclass(frozen=True, slots=True)
+class PageState:
+    """What the documents are made from, gathered by the web layer at one instant."""
+
+    config: Config
+    now: float
+    status: dict[str, ComponentStatus]
+    created: dict[str, float]  # component id -> created_at
+    updated: dict[str, float]  # component id -> updated_at
+    open_incidents: Sequence[Incident] = ()
+    latest_incidents: Sequence[Incident] = ()  # the newest 50, resolved or not
+    # Each occurrence shown, with whether its window recurs and the window's description.
+    occurrences: Sequence[tuple[Occurrence, bool, str]] = ()
+    availability: dict[str, dict[str, Figures]] = field(default_factory=dict)
+
+
+class Formatter:
+    """Builds the Statuspage documents for one PageState."""
+
+    def __init__(self, state: PageState) -> None:
+        self.state = state
+        self.site = state.config.site
+        self.tz = ZoneInfo(self.site.timezone)
+        self.page_id = page_id(self.site.base_url)
+        self.names = {c.id: c.name for c in state.config.components}
+        self.components = self._components()
+        # Incidents and maintenance list components, never groups (a group may share an id).
+        self.by_id = {c["id"]: c for c in self.components if not c["group"]}
+
+    def time(self, ts: float | None) -> str | None:
+        """ISO 8601 in the site's timezone, with its offset, to the millisecond."""
+        if ts is None:
+            return None
+        return datetime.fromtimestamp(ts, self.tz).isoformat(timespec="milliseconds")
+
+    # --- page and status -------------------------------------------------------------------
+
+    def page(self) -> dict[str, Any]:
+        return {
+            "id": self.page_id,
+            "name": self.site.title,
+            "url": self.site.base_url,
+            "time_zone": self.site.timezone,
+            "updated_at": self.time(self._page_updated()),
+        }
+
+    def _page_updated(self) -> float:
+        now = self.state.now
+        times = [
+            *self.state.updated.values(),
+            *(i.updated for i in (*self.state.open_incidents, *self.state.latest_incidents)),
+        ]
+        for occ, _, _ in self.state.occurrences:
+            times += [t for t in (occ.start, occ.end) if t <= now]
+        return max(times, default=min(self.state.created.values(), default=now))
+
+    def status(self) -> dict[str, str]:
+        indicator = overall_indicator(
+            self.state.status.values(), [i.impact for i in self.state.open_incidents]
+        )
+        return {"indicator": indicator, "description": DESCRIPTIONS[indicator]}
+
+    # --- components --------------------------------------------------------------------------
+
+    def _components(self) -> list[dict[str, Any]]:
+        config = self.state.config
+        members: dict[str, list[str]] = {g.id: [] for g in config.groups}
+        for comp in config.components:
+            if comp.group is not None:
+                members[comp.group].append(comp.id)
+        groups = {g.id: g for g in config.groups}
+        out: list[dict[str, Any]] = []
+        for comp in config.components:
+            if comp.group is not None and comp.group in groups:
+                out.append(self._group(groups.pop(comp.group), members[comp.group]))
+            out.append(self._component(comp.id, comp.name, comp.description, comp.group))
+        out += [self._group(g, []) for g in groups.values()]
+        for position, item in enumerate(out, start=1):
+            item["position"] = position
+        return out
+
+    def _component(
+        self, cid: str, name: str, description: str, group: str | None
+    ) -> dict[str, Any]:
+        created = self.state.created.get(cid, self.state.now)
+        status = self.state.status.get(cid, ComponentStatus.OPERATIONAL)
+        return {
+            "id": cid,
+            "name": name,
+            "status": status.value,
+            "created_at": self.time(created),
+            "updated_at": self.time(self.state.updated.get(cid, created)),
+            "position": 0,
+            "description": description or None,
+            "showcase": True,
+            "start_date": datetime.fromtimestamp(created, self.tz).date().isoformat(),
+            "group_id": group,
+            "page_id": self.page_id,
+            "group": False,
+            "only_show_if_degraded": False,
+        }
+
+    def _group(self, group: Any, member_ids: list[str]) -> dict[str, Any]:
+        created = min(
+            (self.state.created.get(m, self.state.now) for m in member_ids), default=self.state.now
+        )
+        updated = max((self.state.updated.get(m, created) for m in member_ids), default=created)
+        item = self._component(group.id, group.name, group.description, None)
+        item.update(
+            status=worst([self.state.status[m] for m in member_ids]).value,
+            created_at=self.time(created),
+            updated_at=self.time(updated),
+            showcase=False,
+            start_date=None,
+            group=True,
+            components=member_ids,
+        )
+        return item
+
+    def x_statuswatch(self) -> dict[str, Any]:
+        """Our own figures: each component's availability, truncated per SLA.md."""
+        out = {}
+        for cid, figures in self.state.availability.items():
+            out[cid] = {
+                f"availability_{w}": None
+                if f.availability is None
+                else truncate_percent(f.availability)
+                for w, f in figures.items()
+            }
+        return {"components": out}
+
+    # --- incidents ------------------------------------------------------------------------
+
+    def incident(self, inc: Incident) -> dict[str, Any]:
+        return {
+            "id": inc.id,
+            "name": inc.title,
+            "status": inc.status.value,
+            "impact": inc.impact.value,
+            "created_at": self.time(inc.created),
+            "updated_at": self.time(inc.updated),
+            "monitoring_at": self.time(inc.monitoring_at),
+            "resolved_at": self.time(inc.resolved_at),
+            "started_at": self.time(inc.created),
+            "shortlink": f"{self.site.base_url.rstrip('/')}/incidents/{inc.id}",
+            "page_id": self.page_id,
+            "components": [self.by_id[c] for c in inc.components if c in self.by_id],
+            "incident_updates": [self._update(u) for u in reversed(inc.updates)],
+        }
+
+    def _update(self, update: IncidentUpdate) -> dict[str, Any]:
+        at = self.time(update.time)
+        return {
+            "id": update.id,
+            "status": update.status.value,
+            "body": update.body,
+            "incident_id": update.incident_id,
+            "created_at": at,
+            "updated_at": at,
+            "display_at": at,
+            "affected_components": [
+                {
+                    "code": c.component,
+                    "name": self.names.get(c.component, c.component),
+                    "old_status": c.old.value,
+                    "new_status": c.new.value,
+                }
+                for c in update.changes
+            ],
+        }
+
+    # --- scheduled maintenances -------------------------------------------------------------
+
+    def maintenance(self, occ: Occurrence, recurring: bool, description: str) -> dict[str, Any]:
+        now = self.state.now
+        mid = occurrence_id(occ, recurring)
+        state = occ.state(now)
+        steps = [("scheduled", occ.start, description or occ.title)]
+        if now >= occ.start:
+            steps.append(("in_progress", occ.start, "Maintenance is in progress."))
+        if now >= occ.end:
+            steps.append(("completed", occ.end, "Maintenance has completed."))
+        updates = [
+            self._maintenance_update(mid, n, status, at, body)
+            for n, (status, at, body) in enumerate(steps)
+        ]
+        return {
+            "id": mid,
+            "name": occ.title,
+            "status": state,
+            "impact": "maintenance",
+            "created_at": self.time(occ.start),
+            "updated_at": self.time(steps[-1][1]),
+            "monitoring_at": None,
+            "resolved_at": self.time(occ.end) if state == "completed" else None,
+            "started_at": self.time(occ.start),
+            "shortlink": f"{self.site.base_url.rstrip('/')}/maintenance",
+            "page_id": self.page_id,
+            "components": [self.by_id[c] for c in sorted(occ.components) if c in self.by_id],
+            "incident_updates": updates[::-1],
+            "scheduled_for": self.time(occ.start),
+            "scheduled_until": self.time(occ.end),
+        }
+
+    def _maintenance_update(
+        self, mid: str, n: int, status: str, at: float, body: str
+    ) -> dict[str, Any]:
+        t = self.time(at)
+        return {
+            "id": f"{mid}.{n}",
+            "status": status,
+            "body": body,
+            "incident_id": mid,
+            "created_at": t,
+            "updated_at": t,
+            "display_at": t,
+            "affected_components": [],
+        }
+
+
+def document(name: str, state: PageState) -> dict[str, Any]:
+    """One /api/v2 document by its path below /api/v2/ (a key of DOCUMENTS)."""
+    fmt = Formatter(state)
+    return {"page": fmt.page(), **DOCUMENTS[name](fmt)}
+
+
+def _maintenances(fmt: Formatter, *states: str) -> list[dict[str, Any]]:
+    """The occurrences in these states, by start; all of them, newest first, if none given."""
+    shown = [
+        fmt.maintenance(occ, recurring, desc)
+        for occ, recurring, desc in fmt.state.occurrences
+        if not states or occ.state(fmt.state.now) in states
+    ]
+    shown.sort(key=lambda m: (m["scheduled_for"], m["id"]))
+    return shown if states else shown[::-1][:LIST_LIMIT]
+
+
+def _incidents(fmt: Formatter, incidents: Sequence[Incident]) -> list[dict[str, Any]]:
+    return [fmt.incident(i) for i in incidents]
+
+
+DOCUMENTS: dict[str, Callable[[Formatter], dict[str, Any]]] = {
+    "summary.json": lambda f: {
+        "components": f.components,
+        "incidents": _incidents(f, f.state.open_incidents),
+        "scheduled_maintenances": _maintenances(f, "in_progress", "verifying", "scheduled"),
+        "status": f.status(),
+        "x_statuswatch": f.x_statuswatch(),
+    },
+    "status.json": lambda f: {"status": f.status()},
+    "components.json": lambda f: {"components": f.components, "x_statuswatch": f.x_statuswatch()},
+    "incidents.json": lambda f: {"incidents": _incidents(f, f.state.latest_incidents)},
+    "incidents/unresolved.json": lambda f: {"incidents": _incidents(f, f.state.open_incidents)},
+    "scheduled-maintenances.json": lambda f: {"scheduled_maintenances": _maintenances(f)},
+    "scheduled-maintenances/upcoming.json": lambda f: {
+        "scheduled_maintenances": _maintenances(f, "scheduled")
+    },
+    "scheduled-maintenances/active.json": lambda f: {
+        "scheduled_maintenances": _maintenances(f, "in_progress", "verifying")
+    },
+}
+
+
+def page_id(base_url: str) -> str:
+    """A stable opaque page id: the same site always gets the same one."""
+    return hashlib.blake2b(base_url.encode(), digest_size=6).hexdigest()
+
+
+def occurrence_id(occ: Occurrence, recurring: bool) -> str:
+    """A one-off window's id, or the window's id and the occurrence's UTC start."""
+    if not recurring:
+        return occ.window_id
+    return f"{occ.window_id}-{datetime.fromtimestamp(occ.start, ZoneInfo('UTC')):%Y%m%dT%H%MZ}"
+
+
+def overall_indicator(statuses: Iterable[ComponentStatus], impacts: Iterable[Impact]) -> str:
+    """Statuspage's page indicator: the worst of the components and of open incidents."""
+    found = [_BY_STATUS[s] for s in statuses]
+    found += [i.value for i in impacts if IMPACT_ORDER[i] > 0]
+    return max(found, key=_RANK.__getitem__, default="none")
