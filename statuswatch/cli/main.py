@@ -64,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         loop=loop,
         host=host,
         port=port,
-        # 128 (the default) overflowed at 500 concurrent connections in issue 8's measurements.
+        # aiohttp's default backlog (128) drops connections when hundreds arrive at once.
         backlog=1024,
         shutdown_timeout=3.0,
         access_log=None,

@@ -315,7 +315,7 @@ class Config(_Section):
     components: list[Component] = []
     monitors: list[Monitor] = []
     incidents: Incidents = Incidents()
-    # Empty: seed 002's table (S1 20 min then every 30 min, S2 90 min, S3 6 h, S4 24 h).
+    # Empty: the premium contract's table (S1 20 min then every 30 min, S2 90 min, S3 6 h, S4 24 h).
     severities: list[SeverityLevel] = []
     sla: list[SlaPolicy] = []
     customers: list[Customer] = []

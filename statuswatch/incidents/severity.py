@@ -26,7 +26,7 @@ class Severity:
     update_every: float | None = None  # then at most this long between human updates
 
 
-# Seed 002's table (premium SLA): S1 critical 20 min then every 30 min; S2 90 min; S3 6 h; S4 24 h.
+# The premium SLA's table: S1 critical 20 min then every 30 min; S2 90 min; S3 6 h; S4 24 h.
 DEFAULT_SEVERITIES = (
     Severity("S1", "Critical incident", 20 * 60, 30 * 60),
     Severity("S2", "Incident", 90 * 60),

@@ -404,8 +404,8 @@ class StatuswatchCollector:
     def _per_monitor(self) -> Iterator[Metric]:
         # The hottest loop of a scrape (10,000 monitors, 7 samples each). Each monitor's samples
         # and text are kept until its values change: at a 60 s interval and a scrape a second,
-        # ~98 % of monitors are unchanged since the last scrape. Reusing them cut this loop
-        # ~5x and a whole 10,000-monitor render from 0.26 to 0.10 CPU-s (on a busy machine).
+        # almost every monitor is unchanged since the last scrape, so reusing them skips most of
+        # the work (bench/metrics.py measures it).
         mon = self.monitoring
         tally = mon.tally
         last = mon.last.copy()

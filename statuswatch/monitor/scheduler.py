@@ -1,8 +1,8 @@
 """Probe dispatch: each monitor at its interval, at a stable phase, never bursting, never queuing.
 
 Why not APScheduler for this: at 10,000 jobs it costs twice the CPU of a heap loop per run and,
-with its default 1 s misfire grace, silently drops most runs when many are due at once (issue 2
-measured 78 %). APScheduler runs the housekeeping jobs instead (service.py).
+with its default 1 s misfire grace, silently drops most runs when many are due at once.
+APScheduler runs the housekeeping jobs instead (monitor/housekeeping.py).
 
 - Phase: a monitor's slots are the wall-clock times t with (t - offset) % interval == 0, where
   offset comes from a hash of its id (as Prometheus offsets scrape targets). N monitors spread

@@ -1,6 +1,6 @@
 """The per-monitor state machine: confirmed outages, recoveries and evidence gaps. Pure.
 
-Rules (DESIGN.md, issue 2):
+Rules (DESIGN.md):
 - `confirm_failures` consecutive failures open an outage that starts at the first failing check
   of that run; `confirm_recoveries` consecutive passes close it at the first passing check.
 - Degraded (passing, but slow or a certificate close to expiry) is a state, not downtime.

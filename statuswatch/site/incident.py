@@ -19,8 +19,8 @@ from statuswatch.site.stamps import Stamp, maybe_stamp, stamp
 from statuswatch.sla.display import status_label
 
 # Updates never change once posted, and the page, both feeds and every cache expiry render the
-# same bodies again: ~1 ms of Markdown each, GIL held, so 50 incidents' timelines cost the probes'
-# event loop a visible stall. Keyed by the text itself, so an edit can never show stale HTML.
+# same bodies again; Markdown holds the GIL, so rendering every timeline afresh stalls the probes'
+# event loop. Keyed by the text itself, so an edit can never show stale HTML.
 markdown_once = functools.lru_cache(maxsize=2048)(render_markdown)
 
 

@@ -194,8 +194,7 @@ class Writer:
             return batch
         # Sleep through the batching window (a flush or stop marker cuts it short), then drain.
         # Taking items one by one with get(timeout=...) woke this thread for every put and
-        # bounced the GIL between it and the event loop on each probe result (py-spy: the
-        # writer was 15 % of the probe pipeline's samples).
+        # bounced the GIL between it and the event loop on each probe result.
         self.hurry.clear()  # before the checks: a marker queued after them sets it again
         if self.markers_queued == 0 and self.queue.qsize() < self.batch_max:
             self.hurry.wait(self.flush_interval)
