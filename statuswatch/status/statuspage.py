@@ -26,6 +26,8 @@ the top level of a document. The mapping, in one place:
   creation time for windows, so created_at is scheduled_for; the updates are the announcement
   (body: the description, else the title) and, once they happen, the start and the end.
 Times are ISO 8601 with the site's UTC offset, to the millisecond, as Statuspage writes them.
+The incident and maintenance objects, and their update wording, come from statuspage_objects,
+which webhooks and emails share.
 """
 
 from __future__ import annotations
