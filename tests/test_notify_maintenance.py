@@ -43,6 +43,7 @@ async def test_maintenance_scheduled_started_completed(aiohttp_client, tmp_path,
     ]
     body = text_part(smtp.mailbox.messages[0])
     assert "Checkout may be slow." in body and "http://status.test/maintenance" in body
+    assert "When: 2026-10-26T08:33:20.000Z to 2026-10-26T09:03:20.000Z (UTC)" in body
     board = rig.client.app[BOARD]
     clock.advance(3600)  # it starts
     board.tick()
@@ -57,6 +58,9 @@ async def test_maintenance_scheduled_started_completed(aiohttp_client, tmp_path,
         "Maintenance in progress",
         "Maintenance completed",
     ]
+    # The update wording is /api/v2's, one table for the page and the messages.
+    assert "Maintenance is in progress." in text_part(smtp.mailbox.messages[1])
+    assert "Maintenance has completed." in text_part(smtp.mailbox.messages[2])
     assert smtp.mailbox.to("api-only@example.com") == []
     await rig.settle()
 

@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime
 
 from aiohttp import web
 from notify_helpers import ENV, start_rig
@@ -15,6 +16,9 @@ from service_helpers import make_config
 from statuswatch.clock import FakeClock
 from statuswatch.notify.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from statuswatch.store.outbox_reads import attempts
+from statuswatch.web.keys import BOARD
+
+START = 1_793_000_000.0
 
 
 async def receiver(aiohttp_server, statuses: list[int]):
@@ -137,4 +141,80 @@ async def test_webhook_without_its_secret_waits(aiohttp_client, aiohttp_server, 
     assert got == []  # never sent unsigned
     ((outcome, detail),) = [(a.outcome, a.detail) for a in await rig.store.read_outbox(attempts)]
     assert outcome == "retry" and "UNSET_SECRET" not in detail and "secret" in detail
+    await rig.settle()
+
+
+def same_instant(utc: str, local: str) -> bool:
+    return datetime.fromisoformat(utc) == datetime.fromisoformat(local)
+
+
+async def test_webhook_carries_the_v2_incident_object_in_utc(
+    aiohttp_client, aiohttp_server, tmp_path
+):
+    """The payload is /api/v2's incident object: same keys and updates, times in UTC, and the
+    components with the status the incident gave them."""
+    server, got = await receiver(aiohttp_server, [])
+    clock = FakeClock(START)
+    config = hook_config(tmp_path, str(server.make_url("/hook")))
+    rig = await start_rig(aiohttp_client, config, clock)
+    incident = await rig.open_incident("Checkout errors")
+    clock.advance(60)
+    await rig.update_incident(incident, "Fixed.", "resolved")
+    await rig.deliver()
+    sent = json.loads(got[-1][1])["incident"]
+    (listed,) = (await (await rig.client.get("/api/v2/incidents.json")).json())["incidents"]
+    assert set(sent) == set(listed)
+    assert [u["body"] for u in sent["incident_updates"]] == [
+        "Fixed.",
+        "Checkout errors: we are looking into it.",
+    ]  # newest first, as Statuspage lists them
+    times = ("created_at", "updated_at", "resolved_at", "started_at")
+    for key in times:
+        assert sent[key].endswith("Z") and same_instant(sent[key], listed[key])
+    apart = {"components", "incident_updates", *times}
+    assert {k: v for k, v in sent.items() if k not in apart} == {
+        k: v for k, v in listed.items() if k not in apart
+    }
+    assert sent["components"] == [
+        {"id": "checkout", "name": "Checkout <script>", "status": "major_outage"}
+    ]
+    await rig.settle()
+
+
+async def test_maintenance_webhooks_use_the_v2_wording(aiohttp_client, aiohttp_server, tmp_path):
+    """Scheduled, started, completed: the same update bodies /api/v2 lists for the occurrence."""
+    server, got = await receiver(aiohttp_server, [])
+    clock = FakeClock(START)
+    config = hook_config(tmp_path, str(server.make_url("/hook")))
+    rig = await start_rig(aiohttp_client, config, clock)
+    window = {
+        "id": "db",
+        "title": "Database upgrade",
+        "components": ["checkout"],
+        "start": datetime.fromtimestamp(START + 3600, UTC).isoformat(),
+        "duration": "30m",
+        "description": "Checkout may be slow.",
+    }
+    resp = await rig.admin("POST", "/api/v1/maintenance", json=window)
+    assert resp.status == 201, await resp.text()
+    await rig.deliver()
+    board = rig.client.app[BOARD]
+    for seconds in (3600, 1800):
+        clock.advance(seconds)
+        board.tick()
+        clock.advance(120)
+        await rig.deliver()
+    sent = [json.loads(body)["incident"] for _, body in got]
+    assert [(m["status"], m["incident_updates"][0]["body"]) for m in sent] == [
+        ("scheduled", "Checkout may be slow."),
+        ("in_progress", "Maintenance is in progress."),
+        ("completed", "Maintenance has completed."),
+    ]
+    assert sent[0]["scheduled_for"] == "2026-10-26T08:33:20.000Z"  # UTC, as before
+    v2 = await (await rig.client.get("/api/v2/scheduled-maintenances.json")).json()
+    (listed,) = v2["scheduled_maintenances"]
+    assert set(sent[-1]) == set(listed)
+    assert [u["body"] for u in listed["incident_updates"]] == [
+        m["incident_updates"][0]["body"] for m in reversed(sent)
+    ]
     await rig.settle()

@@ -2,7 +2,9 @@
 
 Listens to the monitors' confirmed transitions (Monitoring.hooks) and to the clock (a
 housekeeping tick for maintenance edges and quiet periods); saves every incident change
-through the store's writer, one transaction each.
+through the store's writer, one transaction each. It says what changed (status/changes.py) to
+a listener, which gives the outbox event saved in the same transaction; the board does not
+know who is notified or how.
 """
 
 from __future__ import annotations
@@ -18,11 +20,17 @@ from statuswatch.incidents.auto import AutoIncidents, AutoSettings, Edit
 from statuswatch.incidents.model import Incident
 from statuswatch.maintenance.calendar import MaintenanceCalendar, Schedule
 from statuswatch.monitor.events import Event, State, Transition
-from statuswatch.notify.payloads import incident_event, maintenance_edges, maintenance_event
 from statuswatch.probes.base import CheckResult
+from statuswatch.status.changes import (
+    Change,
+    ChangeListener,
+    IncidentChanged,
+    WindowSaved,
+    maintenance_edges,
+)
 from statuswatch.status.component import ComponentStatus, FractionRule, component_status
 from statuswatch.store import SaveIncident, SaveMaintenance, Store
-from statuswatch.store.outbox import EnqueueEvent
+from statuswatch.store.outbox import EnqueueEvent, NotifyEvent
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +52,10 @@ def auto_settings(config: Config) -> AutoSettings:
 class StatusBoard:
     """Component statuses from monitor states and maintenance; automatic incidents from them."""
 
-    def __init__(self, config: Config, store: Store, clock: Clock) -> None:
+    def __init__(
+        self, config: Config, store: Store, clock: Clock, listener: ChangeListener | None = None
+    ) -> None:
+        """`listener` hears of every change (None: nobody is notified, nothing is announced)."""
         self.config = config
         self.store = store
         self.clock = clock
@@ -62,8 +73,7 @@ class StatusBoard:
         self.edit_lock = asyncio.Lock()
         # Maintenance starts and ends are announced for edges after this time (not on resume).
         self.edges_checked = clock.time()
-        self.notify = config.email.enabled or bool(config.webhooks)
-        self.names = {c.id: c.name for c in config.components}
+        self.listener = listener
         # Bumped on anything the public pages show (monitor events, statuses, incidents,
         # maintenance): the render cache re-renders on a change, not on every request burst.
         self.version = 0
@@ -110,56 +120,30 @@ class StatusBoard:
         self.store.submit(self._saving(incident))
         self.version += 1
 
+    def _event(self, change: Change) -> NotifyEvent | None:
+        return None if self.listener is None else self.listener.event_for(change)
+
     def _saving(self, incident: Incident) -> SaveIncident:
-        """The save of an incident, carrying its notification when anyone can be notified."""
-        event = None
-        if self.notify:
-            event = incident_event(
-                incident, self.names, self.config.site.base_url, self.config.email.coalesce
-            )
-        return SaveIncident.of(incident, event)
+        """The save of an incident, carrying the event its change causes, if any."""
+        return SaveIncident.of(incident, self._event(IncidentChanged(incident)))
 
     def saving_window(self, window: Maintenance, now: float) -> SaveMaintenance:
-        """The save of a maintenance window, announcing its (next) occurrence as scheduled or
-        cancelled when anyone can be notified."""
-        occurrence = Schedule(window).upcoming(now) if self.notify else None
+        """The save of a maintenance window, carrying the event for its (next) occurrence being
+        scheduled or cancelled, if any."""
+        occurrence = Schedule(window).upcoming(now) if self.listener else None
         if occurrence is None or occurrence.end <= now:
             return SaveMaintenance(window, now)
-        state = "cancelled" if window.cancelled else "scheduled"
-        source = f"maintenance:{window.id}:saved:{now}"
-        event = maintenance_event(
-            occurrence,
-            state,
-            window.description,
-            source,
-            now,
-            self.names,
-            self.config.site.base_url,
-            self.config.email.coalesce,
-        )
-        return SaveMaintenance(window, now, event)
+        return SaveMaintenance(window, now, self._event(WindowSaved(window, occurrence, now)))
 
     def _announce_maintenance(self, now: float) -> None:
-        """Maintenance that started or ended since the last tick (the source makes it once)."""
+        """Maintenance that started or ended since the last tick (the event's source makes each
+        edge announced once)."""
         since, self.edges_checked = self.edges_checked, now
-        if not self.notify or now <= since:
+        if self.listener is None or now <= since:
             return
-        for occ, state in maintenance_edges(self.calendar, since, now):
-            source = f"maintenance:{occ.window_id}:{occ.start}:{state}"
-            self.store.submit(
-                EnqueueEvent(
-                    maintenance_event(
-                        occ,
-                        state,
-                        "",
-                        source,
-                        now,
-                        self.names,
-                        self.config.site.base_url,
-                        self.config.email.coalesce,
-                    )
-                )
-            )
+        for edge in maintenance_edges(self.calendar, since, now):
+            if (event := self._event(edge)) is not None:
+                self.store.submit(EnqueueEvent(event))
 
     def on_events(self, monitor: Monitor, _result: CheckResult | None, events: list[Event]) -> None:
         """Monitoring hook: recompute the component of a monitor whose state changed."""

@@ -26,11 +26,12 @@ the top level of a document. The mapping, in one place:
   creation time for windows, so created_at is scheduled_for; the updates are the announcement
   (body: the description, else the title) and, once they happen, the start and the end.
 Times are ISO 8601 with the site's UTC offset, to the millisecond, as Statuspage writes them.
+The incident and maintenance objects, and their update wording, come from statuspage_objects,
+which webhooks and emails share.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,11 +39,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from statuswatch.config import Config
-from statuswatch.incidents.model import IMPACT_ORDER, Impact, Incident, IncidentUpdate
+from statuswatch.incidents.model import IMPACT_ORDER, Impact, Incident
 from statuswatch.maintenance.calendar import Occurrence
 from statuswatch.sla.availability import Figures
 from statuswatch.sla.display import truncate_percent
 from statuswatch.status.component import ComponentStatus, worst
+from statuswatch.status.statuspage_objects import MaintenanceStep, StatuspageObjects, page_id
 
 INDICATORS = ("none", "minor", "major", "critical", "maintenance")
 DESCRIPTIONS = {
@@ -91,6 +93,7 @@ class Formatter:
         self.tz = ZoneInfo(self.site.timezone)
         self.page_id = page_id(self.site.base_url)
         self.names = {c.id: c.name for c in state.config.components}
+        self.objects = StatuspageObjects(self.site.base_url, self.page_id, self.names, self.time)
         self.components = self._components()
         # Incidents and maintenance list components, never groups (a group may share an id).
         self.by_id = {c["id"]: c for c in self.components if not c["group"]}
@@ -197,93 +200,21 @@ class Formatter:
             }
         return {"components": out}
 
-    # --- incidents ------------------------------------------------------------------------
+    # --- incidents and scheduled maintenances -------------------------------------------
 
     def incident(self, inc: Incident) -> dict[str, Any]:
-        return {
-            "id": inc.id,
-            "name": inc.title,
-            "status": inc.status.value,
-            "impact": inc.impact.value,
-            "created_at": self.time(inc.created),
-            "updated_at": self.time(inc.updated),
-            "monitoring_at": self.time(inc.monitoring_at),
-            "resolved_at": self.time(inc.resolved_at),
-            "started_at": self.time(inc.created),
-            "shortlink": f"{self.site.base_url.rstrip('/')}/incidents/{inc.id}",
-            "page_id": self.page_id,
-            "components": [self.by_id[c] for c in inc.components if c in self.by_id],
-            "incident_updates": [self._update(u) for u in reversed(inc.updates)],
-        }
-
-    def _update(self, update: IncidentUpdate) -> dict[str, Any]:
-        at = self.time(update.time)
-        return {
-            "id": update.id,
-            "status": update.status.value,
-            "body": update.body,
-            "incident_id": update.incident_id,
-            "created_at": at,
-            "updated_at": at,
-            "display_at": at,
-            "affected_components": [
-                {
-                    "code": c.component,
-                    "name": self.names.get(c.component, c.component),
-                    "old_status": c.old.value,
-                    "new_status": c.new.value,
-                }
-                for c in update.changes
-            ],
-        }
-
-    # --- scheduled maintenances -------------------------------------------------------------
+        components = [self.by_id[c] for c in inc.components if c in self.by_id]
+        return self.objects.incident(inc, components)
 
     def maintenance(self, occ: Occurrence, recurring: bool, description: str) -> dict[str, Any]:
+        """An occurrence with the updates the clock has reached: announced, started, ended."""
         now = self.state.now
         mid = occurrence_id(occ, recurring)
-        state = occ.state(now)
-        steps = [("scheduled", occ.start, description or occ.title)]
-        if now >= occ.start:
-            steps.append(("in_progress", occ.start, "Maintenance is in progress."))
-        if now >= occ.end:
-            steps.append(("completed", occ.end, "Maintenance has completed."))
-        updates = [
-            self._maintenance_update(mid, n, status, at, body)
-            for n, (status, at, body) in enumerate(steps)
-        ]
-        return {
-            "id": mid,
-            "name": occ.title,
-            "status": state,
-            "impact": "maintenance",
-            "created_at": self.time(occ.start),
-            "updated_at": self.time(steps[-1][1]),
-            "monitoring_at": None,
-            "resolved_at": self.time(occ.end) if state == "completed" else None,
-            "started_at": self.time(occ.start),
-            "shortlink": f"{self.site.base_url.rstrip('/')}/maintenance",
-            "page_id": self.page_id,
-            "components": [self.by_id[c] for c in sorted(occ.components) if c in self.by_id],
-            "incident_updates": updates[::-1],
-            "scheduled_for": self.time(occ.start),
-            "scheduled_until": self.time(occ.end),
-        }
-
-    def _maintenance_update(
-        self, mid: str, n: int, status: str, at: float, body: str
-    ) -> dict[str, Any]:
-        t = self.time(at)
-        return {
-            "id": f"{mid}.{n}",
-            "status": status,
-            "body": body,
-            "incident_id": mid,
-            "created_at": t,
-            "updated_at": t,
-            "display_at": t,
-            "affected_components": [],
-        }
+        edges = [("scheduled", occ.start), ("in_progress", occ.start), ("completed", occ.end)]
+        reached = [edges[0], *((s, at) for s, at in edges[1:] if now >= at)]
+        steps = [MaintenanceStep(f"{mid}.{n}", s, at) for n, (s, at) in enumerate(reached)]
+        components = [self.by_id[c] for c in sorted(occ.components) if c in self.by_id]
+        return self.objects.maintenance(occ, mid, occ.state(now), steps, description, components)
 
 
 def document(name: str, state: PageState) -> dict[str, Any]:
@@ -327,11 +258,6 @@ DOCUMENTS: dict[str, Callable[[Formatter], dict[str, Any]]] = {
         "scheduled_maintenances": _maintenances(f, "in_progress", "verifying")
     },
 }
-
-
-def page_id(base_url: str) -> str:
-    """A stable opaque page id: the same site always gets the same one."""
-    return hashlib.blake2b(base_url.encode(), digest_size=6).hexdigest()
 
 
 def occurrence_id(occ: Occurrence, recurring: bool) -> str:

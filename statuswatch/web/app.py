@@ -21,6 +21,7 @@ from statuswatch.metrics.snapshot import SlaSnapshot
 from statuswatch.metrics.tally import LATENESS_BUCKETS, Buckets
 from statuswatch.monitor.housekeeping import start_housekeeping
 from statuswatch.monitor.monitoring import Monitoring
+from statuswatch.notify.outbox_events import OutboxEvents
 from statuswatch.notify.runtime import start_notifications
 from statuswatch.notify.stats import NotifyStats
 from statuswatch.resources import resource_dir
@@ -175,7 +176,7 @@ def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, s
         monitoring = Monitoring(config, store=store, clock=clock, environ=env)
         app[MONITORING] = monitoring
         await monitoring.start(probe=probe)
-        board = StatusBoard(config, store, clock)
+        board = StatusBoard(config, store, clock, OutboxEvents.for_config(config))
         await board.start({mid: t.state for mid, t in monitoring.trackers.items()})
         monitoring.hooks.append(board.on_events)
         app[BOARD] = board
