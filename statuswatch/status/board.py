@@ -21,7 +21,7 @@ from statuswatch.monitor.events import Event, State, Transition
 from statuswatch.notify.payloads import incident_event, maintenance_edges, maintenance_event
 from statuswatch.probes.base import CheckResult
 from statuswatch.status.component import ComponentStatus, FractionRule, component_status
-from statuswatch.store import SaveIncident, SaveMaintenance, Store
+from statuswatch.store import SaveIncident, SaveMaintenance, StoreProtocol
 from statuswatch.store.outbox import EnqueueEvent
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def auto_settings(config: Config) -> AutoSettings:
 class StatusBoard:
     """Component statuses from monitor states and maintenance; automatic incidents from them."""
 
-    def __init__(self, config: Config, store: Store, clock: Clock) -> None:
+    def __init__(self, config: Config, store: StoreProtocol, clock: Clock) -> None:
         self.config = config
         self.store = store
         self.clock = clock
