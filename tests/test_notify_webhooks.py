@@ -9,12 +9,12 @@ import hmac
 import json
 
 from aiohttp import web
-from notify_helpers import ENV, start_rig
-from service_helpers import make_config
 
 from statuswatch.clock import FakeClock
 from statuswatch.notify.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from statuswatch.store.outbox_reads import attempts
+from tests.helpers.config import make_config
+from tests.helpers.notify import ENV, start_rig
 
 
 async def receiver(aiohttp_server, statuses: list[int]):

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from statuswatch.config import Config, parse_config
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def make_config(tmp_path: Path, monitors: list[dict], **sections) -> Config:
