@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from statuswatch.config import Config
+from statuswatch.store import StoreProtocol
+from tests.helpers.config import build_config
+from tests.helpers.store import BACKENDS, StoreBackend
 from tests.helpers.system import ROOT
 
 
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture(params=list(BACKENDS))
+def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> StoreBackend:
+    """A fresh database of each backend in turn; every test using it runs once per backend."""
+    return BACKENDS[request.param](tmp_path)
+
+
+@pytest.fixture
+async def store(store_backend: StoreBackend) -> AsyncIterator[StoreProtocol]:
+    """A started store on a fresh database, closed after the test."""
+    store = await store_backend.started()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def config_from(tmp_path: Path) -> Callable[[Mapping[str, Any]], Config]:
+    """Parse a config dict as a file in tmp_path would be (its database there too)."""
+    return functools.partial(build_config, tmp_path)
 
 
 @pytest.fixture

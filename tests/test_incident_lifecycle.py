@@ -73,14 +73,6 @@ async def start(aiohttp_client, config, clock, store):
     return Rig(client, clock)
 
 
-@pytest.fixture
-async def store(tmp_path):
-    store = Store(tmp_path / "sw.db")
-    await store.start()
-    yield store
-    await store.close()
-
-
 async def test_flapping_target_makes_one_incident(tmp_path, target, store, aiohttp_client):
     clock = FakeClock(START)
     rig = await start(aiohttp_client, config_for(tmp_path, target), clock, store)
