@@ -1,27 +1,19 @@
-"""Shared fixtures. Tests that need a system tool use `require_tool`: it skips on a developer's
-machine without the tool, and fails in CI (STATUSWATCH_REQUIRE_SYSTEM=1), so nothing silently
-goes untested there."""
+"""Shared fixtures; the helpers they build on live in tests/helpers/."""
 
 from __future__ import annotations
 
-import os
-import shutil
+import functools
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def require_tool(name: str) -> str:
-    """Path of a system tool, or skip (locally) / fail (CI) when it is missing."""
-    path = shutil.which(name)
-    if path:
-        return path
-    message = f"system tool {name!r} is not installed (`make test` installs it as root)"
-    if os.environ.get("STATUSWATCH_REQUIRE_SYSTEM") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
+from statuswatch.config import Config
+from statuswatch.store import StoreProtocol
+from tests.helpers.config import build_config
+from tests.helpers.store import BACKENDS, StoreBackend
+from tests.helpers.system import ROOT
 
 
 @pytest.fixture
@@ -29,10 +21,30 @@ def root() -> Path:
     return ROOT
 
 
+@pytest.fixture(params=list(BACKENDS))
+def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> StoreBackend:
+    """A fresh database of each backend in turn; every test using it runs once per backend."""
+    return BACKENDS[request.param](tmp_path)
+
+
+@pytest.fixture
+async def store(store_backend: StoreBackend) -> AsyncIterator[StoreProtocol]:
+    """A started store on a fresh database, closed after the test."""
+    store = await store_backend.started()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def config_from(tmp_path: Path) -> Callable[[Mapping[str, Any]], Config]:
+    """Parse a config dict as a file in tmp_path would be (its database there too)."""
+    return functools.partial(build_config, tmp_path)
+
+
 @pytest.fixture
 async def smtp():
     """A real SMTP server (aiosmtpd) on a free port, collecting what it receives."""
-    from notify_helpers import Mailbox, SmtpServer
+    from tests.helpers.notify import Mailbox, SmtpServer
 
     server = SmtpServer(Mailbox())
     await server.start()

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import pytest
 from aiohttp import web
-from openapi_check import CheckedClient, request_errors
-from service_helpers import make_config
 
 from statuswatch.clock import FakeClock, iso
 from statuswatch.sla.periods import iso_z
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, MONITORING, STORE
+from tests.helpers.config import make_config
+from tests.helpers.openapi import CheckedClient, request_errors
 
 TOKEN = "admin-api-token-0123456789abcdef"
 START = 1_793_000_000.0  # 2026-10-26T07:33:20Z

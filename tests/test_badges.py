@@ -7,7 +7,6 @@ from datetime import datetime
 from fractions import Fraction
 
 import pytest
-from service_helpers import make_config
 
 from statuswatch.clock import FakeClock
 from statuswatch.monitor.events import OutageClosed, OutageOpened, State, Transition
@@ -16,6 +15,7 @@ from statuswatch.status.component import ComponentStatus
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, MONITORING
+from tests.helpers.config import make_config
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 

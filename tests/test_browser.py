@@ -14,10 +14,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, require_tool
-from site_seed import clock, seeded_store, site_config
 
 from statuswatch.web import create_app
+from tests.helpers.site_seed import clock, seeded_store, site_config
+from tests.helpers.system import ROOT, require_tool
 
 pytestmark = pytest.mark.system
 ARTIFACTS = ROOT / "tests" / "artifacts"

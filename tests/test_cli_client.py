@@ -9,12 +9,13 @@ import os
 import sys
 
 import pytest
-from service_helpers import free_port, make_config
 
 from statuswatch.clock import FakeClock
 from statuswatch.sla.periods import iso_z
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD
+from tests.helpers.config import make_config
+from tests.helpers.net import free_port
 
 TOKEN = "cli-client-token-0123456789abcdef"
 START = 1_793_000_000.0  # 2026-10-26T07:33:20Z

@@ -14,7 +14,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from service_helpers import free_port
+
+from tests.helpers.net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "cli-admin-token-0123456789"

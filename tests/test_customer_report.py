@@ -10,13 +10,12 @@ import subprocess
 import sys
 from datetime import datetime
 
-from service_helpers import make_config
-
 from statuswatch.clock import FakeClock
 from statuswatch.monitor.events import OutageClosed, OutageOpened
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.web import create_app
+from tests.helpers.config import make_config
 
 REPORT_TOKEN = "northwind-report-token-0123456789abcdef"
 

@@ -10,10 +10,10 @@ import feedparser
 import icalendar
 import pytest
 from dateutil.rrule import rrulestr
-from site_helpers import AUTH, make_site, open_incident, post_update
 
 from statuswatch.clock import FakeClock
 from statuswatch.web.keys import BOARD
+from tests.helpers.site import AUTH, make_site, open_incident, post_update
 
 NOW = datetime(2026, 2, 20, 12, 0, tzinfo=UTC).timestamp()
 BASE = "https://status.example.com"

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 from aiohttp import web
-from service_helpers import make_config
 
 from statuswatch.clock import FakeClock
 from statuswatch.incidents.model import IncidentStatus
 from statuswatch.store import Store
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, MONITORING
+from tests.helpers.config import make_config
 
 START = 1_793_000_000.0  # 2026-10-26
 
@@ -71,14 +71,6 @@ async def start(aiohttp_client, config, clock, store):
         create_app(config, store=store, clock=clock, probe=False, environ={})
     )
     return Rig(client, clock)
-
-
-@pytest.fixture
-async def store(tmp_path):
-    store = Store(tmp_path / "sw.db")
-    await store.start()
-    yield store
-    await store.close()
 
 
 async def test_flapping_target_makes_one_incident(tmp_path, target, store, aiohttp_client):

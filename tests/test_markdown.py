@@ -114,12 +114,11 @@ async def test_payloads_in_incident_titles_and_bodies_are_inert_on_the_page(
     aiohttp_client, tmp_path
 ):
     """Every payload as an open incident's title and latest update, through the real page."""
-    from service_helpers import make_config
-
     from statuswatch.incidents.model import Impact, Incident, IncidentStatus
     from statuswatch.store import SaveIncident
     from statuswatch.web import create_app
     from statuswatch.web.keys import STORE
+    from tests.helpers.config import make_config
 
     config = make_config(tmp_path, [])
     client = await aiohttp_client(create_app(config, probe=False, environ={}))

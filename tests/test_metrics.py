@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession, web
-from conftest import require_tool
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -20,7 +19,6 @@ from prometheus_client.core import (
     SummaryMetricFamily,
 )
 from prometheus_client.parser import text_string_to_metric_families
-from service_helpers import free_port, make_config
 
 from statuswatch.clock import FakeClock
 from statuswatch.config import ConfigError
@@ -35,6 +33,9 @@ from statuswatch.store.models import MonitorRecord, Outage
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, METRICS_REGISTRY, MONITORING, SLA_SNAPSHOT, STORE
 from statuswatch.web.render_cache import accepts_gzip
+from tests.helpers.config import make_config
+from tests.helpers.net import free_port
+from tests.helpers.system import require_tool
 
 NOW = 1_794_009_600.0  # 2026-11-07T00:00:00Z
 DAY = 86400

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from notify_helpers import email_config, start_rig
 
 from statuswatch.clock import FakeClock
 from statuswatch.notify.sender import Backoff
 from statuswatch.store import Store
 from statuswatch.store.outbox_reads import attempts, outbox_states, subscribers
+from tests.helpers.notify import email_config, start_rig
 
 PEOPLE = ("ann@example.com", "ben@example.com", "cat@example.com")
 

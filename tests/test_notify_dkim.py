@@ -8,9 +8,9 @@ import base64
 import dkim
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from notify_helpers import ENV, email_config, start_rig
 
 from statuswatch.clock import FakeClock
+from tests.helpers.notify import ENV, email_config, start_rig
 
 
 def keypair() -> tuple[str, bytes]:

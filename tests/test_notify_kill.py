@@ -14,11 +14,10 @@ import os
 import signal
 import sys
 
-from notify_helpers import email_config, start_rig
-
 from statuswatch.clock import FakeClock
 from statuswatch.store import Store
 from statuswatch.store.outbox_reads import attempts
+from tests.helpers.notify import email_config, start_rig
 
 SENDER = """
 import asyncio, json, sys

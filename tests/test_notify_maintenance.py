@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from aiohttp import web
-from notify_helpers import Mailbox, email_config, start_rig, text_part
 
 from statuswatch.clock import FakeClock
 from statuswatch.web.keys import BOARD, MONITORING
+from tests.helpers.notify import Mailbox, email_config, start_rig, text_part
 
 START = 1_793_000_000.0
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import subprocess
 
-from conftest import require_tool
-from notify_helpers import email_config, start_rig
 from prometheus_client.parser import text_string_to_metric_families
 
 from statuswatch.clock import FakeClock
 from statuswatch.web.keys import NOTIFY_STATS
+from tests.helpers.notify import email_config, start_rig
+from tests.helpers.system import require_tool
 
 
 async def scrape(rig, *, refresh: bool = True) -> dict[tuple[str, frozenset], float]:

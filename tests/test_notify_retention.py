@@ -3,12 +3,11 @@ raw checks (housekeeping's prune_job); pending ones stay however old."""
 
 from __future__ import annotations
 
-from notify_helpers import email_config, start_rig
-
 from statuswatch.clock import FakeClock
 from statuswatch.monitor.housekeeping import prune_job
 from statuswatch.store.outbox_reads import attempts, outbox_states
 from statuswatch.web.keys import CONFIG
+from tests.helpers.notify import email_config, start_rig
 
 DAY = 86400.0
 

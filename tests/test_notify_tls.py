@@ -9,11 +9,11 @@ import warnings
 import pytest
 import trustme
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
-from notify_helpers import ENV, Mailbox, email_config, start_rig
-from service_helpers import free_port
 
 from statuswatch.clock import FakeClock
 from statuswatch.store.outbox_reads import attempts
+from tests.helpers.net import free_port
+from tests.helpers.notify import ENV, Mailbox, email_config, start_rig
 
 LOGIN = {"SMTP_USER": "mailer", "SMTP_PASS": "s3cret"}
 

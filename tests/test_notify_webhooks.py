@@ -10,13 +10,13 @@ import json
 from datetime import UTC, datetime
 
 from aiohttp import web
-from notify_helpers import ENV, start_rig
-from service_helpers import make_config
 
 from statuswatch.clock import FakeClock
 from statuswatch.notify.channels import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from statuswatch.store.outbox_reads import attempts
 from statuswatch.web.keys import BOARD
+from tests.helpers.config import make_config
+from tests.helpers.notify import ENV, start_rig
 
 START = 1_793_000_000.0
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 from jsonschema import Draft202012Validator
-from openapi_check import SPEC, CheckedClient, check_exchange, validator
-from service_helpers import make_config
-from test_sla_report import seeded, ts  # noqa: F401 - a fixture, used by name
 
 from statuswatch.clock import FakeClock
 from statuswatch.web import create_app
 from statuswatch.web.keys import MONITORING
+from tests.helpers.config import make_config
+from tests.helpers.openapi import SPEC, CheckedClient, check_exchange, validator
+from tests.test_sla_report import seeded, ts  # noqa: F401 - a fixture, used by name
 
 TOKEN = "openapi-admin-token-0123456789"
 PUSH_TOKEN = "openapi-push-token-abcdefghijk"

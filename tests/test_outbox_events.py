@@ -7,8 +7,6 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from service_helpers import make_config
-
 import statuswatch.status
 from statuswatch.config.model import Maintenance
 from statuswatch.incidents.model import Impact, Incident, IncidentStatus
@@ -17,6 +15,7 @@ from statuswatch.notify.outbox_events import OutboxEvents
 from statuswatch.status.changes import IncidentChanged, MaintenanceEdge, WindowSaved
 from statuswatch.status.component import ComponentStatus
 from statuswatch.status.statuspage_objects import MAINTENANCE_UPDATES
+from tests.helpers.config import make_config
 
 EVENTS = OutboxEvents({"checkout": "Checkout"}, "http://status.test/", coalesce=300.0)
 START = 1_793_000_000.0

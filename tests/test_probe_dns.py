@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from probe_servers import (
+
+from statuswatch.clock import SystemClock
+from statuswatch.probes import ProbeContext
+from tests.helpers.probe_servers import (
     SERVFAIL_NAME,
     SILENT_NAME,
     assert_failed,
@@ -14,9 +17,6 @@ from probe_servers import (
     refused_port,
     timed_probe,
 )
-
-from statuswatch.clock import SystemClock
-from statuswatch.probes import ProbeContext
 
 
 @pytest.fixture

@@ -15,7 +15,11 @@ from typing import Any
 import pytest
 import trustme
 from aiohttp import web
-from probe_servers import (
+
+from statuswatch.clock import SystemClock
+from statuswatch.config.durations import Duration
+from statuswatch.probes import ProbeContext
+from tests.helpers.probe_servers import (
     SLACK,
     TIMEOUT,
     RawServer,
@@ -33,10 +37,6 @@ from probe_servers import (
     timed_probe,
     trickle,
 )
-
-from statuswatch.clock import SystemClock
-from statuswatch.config.durations import Duration
-from statuswatch.probes import ProbeContext
 
 MiB = 1 << 20
 SEEN = web.AppKey("seen", list[str])

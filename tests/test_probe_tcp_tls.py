@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 import trustme
-from probe_servers import (
+
+from statuswatch.clock import FakeClock, SystemClock
+from statuswatch.probes import ProbeContext
+from tests.helpers.probe_servers import (
     RawServer,
     assert_failed,
     bad_tls_context,
@@ -25,9 +28,6 @@ from probe_servers import (
     tls_monitor,
     wait_eof,
 )
-
-from statuswatch.clock import FakeClock, SystemClock
-from statuswatch.probes import ProbeContext
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import json
 import re
 import subprocess
 
-from conftest import ROOT, require_tool
 from prometheus_client import CollectorRegistry, ProcessCollector
 
 from statuswatch.metrics.collector import exposed_names
+from tests.helpers.system import ROOT, require_tool
 
 RULES = ROOT / "contrib" / "prometheus" / "statuswatch-rules.yml"
 RULE_TESTS = sorted((ROOT / "contrib" / "prometheus" / "tests").glob("*.test.yml"))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from service_helpers import make_config
-
 from statuswatch.clock import FakeClock
 from statuswatch.web import create_app
 from statuswatch.web.keys import METRICS
 from statuswatch.web.render_cache import RenderCache
+from tests.helpers.config import make_config
 
 
 async def test_concurrent_misses_render_once_and_the_ttl_bounds_staleness():

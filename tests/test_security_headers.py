@@ -6,12 +6,12 @@ from __future__ import annotations
 import hmac
 
 import pytest
-from service_helpers import make_config
-from site_helpers import make_site, site_section
 
 from statuswatch.auth.tokens import find_owner, token_digest
 from statuswatch.clock import FakeClock
 from statuswatch.config import ConfigError, parse_config
+from tests.helpers.config import make_config
+from tests.helpers.site import make_site, site_section
 
 PATHS = [
     "/",

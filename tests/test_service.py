@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from service_helpers import make_config
 
 from statuswatch.clock import FakeClock
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import Store
 from statuswatch.web import create_app
 from statuswatch.web.keys import MONITORING
+from tests.helpers.config import make_config
 
 TOKEN = "admin-secret-token-1234567890"
 PUSH_TOKEN = "push-token-abcdefghijklmnop"

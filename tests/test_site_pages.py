@@ -7,11 +7,11 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from site_helpers import AUTH, make_site, open_incident, post_update, site_section
 from yarl import URL
 
 from statuswatch.clock import FakeClock, iso
 from statuswatch.web.keys import RENDER_CACHE, STORE
+from tests.helpers.site import AUTH, make_site, open_incident, post_update, site_section
 
 JULY = datetime(2026, 7, 10, 10, 0, tzinfo=UTC).timestamp()  # 12:00 CEST in Europe/Paris
 

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from service_helpers import make_config
 
 from statuswatch.clock import FakeClock
 from statuswatch.maintenance.calendar import MaintenanceCalendar
@@ -19,6 +18,7 @@ from statuswatch.monitor.events import GapRecorded, OutageClosed, OutageOpened
 from statuswatch.sla.evidence import Evidence
 from statuswatch.store import MonitorRecord, Outage, RegisterMonitors, Store
 from statuswatch.web import create_app
+from tests.helpers.config import make_config
 
 TOKEN = "admin-secret-token-1234567890"
 

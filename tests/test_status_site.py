@@ -13,7 +13,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from site_seed import NOW, clock, seeded_store, site_config, ts
 
 from statuswatch.config import parse_config
 from statuswatch.site.days import day_starts
@@ -23,6 +22,7 @@ from statuswatch.status.component import ComponentStatus
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.store.models import HourlyRollup
 from statuswatch.web import create_app
+from tests.helpers.site_seed import NOW, clock, seeded_store, site_config, ts
 
 NW_TOKEN = "nw-token-0123456789abcdef"
 

@@ -11,14 +11,14 @@ import re
 from datetime import datetime
 
 import pytest
-from openapi_check import CheckedClient
-from service_helpers import make_config
 
 from statuswatch.clock import FakeClock
 from statuswatch.monitor.events import OutageClosed, OutageOpened, State, Transition
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, MONITORING
+from tests.helpers.config import make_config
+from tests.helpers.openapi import CheckedClient
 
 TOKEN = "statuspage-admin-token-0123456789"
 PAGE = {"id", "name", "url", "time_zone", "updated_at"}

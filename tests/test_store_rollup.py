@@ -6,7 +6,7 @@ import contextlib
 import math
 import random
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,10 +14,11 @@ import pytest
 from statuswatch.clock import FakeClock
 from statuswatch.monitor.events import GapRecorded, OutageOpened, State, Transition
 from statuswatch.probes.base import CheckResult
-from statuswatch.store import LATENCY_BUCKETS, HourlyRollup, Prune, Store, reads
+from statuswatch.store import LATENCY_BUCKETS, HourlyRollup, Prune, StoreProtocol, reads
 from statuswatch.store.rollup import Aggregate, bucket_index
 from statuswatch.store.schema import connect, migrate
 from statuswatch.store.writer import Writer
+from tests.helpers.store import StoreBackend
 
 H0 = 497_222 * 3600.0  # an hour boundary, 2026-09-21 14:00 UTC
 T0 = H0 + 1800
@@ -25,14 +26,6 @@ T0 = H0 + 1800
 
 def result(t: float, ok: bool = True, latency: float | None = 0.05, **kw: object) -> CheckResult:
     return CheckResult(monitor_id="api", time=t, ok=ok, latency=latency, **kw)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = Store(tmp_path / "statuswatch.db", flush_interval=0.01)
-    await s.start()
-    yield s
-    await s.close()
 
 
 def expected(results: list[CheckResult], hour: float) -> HourlyRollup:
@@ -89,7 +82,7 @@ def test_aggregate_counts_checks_without_latency() -> None:
     assert agg.row() == (3, 1, 1, 7.3, 0.3, 7.0, 0, 0, 1, 1, 1, 1, 2)
 
 
-async def test_rollups_split_at_hour_boundaries(store: Store) -> None:
+async def test_rollups_split_at_hour_boundaries(store: StoreProtocol) -> None:
     results = [
         result(H0 - 0.001, latency=0.09),
         result(H0, ok=False, latency=None),
@@ -108,7 +101,7 @@ async def test_rollups_split_at_hour_boundaries(store: Store) -> None:
     ]
 
 
-async def test_rollups_merge_across_batches(store: Store) -> None:
+async def test_rollups_merge_across_batches(store: StoreProtocol) -> None:
     rng = random.Random(7)
     results = [
         result(
@@ -131,7 +124,7 @@ async def test_rollups_merge_across_batches(store: Store) -> None:
     assert got[0].latency_mean == pytest.approx(got[0].latency_sum / got[0].buckets[-1])
 
 
-async def test_min_and_max_survive_an_hour_with_no_latency(store: Store) -> None:
+async def test_min_and_max_survive_an_hour_with_no_latency(store: StoreProtocol) -> None:
     store.submit(result(T0, latency=None))
     await store.flush()
     store.submit(result(T0 + 1, latency=0.4))
@@ -142,7 +135,7 @@ async def test_min_and_max_survive_an_hour_with_no_latency(store: Store) -> None
     assert (got.count, got.latency_min, got.latency_max, got.latency_count) == (3, 0.4, 0.4, 1)
 
 
-async def test_prune_keeps_failures_and_evidence(store: Store) -> None:
+async def test_prune_keeps_failures_and_evidence(store: StoreProtocol) -> None:
     for i in range(48):  # two days of half-hourly checks, every fourth one failing
         store.submit(result(H0 + 1800 * i, ok=i % 4 != 0))
     store.submit(OutageOpened("api", H0, "timeout", "x"))
@@ -241,10 +234,8 @@ def test_a_batch_retried_after_a_lock_is_held_once(tmp_path: Path) -> None:
         assert got.count == 5
 
 
-async def test_flush_and_close_write_the_held_rows(tmp_path: Path) -> None:
-    path = tmp_path / "statuswatch.db"
-    s = Store(path, flush_interval=0.01, held_flush=3600)
-    await s.start()
+async def test_flush_and_close_write_the_held_rows(store_backend: StoreBackend) -> None:
+    s = await store_backend.started(held_flush=3600)
     results = [result(T0 + i, latency=0.1 * i) for i in range(3)]
     s.submit(results[0])
     await s.flush()  # whoever flushes reads everything submitted before, held rows included
@@ -252,8 +243,7 @@ async def test_flush_and_close_write_the_held_rows(tmp_path: Path) -> None:
     s.submit(results[1])
     s.submit(results[2])
     await s.close()  # a clean shutdown loses nothing
-    again = Store(path, flush_interval=0.01)
-    await again.start()
+    again = await store_backend.started()
     try:
         assert_rollups_equal(await again.rollups("api"), [expected(results, H0)])
         assert (await again.last_results())["api"] == results[2]
@@ -261,9 +251,8 @@ async def test_flush_and_close_write_the_held_rows(tmp_path: Path) -> None:
         await again.close()
 
 
-async def test_prune_writes_the_held_rows_before_deleting(tmp_path: Path) -> None:
-    s = Store(tmp_path / "statuswatch.db", flush_interval=0.01, held_flush=3600)
-    await s.start()
+async def test_prune_writes_the_held_rows_before_deleting(store_backend: StoreBackend) -> None:
+    s = await store_backend.started(held_flush=3600)
     try:
         old = [result(H0 - 7200 + i) for i in range(3)]  # two hours back: pruned with its hour
         new = [result(H0 + i) for i in range(3)]
@@ -291,10 +280,9 @@ def test_a_wall_clock_stepped_back_does_not_hold_rows_longer(tmp_path: Path) -> 
 
 
 async def test_settle_commits_the_items_but_leaves_the_held_rows_for_their_minute(
-    tmp_path: Path,
+    store_backend: StoreBackend,
 ) -> None:
-    s = Store(tmp_path / "statuswatch.db", flush_interval=0.01, held_flush=3600)
-    await s.start()
+    s = await store_backend.started(held_flush=3600)
     try:
         s.submit(result(T0, ok=False))
         await s.settle()  # what a page render waits for: the failing check is readable

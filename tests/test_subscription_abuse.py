@@ -6,11 +6,10 @@ import asyncio
 import csv
 import io
 
-from notify_helpers import CSRF, email_config, start_rig
-from openapi_check import check_exchange
-
 from statuswatch.clock import FakeClock
 from statuswatch.store.outbox_reads import subscribers
+from tests.helpers.notify import CSRF, email_config, start_rig
+from tests.helpers.openapi import check_exchange
 
 
 async def _answers(rig, bodies: list[dict]) -> set[tuple[int, bytes]]:

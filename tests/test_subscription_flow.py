@@ -6,7 +6,10 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import aiohttp
-from notify_helpers import (
+
+from statuswatch.clock import FakeClock, utc
+from statuswatch.store.outbox_reads import attempts, subscribers, token_count
+from tests.helpers.notify import (
     CSRF,
     email_config,
     html_part,
@@ -14,9 +17,6 @@ from notify_helpers import (
     start_rig,
     text_part,
 )
-
-from statuswatch.clock import FakeClock, utc
-from statuswatch.store.outbox_reads import attempts, subscribers, token_count
 
 
 async def test_subscribe_confirm_notify_one_click_unsubscribe(aiohttp_client, tmp_path, smtp):
@@ -172,9 +172,8 @@ async def test_bad_csrf_and_bad_input_are_refused_clearly(aiohttp_client, tmp_pa
 
 
 async def test_subscriptions_off_by_default(aiohttp_client, tmp_path):
-    from service_helpers import make_config
-
     from statuswatch.web import create_app
+    from tests.helpers.config import make_config
 
     app = create_app(make_config(tmp_path, []), clock=FakeClock(), probe=False, environ={})
     client = await aiohttp_client(app)

@@ -32,7 +32,7 @@ from statuswatch.notify.stats import CHANNELS, STATES, NotifyStats
 from statuswatch.probes.base import CheckResult
 from statuswatch.status.board import StatusBoard
 from statuswatch.status.component import ComponentStatus
-from statuswatch.store import Store
+from statuswatch.store import StoreProtocol
 
 MONITOR = ("monitor", "component", "kind")
 CUSTOMER = ("customer", "plan")
@@ -335,7 +335,7 @@ class StatuswatchCollector:
         *,
         monitoring: Monitoring,
         board: StatusBoard,
-        store: Store,
+        store: StoreProtocol,
         snapshot: SlaSnapshot,
         lateness: Buckets | None = None,
         loaded_at: float,

@@ -29,7 +29,7 @@ from statuswatch.sla.availability import evaluate
 from statuswatch.sla.credits import credit_amount
 from statuswatch.sla.evidence import Evidence, ServiceTimeline, component_monitors
 from statuswatch.sla.report import recent_periods
-from statuswatch.store import Outage, Store
+from statuswatch.store import Outage, StoreProtocol
 from statuswatch.store.models import Gap, MonitorRecord
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ def missed_commitments(config: Config, incidents: Iterable[Incident], now: float
 class SlaSnapshot:
     """Holds the last SlaFigures; `refresh` (a housekeeping job) replaces them."""
 
-    def __init__(self, config: Config, store: Store, clock: Clock) -> None:
+    def __init__(self, config: Config, store: StoreProtocol, clock: Clock) -> None:
         self.config = config
         self.store = store
         self.clock = clock

@@ -12,10 +12,10 @@ from statuswatch.config import Config
 from statuswatch.metrics.snapshot import SlaSnapshot
 from statuswatch.notify.stats import NotifyStats
 from statuswatch.status.board import StatusBoard
-from statuswatch.store import Prune, Store
+from statuswatch.store import Prune, StoreProtocol
 
 
-def prune_job(config: Config, store: Store, clock: Clock) -> None:
+def prune_job(config: Config, store: StoreProtocol, clock: Clock) -> None:
     """Drop raw passing checks, rollups and finished outbox messages past their retention
     (failures and pending messages are kept)."""
     now = clock.time()
@@ -31,7 +31,7 @@ def prune_job(config: Config, store: Store, clock: Clock) -> None:
 
 def start_housekeeping(
     config: Config,
-    store: Store,
+    store: StoreProtocol,
     clock: Clock,
     board: StatusBoard | None = None,
     sla_snapshot: SlaSnapshot | None = None,

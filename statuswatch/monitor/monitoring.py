@@ -15,7 +15,7 @@ from statuswatch.monitor.scheduler import ProbeScheduler
 from statuswatch.monitor.tracker import MonitorTracker
 from statuswatch.probes import ErrorClass, ProbeContext, run_probe
 from statuswatch.probes.base import CheckResult
-from statuswatch.store import RegisterMonitors, Store
+from statuswatch.store import RegisterMonitors, StoreProtocol
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,12 @@ class Monitoring:
     """Owns the trackers, the probe context and the probe scheduler for one config."""
 
     def __init__(
-        self, config: Config, *, store: Store, clock: Clock, environ: dict[str, str] | None = None
+        self,
+        config: Config,
+        *,
+        store: StoreProtocol,
+        clock: Clock,
+        environ: dict[str, str] | None = None,
     ) -> None:
         self.config = config
         self.store = store

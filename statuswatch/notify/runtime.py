@@ -20,7 +20,7 @@ from statuswatch.notify.dkim_sign import DkimSigner
 from statuswatch.notify.messages import MessageBuilder
 from statuswatch.notify.sender import Sender
 from statuswatch.notify.stats import NotifyStats
-from statuswatch.store import Store
+from statuswatch.store import StoreProtocol
 from statuswatch.store.outbox import SaveAppSecret, SyncWebhooks
 from statuswatch.store.outbox_reads import app_secret
 from statuswatch.subscriptions.forms import FormSigner
@@ -50,7 +50,7 @@ class Notifications:
             await self.session.close()
 
 
-async def _form_key(config: Config, store: Store, env: Mapping[str, str]) -> bytes:
+async def _form_key(config: Config, store: StoreProtocol, env: Mapping[str, str]) -> bytes:
     if config.email.form_secret_env:
         secret = read_secret(config.email.form_secret_env, env)
         if secret:
@@ -79,7 +79,7 @@ def _webhook_secrets(config: Config, env: Mapping[str, str]) -> dict[str, tuple[
 
 async def start_notifications(
     config: Config,
-    store: Store,
+    store: StoreProtocol,
     clock: Clock,
     env: Mapping[str, str],
     stats: NotifyStats | None = None,

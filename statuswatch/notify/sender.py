@@ -20,7 +20,7 @@ from statuswatch.config.model import EmailSettings
 from statuswatch.notify.channels import EmailChannel, Outcome, WebhookChannel
 from statuswatch.notify.messages import MessageBuilder
 from statuswatch.notify.stats import NotifyStats
-from statuswatch.store import Store
+from statuswatch.store import StoreProtocol
 from statuswatch.store.outbox import PruneSubscriberTokens, RecordAttempt, SaveSubscriberToken
 from statuswatch.store.outbox_reads import Outgoing, due_messages
 
@@ -49,7 +49,7 @@ class Sender:
 
     def __init__(
         self,
-        store: Store,
+        store: StoreProtocol,
         *,
         settings: EmailSettings,
         base_url: str,

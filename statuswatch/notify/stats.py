@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from statuswatch.clock import Clock
-from statuswatch.store import Store
+from statuswatch.store import StoreProtocol
 from statuswatch.store.outbox_reads import NotifyCounts, notify_counts
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ STATES = ("pending", "confirmed", "unsubscribed", "bounced")
 class NotifyStats:
     """Counts since start (attempts) and the last read of the outbox and subscribers."""
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: StoreProtocol, clock: Clock) -> None:
         self.store = store
         self.clock = clock
         self.attempts = {(c, o): 0 for c in CHANNELS for o in OUTCOMES}

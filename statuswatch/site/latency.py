@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from statuswatch.site.days import day_starts
 from statuswatch.site.stamps import day_label
-from statuswatch.store import Store
+from statuswatch.store import StoreProtocol
 from statuswatch.store.models import HOUR, LATENCY_BUCKETS, HourlyRollup
 
 CHART_HOURS = 7 * 24
@@ -70,7 +70,7 @@ def chart_start(now: int) -> int:
     return (now // HOUR - CHART_HOURS + 1) * HOUR
 
 
-async def load_latency(store: Store, monitor_ids: list[str], now: int) -> list[HourLatency]:
+async def load_latency(store: StoreProtocol, monitor_ids: list[str], now: int) -> list[HourLatency]:
     """The last CHART_HOURS hours of a component's monitors' rollups, merged per hour."""
     since = chart_start(now)
     rollups = [r for m in monitor_ids for r in await store.rollups(m, since=since, until=now)]

@@ -33,7 +33,7 @@ from statuswatch.sla.evidence import Evidence, ServiceTimeline
 from statuswatch.sla.intervals import Timeline
 from statuswatch.sla.report import load_evidence
 from statuswatch.status.component import ComponentStatus, worst
-from statuswatch.store import Store
+from statuswatch.store import StoreProtocol
 
 UPCOMING = 7 * 86400
 # Incidents are looked up by creation time: one opened this long before the range can still
@@ -246,7 +246,7 @@ def scheme_text(plan: SlaPolicy) -> str:
     return "reported against the target; no credit"
 
 
-async def load_history(store: Store, config: Config, now: int) -> SiteHistory:
+async def load_history(store: StoreProtocol, config: Config, now: int) -> SiteHistory:
     """Read the store once for everything the site shows."""
     tz = ZoneInfo(config.site.timezone)
     lo = min(

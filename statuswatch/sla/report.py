@@ -22,7 +22,7 @@ from statuswatch.sla.credits import credit_amount
 from statuswatch.sla.evaluate import figures_json
 from statuswatch.sla.evidence import Evidence, component_monitors
 from statuswatch.sla.intervals import intersect, measure, normalize
-from statuswatch.store import Outage, Store
+from statuswatch.store import Outage, StoreProtocol
 
 WINDOWS = (*periods.ROLLING_WINDOWS, "mtd", "ytd")
 
@@ -130,7 +130,7 @@ def window_period(window: str, now: int, tz: ZoneInfo) -> periods.Period:
 
 
 async def load_evidence(
-    store: Store, config: Config, lo: int, hi: int, now: int
+    store: StoreProtocol, config: Config, lo: int, hi: int, now: int
 ) -> tuple[Evidence, list[Outage]]:
     """Read what the store holds for [lo, hi) and index it."""
     outages = await store.outages(since=lo, until=hi)
@@ -218,7 +218,7 @@ def _outage_lines(
 
 
 async def credits_report(
-    store: Store, config: Config, label: str, now: int, customer_id: str | None = None
+    store: StoreProtocol, config: Config, label: str, now: int, customer_id: str | None = None
 ) -> list[CreditLine]:
     """Each customer's (or one customer's) credit line for the plan period containing `label`."""
     customers = config.customers
@@ -246,7 +246,7 @@ def totals_by_currency(lines: list[CreditLine]) -> dict[str, Fraction]:
 
 
 async def component_availability(
-    store: Store, config: Config, component_id: str, window: str, now: int
+    store: StoreProtocol, config: Config, component_id: str, window: str, now: int
 ) -> dict[str, Any]:
     """Public figures of one component over a window: no fees, no customers."""
     if component_id not in {c.id for c in config.components}:
@@ -293,7 +293,7 @@ def recent_periods(plan: SlaPolicy, now: int, count: int = 12) -> list[periods.P
 
 
 async def customer_history(
-    store: Store, config: Config, customer: Customer, now: int
+    store: StoreProtocol, config: Config, customer: Customer, now: int
 ) -> list[CreditLine]:
     """A customer's credit lines for their plan's recent periods (12 months, or 2 years)."""
     plan = next(p for p in config.sla if p.id == customer.plan)

@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from statuswatch.auth.tokens import new_token, token_digest
 from statuswatch.clock import Clock
 from statuswatch.config import Config, read_secret
-from statuswatch.store import ReportToken, Store
+from statuswatch.store import ReportToken, StoreProtocol
 
 
 async def ensure_report_tokens(
-    config: Config, store: Store, environ: Mapping[str, str], clock: Clock
+    config: Config, store: StoreProtocol, environ: Mapping[str, str], clock: Clock
 ) -> dict[str, str]:
     """Give every customer a report token; return {customer id: token} for new ones only.
 
@@ -32,7 +32,7 @@ async def ensure_report_tokens(
     return fresh
 
 
-def rotate(store: Store, customer_id: str, clock: Clock) -> str:
+def rotate(store: StoreProtocol, customer_id: str, clock: Clock) -> str:
     """Replace a customer's token with a new one and return it (the old one stops working)."""
     token = new_token()
     store.submit(ReportToken(customer_id, token_digest(token), clock.time()))

@@ -29,7 +29,7 @@ from statuswatch.status.changes import (
     maintenance_edges,
 )
 from statuswatch.status.component import ComponentStatus, FractionRule, component_status
-from statuswatch.store import SaveIncident, SaveMaintenance, Store
+from statuswatch.store import SaveIncident, SaveMaintenance, StoreProtocol
 from statuswatch.store.outbox import EnqueueEvent, NotifyEvent
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,11 @@ class StatusBoard:
     """Component statuses from monitor states and maintenance; automatic incidents from them."""
 
     def __init__(
-        self, config: Config, store: Store, clock: Clock, listener: ChangeListener | None = None
+        self,
+        config: Config,
+        store: StoreProtocol,
+        clock: Clock,
+        listener: ChangeListener | None = None,
     ) -> None:
         """`listener` hears of every change (None: nobody is notified, nothing is announced)."""
         self.config = config

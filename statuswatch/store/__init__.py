@@ -1,4 +1,7 @@
-"""Storage: the only package that talks SQL. One writer thread, WAL, batched writes, migrations."""
+"""Storage: the only package that talks SQL. One writer thread, WAL, batched writes, migrations.
+
+Code elsewhere types against StoreProtocol (the interface); Store is its SQLite implementation.
+"""
 
 from statuswatch.store.models import (
     LATENCY_BUCKETS,
@@ -13,6 +16,7 @@ from statuswatch.store.models import (
     SaveMaintenance,
     TransitionRecord,
 )
+from statuswatch.store.protocol import StoreProtocol, WriteItem
 from statuswatch.store.schema import SchemaTooNewError
 from statuswatch.store.store import Store, vacuum
 
@@ -29,6 +33,8 @@ __all__ = [
     "SaveMaintenance",
     "SchemaTooNewError",
     "Store",
+    "StoreProtocol",
     "TransitionRecord",
+    "WriteItem",
     "vacuum",
 ]

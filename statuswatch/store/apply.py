@@ -25,18 +25,8 @@ from statuswatch.store.models import (
     SaveMaintenance,
     encode_window,
 )
+from statuswatch.store.protocol import WriteItem
 from statuswatch.store.rollup import RollupBatch
-
-Item = (
-    CheckResult
-    | Transition
-    | OutageOpened
-    | OutageClosed
-    | GapRecorded
-    | MonitorSnapshot
-    | Prune
-    | RegisterMonitors
-)
 
 _INSERT_CHECK = """INSERT INTO checks
     (monitor, time, ok, latency, status_code, error_class, message, degraded, cert_expiry)
@@ -183,7 +173,7 @@ class BatchApplier:
         self.snapshots: dict[int, MonitorSnapshot] = {}  # coalesced: the last one wins
         self.last: dict[int, CheckResult] = {}  # coalesced: the newest by time wins
 
-    def apply(self, items: Iterable[Item]) -> None:
+    def apply(self, items: Iterable[WriteItem]) -> None:
         """Apply every item, then write the buffered and coalesced rows."""
         for item in items:
             _HANDLERS[type(item)](self, item)

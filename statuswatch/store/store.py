@@ -16,42 +16,20 @@ from statuswatch.incidents.model import Incident
 from statuswatch.monitor.events import MonitorSnapshot
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import outbox_reads, reads
-from statuswatch.store.apply import ITEM_TYPES, Item
+from statuswatch.store.apply import ITEM_TYPES
 from statuswatch.store.models import Gap, HourlyRollup, MonitorRecord, Outage, TransitionRecord
-from statuswatch.store.outbox import (
-    ConfirmSubscriber,
-    EnqueueEvent,
-    PruneSubscriberTokens,
-    RecordAttempt,
-    RemoveSubscriber,
-    SaveAppSecret,
-    SaveSubscriberToken,
-    SetSubscriberComponents,
-    Subscribe,
-    SyncWebhooks,
-    Unsubscribe,
-)
+from statuswatch.store.protocol import WriteItem
 from statuswatch.store.schema import connect, migrate
 from statuswatch.store.writer import HELD_FLUSH, Marker, WallClock, Writer
 
 T = TypeVar("T")
-OutboxItem = (
-    EnqueueEvent
-    | Subscribe
-    | SaveSubscriberToken
-    | ConfirmSubscriber
-    | SetSubscriberComponents
-    | Unsubscribe
-    | RemoveSubscriber
-    | RecordAttempt
-    | SyncWebhooks
-    | SaveAppSecret
-    | PruneSubscriberTokens
-)
 
 
 class Store:
-    """Everything statuswatch keeps on disk, behind one writer thread and one reader thread."""
+    """Everything statuswatch keeps on disk, behind one writer thread and one reader thread.
+
+    The SQLite implementation of StoreProtocol (statuswatch/store/protocol.py).
+    """
 
     def __init__(
         self,
@@ -92,7 +70,7 @@ class Store:
         self._loop = asyncio.get_running_loop()
         self._writer.thread.start()
 
-    def submit(self, item: Item | OutboxItem) -> None:
+    def submit(self, item: WriteItem) -> None:
         """Queue an item for writing; never blocks, and never raises because of the database."""
         if type(item) not in ITEM_TYPES:
             raise TypeError(f"the store cannot write a {type(item).__name__}")
@@ -199,9 +177,18 @@ class Store:
         """Return every monitor the store has seen or had registered."""
         return await self._read(reads.monitors)
 
-    async def incidents(self, **filters: Any) -> list[Incident]:
-        """Incidents, newest first (open_only, since, until, limit)."""
-        return await self._read(reads.incidents, **filters)
+    async def incidents(
+        self,
+        *,
+        open_only: bool = False,
+        since: float | None = None,
+        until: float | None = None,
+        limit: int | None = None,
+    ) -> list[Incident]:
+        """Return incidents newest first: open ones only, or those created in [since, until)."""
+        return await self._read(
+            reads.incidents, open_only=open_only, since=since, until=until, limit=limit
+        )
 
     async def incident(self, incident_id: str) -> Incident | None:
         """One incident by id, or None."""

@@ -15,7 +15,8 @@ from typing import Protocol
 
 import sqlite_utils
 
-from statuswatch.store.apply import BatchApplier, HeldRows, Item, MonitorKeys
+from statuswatch.store.apply import BatchApplier, HeldRows, MonitorKeys
+from statuswatch.store.protocol import WriteItem
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +60,10 @@ def _settle(future: asyncio.Future[None], error: Exception | None) -> None:
 class Batch:
     """Items for one transaction; a marker, if any, closes the batch."""
 
-    items: deque[Item] = field(default_factory=deque)
+    items: deque[WriteItem] = field(default_factory=deque)
     marker: Marker | None = None
 
-    def take(self, thing: Item | Marker) -> bool:
+    def take(self, thing: WriteItem | Marker) -> bool:
         """Add an item or the closing marker; return True when the batch is closed."""
         if isinstance(thing, Marker):
             self.marker = thing
@@ -90,7 +91,7 @@ class Writer:
         self.flush_interval = flush_interval
         self.held_flush = held_flush
         self.held = HeldRows()  # only the writer thread touches it
-        self.queue: queue.SimpleQueue[Item | Marker] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[WriteItem | Marker] = queue.SimpleQueue()
         self.wake = threading.Event()  # cuts a retry backoff short when someone waits for a flush
         # Cuts the batching window short: set whenever a flush or stop marker is queued.
         self.hurry = threading.Event()
@@ -117,7 +118,7 @@ class Writer:
         """Return how many submitted items are not committed yet."""
         return self.submitted - self.done
 
-    def put(self, item: Item) -> None:
+    def put(self, item: WriteItem) -> None:
         """Queue an item; never blocks, never touches the database."""
         # No lock: only the event loop's thread writes `submitted` (and only the writer thread
         # writes `done`), so each counter has one writer; readers may see a moment's lag.
@@ -250,7 +251,7 @@ class Writer:
         held_for = self.clock.time() - since
         return held_for >= self.held_flush or held_for < 0  # < 0: the wall clock stepped back
 
-    def _commit(self, items: list[Item], *, write_held: bool) -> None:
+    def _commit(self, items: list[WriteItem], *, write_held: bool) -> None:
         """Apply items in one transaction; on any failure roll back and re-raise."""
         conn = self.db.conn
         started = time.perf_counter()

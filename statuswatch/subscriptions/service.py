@@ -8,7 +8,7 @@ from statuswatch.auth.ratelimit import RateLimiter
 from statuswatch.auth.tokens import token_digest
 from statuswatch.clock import Clock
 from statuswatch.config.model import EmailSettings
-from statuswatch.store import Store
+from statuswatch.store import StoreProtocol
 from statuswatch.store.outbox import (
     ConfirmSubscriber,
     SetSubscriberComponents,
@@ -27,7 +27,7 @@ class Subscriptions:
 
     def __init__(
         self,
-        store: Store,
+        store: StoreProtocol,
         settings: EmailSettings,
         components: dict[str, str],
         clock: Clock,

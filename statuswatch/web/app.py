@@ -27,7 +27,7 @@ from statuswatch.notify.stats import NotifyStats
 from statuswatch.resources import resource_dir
 from statuswatch.sla.report_tokens import ensure_report_tokens
 from statuswatch.status.board import StatusBoard
-from statuswatch.store import Store
+from statuswatch.store import Store, StoreProtocol
 from statuswatch.web import (
     api,
     badge_routes,
@@ -76,7 +76,7 @@ log = logging.getLogger(__name__)
 def create_app(
     config: Config,
     *,
-    store: Store | None = None,
+    store: StoreProtocol | None = None,
     clock: Clock | None = None,
     environ: Mapping[str, str] | None = None,
     probe: bool = True,
@@ -166,7 +166,9 @@ def _metrics_endpoint(
     )
 
 
-def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, str], probe: bool):
+def _runtime(
+    config: Config, given: StoreProtocol | None, clock: Clock, env: dict[str, str], probe: bool
+):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         store = given
         if store is None:

@@ -15,12 +15,12 @@ from statuswatch.monitor.monitoring import Monitoring
 from statuswatch.notify.runtime import Notifications
 from statuswatch.notify.stats import NotifyStats
 from statuswatch.status.board import StatusBoard
-from statuswatch.store import Store
+from statuswatch.store import StoreProtocol
 from statuswatch.web.render_cache import RenderCache
 
 CONFIG = web.AppKey("config", Config)
 CLOCK = web.AppKey("clock", Clock)
-STORE = web.AppKey("store", Store)
+STORE = web.AppKey("store", StoreProtocol)
 MONITORING = web.AppKey("monitoring", Monitoring)
 BOARD = web.AppKey("board", StatusBoard)
 TEMPLATES = web.AppKey("templates", jinja2.Environment)

@@ -11,12 +11,13 @@ from email.policy import default
 from urllib.parse import urlsplit
 
 from aiosmtpd.smtp import SMTP
-from service_helpers import free_port, make_config
 
 from statuswatch.clock import FakeClock
 from statuswatch.store import Store
 from statuswatch.web import create_app
 from statuswatch.web.keys import NOTIFICATIONS
+from tests.helpers.config import make_config
+from tests.helpers.net import free_port
 
 ADMIN = "admin-token-for-tests"
 ENV = {"TEST_ADMIN_TOKEN": ADMIN, "HOOK_SECRET": "hook-secret"}

@@ -17,12 +17,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from statuswatch.clock import FakeClock
-from statuswatch.config import parse_config
 from statuswatch.incidents.model import Impact, Incident, IncidentStatus
 from statuswatch.monitor.events import MonitorSnapshot, OutageClosed, OutageOpened, State
 from statuswatch.probes.base import CheckResult
 from statuswatch.status.component import ComponentStatus
 from statuswatch.store import RegisterMonitors, SaveIncident, Store
+from tests.helpers.config import build_config
 
 NOW = "2026-11-20T12:00:00Z"
 
@@ -95,9 +95,8 @@ def site_config(tmp_path, extra_maintenance: tuple[dict, ...] = (), **site):
         "components": comps,
         "maintenance": [*SECTIONS["maintenance"], *extra_maintenance],
         "monitors": MONITORS,
-        "storage": {"path": str(tmp_path / "sw.db")},
     }
-    return parse_config(raw, base_dir=tmp_path)
+    return build_config(tmp_path, raw)
 
 
 def _incident(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from service_helpers import make_config
-
 from statuswatch.web import create_app
+from tests.helpers.config import make_config
 
 TOKEN = "site-admin-token-0123456789abcdef"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

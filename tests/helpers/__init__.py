@@ -1,0 +1,1 @@
+"""What the tests share besides fixtures: configs, servers to probe, rigs, seeds, checkers."""
