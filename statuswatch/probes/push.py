@@ -1,6 +1,6 @@
 """Push monitors: a job calls /push/<token>; silence past interval + grace is a failure.
 
-The pushes themselves are recorded by the web handler (web/push.py) as results; this periodic
+The pushes themselves are recorded by the web handler (web/push_api.py) as results; this periodic
 check only records something when the job has gone quiet.
 """
 

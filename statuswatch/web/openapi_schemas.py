@@ -311,7 +311,7 @@ SCHEMAS.update(
         "SubscriberList": obj(subscribers={"type": "array", "items": ref("Subscriber")}),
     }
 )
-# Atlassian Statuspage's public v2 format (/api/v2/*.json; mapping in statuspage_format.py).
+# Atlassian Statuspage's public v2 format (/api/v2/*.json; mapping in status/statuspage.py).
 _SP_TIME: Schema = {
     "type": "string",
     "format": "date-time",

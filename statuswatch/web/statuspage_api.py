@@ -1,4 +1,4 @@
-"""Atlassian Statuspage's public v2 JSON under /api/v2/ (mapping: statuswatch/statuspage_format.py).
+"""Atlassian Statuspage's public v2 JSON under /api/v2/ (mapping: statuswatch/status/statuspage.py).
 
 Widgets embed these on other sites, so every answer carries `Access-Control-Allow-Origin: *`;
 each document is rendered at most once per cache_ttl (RenderCache) and revalidated by ETag.
