@@ -35,7 +35,7 @@ def incident_event(
             "created_at": iso(incident.created),
             "updated_at": iso(latest.time),
             "resolved_at": iso(incident.resolved_at),
-            "shortlink": f"{base_url.rstrip('/')}/incidents/{incident.id}",
+            "shortlink": f"{base_url}/incidents/{incident.id}",
             "components": [
                 {"id": cid, "name": names.get(cid, cid), "status": status.value}
                 for cid, status in incident.components.items()
@@ -100,7 +100,7 @@ def maintenance_event(
             "resolved_at": iso(now) if state == "completed" else None,
             "scheduled_for": start,
             "scheduled_until": end,
-            "shortlink": f"{base_url.rstrip('/')}/maintenance",
+            "shortlink": f"{base_url}/maintenance",
             "components": [
                 {"id": cid, "name": names.get(cid, cid), "status": "under_maintenance"}
                 for cid in components

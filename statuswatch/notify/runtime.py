@@ -102,7 +102,7 @@ async def start_notifications(
     sender = Sender(
         store,
         settings=email,
-        base_url=config.site.base_url,
+        base_url=config.site.base,
         builder=MessageBuilder(email, config.site.title),
         email=sender_ch,
         webhook=WebhookChannel(session, email.timeout) if session else None,
@@ -112,8 +112,9 @@ async def start_notifications(
     )
     if email.enabled:
         signer = FormSigner(await _form_key(config, store, env), clock)
-        names = {c.id: c.name for c in config.components}
-        subscriptions = Subscriptions(store, email, names, clock, signer, sender.wake.set)
+        subscriptions = Subscriptions(
+            store, email, config.component_names, clock, signer, sender.wake.set
+        )
     task = asyncio.create_task(sender.run(), name="statuswatch-notify-sender")
     return Notifications(subscriptions, sender, task, session)
 

@@ -55,15 +55,14 @@ class StatusBoard:
         self.monitor_states: dict[str, State] = {}
         self.status: dict[str, ComponentStatus] = {}
         self.calendar = MaintenanceCalendar(config.maintenance)
-        names = {c.id: c.name for c in config.components}
-        self.auto = AutoIncidents(auto_settings(config), names)
+        self.auto = AutoIncidents(auto_settings(config), config.component_names)
         # Operator edits read, change and save whole incidents and windows across awaits;
         # one at a time, so two requests editing the same thing cannot lose either change.
         self.edit_lock = asyncio.Lock()
         # Maintenance starts and ends are announced for edges after this time (not on resume).
         self.edges_checked = clock.time()
         self.notify = config.email.enabled or bool(config.webhooks)
-        self.names = {c.id: c.name for c in config.components}
+        self.names = config.component_names
         # Bumped on anything the public pages show (monitor events, statuses, incidents,
         # maintenance): the render cache re-renders on a change, not on every request burst.
         self.version = 0
@@ -115,7 +114,7 @@ class StatusBoard:
         event = None
         if self.notify:
             event = incident_event(
-                incident, self.names, self.config.site.base_url, self.config.email.coalesce
+                incident, self.names, self.config.site.base, self.config.email.coalesce
             )
         return SaveIncident.of(incident, event)
 
@@ -134,7 +133,7 @@ class StatusBoard:
             source,
             now,
             self.names,
-            self.config.site.base_url,
+            self.config.site.base,
             self.config.email.coalesce,
         )
         return SaveMaintenance(window, now, event)
@@ -155,7 +154,7 @@ class StatusBoard:
                         source,
                         now,
                         self.names,
-                        self.config.site.base_url,
+                        self.config.site.base,
                         self.config.email.coalesce,
                     )
                 )

@@ -88,9 +88,9 @@ class Formatter:
     def __init__(self, state: PageState) -> None:
         self.state = state
         self.site = state.config.site
-        self.tz = ZoneInfo(self.site.timezone)
+        self.tz = self.site.tz
         self.page_id = page_id(self.site.base_url)
-        self.names = {c.id: c.name for c in state.config.components}
+        self.names = state.config.component_names
         self.components = self._components()
         # Incidents and maintenance list components, never groups (a group may share an id).
         self.by_id = {c["id"]: c for c in self.components if not c["group"]}
@@ -210,7 +210,7 @@ class Formatter:
             "monitoring_at": self.time(inc.monitoring_at),
             "resolved_at": self.time(inc.resolved_at),
             "started_at": self.time(inc.created),
-            "shortlink": f"{self.site.base_url.rstrip('/')}/incidents/{inc.id}",
+            "shortlink": f"{self.site.base}/incidents/{inc.id}",
             "page_id": self.page_id,
             "components": [self.by_id[c] for c in inc.components if c in self.by_id],
             "incident_updates": [self._update(u) for u in reversed(inc.updates)],
@@ -262,7 +262,7 @@ class Formatter:
             "monitoring_at": None,
             "resolved_at": self.time(occ.end) if state == "completed" else None,
             "started_at": self.time(occ.start),
-            "shortlink": f"{self.site.base_url.rstrip('/')}/maintenance",
+            "shortlink": f"{self.site.base}/maintenance",
             "page_id": self.page_id,
             "components": [self.by_id[c] for c in sorted(occ.components) if c in self.by_id],
             "incident_updates": updates[::-1],

@@ -186,7 +186,7 @@ def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, s
             log.warning(
                 "customer %s: private report at %s/customers/%s",
                 customer_id,
-                config.site.base_url.rstrip("/"),
+                config.site.base,
                 token,
             )
         snapshot, collector, listener, notify_stats = None, None, None, None
