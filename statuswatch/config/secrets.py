@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 
 def read_secret(
-    name: str,
+    name: str | None,
     environ: Mapping[str, str] | None = None,
     *,
     unset: str | None = None,
@@ -19,9 +19,9 @@ def read_secret(
 ) -> str | None:
     """Return the secret in env var `name`, or in the file `${name}_FILE` names; None if unset.
 
-    An empty `name` is a secret nobody configured: None, silently. `unset` says what happens
-    without a configured secret; when it is given and the secret is missing, one line names the
-    variable and that consequence (a value is never logged: there is none to log).
+    No `name` (empty or None) means nobody configured the secret: None, silently. `unset` says
+    what happens without a configured secret; given, a missing secret logs one line naming the
+    variable and that consequence (never a value: there is none to log).
     """
     if not name:
         return None

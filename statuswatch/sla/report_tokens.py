@@ -22,7 +22,7 @@ async def ensure_report_tokens(
     fresh: dict[str, str] = {}
     for customer in config.customers:
         unset = f"customer {customer.id}'s report uses the token kept in the database"
-        env_token = read_secret(customer.report_token_env or "", environ, unset=unset)
+        env_token = read_secret(customer.report_token_env, environ, unset=unset)
         if env_token:
             store.submit(ReportToken(customer.id, token_digest(env_token), clock.time()))
         elif customer.id not in known:
