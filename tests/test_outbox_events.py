@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import statuswatch.status
-from statuswatch.config.model import Maintenance
+from statuswatch.config.model import Maintenance, Site
 from statuswatch.incidents.model import Impact, Incident, IncidentStatus
 from statuswatch.maintenance.calendar import Occurrence
 from statuswatch.notify.outbox_events import OutboxEvents
@@ -17,7 +17,9 @@ from statuswatch.status.component import ComponentStatus
 from statuswatch.status.statuspage_objects import MAINTENANCE_UPDATES
 from tests.helpers.config import make_config
 
-EVENTS = OutboxEvents({"checkout": "Checkout"}, "http://status.test/", coalesce=300.0)
+EVENTS = OutboxEvents(
+    {"checkout": "Checkout"}, Site(base_url="http://status.test/"), coalesce=300.0
+)
 START = 1_793_000_000.0
 OCC = Occurrence(
     "db", "Database upgrade", "maintenance", frozenset({"checkout"}), START, START + 1800, False

@@ -17,8 +17,10 @@ import trustme
 from aiohttp import web
 
 from statuswatch.clock import SystemClock
+from statuswatch.config import model
 from statuswatch.config.durations import Duration
 from statuswatch.probes import ProbeContext
+from tests.helpers.config import make_config
 from tests.helpers.probe_servers import (
     SLACK,
     TIMEOUT,
@@ -157,6 +159,26 @@ async def test_status_list_and_range(server: Any, ctx: ProbeContext) -> None:
     monitor = http_monitor(_url(server, "/status/404"), expect_status=[200, "400-404"])
     result, _ = await timed_probe(monitor, ctx)
     assert result.ok and result.status_code == 404
+
+
+def _never(*_args: object) -> None:
+    raise AssertionError("parsed at probe time")
+
+
+@pytest.mark.parametrize(
+    ("code", "ok"), [(200, True), (299, True), (301, True), (300, False), (302, False)]
+)
+async def test_expect_status_is_parsed_when_the_config_loads(
+    server: Any, ctx: ProbeContext, tmp_path: Path, monkeypatch: Any, code: int, ok: bool
+) -> None:
+    url = _url(server, f"/status/{code}")  # no Location: a 3xx is judged, not followed
+    mon = {"id": "m", "kind": "http", "component": "api", "url": url}
+    config = make_config(tmp_path, [{**mon, "expect_status": ["200-299", 301]}])
+    monkeypatch.setattr(model, "parse_status_range", _never)
+    monkeypatch.setattr(model, "URL", _never)
+    result, _ = await timed_probe(config.monitors[0], ctx)
+    assert (result.ok, result.status_code) == (ok, code)
+    assert result.message == (f"HTTP {code}" if ok else f"HTTP {code}, expected 200-299, 301")
 
 
 @pytest.mark.parametrize(

@@ -141,7 +141,7 @@ def cmd_report_token(args: argparse.Namespace) -> int:
         return token
 
     token = asyncio.run(write())
-    print(f"{config.site.base_url.rstrip('/')}/customers/{token}")
+    print(f"{config.site.base}/customers/{token}")
     if customer.report_token_env:
         print(
             f"note: {customer.report_token_env} replaces this token when statuswatch starts "

@@ -1,7 +1,7 @@
 """Config: parsed once into frozen, typed objects (see model.py) by loader.py."""
 
 from statuswatch.config.durations import Duration, format_duration, parse_duration
-from statuswatch.config.loader import ConfigError, load_config, parse_config, parse_status_range
+from statuswatch.config.loader import ConfigError, load_config, parse_config
 from statuswatch.config.model import (
     Component,
     Config,
@@ -14,6 +14,7 @@ from statuswatch.config.model import (
     TlsMonitor,
 )
 from statuswatch.config.secrets import read_secret
+from statuswatch.config.status_codes import parse_status_range
 
 __all__ = [
     "Component",

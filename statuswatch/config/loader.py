@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfoNotFoundError
 
 import msgspec
 
@@ -24,6 +23,7 @@ from statuswatch.config.model import (
 )
 from statuswatch.config.notify_checks import check_notify_sections
 from statuswatch.config.sla_checks import check_incident_sections, check_sla_sections
+from statuswatch.config.status_codes import parse_status_range
 from statuswatch.validation import describe
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -92,7 +92,7 @@ def _validate(config: Config, base_dir: Path) -> Iterator[str]:
 
 def _check_site(config: Config) -> Iterator[str]:
     try:
-        ZoneInfo(config.site.timezone)
+        config.site.tz  # noqa: B018 - derives it once, for the resolved config too
     except (ZoneInfoNotFoundError, ValueError):
         yield f"site.timezone: unknown timezone {config.site.timezone!r}"
     if _bad_url(config.site.base_url):
@@ -201,21 +201,6 @@ def _bad_url(url: str) -> bool:
     return parts.scheme not in ("http", "https") or not parts.hostname
 
 
-@functools.lru_cache(maxsize=4096)  # called by every http probe; specs are few and immutable
-def parse_status_range(spec: int | str) -> tuple[int, int]:
-    """Turn 200 or "200-299" into an inclusive (low, high) pair of HTTP status codes."""
-    if isinstance(spec, int):
-        low = high = spec
-    else:
-        match = re.fullmatch(r"\s*(\d{3})\s*(?:-\s*(\d{3})\s*)?", spec)
-        if not match:
-            raise ValueError(f"must be a status code or a range like '200-299', got {spec!r}")
-        low, high = int(match[1]), int(match[2] or match[1])
-    if not (100 <= low <= high <= 599):
-        raise ValueError(f"must be status codes between 100 and 599, got {spec!r}")
-    return low, high
-
-
 def parse_listen(listen: str) -> tuple[str, int]:
     """Split "host:port" (or "[::1]:port") into its parts."""
     host, sep, port = listen.rpartition(":")
@@ -245,4 +230,14 @@ def _resolve(config: Config, base_dir: Path) -> Config:
     email = config.email
     if email.ca_file is not None:
         email = msgspec.structs.replace(email, ca_file=str((base_dir / email.ca_file).resolve()))
-    return msgspec.structs.replace(config, monitors=monitors, storage=storage, email=email)
+    resolved = msgspec.structs.replace(config, monitors=monitors, storage=storage, email=email)
+    _derive(resolved)
+    return resolved
+
+
+def _derive(config: Config) -> None:
+    """Compute the derived values (model.py's cached properties) now, not in a probe or request."""
+    _ = config.site.tz, config.site.base, config.component_names
+    for mon in config.monitors:
+        if isinstance(mon, HttpMonitor):
+            _ = mon.request_url, mon.status_ranges

@@ -3,16 +3,25 @@
 Decoding is strict (unknown keys are errors) and every error carries its key path; see loader.py.
 To add a section: define its Struct here, add one field to `Config`, and (if it references other
 ids) one check in loader.py.
+
+Values derived from the config (the site's timezone object, its base URL without the trailing
+slash, the component names, an http monitor's parsed URL and status ranges) are cached
+properties: computed once per object, so no caller recomputes them. Those classes carry a
+`__dict__` for that cache only (dict=True); their fields stay frozen.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
+from yarl import URL
 
 from statuswatch.config.durations import Duration
+from statuswatch.config.status_codes import parse_status_range
 from statuswatch.sla.credits import CreditScheme
 
 
@@ -30,7 +39,7 @@ class FooterLink(_Section):
     url: Annotated[str, msgspec.Meta(pattern=r"^(https?://|/)[^\s<>\"']*$")]
 
 
-class Site(_Section):
+class Site(_Section, dict=True):
     title: str = "Status"
     base_url: str = "http://127.0.0.1:8080"
     listen: str = "127.0.0.1:8080"
@@ -52,6 +61,16 @@ class Site(_Section):
     targets: list[Target] = msgspec.field(default_factory=lambda: [99.8, 99.9, 99.99])
     # CSP frame-ancestors: who may embed the site in a frame ("'none'": nobody; "'self' https://x").
     frame_ancestors: str = "'none'"
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        """The timezone the site shows times and calendar months in."""
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def base(self) -> str:
+        """base_url without its trailing slash: what every absolute link starts with."""
+        return self.base_url.rstrip("/")
 
 
 class Storage(_Section):
@@ -131,7 +150,7 @@ class _MonitorBase(_Section, tag_field="kind"):
         return str(self.__struct_config__.tag)
 
 
-class HttpMonitor(_MonitorBase, tag="http", kw_only=True):
+class HttpMonitor(_MonitorBase, tag="http", kw_only=True, dict=True):
     url: str
     method: Literal["GET", "HEAD", "POST", "PUT", "OPTIONS"] = "GET"
     headers: dict[str, str] = {}
@@ -150,6 +169,16 @@ class HttpMonitor(_MonitorBase, tag="http", kw_only=True):
     verify_tls: bool = True
     ca_file: str | None = None
     reuse_connections: bool = False
+
+    @cached_property
+    def request_url(self) -> URL:
+        """The URL, parsed (the loader has checked it)."""
+        return URL(self.url)
+
+    @cached_property
+    def status_ranges(self) -> tuple[tuple[int, int], ...]:
+        """expect_status as inclusive (low, high) ranges (the loader has checked them)."""
+        return tuple(map(parse_status_range, self.expect_status))
 
 
 class TcpMonitor(_MonitorBase, tag="tcp", kw_only=True):
@@ -305,7 +334,7 @@ Monitor = HttpMonitor | TcpMonitor | TlsMonitor | DnsMonitor | PushMonitor
 MONITOR_KINDS = ("http", "tcp", "tls", "dns", "push")
 
 
-class Config(_Section):
+class Config(_Section, dict=True):
     site: Site = Site()
     storage: Storage = Storage()
     defaults: Defaults = Defaults()
@@ -322,3 +351,8 @@ class Config(_Section):
     maintenance: list[Maintenance] = []
     email: EmailSettings = EmailSettings()
     webhooks: list[Webhook] = []
+
+    @cached_property
+    def component_names(self) -> dict[str, str]:
+        """Component id -> display name (shared: read it, never change it)."""
+        return {c.id: c.name for c in self.components}

@@ -16,7 +16,6 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from statuswatch.clock import Clock
 from statuswatch.config import Config
@@ -102,7 +101,7 @@ def compute_figures(
         hi=now,
         now=now,
     )
-    tz = ZoneInfo(config.site.timezone)
+    tz = config.site.tz
     windows = [
         (label, periods.rolling(name, now) if name else periods.month_to_date(now, tz))
         for label, name in WINDOWS.items()

@@ -60,15 +60,10 @@ class Monitoring:
         tokens: dict[bytes, str] = {}
         for mon in self.config.monitors:
             if isinstance(mon, PushMonitor):
-                token = read_secret(mon.token_env, environ)
+                unset = f"push monitor {mon.id} cannot receive pushes"
+                token = read_secret(mon.token_env, environ, unset=unset)
                 if token:
                     tokens[token_digest(token)] = mon.id
-                else:
-                    log.warning(
-                        "push monitor %s: %s is not set; it cannot receive pushes",
-                        mon.id,
-                        mon.token_env,
-                    )
         return tokens
 
     async def start(self, *, probe: bool = True) -> None:

@@ -12,6 +12,7 @@ import msgspec
 
 from statuswatch.clock import iso
 from statuswatch.config import Config
+from statuswatch.config.model import Site
 from statuswatch.incidents.model import Incident, IncidentStatus
 from statuswatch.maintenance.calendar import Occurrence
 from statuswatch.status.changes import Change, IncidentChanged, MaintenanceEdge, WindowSaved
@@ -23,8 +24,8 @@ from statuswatch.store.outbox import NotifyEvent
 class OutboxEvents:
     """Turns the status board's changes into outbox events (its ChangeListener)."""
 
-    def __init__(self, names: Mapping[str, str], base_url: str, coalesce: float) -> None:
-        self.objects = StatuspageObjects(base_url, page_id(base_url), names, iso)
+    def __init__(self, names: Mapping[str, str], site: Site, coalesce: float) -> None:
+        self.objects = StatuspageObjects(site.base, page_id(site.base_url), names, iso)
         self.coalesce = coalesce
 
     @classmethod
@@ -32,8 +33,7 @@ class OutboxEvents:
         """The listener when anyone can be notified (email or a webhook); else None."""
         if not (config.email.enabled or config.webhooks):
             return None
-        names = {c.id: c.name for c in config.components}
-        return cls(names, config.site.base_url, config.email.coalesce)
+        return cls(config.component_names, config.site, config.email.coalesce)
 
     def event_for(self, change: Change) -> NotifyEvent | None:
         """The event to save with this change; None when it has nothing new to announce."""

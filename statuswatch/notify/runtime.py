@@ -51,13 +51,10 @@ class Notifications:
 
 
 async def _form_key(config: Config, store: StoreProtocol, env: Mapping[str, str]) -> bytes:
-    if config.email.form_secret_env:
-        secret = read_secret(config.email.form_secret_env, env)
-        if secret:
-            return secret.encode()
-        log.warning(
-            "%s is not set: using the form key kept in the database", config.email.form_secret_env
-        )
+    unset = "using the form key kept in the database"
+    secret = read_secret(config.email.form_secret_env, env, unset=unset)
+    if secret:
+        return secret.encode()
     store.submit(SaveAppSecret(FORM_KEY, new_token()))  # kept only if none is stored yet
     await store.flush()
     stored = await store.read_outbox(app_secret, FORM_KEY)
@@ -68,12 +65,8 @@ async def _form_key(config: Config, store: StoreProtocol, env: Mapping[str, str]
 def _webhook_secrets(config: Config, env: Mapping[str, str]) -> dict[str, tuple[str, str | None]]:
     out: dict[str, tuple[str, str | None]] = {}
     for hook in config.webhooks:
-        secret = read_secret(hook.secret_env, env)
-        if secret is None:
-            log.warning(
-                "webhook %s: %s is not set; its messages wait until it is", hook.id, hook.secret_env
-            )
-        out[hook.id] = (hook.url, secret)
+        unset = f"messages to webhook {hook.id} wait until it is"
+        out[hook.id] = (hook.url, read_secret(hook.secret_env, env, unset=unset))
     return out
 
 
@@ -96,13 +89,16 @@ async def start_notifications(
     if email.enabled:
         # The system's CAs, unless ca_file names others (a private relay).
         tls = ssl.create_default_context(cafile=email.ca_file) if email.ca_file else None
-        login = _env_secret(email.username_env, env), _env_secret(email.password_env, env)
+        login = (
+            read_secret(email.username_env, env, unset="email goes out without an SMTP login"),
+            read_secret(email.password_env, env, unset="the SMTP login uses an empty password"),
+        )
         sender_ch = EmailChannel(email, *login, tls, _dkim(email, env))
     session = aiohttp.ClientSession() if config.webhooks else None
     sender = Sender(
         store,
         settings=email,
-        base_url=config.site.base_url,
+        base_url=config.site.base,
         builder=MessageBuilder(email, config.site.title),
         email=sender_ch,
         webhook=WebhookChannel(session, email.timeout) if session else None,
@@ -112,8 +108,9 @@ async def start_notifications(
     )
     if email.enabled:
         signer = FormSigner(await _form_key(config, store, env), clock)
-        names = {c.id: c.name for c in config.components}
-        subscriptions = Subscriptions(store, email, names, clock, signer, sender.wake.set)
+        subscriptions = Subscriptions(
+            store, email, config.component_names, clock, signer, sender.wake.set
+        )
     task = asyncio.create_task(sender.run(), name="statuswatch-notify-sender")
     return Notifications(subscriptions, sender, task, session)
 
@@ -122,9 +119,9 @@ def _dkim(email: EmailSettings, env: Mapping[str, str]) -> DkimSigner | None:
     """The DKIM signer, when a key is configured and present (else mail goes unsigned, loudly)."""
     if not email.dkim_key_env:
         return None
-    key = read_secret(email.dkim_key_env, env)
+    unset = "email goes out without a DKIM signature"
+    key = read_secret(email.dkim_key_env, env, unset=unset, level=logging.ERROR)
     if key is None:
-        log.error("%s is not set: email goes out without a DKIM signature", email.dkim_key_env)
         return None
     domain = email.dkim_domain or email.from_address.rpartition("@")[2]
     try:
@@ -132,7 +129,3 @@ def _dkim(email: EmailSettings, env: Mapping[str, str]) -> DkimSigner | None:
     except ImportError:
         log.error("DKIM needs dkimpy (pip install 'statuswatch[dkim]'): sending unsigned")
         return None
-
-
-def _env_secret(name: str, env: Mapping[str, str]) -> str | None:
-    return read_secret(name, env) if name else None

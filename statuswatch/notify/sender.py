@@ -65,7 +65,7 @@ class Sender:
     ) -> None:
         self.store = store
         self.settings = settings
-        self.base_url = base_url.rstrip("/")
+        self.base_url = base_url
         self.builder = builder
         self.email = email
         self.webhook = webhook

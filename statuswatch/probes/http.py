@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import ssl
 import time
 from dataclasses import dataclass
@@ -12,7 +11,6 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from statuswatch.config.durations import format_duration
-from statuswatch.config.loader import parse_status_range
 from statuswatch.config.model import HttpMonitor
 from statuswatch.probes.base import ErrorClass, Observation, ProbeFailure
 from statuswatch.probes.context import ProbeContext, tls_peer_hook
@@ -66,7 +64,7 @@ async def _fetch(monitor: HttpMonitor, ctx: ProbeContext, seen: _Seen) -> None:
     headers = CIMultiDict(monitor.headers)
     # The session does not decompress (so a bomb cannot blow memory); read_capped inflates.
     headers.setdefault("Accept-Encoding", "gzip, deflate")
-    method, url, data = monitor.method, _parsed_url(monitor.url), monitor.body
+    method, url, data = monitor.method, monitor.request_url, monitor.body
     for _hop in range(monitor.max_redirects + 1):
         seen.expiry = None  # the connector reports it again for an https hop
         async with session.request(
@@ -94,25 +92,13 @@ async def _fetch(monitor: HttpMonitor, ctx: ProbeContext, seen: _Seen) -> None:
 
 async def _check_response(monitor: HttpMonitor, resp: aiohttp.ClientResponse) -> None:
     """Check status, then the body only when a body check needs it."""
-    if not any(lo <= resp.status <= hi for lo, hi in _status_ranges(*monitor.expect_status)):
+    if not any(lo <= resp.status <= hi for lo, hi in monitor.status_ranges):
         expected = ", ".join(str(spec) for spec in monitor.expect_status)
         raise ProbeFailure(ErrorClass.HTTP_STATUS, f"HTTP {resp.status}, expected {expected}")
     if has_body_check(monitor):
         body = await read_capped(resp, monitor.max_body_bytes)
         await check_body(monitor, body)
     # Otherwise the body is never read: leaving the context closes (or discards) the connection.
-
-
-# Parsed once per distinct value, not once per probe (thousands a second at scale); both are
-# immutable, and the config holds a bounded set of values.
-@functools.lru_cache(maxsize=65_536)
-def _parsed_url(text: str) -> URL:
-    return URL(text)
-
-
-@functools.lru_cache(maxsize=1024)
-def _status_ranges(*specs: int | str) -> tuple[tuple[int, int], ...]:
-    return tuple(map(parse_status_range, specs))
 
 
 def _observe(monitor: HttpMonitor, seen: _Seen, latency: float) -> Observation:

@@ -35,7 +35,7 @@ class FeedItem:
 
 def base_url(app: web.Application) -> str:
     """The site's public URL without a trailing slash."""
-    return app[CONFIG].site.base_url.rstrip("/")
+    return app[CONFIG].site.base
 
 
 def window_updated(spec: Maintenance, stored: dict[str, float], schedule: Schedule) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from statuswatch.config import Config
 from statuswatch.config.model import Component, SlaPolicy
@@ -148,7 +147,7 @@ class SiteHistory:
         self.config = config
         self.evidence = evidence
         self.now = now
-        self.tz = ZoneInfo(config.site.timezone)
+        self.tz = config.site.tz
         self.starts = day_starts(now, self.tz)
         self.incidents = sorted(incidents, key=lambda i: i.created)
         self._timelines: dict[str, ServiceTimeline] = {}
@@ -193,7 +192,7 @@ class SiteHistory:
 
     def maintenance(self) -> tuple[list[MaintenanceView], list[MaintenanceView]]:
         """Windows in progress now, and those starting within the next 7 days."""
-        names = {c.id: c.name for c in self.config.components}
+        names = self.config.component_names
         found = self.evidence.calendar.occurrences(self.now, self.now + UPCOMING)
         views = [self._occurrence(o, names) for o in found if not o.cancelled]
         return (
@@ -218,7 +217,7 @@ class SiteHistory:
         if not ids:
             return None
         rows = plan_credits(plan, self.service(ids), self.now)
-        names = {c.id: c.name for c in self.config.components}
+        names = self.config.component_names
         return PlanView(
             plan.id,
             plan.name,
@@ -248,7 +247,7 @@ def scheme_text(plan: SlaPolicy) -> str:
 
 async def load_history(store: StoreProtocol, config: Config, now: int) -> SiteHistory:
     """Read the store once for everything the site shows."""
-    tz = ZoneInfo(config.site.timezone)
+    tz = config.site.tz
     lo = min(
         day_starts(now, tz)[0],
         now - periods.ROLLING_WINDOWS["90d"],

@@ -251,7 +251,7 @@ async def component_availability(
     """Public figures of one component over a window: no fees, no customers."""
     if component_id not in {c.id for c in config.components}:
         raise ReportError(f"component: unknown component {component_id!r}")
-    period = window_period(window, now, ZoneInfo(config.site.timezone))
+    period = window_period(window, now, config.site.tz)
     evidence, _ = await load_evidence(store, config, period.start, period.end, now)
     inputs = evidence.component(component_id)
     fig = evaluate(

@@ -21,9 +21,8 @@ async def ensure_report_tokens(
     known = set((await store.report_tokens()).values())
     fresh: dict[str, str] = {}
     for customer in config.customers:
-        env_token = (
-            read_secret(customer.report_token_env, environ) if customer.report_token_env else None
-        )
+        unset = f"customer {customer.id}'s report uses the token kept in the database"
+        env_token = read_secret(customer.report_token_env, environ, unset=unset)
         if env_token:
             store.submit(ReportToken(customer.id, token_digest(env_token), clock.time()))
         elif customer.id not in known:

@@ -70,8 +70,7 @@ class StatusBoard:
         self.monitor_states: dict[str, State] = {}
         self.status: dict[str, ComponentStatus] = {}
         self.calendar = MaintenanceCalendar(config.maintenance)
-        names = {c.id: c.name for c in config.components}
-        self.auto = AutoIncidents(auto_settings(config), names)
+        self.auto = AutoIncidents(auto_settings(config), config.component_names)
         # Operator edits read, change and save whole incidents and windows across awaits;
         # one at a time, so two requests editing the same thing cannot lose either change.
         self.edit_lock = asyncio.Lock()

@@ -90,10 +90,10 @@ class Formatter:
     def __init__(self, state: PageState) -> None:
         self.state = state
         self.site = state.config.site
-        self.tz = ZoneInfo(self.site.timezone)
+        self.tz = self.site.tz
         self.page_id = page_id(self.site.base_url)
-        self.names = {c.id: c.name for c in state.config.components}
-        self.objects = StatuspageObjects(self.site.base_url, self.page_id, self.names, self.time)
+        self.names = state.config.component_names
+        self.objects = StatuspageObjects(self.site.base, self.page_id, self.names, self.time)
         self.components = self._components()
         # Incidents and maintenance list components, never groups (a group may share an id).
         self.by_id = {c["id"]: c for c in self.components if not c["group"]}

@@ -46,7 +46,7 @@ class MaintenanceStep:
 class StatuspageObjects:
     """Builds the incident and maintenance objects of one page, with times written by `time`."""
 
-    base_url: str
+    base: str  # the site's base URL without its trailing slash
     page_id: str
     names: Mapping[str, str]  # component id -> name
     time: Callable[[float | None], str | None]
@@ -63,7 +63,7 @@ class StatuspageObjects:
             "monitoring_at": self.time(inc.monitoring_at),
             "resolved_at": self.time(inc.resolved_at),
             "started_at": self.time(inc.created),
-            "shortlink": f"{self.base_url.rstrip('/')}/incidents/{inc.id}",
+            "shortlink": f"{self.base}/incidents/{inc.id}",
             "page_id": self.page_id,
             "components": list(components),
             "incident_updates": [self._update(u) for u in reversed(inc.updates)],
@@ -120,7 +120,7 @@ class StatuspageObjects:
             "monitoring_at": None,
             "resolved_at": self.time(steps[-1].at) if status == "completed" else None,
             "started_at": self.time(occ.start),
-            "shortlink": f"{self.base_url.rstrip('/')}/maintenance",
+            "shortlink": f"{self.base}/maintenance",
             "page_id": self.page_id,
             "components": list(components),
             "incident_updates": updates[::-1],

@@ -95,12 +95,9 @@ def create_app(
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
-    token = read_secret(config.site.admin_token_env, env)
+    unset = "the admin API answers 401 to everyone"
+    token = read_secret(config.site.admin_token_env, env, unset=unset)
     app[ADMIN_TOKEN] = token_digest(token) if token else None
-    if token is None:
-        log.warning(
-            "%s is not set: the admin API answers 401 to everyone", config.site.admin_token_env
-        )
     app[AUTH_LIMITER] = RateLimiter(clock, rate=0.5, burst=20)
     secure = security_headers_for(config.site)
     app[RENDER_CACHE] = RenderCache(
@@ -155,13 +152,11 @@ async def freeze_startup_heap(_app: web.Application) -> None:
 def _metrics_endpoint(
     config: Config, registry: CollectorRegistry, env: dict[str, str]
 ) -> MetricsEndpoint:
-    token_env = config.metrics.token_env
-    token = read_secret(token_env, env) if token_env else None
-    if config.metrics.enabled and token_env and token is None:
-        log.warning("%s is not set: /metrics answers 401 to everyone", token_env)
+    unset = "/metrics answers 401 to everyone" if config.metrics.enabled else None
+    token = read_secret(config.metrics.token_env, env, unset=unset)
     return MetricsEndpoint(
         registry,
-        token_required=bool(token_env),
+        token_required=bool(config.metrics.token_env),
         token_digest=token_digest(token) if token else None,
     )
 
@@ -189,7 +184,7 @@ def _runtime(
             log.warning(
                 "customer %s: private report at %s/customers/%s",
                 customer_id,
-                config.site.base_url.rstrip("/"),
+                config.site.base,
                 token,
             )
         snapshot, collector, listener, notify_stats = None, None, None, None

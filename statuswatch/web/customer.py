@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -59,7 +58,7 @@ async def customer_report(request: web.Request) -> web.Response:
             components=components,
             services=[(c.name, c.targets) for c in components],
             targets=[f"{t:g}" for t in config.site.targets],
-            generated=stamp(now, ZoneInfo(config.site.timezone)),
+            generated=stamp(now, config.site.tz),
         )
     )
     return web.Response(text=html, content_type="text/html", headers=PRIVATE)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from aiohttp import web
 
 from statuswatch.config.model import Component
@@ -47,8 +45,7 @@ async def _render_index(app: web.Application) -> bytes:
 async def _active_incidents(app: web.Application) -> list[dict]:
     """Open incidents, newest first, with their latest update rendered safely."""
     config = app[CONFIG]
-    tz = ZoneInfo(config.site.timezone)
-    names = {c.id: c.name for c in config.components}
+    tz, names = config.site.tz, config.component_names
     severities = severities_of(config.severities)
     out = []
     for inc in await app[STORE].incidents(open_only=True):
@@ -85,7 +82,7 @@ async def component_page(request: web.Request) -> web.Response:
 async def _render_component(app: web.Application, comp: Component) -> bytes:
     config = app[CONFIG]
     now = int(app[CLOCK].time())
-    tz = ZoneInfo(config.site.timezone)
+    tz = config.site.tz
     history = await load_history(app[STORE], config, now)
     monitors = [m.id for m in config.monitors if m.component == comp.id]
     points = await load_latency(app[STORE], monitors, now)

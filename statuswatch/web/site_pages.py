@@ -26,12 +26,12 @@ _INCIDENT_ID = re.compile(r"[a-z0-9]{1,64}")
 
 def site_tz(app: web.Application) -> ZoneInfo:
     """The timezone public pages show times in."""
-    return ZoneInfo(app[CONFIG].site.timezone)
+    return app[CONFIG].site.tz
 
 
 def component_names(app: web.Application) -> dict[str, str]:
     """Component id -> display name."""
-    return {c.id: c.name for c in app[CONFIG].components}
+    return app[CONFIG].component_names
 
 
 async def cached(request: web.Request, key: str, render, content_type: str) -> web.Response:
