@@ -31,7 +31,7 @@ from statuswatch.sla import periods
 from statuswatch.sla.credits import PerExcessHour, Tiered
 from statuswatch.sla.evidence import Evidence, ServiceTimeline
 from statuswatch.sla.intervals import Timeline
-from statuswatch.sla.report import load_evidence
+from statuswatch.sla.load import load_evidence
 from statuswatch.status.component import ComponentStatus, worst
 from statuswatch.store import Store
 
@@ -255,7 +255,7 @@ async def load_history(store: Store, config: Config, now: int) -> SiteHistory:
         periods.month_to_date(now, tz).start,
         plan_periods_start(config.sla, now),
     )
-    evidence, _ = await load_evidence(store, config, lo, now, now)
+    evidence = await load_evidence(store, config, lo, now, now)
     recent = await store.incidents(since=lo - INCIDENT_LOOKBACK)
     still_open = await store.incidents(open_only=True)
     by_id = {i.id: i for i in [*recent, *still_open]}
