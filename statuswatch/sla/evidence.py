@@ -10,10 +10,11 @@ and unobserved. Pure: the caller loads the records (store) and passes `now` in.
   component's own windows, so a customer's excused time is the downtime during which every
   down component was in its own maintenance.
 
-Locations: every outage and gap names the location that observed it (`LOCAL`, the monitor
-role's own probes, for every record today). Evidence is collected per (monitor, location) and
-each monitor's locations are combined by `combine_locations` alone, before any of the rules
-above; a quorum of several locations will be that function's rule, and nothing else changes.
+Locations: every outage and gap names the location that observed it (`store.models.LOCAL`, the
+monitor role's own probes, for every record today). Evidence is collected per (monitor,
+location), and each monitor's locations are combined by `combine_locations` alone, before any
+of the rules above: a quorum of several locations will be that function's rule, and nothing
+else has to change.
 """
 
 from __future__ import annotations
@@ -116,8 +117,9 @@ class Evidence:
         for g in gaps:
             dark[g.monitor_id, g.location].append(_span(g.start, g.end, self.now))
         seen: dict[str, dict[str, MonitorEvidence]] = defaultdict(dict)
-        for key in dict.fromkeys([*down, *dark]):
-            seen[key[0]][key[1]] = MonitorEvidence(
+        for monitor, location in dict.fromkeys([*down, *dark]):
+            key = (monitor, location)
+            seen[monitor][location] = MonitorEvidence(
                 normalize(down.get(key, []), lo, self.now), normalize(dark.get(key, []), lo, hi)
             )
         self._monitors = {m: combine_locations(by_location) for m, by_location in seen.items()}
