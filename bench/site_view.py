@@ -1,7 +1,7 @@
 """The status site's view model and `/` render at scale: 50 components in 6 groups, 90+ days.
 
 Seeds a file database (a year of outages, gaps, maintenance and incidents), then times, each
-the median of several runs: the store read (load_history), the figures (site_view: 50 x 90 day
+the median of several runs: the store read (load_site_source), the figures (site_view: 50 x 90 day
 cells, windows, targets, plans) and the template render; and the uncached GET / through the
 real app (cache_ttl 0).
 
@@ -27,7 +27,7 @@ from statuswatch.config import parse_config
 from statuswatch.incidents.model import Impact, Incident, IncidentStatus
 from statuswatch.monitor.events import GapRecorded, OutageClosed, OutageOpened
 from statuswatch.resources import resource_dir
-from statuswatch.site.view import load_history, site_view
+from statuswatch.site.view import load_site_source, site_view
 from statuswatch.status.component import ComponentStatus
 from statuswatch.store import RegisterMonitors, SaveIncident, Store
 
@@ -147,9 +147,9 @@ async def main() -> None:
         load, figures, render, size = [], [], [], 0
         for _ in range(args.runs):
             t0 = time.perf_counter()
-            history = await load_history(store, config, NOW)
+            source = await load_site_source(store, config, NOW)
             t1 = time.perf_counter()
-            view = site_view(history, statuses)
+            view = site_view(source, statuses)
             t2 = time.perf_counter()
             body = template.render(site=config.site, view=view, incidents=[])
             t3 = time.perf_counter()

@@ -25,9 +25,10 @@ from statuswatch.config import ConfigError
 from statuswatch.incidents.model import Impact, Incident, IncidentStatus
 from statuswatch.metrics.collector import FAMILIES, exposed_names
 from statuswatch.metrics.exposition import CONTENT_TYPE, LabelSet, render
-from statuswatch.metrics.snapshot import compute_figures
+from statuswatch.metrics.snapshot import compute_figures, evidence_start
 from statuswatch.metrics.tally import Buckets, ResultTally
 from statuswatch.probes.base import CheckResult
+from statuswatch.sla.load import EvidenceRecords
 from statuswatch.store import SaveIncident
 from statuswatch.store.models import MonitorRecord, Outage
 from statuswatch.web import create_app
@@ -417,15 +418,15 @@ def test_sla_figures_for_windows_customers_and_commitments(tmp_path):
     ignored = Incident(
         "b", "t", Impact.MAJOR, IncidentStatus.INVESTIGATING, NOW - 7200, NOW - 7200, severity="S1"
     )
-    figures = compute_figures(
-        config,
+    records = EvidenceRecords(
+        evidence_start(config, int(NOW)),
+        int(NOW),
         monitors=monitors,
         outages=[outage],
         gaps=[],
         maintenance=[],
-        incidents=[answered, ignored],
-        now=int(NOW),
     )
+    figures = compute_figures(config, records, incidents=[answered, ignored], now=int(NOW))
     checkout = {w.window: w for w in figures.components["checkout"]}
     assert checkout["1d"].availability_ratio == 1
     assert checkout["7d"].availability_ratio == pytest.approx(1 - 3600 / (7 * DAY))

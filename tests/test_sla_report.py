@@ -9,14 +9,17 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from statuswatch.clock import FakeClock
 from statuswatch.maintenance.calendar import MaintenanceCalendar
 from statuswatch.monitor.events import GapRecorded, OutageClosed, OutageOpened
-from statuswatch.sla.evidence import Evidence
-from statuswatch.store import MonitorRecord, Outage, RegisterMonitors, Store
+from statuswatch.sla.availability import UNMONITORED_POLICIES, evaluate
+from statuswatch.sla.evidence import Evidence, MonitorEvidence, ServiceInputs, combine_locations
+from statuswatch.sla.periods import Period
+from statuswatch.store import Gap, MonitorRecord, Outage, RegisterMonitors, Store
 from statuswatch.web import create_app
 from tests.helpers.config import make_config
 
@@ -301,6 +304,36 @@ def test_open_outage_runs_until_now():
         now=400,
     )
     assert evidence.component("c").downtime == [(100, 400)]
+
+
+def test_a_monitor_has_the_evidence_of_its_only_location():
+    """Every record is local today: combining its locations leaves a monitor's evidence as is."""
+    local = MonitorEvidence([(100, 200)], [(300, 400)])
+    assert combine_locations({"local": local}) is local
+    with pytest.raises(ValueError, match="locations"):
+        combine_locations({"local": local, "eu-west": MonitorEvidence([], [])})
+    evidence = Evidence(
+        component_monitors={"c": ["m"]},
+        monitors=[MonitorRecord("m", "http", "c", 0.0)],
+        outages=[Outage("m", 100, 200, "timeout", "", "recovered", location="local")],
+        gaps=[Gap("m", 300, 400, "stopped")],
+        calendar=MaintenanceCalendar([]),
+        lo=0,
+        hi=1000,
+        now=1000,
+    )
+    assert evidence.component("c") == ServiceInputs([(100, 200)], [], [(300, 400)])
+
+
+def test_service_inputs_figures_are_the_engine_under_the_named_policy():
+    spans = {"downtime": [(0, 600)], "maintenance": [(0, 300)], "unmonitored": [(1000, 4000)]}
+    inputs = ServiceInputs(**spans)
+    period = Period(0, 86400, ZoneInfo("UTC"), "day")
+    for policy in UNMONITORED_POLICIES:
+        expected = evaluate(period, 99.9, **spans, policy=policy)
+        assert inputs.figures(period, 99.9, policy=policy) == expected
+    with pytest.raises(TypeError):
+        inputs.figures(period, 99.9)  # type: ignore[call-arg]  # each caller names its policy
 
 
 async def test_maintenance_saved_at_run_time_excuses_like_config(seeded, tmp_path):

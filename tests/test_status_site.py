@@ -17,7 +17,7 @@ import pytest
 from statuswatch.config import parse_config
 from statuswatch.site.days import day_starts
 from statuswatch.site.latency import merge_hours, quantile
-from statuswatch.site.view import load_history, scheme_text, site_view
+from statuswatch.site.view import load_site_source, scheme_text, site_view
 from statuswatch.status.component import ComponentStatus
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.store.models import HourlyRollup
@@ -56,9 +56,9 @@ def cell_titles(page: str, component: str) -> dict[str, str]:
 
 async def test_view_model_figures(seeded):
     config, store = seeded
-    history = await load_history(store, config, ts(NOW))
+    source = await load_site_source(store, config, ts(NOW))
     view = site_view(
-        history, {"api": ComponentStatus.MAJOR, "checkout": ComponentStatus.OPERATIONAL}
+        source, {"api": ComponentStatus.MAJOR, "checkout": ComponentStatus.OPERATIONAL}
     )
     assert view.banner.text == "Major outage"
     api, checkout = view.groups[0].components
@@ -88,7 +88,7 @@ async def test_view_model_figures(seeded):
         ("99.99", False, 4, 130, -126),
     ]
     assert all(c.met and c.used_minutes == 0 for c in checkout.targets[0].cells)
-    # The platform is the union (history.Evidence.service): checkout's excused hour leaves the
+    # The platform is the union (Evidence.service): checkout's excused hour leaves the
     # denominator, so the platform is not simply the api's figure.
     assert view.platform_targets[0].availability == "99.698"
     assert view.platform_targets[0].cells[0].budget_minutes == 86

@@ -8,6 +8,7 @@ CPU in Uptime Kuma #2889).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrule, rrulestr
 
-from statuswatch.config.model import Maintenance
+from statuswatch.config.model import Config, Maintenance
 from statuswatch.sla.intervals import Interval, normalize
 
 MAX_OCCURRENCES = 10_000
@@ -133,10 +134,16 @@ class MaintenanceCalendar:
     """All configured windows; answers "which maintenance covers these components, when"."""
 
     def __init__(self, windows: list[Maintenance]) -> None:
-        # Later windows replace earlier ones with the same id: a window stored at run time
-        # (rescheduled, extended or cancelled through the API) overrides its config entry.
+        # One schedule per window id: a later window replaces an earlier one (see `merged`).
         by_id = {w.id: w for w in windows}
         self.schedules = [Schedule(w) for w in by_id.values()]
+
+    @classmethod
+    def merged(cls, config: Config, stored: Iterable[Maintenance]) -> MaintenanceCalendar:
+        """Return the configured windows and those stored at run time, stored ones winning."""
+        # A window rescheduled, extended or cancelled through the API is stored under its
+        # config id: it overrides that config entry rather than standing beside it.
+        return cls([*config.maintenance, *stored])
 
     def occurrences(self, lo: int, hi: int) -> list[Occurrence]:
         """Every occurrence of every window overlapping [lo, hi), by start time."""

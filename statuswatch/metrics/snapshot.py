@@ -2,9 +2,10 @@
 the incidents' missed update commitments, recomputed every `metrics.sla_refresh` (housekeeping)
 and read by the collector from the last snapshot, never computed per scrape.
 
-The store reads run on the store's reader thread; building the evidence and the figures runs on
-this module's own thread, so neither the event loop nor a scrape waits for it (a year of history
-for 10,000 components takes about 2 s; see bench/metrics.py).
+The evidence comes by the path every figure takes (sla.load): its store reads run on the store's
+reader thread; building the evidence and the figures runs on this module's own thread, so
+neither the event loop nor a scrape waits for it (a year of history for 10,000 components takes
+about 2 s; see bench/metrics.py).
 """
 
 from __future__ import annotations
@@ -19,17 +20,14 @@ from dataclasses import dataclass
 
 from statuswatch.clock import Clock
 from statuswatch.config import Config
-from statuswatch.config.model import Maintenance
 from statuswatch.incidents.model import Incident
 from statuswatch.incidents.severity import commitments, severities_of
-from statuswatch.maintenance.calendar import MaintenanceCalendar
 from statuswatch.sla import periods
-from statuswatch.sla.availability import evaluate
 from statuswatch.sla.credits import credit_amount
-from statuswatch.sla.evidence import Evidence, ServiceTimeline, component_monitors
+from statuswatch.sla.evidence import ServiceTimeline
+from statuswatch.sla.load import EvidenceRecords, read_records
 from statuswatch.sla.report import recent_periods
-from statuswatch.store import Outage, StoreProtocol
-from statuswatch.store.models import Gap, MonitorRecord
+from statuswatch.store import StoreProtocol
 
 log = logging.getLogger(__name__)
 
@@ -77,30 +75,13 @@ class SlaFigures:
 
 
 def compute_figures(
-    config: Config,
-    *,
-    monitors: Iterable[MonitorRecord],
-    outages: Iterable[Outage],
-    gaps: Iterable[Gap],
-    maintenance: list[Maintenance],
-    incidents: Iterable[Incident],
-    now: int,
+    config: Config, records: EvidenceRecords, *, incidents: Iterable[Incident], now: int
 ) -> SlaFigures:
-    """Every SLA gauge from the records the store holds for the last year (pure)."""
+    """Every SLA gauge from the records the store holds since `evidence_start` (pure)."""
     started = time.perf_counter()
     plans = {p.id: p for p in config.sla}
     running = running_periods(config, now)
-    lo = evidence_start(config, now)
-    evidence = Evidence(
-        component_monitors=component_monitors((m.id, m.component) for m in config.monitors),
-        monitors=monitors,
-        outages=outages,
-        gaps=gaps,
-        calendar=MaintenanceCalendar([*config.maintenance, *maintenance]),
-        lo=lo,
-        hi=now,
-        now=now,
-    )
+    evidence = records.evidence(config, now)
     tz = config.site.tz
     windows = [
         (label, periods.rolling(name, now) if name else periods.month_to_date(now, tz))
@@ -120,14 +101,7 @@ def compute_figures(
     for cust in config.customers:
         plan, period = plans[cust.plan], running[cust.id]
         inputs = evidence.service(cust.components)
-        fig = evaluate(
-            period,
-            plan.target_percent,
-            downtime=inputs.downtime,
-            maintenance=inputs.maintenance,
-            unmonitored=inputs.unmonitored,
-            policy="excluded",
-        )
+        fig = inputs.figures(period, plan.target_percent, policy="excluded")
         percent = plan.credit.percent(fig)
         customers.append(
             CustomerFigures(
@@ -222,25 +196,12 @@ class SlaSnapshot:
 
     async def _compute(self) -> SlaFigures:
         now = int(self.clock.time())
-        lo = evidence_start(self.config, now)
-        store = self.store
-        outages = await store.outages(since=lo, until=now)
-        gaps = await store.gaps(since=lo, until=now)
-        monitors = await store.monitors()
-        maintenance = await store.maintenance()
-        incidents = await store.incidents()
+        records = await read_records(self.store, evidence_start(self.config, now), now)
+        incidents = await self.store.incidents()
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(
             self._executor,
-            lambda: compute_figures(
-                self.config,
-                monitors=monitors,
-                outages=outages,
-                gaps=gaps,
-                maintenance=maintenance,
-                incidents=incidents,
-                now=now,
-            ),
+            lambda: compute_figures(self.config, records, incidents=incidents, now=now),
         )
 
     async def close(self) -> None:

@@ -1,8 +1,9 @@
 """Everything the public pages show, computed from evidence loaded once.
 
-`load_history` reads the store once for the longest range any figure needs (90 local days, the
-running month, every plan's previous period); `SiteHistory` then builds one ServiceTimeline
-(prefix sums) per component and answers every day, window, target and credit with bisections.
+`load_site_source` reads the store once (sla.load) for the longest range any figure needs (90
+local days, the running month, every plan's previous period); `SiteSource` then builds one
+ServiceTimeline (prefix sums) per component and answers every day, window, target and credit
+with bisections.
 The build is pure and synchronous so callers can run it off the event loop.
 """
 
@@ -30,7 +31,7 @@ from statuswatch.sla import periods
 from statuswatch.sla.credits import PerExcessHour, Tiered
 from statuswatch.sla.evidence import Evidence, ServiceTimeline
 from statuswatch.sla.intervals import Timeline
-from statuswatch.sla.report import load_evidence
+from statuswatch.sla.load import load_evidence
 from statuswatch.status.component import ComponentStatus, worst
 from statuswatch.store import StoreProtocol
 
@@ -138,8 +139,9 @@ class SiteView:
         return [("Platform (all components)", self.platform_targets), *parts]
 
 
-class SiteHistory:
-    """One load of evidence and incidents, with a timeline per component built on first use."""
+class SiteSource:
+    """What the public pages are computed from: one load of evidence and incidents, with a
+    timeline per component built on first use."""
 
     def __init__(
         self, config: Config, evidence: Evidence, incidents: list[Incident], now: int
@@ -158,7 +160,7 @@ class SiteHistory:
         return self._timelines[component_id]
 
     def service(self, component_ids: Iterable[str]) -> ServiceTimeline:
-        """Several components as one service (history.Evidence.service: a customer's rule)."""
+        """Several components as one service (Evidence.service: a customer's rule)."""
         return ServiceTimeline(self.evidence.service(component_ids))
 
     def incident_refs(self, component_id: str) -> list[IncidentRef]:
@@ -245,7 +247,7 @@ def scheme_text(plan: SlaPolicy) -> str:
     return "reported against the target; no credit"
 
 
-async def load_history(store: StoreProtocol, config: Config, now: int) -> SiteHistory:
+async def load_site_source(store: StoreProtocol, config: Config, now: int) -> SiteSource:
     """Read the store once for everything the site shows."""
     tz = config.site.tz
     lo = min(
@@ -254,18 +256,18 @@ async def load_history(store: StoreProtocol, config: Config, now: int) -> SiteHi
         periods.month_to_date(now, tz).start,
         plan_periods_start(config.sla, now),
     )
-    evidence, _ = await load_evidence(store, config, lo, now, now)
+    evidence = await load_evidence(store, config, lo, now, now)
     recent = await store.incidents(since=lo - INCIDENT_LOOKBACK)
     still_open = await store.incidents(open_only=True)
     by_id = {i.id: i for i in [*recent, *still_open]}
-    return SiteHistory(config, evidence, list(by_id.values()), now)
+    return SiteSource(config, evidence, list(by_id.values()), now)
 
 
-def site_view(history: SiteHistory, statuses: Mapping[str, ComponentStatus]) -> SiteView:
-    """The whole of `/`, from loaded history and the board's current statuses."""
-    config, now = history.config, history.now
+def site_view(source: SiteSource, statuses: Mapping[str, ComponentStatus]) -> SiteView:
+    """The whole of `/`, from the loaded source and the board's current statuses."""
+    config, now = source.config, source.now
     ok = ComponentStatus.OPERATIONAL
-    views = {c.id: history.component(c, statuses.get(c.id, ok)) for c in config.components}
+    views = {c.id: source.component(c, statuses.get(c.id, ok)) for c in config.components}
     groups = []
     ungrouped = [views[c.id] for c in config.components if not c.group]
     if ungrouped:
@@ -274,19 +276,19 @@ def site_view(history: SiteHistory, statuses: Mapping[str, ComponentStatus]) -> 
         members = [views[c.id] for c in config.components if c.group == g.id]
         if members:
             groups.append(_group(g.id, g.name, g.description, members, statuses))
-    in_progress, upcoming = history.maintenance()
-    platform = history.service(c.id for c in config.components)
-    plans = [v for p in config.sla if (v := history.plan(p)) is not None]
+    in_progress, upcoming = source.maintenance()
+    platform = source.service(c.id for c in config.components)
+    plans = [v for p in config.sla if (v := source.plan(p)) is not None]
     banner = StatusView.of(worst([statuses.get(c.id, ok) for c in config.components]), BANNER)
     return SiteView(
         banner,
         groups,
-        target_rows(platform, now, history.tz, config.site.targets),
+        target_rows(platform, now, source.tz, config.site.targets),
         plans,
         in_progress,
         upcoming,
         [f"{t:g}" for t in config.site.targets],
-        stamp(now, history.tz),
+        stamp(now, source.tz),
         config.site.timezone,
     )
 

@@ -9,17 +9,24 @@ and unobserved. Pure: the caller loads the records (store) and passes `now` in.
   component is (union), per SLA.md. Maintenance excuses a component's downtime only inside that
   component's own windows, so a customer's excused time is the downtime during which every
   down component was in its own maintenance.
+
+Locations: every outage and gap names the location that observed it (`store.models.LOCAL`, the
+monitor role's own probes, for every record today). Evidence is collected per (monitor,
+location), and each monitor's locations are combined by `combine_locations` alone, before any
+of the rules above: a quorum of several locations will be that function's rule, and nothing
+else has to change.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 
 from statuswatch.maintenance.calendar import MaintenanceCalendar
-from statuswatch.sla.availability import Figures, from_measures
+from statuswatch.sla.availability import Figures, UnmonitoredPolicy, evaluate, from_measures
 from statuswatch.sla.intervals import Interval, Timeline, intersect, normalize, subtract, union
 from statuswatch.sla.periods import Period
 from statuswatch.store.models import Gap, MonitorRecord, Outage
@@ -33,6 +40,45 @@ class ServiceInputs:
     maintenance: list[Interval]
     unmonitored: list[Interval]
 
+    def figures(
+        self,
+        period: Period,
+        target_percent: float | int | str | Fraction,
+        *,
+        policy: UnmonitoredPolicy,
+    ) -> Figures:
+        """Return the SLA.md figures of these inputs over `period` under `policy`."""
+        return evaluate(
+            period,
+            target_percent,
+            downtime=self.downtime,
+            maintenance=self.maintenance,
+            unmonitored=self.unmonitored,
+            policy=policy,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorEvidence:
+    """What one monitor's results say over a range: down time and time without evidence."""
+
+    down: list[Interval]
+    dark: list[Interval]
+
+
+NO_EVIDENCE = MonitorEvidence([], [])
+
+
+def combine_locations(by_location: Mapping[str, MonitorEvidence]) -> MonitorEvidence:
+    """Return one monitor's evidence from what each of its locations observed."""
+    # Every result is local today, so the only location's evidence stands as it is. Several
+    # locations need the quorum rule (down when `quorum` of them are, dark when fewer than
+    # `quorum` have evidence), which comes with the locations themselves.
+    if len(by_location) != 1:
+        raise ValueError(f"no rule yet to combine locations {sorted(by_location)}")
+    (evidence,) = by_location.values()
+    return evidence
+
 
 def _span(start: float, end: float | None, now: int) -> Interval:
     # Whole seconds: an outage's start is floored and its end ceiled, so rounding never hides
@@ -41,7 +87,10 @@ def _span(start: float, end: float | None, now: int) -> Interval:
 
 
 class Evidence:
-    """Outages, gaps and monitor lifetimes, indexed by monitor, for one range [lo, hi)."""
+    """Outages, gaps and monitor lifetimes, indexed by monitor, for one range [lo, hi).
+
+    Built from the records themselves; `statuswatch.sla.load` reads them from the store.
+    """
 
     def __init__(
         self,
@@ -59,14 +108,21 @@ class Evidence:
         self.component_monitors = component_monitors
         self.calendar = calendar
         self.first_seen = {m.id: m.first_seen for m in monitors}
-        down: dict[str, list[Interval]] = defaultdict(list)
-        for o in outages:
-            down[o.monitor_id].append(_span(o.start, o.end, self.now))
-        dark: dict[str, list[Interval]] = defaultdict(list)
+        # The outage records themselves, for reports that list them (cause, message).
+        self.outages = list(outages)
+        down: dict[tuple[str, str], list[Interval]] = defaultdict(list)
+        for o in self.outages:
+            down[o.monitor_id, o.location].append(_span(o.start, o.end, self.now))
+        dark: dict[tuple[str, str], list[Interval]] = defaultdict(list)
         for g in gaps:
-            dark[g.monitor_id].append(_span(g.start, g.end, self.now))
-        self._down = {m: normalize(v, lo, self.now) for m, v in down.items()}
-        self._dark = {m: normalize(v, lo, hi) for m, v in dark.items()}
+            dark[g.monitor_id, g.location].append(_span(g.start, g.end, self.now))
+        seen: dict[str, dict[str, MonitorEvidence]] = defaultdict(dict)
+        for monitor, location in dict.fromkeys([*down, *dark]):
+            key = (monitor, location)
+            seen[monitor][location] = MonitorEvidence(
+                normalize(down.get(key, []), lo, self.now), normalize(dark.get(key, []), lo, hi)
+            )
+        self._monitors = {m: combine_locations(by_location) for m, by_location in seen.items()}
         self._components: dict[str, ServiceInputs] = {}
 
     def monitor_unmonitored(self, monitor_id: str) -> list[Interval]:
@@ -74,7 +130,8 @@ class Evidence:
         first = self.first_seen.get(monitor_id)
         before = [(self.lo, self.hi if first is None else math.ceil(first))]
         # The future is not unmonitored: it simply has not happened (running periods end now).
-        return normalize([*before, *self._dark.get(monitor_id, [])], self.lo, self.hi)
+        dark = self._monitors.get(monitor_id, NO_EVIDENCE).dark
+        return normalize([*before, *dark], self.lo, self.hi)
 
     def component(self, component_id: str) -> ServiceInputs:
         """Downtime, maintenance and unobserved time of one component (cached)."""
@@ -82,7 +139,7 @@ class Evidence:
         if cached is not None:
             return cached
         monitors = self.component_monitors.get(component_id, [])
-        down = union(*(self._down.get(m, []) for m in monitors))
+        down = union(*(self._monitors.get(m, NO_EVIDENCE).down for m in monitors))
         dark = [(self.lo, self.hi)]
         for m in monitors:
             dark = intersect(dark, self.monitor_unmonitored(m))

@@ -1,7 +1,7 @@
 """Credits and availability reports: load evidence from the store, evaluate with the engine.
 
 Handlers and CLI commands call these and only format the result; every figure comes from
-availability.evaluate and the plan's credit scheme (one implementation, SLA.md).
+ServiceInputs.figures (availability.evaluate) and the plan's credit scheme (SLA.md).
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from zoneinfo import ZoneInfo
 
 from statuswatch.config import Config
 from statuswatch.config.model import Customer, SlaPolicy
-from statuswatch.maintenance.calendar import MaintenanceCalendar
 from statuswatch.sla import periods
-from statuswatch.sla.availability import Figures, evaluate
+from statuswatch.sla.availability import Figures
 from statuswatch.sla.credits import credit_amount
 from statuswatch.sla.evaluate import figures_json
-from statuswatch.sla.evidence import Evidence, component_monitors
+from statuswatch.sla.evidence import Evidence
 from statuswatch.sla.intervals import intersect, measure, normalize
-from statuswatch.store import Outage, StoreProtocol
+from statuswatch.sla.load import load_evidence
+from statuswatch.store import StoreProtocol
 
 WINDOWS = (*periods.ROLLING_WINDOWS, "mtd", "ytd")
 
@@ -129,46 +129,18 @@ def window_period(window: str, now: int, tz: ZoneInfo) -> periods.Period:
     raise ReportError(f"window: must be one of {', '.join(WINDOWS)}, got {window!r}")
 
 
-async def load_evidence(
-    store: StoreProtocol, config: Config, lo: int, hi: int, now: int
-) -> tuple[Evidence, list[Outage]]:
-    """Read what the store holds for [lo, hi) and index it."""
-    outages = await store.outages(since=lo, until=hi)
-    evidence = Evidence(
-        component_monitors=component_monitors((m.id, m.component) for m in config.monitors),
-        monitors=await store.monitors(),
-        outages=outages,
-        gaps=await store.gaps(since=lo, until=hi),
-        # Windows from config and from the API go through the same calendar.
-        calendar=MaintenanceCalendar([*config.maintenance, *await store.maintenance()]),
-        lo=lo,
-        hi=hi,
-        now=now,
-    )
-    return evidence, outages
-
-
 def credit_line(
-    config: Config,
-    evidence: Evidence,
-    outages: list[Outage],
-    customer: Customer,
-    period: periods.Period,
+    config: Config, evidence: Evidence, customer: Customer, period: periods.Period
 ) -> CreditLine:
     """Evaluate one customer's plan for one period."""
     plan = next(p for p in config.sla if p.id == customer.plan)
-    inputs = evidence.service(customer.components)
-    figures = evaluate(
-        period,
-        plan.target_percent,
-        downtime=inputs.downtime,
-        maintenance=inputs.maintenance,
-        unmonitored=inputs.unmonitored,
-        policy="excluded",
+    # Measured availability: time without evidence is left out of the plan's figures.
+    figures = evidence.service(customer.components).figures(
+        period, plan.target_percent, policy="excluded"
     )
     percent = plan.credit.percent(figures)
     deadline = claim_deadline(plan, period)
-    lines = _outage_lines(config, evidence, outages, customer, period)
+    lines = _outage_lines(config, evidence, customer, period)
     amount = credit_amount(customer.fee, percent)
     return CreditLine(customer, plan, figures, percent, amount, deadline, lines)
 
@@ -189,15 +161,11 @@ def claim_deadline(plan: SlaPolicy, period: periods.Period) -> int | None:
 
 
 def _outage_lines(
-    config: Config,
-    evidence: Evidence,
-    outages: list[Outage],
-    customer: Customer,
-    period: periods.Period,
+    config: Config, evidence: Evidence, customer: Customer, period: periods.Period
 ) -> list[OutageLine]:
     component_of = {m.id: m.component for m in config.monitors}
     lines = []
-    for o in outages:
+    for o in evidence.outages:
         comp = component_of.get(o.monitor_id)
         if comp not in customer.components:
             continue
@@ -232,8 +200,8 @@ async def credits_report(
         return []
     lo = min(p.start for p in spans.values())
     hi = max(p.end for p in spans.values())
-    evidence, outages = await load_evidence(store, config, lo, hi, now)
-    return [credit_line(config, evidence, outages, c, spans[c.id]) for c in customers]
+    evidence = await load_evidence(store, config, lo, hi, now)
+    return [credit_line(config, evidence, c, spans[c.id]) for c in customers]
 
 
 def totals_by_currency(lines: list[CreditLine]) -> dict[str, Fraction]:
@@ -252,16 +220,8 @@ async def component_availability(
     if component_id not in {c.id for c in config.components}:
         raise ReportError(f"component: unknown component {component_id!r}")
     period = window_period(window, now, config.site.tz)
-    evidence, _ = await load_evidence(store, config, period.start, period.end, now)
-    inputs = evidence.component(component_id)
-    fig = evaluate(
-        period,
-        100,
-        downtime=inputs.downtime,
-        maintenance=inputs.maintenance,
-        unmonitored=inputs.unmonitored,
-        policy="excluded",
-    )
+    evidence = await load_evidence(store, config, period.start, period.end, now)
+    fig = evidence.component(component_id).figures(period, 100, policy="excluded")
     return {
         "component": component_id,
         "window": window,
@@ -298,5 +258,5 @@ async def customer_history(
     """A customer's credit lines for their plan's recent periods (12 months, or 2 years)."""
     plan = next(p for p in config.sla if p.id == customer.plan)
     spans = recent_periods(plan, now)
-    evidence, outages = await load_evidence(store, config, spans[-1].start, spans[0].end, now)
-    return [credit_line(config, evidence, outages, customer, p) for p in spans]
+    evidence = await load_evidence(store, config, spans[-1].start, spans[0].end, now)
+    return [credit_line(config, evidence, customer, p) for p in spans]

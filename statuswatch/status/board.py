@@ -92,8 +92,7 @@ class StatusBoard:
         self.edges_checked = now
 
     def _calendar(self, stored: list[Maintenance]) -> MaintenanceCalendar:
-        # Stored windows come last so they win over config entries with the same id.
-        return MaintenanceCalendar([*self.config.maintenance, *stored])
+        return MaintenanceCalendar.merged(self.config, stored)
 
     def reload_calendar(self, stored: list[Maintenance]) -> None:
         """Take the windows stored at run time into account, and follow them at once."""

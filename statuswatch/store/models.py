@@ -16,6 +16,9 @@ from statuswatch.store.outbox import NotifyEvent
 LATENCY_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, math.inf)
 
 HOUR = 3600
+# Where a result was observed: the monitor role's own probes. Outages and gaps carry it so that
+# results from several locations can be told apart; today every record is local.
+LOCAL = "local"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,7 @@ class Outage:
     error_class: str
     message: str
     end_reason: str | None
+    location: str = LOCAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,7 @@ class Gap:
     start: float
     end: float
     reason: str
+    location: str = LOCAL
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from statuswatch.site import badges
 from statuswatch.sla import periods
-from statuswatch.sla.report import load_evidence
+from statuswatch.sla.load import load_evidence
 from statuswatch.web.json_io import bad_parameter, not_found
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STORE
 from statuswatch.web.render_cache import Headers, respond
@@ -77,7 +77,7 @@ async def uptime_svg(request: web.Request) -> web.Response:
     async def render() -> bytes:
         now = int(app[CLOCK].time())
         lo = now - periods.ROLLING_WINDOWS[window]
-        evidence, _ = await load_evidence(app[STORE], app[CONFIG], lo, now, now)
+        evidence = await load_evidence(app[STORE], app[CONFIG], lo, now, now)
         figures = availability(evidence, cid, now, (window,))[window]
         return badges.svg(f"{name} uptime {window}", *badges.uptime_badge(figures.availability))
 

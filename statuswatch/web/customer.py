@@ -9,7 +9,7 @@ from aiohttp import web
 from statuswatch.auth.tokens import find_owner
 from statuswatch.config.model import Customer
 from statuswatch.site.stamps import stamp
-from statuswatch.site.view import ComponentView, load_history
+from statuswatch.site.view import ComponentView, load_site_source
 from statuswatch.sla.display import truncate_percent
 from statuswatch.sla.periods import iso_z
 from statuswatch.sla.report import CreditLine, customer_history
@@ -69,10 +69,10 @@ async def _component_views(
 ) -> list[ComponentView]:
     """The public site's bars and tables, for the components this customer's plan covers."""
     config = app[CONFIG]
-    history = await load_history(app[STORE], config, now)
+    source = await load_site_source(app[STORE], config, now)
     status = app[BOARD].status
     return [
-        history.component(c, status.get(c.id, ComponentStatus.OPERATIONAL))
+        source.component(c, status.get(c.id, ComponentStatus.OPERATIONAL))
         for c in config.components
         if c.id in customer.components
     ]

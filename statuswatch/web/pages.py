@@ -9,7 +9,7 @@ from statuswatch.incidents.severity import next_update_due, severities_of
 from statuswatch.site.latency import latency_chart, load_latency
 from statuswatch.site.markdown import render_markdown
 from statuswatch.site.stamps import maybe_stamp, stamp
-from statuswatch.site.view import load_history, site_view
+from statuswatch.site.view import load_site_source, site_view
 from statuswatch.status.component import ComponentStatus
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STORE, TEMPLATES
 from statuswatch.web.not_found import html_404
@@ -29,14 +29,14 @@ async def index(request: web.Request) -> web.Response:
 async def _render_index(app: web.Application) -> bytes:
     config = app[CONFIG]
     now = int(app[CLOCK].time())
-    history = await load_history(app[STORE], config, now)
+    source = await load_site_source(app[STORE], config, now)
     statuses = dict(app[BOARD].status)  # a copy: the render runs in another thread
     incidents = await _active_incidents(app)
     template = app[TEMPLATES].get_template("index.html")
 
     def render() -> str:
         # Figures and template both off the event loop: 50 components x 90 days is real work.
-        view = site_view(history, statuses)
+        view = site_view(source, statuses)
         return template.render(site=config.site, view=view, incidents=incidents)
 
     return await off_loop(render)
@@ -83,14 +83,14 @@ async def _render_component(app: web.Application, comp: Component) -> bytes:
     config = app[CONFIG]
     now = int(app[CLOCK].time())
     tz = config.site.tz
-    history = await load_history(app[STORE], config, now)
+    source = await load_site_source(app[STORE], config, now)
     monitors = [m.id for m in config.monitors if m.component == comp.id]
     points = await load_latency(app[STORE], monitors, now)
     status = app[BOARD].status.get(comp.id, ComponentStatus.OPERATIONAL)
     template = app[TEMPLATES].get_template("component.html")
 
     def render() -> str:
-        view = history.component(comp, status)
+        view = source.component(comp, status)
         incidents = [
             {
                 "id": i.id,

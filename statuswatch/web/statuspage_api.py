@@ -15,9 +15,9 @@ from aiohttp import web
 
 from statuswatch.maintenance.calendar import ExpansionLimitError, MaintenanceCalendar, Occurrence
 from statuswatch.sla import periods
-from statuswatch.sla.availability import Figures, evaluate
+from statuswatch.sla.availability import Figures
 from statuswatch.sla.evidence import Evidence
-from statuswatch.sla.report import load_evidence
+from statuswatch.sla.load import load_evidence
 from statuswatch.status.statuspage import AVAILABILITY_WINDOWS, DOCUMENTS, LIST_LIMIT, PageState
 from statuswatch.status.statuspage import document as build_document
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STORE
@@ -44,7 +44,7 @@ async def page_state(app: web.Application) -> PageState:
     for mon in await store.monitors():
         if mon.component is not None and mon.first_seen is not None:
             created[mon.component] = min(created.get(mon.component, math.inf), mon.first_seen)
-    evidence, _ = await load_evidence(store, config, hi - LOOKBACK, hi, hi)
+    evidence = await load_evidence(store, config, hi - LOOKBACK, hi, hi)
     state = PageState(
         config=config,
         now=now,
@@ -77,17 +77,7 @@ def availability(
 ) -> dict[str, Figures]:
     """A component's figures over rolling windows ending now (SLA.md, via the one engine)."""
     inputs = evidence.component(component_id)
-    return {
-        w: evaluate(
-            periods.rolling(w, now),
-            100,
-            downtime=inputs.downtime,
-            maintenance=inputs.maintenance,
-            unmonitored=inputs.unmonitored,
-            policy="excluded",
-        )
-        for w in windows
-    }
+    return {w: inputs.figures(periods.rolling(w, now), 100, policy="excluded") for w in windows}
 
 
 def last_changes(evidence: Evidence, component_ids: list[str]) -> dict[str, float]:
