@@ -17,10 +17,11 @@ from statuswatch.clock import Clock, SystemClock
 from statuswatch.config import Config, read_secret
 from statuswatch.metrics.collector import StatuswatchCollector
 from statuswatch.metrics.endpoint import MetricsEndpoint
+from statuswatch.metrics.scheduling import LATENESS_BUCKETS
 from statuswatch.metrics.snapshot import SlaSnapshot
-from statuswatch.metrics.tally import LATENESS_BUCKETS, Buckets
 from statuswatch.monitor.housekeeping import start_housekeeping
 from statuswatch.monitor.monitoring import Monitoring
+from statuswatch.monitor.tally import Buckets
 from statuswatch.notify.runtime import start_notifications
 from statuswatch.notify.stats import NotifyStats
 from statuswatch.resources import resource_dir
@@ -176,7 +177,7 @@ def _runtime(config: Config, given: Store | None, clock: Clock, env: dict[str, s
         app[MONITORING] = monitoring
         await monitoring.start(probe=probe)
         board = StatusBoard(config, store, clock)
-        await board.start({mid: t.state for mid, t in monitoring.trackers.items()})
+        await board.start(monitoring.states())
         monitoring.hooks.append(board.on_events)
         app[BOARD] = board
         app[RENDER_CACHE].version = lambda: board.version
