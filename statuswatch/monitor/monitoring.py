@@ -39,7 +39,7 @@ class MonitoringSnapshot:
     states: dict[str, State]  # confirmed state by monitor id (none before start)
     last: dict[str, CheckResult]  # last result by monitor id (none before its first)
     tally: ResultTally  # counts of every result since start
-    scheduler: SchedulerStats | None  # None when not probing
+    scheduler: SchedulerStats | None  # live counters, each read whole; None when not probing
 
 
 class Monitoring:
