@@ -26,7 +26,7 @@ from statuswatch.incidents.model import Impact, Incident, IncidentStatus
 from statuswatch.metrics.collector import FAMILIES, exposed_names
 from statuswatch.metrics.exposition import CONTENT_TYPE, LabelSet, render
 from statuswatch.metrics.snapshot import compute_figures, evidence_start
-from statuswatch.metrics.tally import Buckets, ResultTally
+from statuswatch.monitor.tally import Buckets, ResultTally
 from statuswatch.probes.base import CheckResult
 from statuswatch.sla.load import EvidenceRecords
 from statuswatch.store import SaveIncident
@@ -126,7 +126,7 @@ async def test_scrape_of_a_running_statuswatch_follows_a_target_going_down(
     )  # fresh scrapes: this test follows state
     client = await aiohttp_client(create_app(config, environ={}))
     monitoring = client.app[MONITORING]
-    await until(lambda: all(t.state.value == "up" for t in monitoring.trackers.values()))
+    await until(lambda: all(s.value == "up" for s in monitoring.states().values()))
 
     resp = await client.get("/metrics")
     assert resp.status == 200 and resp.headers["Content-Type"] == CONTENT_TYPE
@@ -146,7 +146,7 @@ async def test_scrape_of_a_running_statuswatch_follows_a_target_going_down(
     assert value(up, "statuswatch_scheduler_lateness_seconds_count") >= 2
 
     await target.close()  # the target goes away: connections are refused
-    await until(lambda: all(t.state.value == "down" for t in monitoring.trackers.values()))
+    await until(lambda: all(s.value == "down" for s in monitoring.states().values()))
     resp = await client.get("/metrics")
     text = await resp.text()
     down = parse(text)
@@ -282,9 +282,10 @@ async def test_a_monitor_rendered_again_only_when_its_values_change(aiohttp_clie
     await aiohttp_client(app)
     await feed(app, clock)
     registry = app[METRICS_REGISTRY]
-    (collector,) = [c for c in registry._collector_to_names if hasattr(c, "_series")]
+    (collector,) = [c for c in registry._collector_to_names if hasattr(c, "_monitors")]
+    series = collector._monitors._series  # each monitor's samples, kept between scrapes
     before = parse(render(registry).decode())
-    kept = dict(collector._series)
+    kept = dict(series)
     monitoring = app[MONITORING]
     clock.advance(60)
     monitoring.handle_result(
@@ -292,8 +293,8 @@ async def test_a_monitor_rendered_again_only_when_its_values_change(aiohttp_clie
     )
     after = parse(render(registry).decode())
     # The monitor that was probed is rendered anew; the others' series are reused as they were.
-    assert collector._series["pay"] is not kept["pay"]
-    assert all(collector._series[m] is kept[m] for m in ("api-health", "api-tls"))
+    assert series["pay"] is not kept["pay"]
+    assert all(series[m] is kept[m] for m in ("api-health", "api-tls"))
     assert value(before, "statuswatch_probe_success", monitor="pay") == 0
     assert value(after, "statuswatch_probe_success", monitor="pay") == 1
     assert value(after, "statuswatch_probe_duration_seconds", monitor="pay") == 0.03

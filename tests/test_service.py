@@ -92,7 +92,7 @@ async def test_api_refuses_missing_or_wrong_tokens(client, header):
 async def test_api_lists_monitors_with_state_and_last_result(client):
     monitoring = client.app[MONITORING]
     for _ in range(50):  # the http monitor runs within its first 1 s interval
-        if "api-health" in monitoring.last:
+        if "api-health" in monitoring.snapshot().last:
             break
         await asyncio.sleep(0.05)
     resp = await client.get("/api/v1/monitors", headers={"Authorization": f"Bearer {TOKEN}"})
@@ -112,12 +112,12 @@ async def test_push_records_results_and_unknown_tokens_change_nothing(client):
     resp = await client.post(f"/push/{PUSH_TOKEN}", data={"status": "down", "msg": "disk full"})
     assert resp.status == 200 and (await resp.json())["monitor"] == "job"
     monitoring = client.app[MONITORING]
-    last = monitoring.last["job"]
+    last = monitoring.snapshot().last["job"]
     assert (last.ok, last.error_class, last.message) == (False, "reported_down", "disk full")
-    assert monitoring.trackers["job"].state.value == "down"  # confirm_failures = 1
+    assert monitoring.states()["job"].value == "down"  # confirm_failures = 1
     resp = await client.get(f"/push/{PUSH_TOKEN}?msg=done")
     assert resp.status == 200
-    assert monitoring.trackers["job"].state.value == "up"
+    assert monitoring.states()["job"].value == "up"
     resp = await client.get(f"/push/{PUSH_TOKEN}?status=sideways")
     assert resp.status == 400 and "status" in (await resp.json())["error"]
 
@@ -155,11 +155,11 @@ async def test_silent_push_monitor_fails_after_interval_plus_grace(aiohttp_clien
     job = monitoring.monitors["job"]
     clock.advance(3600 + 299)
     await monitoring.run_one(job)
-    assert "job" not in monitoring.last  # within interval + grace: nothing recorded
+    assert "job" not in monitoring.snapshot().last  # within interval + grace: nothing recorded
     clock.advance(2)
     await monitoring.run_one(job)
-    assert monitoring.last["job"].error_class == "missed_push"
-    assert monitoring.trackers["job"].state.value == "down"
+    assert monitoring.snapshot().last["job"].error_class == "missed_push"
+    assert monitoring.states()["job"].value == "down"
 
 
 async def test_restart_records_one_gap_and_no_duplicate_outage(aiohttp_client, tmp_path: Path):

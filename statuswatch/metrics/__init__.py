@@ -1,9 +1,13 @@
-"""Prometheus metrics: a collector over the running state, in a registry the app owns.
+"""Prometheus metrics: families built at scrape time from the running state, in a registry the
+app owns.
 
-- tally.py: counts kept on the probe hot path (no prometheus_client objects there).
+- family.py: the declaration table (name -> type, help, labels) and sample helpers.
+- process.py, monitors.py, components.py, customers.py, scheduling.py, database.py,
+  notifications.py, commitments.py: one module per group of families, each declaring its own.
+- collector.py: the app's one collector, reading `Monitoring.snapshot()` and the others.
 - snapshot.py: the SLA gauges, recomputed periodically off the event loop.
-- collector.py: the metric families, built from the state at scrape time.
 - exposition.py: the text format, rendered in a thread.
 
-Kept import-light: monitoring.py imports tally.py from here.
+The per-result counts are monitoring's own record (monitor/tally.py): metrics reads monitor/,
+never the other way round.
 """

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from statuswatch.auth.tokens import token_digest
 from statuswatch.clock import Clock
 from statuswatch.config import Config, Monitor, PushMonitor, read_secret
-from statuswatch.metrics.tally import ResultTally
 from statuswatch.monitor.events import Event, OutageClosed, OutageOpened, State, Transition
-from statuswatch.monitor.scheduler import ProbeScheduler
+from statuswatch.monitor.scheduler import ProbeScheduler, SchedulerStats
+from statuswatch.monitor.tally import ResultTally
 from statuswatch.monitor.tracker import MonitorTracker
 from statuswatch.probes import ErrorClass, ProbeContext, run_probe
 from statuswatch.probes.base import CheckResult
@@ -32,6 +32,16 @@ class MonitorView:
     outage_start: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class MonitoringSnapshot:
+    """What the fleet looks like at one moment, copied so another thread may read it."""
+
+    states: dict[str, State]  # confirmed state by monitor id (none before start)
+    last: dict[str, CheckResult]  # last result by monitor id (none before its first)
+    tally: ResultTally  # counts of every result since start
+    scheduler: SchedulerStats | None  # live counters, each read whole; None when not probing
+
+
 class Monitoring:
     """Owns the trackers, the probe context and the probe scheduler for one config."""
 
@@ -47,11 +57,11 @@ class Monitoring:
         self.store = store
         self.clock = clock
         self.monitors = {m.id: m for m in config.monitors}
-        self.trackers: dict[str, MonitorTracker] = {}
-        self.last: dict[str, CheckResult] = {}
-        self.outage_start: dict[str, float] = {}
+        self._trackers: dict[str, MonitorTracker] = {}
+        self._last: dict[str, CheckResult] = {}
+        self._outage_start: dict[str, float] = {}
         self.hooks: list[ResultHook] = []
-        self.tally = ResultTally()  # counts of every result, for /metrics
+        self._tally = ResultTally()
         self.ctx = ProbeContext(clock, max_connections=config.probing.max_in_flight)
         self.scheduler: ProbeScheduler | None = None
         self._push_tokens = self._load_push_tokens(environ)
@@ -85,13 +95,13 @@ class Monitoring:
                 snapshot=snapshots.get(mon.id),
                 outage_open=mon.id in open_outages,
             )
-            self.trackers[mon.id] = tracker
+            self._trackers[mon.id] = tracker
             if mon.id in last_results:  # newer than the snapshot when nothing changed since
                 tracker.evidence_until(last_results[mon.id].time)
             if mon.id in open_outages:
-                self.outage_start[mon.id] = open_outages[mon.id]
+                self._outage_start[mon.id] = open_outages[mon.id]
             if mon.id in last_results:
-                self.last[mon.id] = last_results[mon.id]
+                self._last[mon.id] = last_results[mon.id]
             self._persist(mon, tracker.resume(now), tracker)
             if isinstance(mon, PushMonitor):
                 self._seed_last_push(mon, last_results.get(mon.id))
@@ -114,7 +124,7 @@ class Monitoring:
         if self.scheduler is not None:
             await self.scheduler.stop()
         now = self.clock.time()
-        for tracker in self.trackers.values():
+        for tracker in self._trackers.values():
             tracker.stop(now)
             self.store.submit(tracker.snapshot())
         await self.ctx.close()
@@ -128,11 +138,11 @@ class Monitoring:
 
     def handle_result(self, monitor: Monitor, result: CheckResult) -> list[Event]:
         """Feed one result through its state machine and hand everything to the store."""
-        tracker = self.trackers[monitor.id]
+        tracker = self._trackers[monitor.id]
         before = (tracker.state, tracker.fail_count, tracker.pass_count)
         events = tracker.observe(result)
-        self.last[monitor.id] = result
-        self.tally.add(monitor.component, result)
+        self._last[monitor.id] = result
+        self._tally.add(monitor.component, result)
         self.store.submit(result)
         # A passing check that changes nothing but the time of the last evidence needs no
         # snapshot: the stored last result carries that time (see start()). Half the writes.
@@ -155,13 +165,13 @@ class Monitoring:
         self.store.submit(tracker.snapshot())
         if events:
             for hook in self.hooks:
-                hook(monitor, self.last.get(monitor.id), events)  # type: ignore[arg-type]
+                hook(monitor, self._last.get(monitor.id), events)  # type: ignore[arg-type]
 
     def _track_outage(self, event: Event) -> None:
         if isinstance(event, OutageOpened):
-            self.outage_start[event.monitor_id] = event.start
+            self._outage_start[event.monitor_id] = event.start
         elif isinstance(event, OutageClosed):
-            self.outage_start.pop(event.monitor_id, None)
+            self._outage_start.pop(event.monitor_id, None)
 
     def push(self, token: str, *, down: bool, message: str) -> str | None:
         """Record a push for the monitor owning `token`; return its id, None if unknown."""
@@ -181,9 +191,23 @@ class Monitoring:
         return [
             MonitorView(
                 mon,
-                self.trackers[mon.id].state if mon.id in self.trackers else State.UNKNOWN,
-                self.last.get(mon.id),
-                self.outage_start.get(mon.id),
+                self._trackers[mon.id].state if mon.id in self._trackers else State.UNKNOWN,
+                self._last.get(mon.id),
+                self._outage_start.get(mon.id),
             )
             for mon in self.config.monitors
         ]
+
+    def states(self) -> dict[str, State]:
+        """Every started monitor's confirmed state, by id."""
+        trackers = self._trackers.copy()  # one step under the GIL: safe from another thread
+        return {mid: t.state for mid, t in trackers.items()}
+
+    def snapshot(self) -> MonitoringSnapshot:
+        """States, last results, counts and scheduler figures now (safe from any thread)."""
+        return MonitoringSnapshot(
+            self.states(),
+            self._last.copy(),
+            self._tally.copy(),
+            self.scheduler.stats if self.scheduler is not None else None,
+        )

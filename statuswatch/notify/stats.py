@@ -2,7 +2,7 @@
 outbox and subscriber counts read periodically (housekeeping) so a scrape never runs SQL.
 
 The collector reads them from the render thread: it copies the dicts first (see
-metrics/tally.py for why a copy is safe).
+monitor/tally.py for why a copy is safe).
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""The application factory: every resource is opened and closed in cleanup_ctx."""
+"""The application factory: one cleanup_ctx per resource, opened in order, closed in reverse."""
 
 from __future__ import annotations
 
 import gc
 import logging
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import jinja2
 from aiohttp import web
@@ -17,10 +17,11 @@ from statuswatch.clock import Clock, SystemClock
 from statuswatch.config import Config, read_secret
 from statuswatch.metrics.collector import StatuswatchCollector
 from statuswatch.metrics.endpoint import MetricsEndpoint
+from statuswatch.metrics.scheduling import LATENESS_BUCKETS
 from statuswatch.metrics.snapshot import SlaSnapshot
-from statuswatch.metrics.tally import LATENESS_BUCKETS, Buckets
 from statuswatch.monitor.housekeeping import start_housekeeping
 from statuswatch.monitor.monitoring import Monitoring
+from statuswatch.monitor.tally import Buckets
 from statuswatch.notify.outbox_events import OutboxEvents
 from statuswatch.notify.runtime import start_notifications
 from statuswatch.notify.stats import NotifyStats
@@ -110,7 +111,21 @@ def create_app(
     app[METRICS_REGISTRY] = registry = CollectorRegistry(auto_describe=False)
     ProcessCollector(registry=registry)  # process_cpu_seconds_total, memory, open fds
     app[METRICS] = _metrics_endpoint(config, registry, env)
-    app.cleanup_ctx.append(_runtime(config, store, clock, env, probe))
+    # One context per resource, in start-up order: aiohttp closes them in reverse, so each
+    # resource outlives everything started after it (the store outlives monitoring's flush).
+    for ctx in (
+        _store(store),
+        _monitoring(env, probe),
+        _board,
+        _report_tokens(env),
+        _metrics_thread,
+        _sla_figures,
+        _collector,
+        _housekeeping,
+        _notifications(env),
+        _metrics_listener,
+    ):
+        app.cleanup_ctx.append(ctx)
     for module in (
         pages,
         health,
@@ -161,25 +176,57 @@ def _metrics_endpoint(
     )
 
 
-def _runtime(
-    config: Config, given: StoreProtocol | None, clock: Clock, env: dict[str, str], probe: bool
-):
-    async def ctx(app: web.Application) -> AsyncIterator[None]:
-        store = given
-        if store is None:
-            store = Store(config.storage.path, clock=clock)
-            await store.start()
-        app[STORE] = store
-        monitoring = Monitoring(config, store=store, clock=clock, environ=env)
-        app[MONITORING] = monitoring
-        await monitoring.start(probe=probe)
-        board = StatusBoard(config, store, clock, OutboxEvents.for_config(config))
-        await board.start({mid: t.state for mid, t in monitoring.trackers.items()})
-        monitoring.hooks.append(board.on_events)
-        app[BOARD] = board
-        app[RENDER_CACHE].version = lambda: board.version
-        app[RENDER_CACHE].settle = store.settle
-        for customer_id, token in (await ensure_report_tokens(config, store, env, clock)).items():
+Resource = Callable[[web.Application], AsyncIterator[None]]
+
+
+def _store(given: StoreProtocol | None) -> Resource:
+    """The store: one passed in is the caller's to start and close; else one is opened here."""
+
+    async def store(app: web.Application) -> AsyncIterator[None]:
+        opened = given if given is not None else Store(app[CONFIG].storage.path, clock=app[CLOCK])
+        if given is None:
+            await opened.start()
+        app[STORE] = opened
+        yield
+        if given is None:
+            await opened.close()
+
+    return store
+
+
+def _monitoring(env: dict[str, str], probe: bool) -> Resource:
+    """The monitors' state and the probe scheduler; stopping flushes every pending write."""
+
+    async def monitoring(app: web.Application) -> AsyncIterator[None]:
+        running = app[MONITORING] = Monitoring(
+            app[CONFIG], store=app[STORE], clock=app[CLOCK], environ=env
+        )
+        await running.start(probe=probe)
+        yield
+        await running.stop()
+
+    return monitoring
+
+
+async def _board(app: web.Application) -> AsyncIterator[None]:
+    """The status board, fed by monitoring's events; the page caches follow its version."""
+    store, monitoring = app[STORE], app[MONITORING]
+    board = StatusBoard(app[CONFIG], store, app[CLOCK], OutboxEvents.for_config(app[CONFIG]))
+    await board.start(monitoring.states())
+    monitoring.hooks.append(board.on_events)
+    app[BOARD] = board
+    app[RENDER_CACHE].version = lambda: board.version
+    app[RENDER_CACHE].settle = store.settle
+    yield
+
+
+def _report_tokens(env: dict[str, str]) -> Resource:
+    """Every customer's private report token (nothing to close)."""
+
+    async def report_tokens(app: web.Application) -> AsyncIterator[None]:
+        config = app[CONFIG]
+        tokens = await ensure_report_tokens(config, app[STORE], env, app[CLOCK])
+        for customer_id, token in tokens.items():
             # Shown once: only its digest is kept. `statuswatch report-token` makes a new one.
             log.warning(
                 "customer %s: private report at %s/customers/%s",
@@ -187,43 +234,90 @@ def _runtime(
                 config.site.base,
                 token,
             )
-        snapshot, collector, listener, notify_stats = None, None, None, None
-        if config.metrics.enabled:
-            snapshot = app[SLA_SNAPSHOT] = SlaSnapshot(config, store, clock)
-            notify_stats = app[NOTIFY_STATS] = NotifyStats(store, clock)
-            lateness = Buckets(LATENESS_BUCKETS)
-            if monitoring.scheduler is not None:
-                monitoring.scheduler.on_lateness.append(lateness.observe)
-            collector = StatuswatchCollector(
-                config,
-                monitoring=monitoring,
-                board=board,
-                store=store,
-                snapshot=snapshot,
-                lateness=lateness,
-                loaded_at=app[STARTED_AT],
-                notify=notify_stats,
-            )
-            app[METRICS_REGISTRY].register(collector)
-        housekeeping = start_housekeeping(config, store, clock, board, snapshot, notify_stats)
-        notifications = app[NOTIFICATIONS] = await start_notifications(
-            config, store, clock, env, notify_stats
-        )
-        try:
-            listener = await metrics.start_listener(app)
-            yield
-        finally:
-            housekeeping.shutdown(wait=False)
-            await notifications.stop()
-            if listener is not None:
-                await listener.cleanup()
-            if collector is not None:
-                app[METRICS_REGISTRY].unregister(collector)
-            if snapshot is not None:
-                await snapshot.close()
-            app[METRICS].close()
-            await monitoring.stop()
-            if given is None:
-                await store.close()
+        yield
 
-    return ctx
+    return report_tokens
+
+
+async def _metrics_thread(app: web.Application) -> AsyncIterator[None]:
+    """The /metrics render thread (the endpoint is built with the app, its thread on demand)."""
+    yield
+    app[METRICS].close()
+
+
+async def _sla_figures(app: web.Application) -> AsyncIterator[None]:
+    """The figures housekeeping refreshes for /metrics: SLA gauges, outbox and subscribers."""
+    config, store, clock = app[CONFIG], app[STORE], app[CLOCK]
+    if not config.metrics.enabled:
+        yield
+        return
+    snapshot = app[SLA_SNAPSHOT] = SlaSnapshot(config, store, clock)
+    app[NOTIFY_STATS] = NotifyStats(store, clock)
+    yield
+    await snapshot.close()
+
+
+async def _collector(app: web.Application) -> AsyncIterator[None]:
+    """The collector, registered on the app's registry while the runtime it reads exists."""
+    config = app[CONFIG]
+    if not config.metrics.enabled:
+        yield
+        return
+    monitoring = app[MONITORING]
+    lateness = Buckets(LATENESS_BUCKETS)
+    if monitoring.scheduler is not None:
+        monitoring.scheduler.on_lateness.append(lateness.observe)
+    collector = StatuswatchCollector(
+        config,
+        monitoring=monitoring,
+        board=app[BOARD],
+        store=app[STORE],
+        snapshot=app[SLA_SNAPSHOT],
+        lateness=lateness,
+        loaded_at=app[STARTED_AT],
+        notify=app[NOTIFY_STATS],
+    )
+    app[METRICS_REGISTRY].register(collector)
+    yield
+    app[METRICS_REGISTRY].unregister(collector)
+
+
+async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
+    """The periodic jobs (APScheduler); a job already running is left to finish."""
+    housekeeping = start_housekeeping(
+        app[CONFIG],
+        app[STORE],
+        app[CLOCK],
+        app[BOARD],
+        app.get(SLA_SNAPSHOT),
+        app.get(NOTIFY_STATS),
+    )
+    yield
+    housekeeping.shutdown(wait=False)
+
+
+def _notifications(env: dict[str, str]) -> Resource:
+    """The notification sender; stopping leaves what is queued in the outbox."""
+
+    async def notifications(app: web.Application) -> AsyncIterator[None]:
+        sender = app[NOTIFICATIONS] = await start_notifications(
+            app[CONFIG], app[STORE], app[CLOCK], env, app.get(NOTIFY_STATS)
+        )
+        yield
+        await sender.stop()
+
+    return notifications
+
+
+async def _metrics_listener(app: web.Application) -> AsyncIterator[None]:
+    """The listener of its own that `metrics.listen` asks for."""
+    try:
+        listener = await metrics.start_listener(app)
+    except BaseException:
+        # A listener that cannot bind fails the start: close what had started, in reverse,
+        # as a stop does (run_app does not clean up after a failed start).
+        await app.cleanup()
+        raise
+    yield
+    if listener is not None:
+        await listener.cleanup()

@@ -21,15 +21,16 @@ async def healthz(request: web.Request) -> web.Response:
 async def _health(app: web.Application) -> tuple[bytes, int]:
     monitoring = app[MONITORING]
     db = await app[STORE].health()
-    states = Counter(t.state.value for t in monitoring.trackers.values())
-    sched = monitoring.scheduler
+    fleet = monitoring.snapshot()
+    states = Counter(state.value for state in fleet.states.values())
+    stats = fleet.scheduler
     scheduler = None
-    if sched is not None:
-        p99 = sched.stats.lateness_quantile(0.99)
+    if stats is not None:
+        p99 = stats.lateness_quantile(0.99)
         scheduler = {
-            "runs": sched.stats.runs,
-            "skipped": sched.stats.skipped,
-            "in_flight": sched.stats.in_flight,
+            "runs": stats.runs,
+            "skipped": stats.skipped,
+            "in_flight": stats.in_flight,
             "lag_p99_seconds": None if p99 is None else round(p99, 4),
         }
     body = {

@@ -1,10 +1,10 @@
-"""Cheap counts kept on the hot path, for the metrics collector to read at scrape time.
+"""Monitoring's own record of results: cheap counts kept on the hot path.
 
 Every probe result passes through `ResultTally.add` (a few dict and list updates, no
-prometheus_client objects), every probe run through `Buckets.observe`. The collector reads them
-from the render thread: it copies each dict first (`dict.copy()` runs without releasing the GIL
-in CPython, so a copy never sees a half-made change), and a count read a moment late is only a
-moment late.
+prometheus_client objects), every probe run through `Buckets.observe`. Readers on another
+thread (the metrics render thread) take `ResultTally.copy()`: `dict.copy()` runs without
+releasing the GIL in CPython, so a copy never sees a half-made change, and a count read a moment
+late is only a moment late.
 """
 
 from __future__ import annotations
@@ -67,3 +67,13 @@ class ResultTally:
             hist.observe(result.latency)
         if result.cert_expiry is not None:
             self.cert_expiry[mid] = result.cert_expiry
+
+    def copy(self) -> ResultTally:
+        """The counts as they are now, safe to read from another thread (the dicts are copied;
+        a monitor's [passed, failed] and a histogram's counts stay shared and keep counting)."""
+        out = ResultTally()
+        out.checks = self.checks.copy()
+        out.failures = self.failures.copy()
+        out.latency = self.latency.copy()
+        out.cert_expiry = self.cert_expiry.copy()
+        return out
