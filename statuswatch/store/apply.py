@@ -187,19 +187,7 @@ class BatchApplier:
     def check(self, r: CheckResult) -> None:
         """Buffer one result: a raw row, its hour's aggregate, and the per-monitor latest."""
         key = self.keys.key(r.monitor_id, r.time)
-        self.checks.append(
-            (
-                key,
-                r.time,
-                r.ok,
-                r.latency,
-                r.status_code,
-                r.error_class,
-                r.message,
-                r.degraded,
-                r.cert_expiry,
-            )
-        )
+        self.checks.append(_result_row(key, r))
         self.rollups.add(key, r)
         previous = self.last.get(key)
         if previous is None or r.time >= previous.time:
