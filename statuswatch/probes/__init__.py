@@ -35,38 +35,14 @@ async def run_probe(monitor: Monitor, ctx: ProbeContext) -> CheckResult | None:
         async with asyncio.timeout(monitor.timeout):
             obs = await PROBES[monitor.kind](monitor, ctx)
     except ProbeFailure as fail:
-        return CheckResult(
-            monitor.id,
-            started,
-            False,
-            time.perf_counter() - t0,
-            fail.status_code,
-            fail.error_class.value,
-            fail.message[:300],
-            False,
-            fail.cert_expiry,
-        )
+        return _failed(monitor, started, t0, fail)
     except TimeoutError:
-        return CheckResult(
-            monitor.id,
-            started,
-            False,
-            time.perf_counter() - t0,
-            None,
-            ErrorClass.TIMEOUT.value,
-            f"no answer within {monitor.timeout:g}s",
-        )
+        message = f"no answer within {monitor.timeout:g}s"
+        return _failed(monitor, started, t0, ProbeFailure(ErrorClass.TIMEOUT, message))
     except Exception as exc:  # a probe bug must not kill the loop or hide as "up"
         log.exception("probe %s crashed", monitor.id)
-        return CheckResult(
-            monitor.id,
-            started,
-            False,
-            time.perf_counter() - t0,
-            None,
-            ErrorClass.INTERNAL.value,
-            f"internal error: {type(exc).__name__}",
-        )
+        message = f"internal error: {type(exc).__name__}"
+        return _failed(monitor, started, t0, ProbeFailure(ErrorClass.INTERNAL, message))
     if obs is None:
         return None
     return CheckResult(
@@ -79,6 +55,20 @@ async def run_probe(monitor: Monitor, ctx: ProbeContext) -> CheckResult | None:
         obs.message[:300],
         obs.degraded,
         obs.cert_expiry,
+    )
+
+
+def _failed(monitor: Monitor, started: float, t0: float, fail: ProbeFailure) -> CheckResult:
+    return CheckResult(
+        monitor.id,
+        started,
+        False,
+        time.perf_counter() - t0,
+        fail.status_code,
+        fail.error_class.value,
+        fail.message[:300],
+        False,
+        fail.cert_expiry,
     )
 
 
