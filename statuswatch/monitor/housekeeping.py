@@ -29,6 +29,10 @@ def prune_job(config: Config, store: StoreProtocol, clock: Clock) -> None:
     )
 
 
+# Every job: one that is late still runs once, is never dropped, never runs twice at a time.
+_ONCE = {"coalesce": True, "misfire_grace_time": None, "max_instances": 1}
+
+
 def start_housekeeping(
     config: Config,
     store: StoreProtocol,
@@ -39,28 +43,20 @@ def start_housekeeping(
 ) -> AsyncIOScheduler:
     """Start the housekeeping scheduler on the running loop (shut it down at exit)."""
     scheduler = AsyncIOScheduler(timezone="UTC")
+    now = datetime.now(UTC)
     if board is not None:
-        # Maintenance edges and incident quiet periods: a few seconds late is fine, never twice.
-        scheduler.add_job(
-            board.tick,
-            "interval",
-            seconds=15,
-            id="status-board",
-            coalesce=True,
-            misfire_grace_time=None,
-            max_instances=1,
-        )
+        # Maintenance edges and incident quiet periods: a few seconds late is fine.
+        scheduler.add_job(board.tick, "interval", seconds=15, id="status-board", **_ONCE)
     if sla_snapshot is not None:
         # The SLA gauges of /metrics: computed now, then every metrics.sla_refresh, off the loop.
+        seconds = config.metrics.sla_refresh
         scheduler.add_job(
             sla_snapshot.refresh,
             "interval",
-            seconds=config.metrics.sla_refresh,
+            seconds=seconds,
             id="metrics-sla",
-            next_run_time=datetime.now(UTC),
-            coalesce=True,
-            misfire_grace_time=None,
-            max_instances=1,
+            next_run_time=now,
+            **_ONCE,
         )
     if notify_stats is not None:
         # The outbox and subscriber gauges: two small grouped reads on the reader thread, so a
@@ -70,21 +66,11 @@ def start_housekeeping(
             "interval",
             seconds=15,
             id="metrics-notify",
-            next_run_time=datetime.now(UTC),
-            coalesce=True,
-            misfire_grace_time=None,
-            max_instances=1,
+            next_run_time=now,
+            **_ONCE,
         )
     scheduler.add_job(
-        prune_job,
-        "interval",
-        minutes=15,
-        args=(config, store, clock),
-        id="prune",
-        # Housekeeping that is late should still run once, not be dropped or repeated.
-        coalesce=True,
-        misfire_grace_time=None,
-        max_instances=1,
+        prune_job, "interval", minutes=15, args=(config, store, clock), id="prune", **_ONCE
     )
     scheduler.start()
     return scheduler
