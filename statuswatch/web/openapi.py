@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from statuswatch import __version__
+from statuswatch.web import openapi_statuspage
 from statuswatch.web.openapi_schemas import SCHEMAS, STR, Schema, ref
 
 ADMIN = [{"bearer": []}]
@@ -272,7 +273,7 @@ DOCUMENT: dict[str, Any] = {
     },
     "paths": PATHS,
     "components": {
-        "schemas": SCHEMAS,
+        "schemas": {**SCHEMAS, **openapi_statuspage.SCHEMAS},
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
     },
 }
