@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 
 from statuswatch.clock import FakeClock
-from statuswatch.monitor.events import GapRecorded
+from statuswatch.monitor.events import GapRecorded, MonitorSnapshot, State
 from statuswatch.site.gaps import OWN_FAULT, STOPPED, gap_list, reason_words
 from statuswatch.site.measured import coverage_text
 from statuswatch.store import RegisterMonitors, Store
@@ -143,6 +143,32 @@ async def test_no_operational_before_the_first_check(fresh):
     assert extra["availability_30d"] == "100.000" and extra["coverage_30d"] == "0.163"
     # Today's cell says how much of the day was observed (70.5 of the 790.5 minutes since midnight).
     assert 'title="2026-11-20: 100.000% available, coverage 8.9%, 0 min down"' in later["/"]
+
+
+async def test_a_restart_resumes_what_was_known(tmp_path, aiohttp_client):
+    """A monitor checked in an earlier run keeps its state; only the never-checked waits."""
+    monitors = [
+        {"id": "api-check", "kind": "http", "component": "api", "url": "http://127.0.0.1:9/"},
+        {"id": "co-check", "kind": "http", "component": "checkout", "url": "http://127.0.0.1:9/"},
+    ]
+    config = make_config(tmp_path, monitors, site={**SITE, "cache_ttl": "0s"})
+    store = Store(config.storage.path)
+    await store.start()
+    store.submit(RegisterMonitors([("api-check", "http", "api")], NOW - 86400))
+    store.submit(MonitorSnapshot("api-check", State.UP, 0, None, None, "", 0, None, NOW - 60))
+    await store.flush()
+    client = await aiohttp_client(
+        create_app(config, store=store, clock=FakeClock(NOW), probe=False, environ={})
+    )
+    page = await (await client.get("/")).text()
+    assert re.search(r'id="c-api".*?✓</span> Operational', page, re.S)
+    assert re.search(r'id="c-checkout".*?◌</span> No data yet', page, re.S)
+    assert "No data yet: waiting for the first checks</h1>" in page
+    summary = await (await client.get("/api/v2/summary.json")).json()
+    no_data = {c: x["no_data"] for c, x in summary["x_statuswatch"]["components"].items()}
+    assert no_data == {"api": False, "checkout": True}
+    await client.close()
+    await store.close()
 
 
 async def test_component_page_lists_gaps_with_their_reasons(tmp_path, aiohttp_client):
