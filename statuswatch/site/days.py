@@ -100,7 +100,8 @@ def day_cells(
         cls = day_class(fig, maintenance.measure(period.start, period.end))
         shown = "no data" if cls == "no-data" else truncate_percent(fig.availability)
         of_day = tuple(i for i in incidents if i.start < hi and i.end > lo)
-        coverage = fig.coverage
-        partial = coverage_text(coverage) if coverage is not None and coverage < 1 else None
+        # Full coverage is the common case: no Fraction for it (4,500 cells on a big page).
+        coverage = fig.coverage if fig.unmonitored else None
+        partial = None if coverage is None else coverage_text(coverage)
         cells.append(DayCell(period.label, shown, fig.unexcused // 60, cls, of_day, partial))
     return cells

@@ -74,9 +74,8 @@ class Measured:
 
 def measured(fig: Figures, span: str) -> Measured:
     """The figures of one window (policy `excluded`) as the public sees them."""
-    coverage = fig.coverage
-    partial = coverage is not None and coverage < 1
-    shown = coverage_text(coverage) if partial and coverage is not None else None
+    coverage = fig.coverage if fig.unmonitored else None
+    shown = None if coverage is None else coverage_text(coverage)
     if evidence_seconds(fig) < MIN_EVIDENCE:
         return Measured(NO_DATA_YET, shown, span)
     return Measured(truncate_percent(fig.availability), shown, span)

@@ -206,8 +206,8 @@ class SiteSource:
         ]
 
     def monitor_ids(self, component_ids: Iterable[str]) -> list[str]:
-        ids = set(component_ids)
-        return [m.id for m in self.config.monitors if m.component in ids]
+        by_component = self.evidence.component_monitors
+        return [m for c in component_ids for m in by_component.get(c, [])]
 
     def since(self, component_ids: Iterable[str]) -> Stamp | None:
         """ "Monitoring since": when the first of these components' monitors was registered."""
