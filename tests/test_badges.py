@@ -10,7 +10,10 @@ import pytest
 
 from statuswatch.clock import FakeClock
 from statuswatch.monitor.events import OutageClosed, OutageOpened, State, Transition
+from statuswatch.probes.base import CheckResult
 from statuswatch.site import badges
+from statuswatch.sla import periods
+from statuswatch.sla.availability import evaluate
 from statuswatch.status.component import ComponentStatus
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.web import create_app
@@ -47,6 +50,8 @@ async def client(tmp_path, aiohttp_client):
     # 90 minutes down two days ago: outside the last 24 h, inside the longer windows.
     store.submit(OutageOpened("api-check", ts("2026-11-03T10:00:00Z"), "connect", "refused"))
     store.submit(OutageClosed("api-check", ts("2026-11-03T11:30:00Z"), "recovered"))
+    for monitor in ("api-check", "checkout-check"):  # both were checked a minute ago
+        store.submit(CheckResult(monitor, NOW - 60, True, 0.05, 200))
     await store.flush()
     app = create_app(config, store=store, clock=clock, probe=False, environ={})
     test_client = await aiohttp_client(app)
@@ -118,7 +123,7 @@ async def test_uptime_badge_per_window_truncated(client, window, message, color)
     resp = await client.get(f"/badge/api/uptime.svg?window={window}")
     assert resp.status == 200 and resp.content_type == "image/svg+xml"
     body = await resp.read()
-    assert texts(body) == [f"Storefront API uptime {window}"] * 2 + [message] * 2
+    assert texts(body) == [f"Storefront API measured uptime {window}"] * 2 + [message] * 2
     assert badges.COLORS[color] in [
         r.get("fill") for r in ET.fromstring(body).iter(f"{SVG_NS}rect")
     ]
@@ -153,11 +158,48 @@ def test_width_grows_with_the_text_and_colours_follow_the_targets():
     short = ET.fromstring(badges.svg("a", "up", "green"))
     long = ET.fromstring(badges.svg("A much longer component name", "up", "green"))
     assert int(long.get("width")) > int(short.get("width")) + 100
-    assert badges.uptime_badge(Fraction(100)) == ("100.000%", "brightgreen")
-    assert badges.uptime_badge(Fraction("99.99")) == ("99.990%", "brightgreen")
-    assert badges.uptime_badge(Fraction("99.98999")) == ("99.989%", "green")
-    assert badges.uptime_badge(Fraction("94.5")) == ("94.500%", "red")
-    assert badges.uptime_badge(None) == ("no data", "lightgrey")
+    for down, message, color in [
+        (0, "100.000%", "brightgreen"),
+        (Fraction("0.01"), "99.990%", "brightgreen"),
+        (Fraction("0.0102"), "99.989%", "green"),
+        (Fraction("5.5"), "94.500%", "red"),
+    ]:
+        assert badges.uptime_badge(figures(down_share=down), "30d") == (message, color)
     for status in ComponentStatus:
         message, color = badges.status_badge(status)
         assert message and color in badges.COLORS
+    assert badges.status_badge(ComponentStatus.OPERATIONAL, no_data=True) == (
+        "no data",
+        "lightgrey",
+    )
+    # A component never checked can still be under maintenance: that is no guess.
+    assert badges.status_badge(ComponentStatus.MAINTENANCE, no_data=True)[0] == "under maintenance"
+
+
+DAYS30 = 30 * 86400
+
+
+def figures(*, down_share: Fraction = Fraction(0), observed: int = DAYS30):
+    """30 days ending at NOW, observed over their last `observed` seconds, with `down_share`
+    percent of the observed time down."""
+    now = int(NOW)
+    down = int(observed * down_share / 100)
+    return evaluate(
+        periods.rolling("30d", now),
+        100,
+        downtime=[(now - down, now)] if down else [],
+        unmonitored=[(now - DAYS30, now - observed)],
+        policy="excluded",
+    )
+
+
+def test_uptime_badge_shows_coverage_and_says_no_data_under_an_hour():
+    # 62 % of the window observed: the figure carries its coverage.
+    partial = figures(observed=DAYS30 * 62 // 100)
+    assert badges.uptime_badge(partial, "30d") == ("100.000% (coverage 62%)", "brightgreen")
+    # 69.23 % over 0.38 % of a day (the issue's badge): no percentage at all under an hour.
+    assert badges.uptime_badge(figures(observed=3599, down_share=Fraction(30)), "30d") == (
+        "no data",
+        "lightgrey",
+    )
+    assert badges.uptime_badge(figures(observed=3600), "30d")[0] == "100.000% (coverage 0.13%)"

@@ -159,7 +159,9 @@ async def test_component_page(site):
     assert cell_titles(page, "Storefront API")["2026-11-10"].startswith("day-major")
     table = page[page.index('class="windows-table"') :]
     assert re.search(
-        r"<th scope=\"row\">30d</th><td class=\"num\">99.699%</td><td class=\"num\">130</td>", table
+        r"<th scope=\"row\">30d</th><td class=\"num\">99.699%</td><td class=\"num\">100%</td>"
+        r"<td class=\"num\">130</td>",
+        table,
     )
     assert 'href="/incidents/inc-api-errors">API errors</a>' in page
     # Every hour: checks of 80, 120, 180 and 1200 (or 2000) ms -> p50 175 ms, p95 1160 (1800) ms.
@@ -234,10 +236,17 @@ async def test_maintenance_banner_and_days_without_evidence(tmp_path, aiohttp_cl
     assert "⚒</span> Under maintenance" in head
     titles = cell_titles(page, "Checkout")
     assert titles["2026-11-17"] == "day-no-data 2026-11-17: no data, 0 min down"
-    assert titles["2026-11-18"] == "day-operational 2026-11-18: 100.000% available, 0 min down"
+    # The monitors were registered at noon: half of that day was observed, and it says so.
+    assert titles["2026-11-18"] == (
+        "day-operational 2026-11-18: 100.000% available, coverage 50%, 0 min down"
+    )
     assert titles["2026-11-20"] == "day-maintenance 2026-11-20: 100.000% available, 0 min down"
-    # Two and a half days of evidence: the 90-day figure rests on those, not on the unknown.
-    assert "<dt>90d</dt><dd>100.000%</dd>" in head
+    # Two days of evidence: the 90-day figure rests on those, not on the unknown, and says so.
+    assert (
+        '<dt>90d</dt><dd>100.000% <small class="coverage">measured over 2.2% of 90 days</small>'
+        in head
+    )
+    assert "<dt>24h</dt><dd>100.000%</dd>" in head
     await client.close()
     await store.close()
 

@@ -14,6 +14,7 @@ import pytest
 
 from statuswatch.clock import FakeClock
 from statuswatch.monitor.events import OutageClosed, OutageOpened, State, Transition
+from statuswatch.probes.base import CheckResult
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, MONITORING
@@ -161,6 +162,8 @@ async def site(tmp_path, aiohttp_client):
     # api was down for an hour three days ago: that is when it last changed.
     store.submit(OutageOpened("api-check", ts("2026-11-02T09:00:00Z"), "connect", "refused"))
     store.submit(OutageClosed("api-check", ts("2026-11-02T10:00:00Z"), "recovered"))
+    for m in MONITORS:  # every monitor was checked a minute ago
+        store.submit(CheckResult(m["id"], NOW - 60, True, 0.05, 200))
     await store.flush()
     app = create_app(
         config, store=store, clock=clock, probe=False, environ={"TEST_ADMIN_TOKEN": TOKEN}
@@ -271,11 +274,17 @@ async def test_x_statuswatch_holds_truncated_availability(site):
     # One hour down in 30 days of 43,200 minutes: 99.8611... truncated, never rounded.
     assert extra["components"]["api"] == {
         "availability_30d": "99.861",
+        "coverage_30d": "100.000",
         "availability_90d": "99.953",
+        "coverage_90d": "100.000",
+        "no_data": False,
     }
     assert extra["components"]["docs"] == {
         "availability_30d": "100.000",
+        "coverage_30d": "100.000",
         "availability_90d": "100.000",
+        "coverage_90d": "100.000",
+        "no_data": False,
     }
 
 

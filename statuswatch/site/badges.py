@@ -1,8 +1,11 @@
 """Status and uptime badges in the shields.io "flat" style, and shields' endpoint JSON. Pure.
 
 Labels are component names from config: they go into the SVG only through ElementTree, which
-escapes them. Widths are estimated from Verdana 11px advance widths (what shields measures
-with), so a badge fits its text without a font on the server.
+escapes them. The uptime badge is measured availability (site.measured): under 100 % coverage
+its message carries the coverage, under one hour of evidence it says "no data"; a component
+never checked has the status badge "no data", never "operational". Widths are estimated from
+Verdana 11px advance widths (what shields measures with), so a badge fits its text without a
+font on the server.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 
-from statuswatch.sla.display import truncate_percent
+from statuswatch.site.measured import SPANS, measured
+from statuswatch.sla.availability import Figures
 from statuswatch.status.component import ComponentStatus
 
 COLORS = {
@@ -39,6 +43,7 @@ UPTIME_COLORS = (
     (Fraction(95), "orange"),
 )
 UPTIME_WINDOWS = ("24h", "7d", "30d", "90d")
+NO_DATA = ("no data", "lightgrey")
 
 # Verdana 11px advance widths in px (rounded to tenths); anything else counts as DEFAULT_WIDTH.
 _WIDTHS = {
@@ -57,17 +62,25 @@ def text_width(text: str) -> float:
     return sum(_WIDTHS.get(ch, DEFAULT_WIDTH) for ch in text)
 
 
-def status_badge(status: ComponentStatus) -> tuple[str, str]:
-    """(message, colour name) for a component status."""
+def status_badge(status: ComponentStatus, no_data: bool = False) -> tuple[str, str]:
+    """(message, colour name) for a component status; `no_data` before its first check."""
+    if no_data and status is ComponentStatus.OPERATIONAL:
+        return NO_DATA
     return STATUS_BADGE[status]
 
 
-def uptime_badge(availability: Fraction | None) -> tuple[str, str]:
-    """(message, colour name) for an availability percentage, truncated per SLA.md."""
-    if availability is None:
-        return "no data", "lightgrey"
+def uptime_badge(fig: Figures, window: str) -> tuple[str, str]:
+    """(message, colour name) for a window's measured availability, truncated per SLA.md:
+    "99.950%", "99.950% (coverage 62%)" under full coverage, or "no data"."""
+    shown = measured(fig, SPANS[window])
+    if shown.no_data or fig.availability is None:
+        return NO_DATA
+    availability: Fraction = fig.availability
     color = next((c for floor, c in UPTIME_COLORS if availability >= floor), "red")
-    return truncate_percent(availability) + "%", color
+    message = shown.percent
+    if shown.coverage is not None:
+        message += f" (coverage {shown.coverage}%)"
+    return message, color
 
 
 def endpoint_json(label: str, message: str, color: str) -> dict[str, object]:

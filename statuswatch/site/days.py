@@ -4,7 +4,8 @@ A day's class comes from the same figures as every other number on the page (Ser
 SLA.md): no evidence at all is `no-data`; no unexcused downtime is `operational`, or
 `maintenance` when a window covered part of the day; otherwise the unexcused downtime's share of
 the day's eligible time decides: up to 1 % (about 14 minutes) `degraded`, up to 5 % (72 minutes)
-`partial`, beyond that `major`.
+`partial`, beyond that `major`. A day statuswatch observed only in part says how much of it
+(coverage, site.measured): its percentage is measured availability over that part.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fractions import Fraction
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+from statuswatch.site.measured import coverage_text
 from statuswatch.site.stamps import day_label
 from statuswatch.sla.availability import Figures
 from statuswatch.sla.display import truncate_percent
@@ -45,12 +47,16 @@ class DayCell:
     downtime_minutes: int  # unexcused, whole minutes (floored, like every minute shown)
     cls: str
     incidents: tuple[IncidentRef, ...]
+    coverage: str | None = None  # truncated percent of the day observed, when under 100 %
 
     @property
     def label(self) -> str:
-        """The cell's tooltip and accessible name: date, availability, downtime, incidents."""
+        """The cell's tooltip and accessible name: date, availability, coverage, downtime,
+        incidents."""
         text = f"{self.date}: "
         text += "no data" if self.availability == "no data" else f"{self.availability}% available"
+        if self.coverage is not None and self.cls != "no-data":
+            text += f", coverage {self.coverage}%"
         text += f", {self.downtime_minutes} min down"
         if self.incidents:
             text += "; incidents: " + "; ".join(i.title for i in self.incidents)
@@ -94,5 +100,8 @@ def day_cells(
         cls = day_class(fig, maintenance.measure(period.start, period.end))
         shown = "no data" if cls == "no-data" else truncate_percent(fig.availability)
         of_day = tuple(i for i in incidents if i.start < hi and i.end > lo)
-        cells.append(DayCell(period.label, shown, fig.unexcused // 60, cls, of_day))
+        # Full coverage is the common case: no Fraction for it (4,500 cells on a big page).
+        coverage = fig.coverage if fig.unmonitored else None
+        partial = None if coverage is None else coverage_text(coverage)
+        cells.append(DayCell(period.label, shown, fig.unexcused // 60, cls, of_day, partial))
     return cells

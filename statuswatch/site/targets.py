@@ -1,7 +1,9 @@
 """Figures beside promises: rolling windows, targets with their error budgets, plans' credits.
 
 Every figure is ServiceTimeline.figures (SLA.md's formula) over a period; this module only picks
-the periods and shapes the rows. Minutes shown are floored, percentages truncated.
+the periods and shapes the rows. Minutes shown are floored, percentages truncated. The windows
+and the targets table are measured availability, shown with their coverage (site.measured);
+the plans' credits count unobserved time as their plan says.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from statuswatch.config.model import SlaPolicy
+from statuswatch.site.measured import SPANS, Measured, measured
 from statuswatch.sla import periods
 from statuswatch.sla.availability import Figures
 from statuswatch.sla.display import truncate_percent
@@ -34,16 +37,21 @@ def whole_minutes(seconds: Fraction | int) -> int:
 @dataclass(frozen=True, slots=True)
 class WindowFigure:
     window: str
-    availability: str
+    measured: Measured
     downtime_minutes: int
+
+    @property
+    def availability(self) -> str:
+        return self.measured.availability
 
 
 def window_figures(timeline: ServiceTimeline, now: int) -> list[WindowFigure]:
-    """Availability over 24 h, 7 d, 30 d and 90 d, ending now."""
+    """Measured availability over 24 h, 7 d, 30 d and 90 d, ending now."""
     out = []
     for window in WINDOWS:
         fig = timeline.figures(periods.rolling(window, now))
-        out.append(WindowFigure(window, percent_text(fig), whole_minutes(fig.unexcused)))
+        shown = measured(fig, SPANS[window])
+        out.append(WindowFigure(window, shown, whole_minutes(fig.unexcused)))
     return out
 
 
@@ -62,8 +70,12 @@ class TargetRow:
 
     window: str
     window_label: str
-    availability: str
+    measured: Measured
     cells: list[TargetCell]
+
+    @property
+    def availability(self) -> str:
+        return self.measured.availability
 
 
 def target_rows(
@@ -85,7 +97,8 @@ def target_rows(
                     math.floor(fig.budget_remaining / 60),
                 )
             )
-        rows.append(TargetRow(window, label, percent_text(timeline.figures(period)), cells))
+        shown = measured(timeline.figures(period), SPANS[window])
+        rows.append(TargetRow(window, label, shown, cells))
     return rows
 
 

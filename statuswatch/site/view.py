@@ -4,6 +4,8 @@
 local days, the running month, every plan's previous period); `SiteSource` then builds one
 ServiceTimeline (prefix sums) per component and answers every day, window, target and credit
 with bisections.
+A component none of whose monitors was ever checked shows "no data yet" instead of
+"operational" (the banner too, unless something worse is shown).
 The build is pure and synchronous so callers can run it off the event loop.
 """
 
@@ -17,6 +19,7 @@ from statuswatch.config.model import Component, SlaPolicy
 from statuswatch.incidents.model import Incident
 from statuswatch.maintenance.calendar import Occurrence
 from statuswatch.site.days import DayCell, IncidentRef, day_cells, day_starts
+from statuswatch.site.gaps import GapList, gap_list, since
 from statuswatch.site.stamps import Stamp, stamp
 from statuswatch.site.targets import (
     PlanCredit,
@@ -31,9 +34,9 @@ from statuswatch.sla import periods
 from statuswatch.sla.credits import PerExcessHour, Tiered
 from statuswatch.sla.evidence import Evidence, ServiceTimeline
 from statuswatch.sla.intervals import Timeline
-from statuswatch.sla.load import load_evidence
+from statuswatch.sla.load import read_records
 from statuswatch.status.component import ComponentStatus, worst
-from statuswatch.store import StoreProtocol
+from statuswatch.store import Gap, StoreProtocol
 
 UPCOMING = 7 * 86400
 # Incidents are looked up by creation time: one opened this long before the range can still
@@ -66,13 +69,31 @@ ICON = {
 
 @dataclass(frozen=True, slots=True)
 class StatusView:
-    value: str  # Statuspage's enumeration, for CSS classes
+    value: str  # Statuspage's enumeration (or "no_data"), for CSS classes
     text: str
     icon: str
 
     @classmethod
     def of(cls, status: ComponentStatus, texts: Mapping[ComponentStatus, str] = STATUS_TEXT):
         return cls(status.value, texts[status], ICON[status])
+
+
+NO_DATA = StatusView("no_data", "No data yet", "◌")
+NO_DATA_BANNER = StatusView("no_data", "No data yet: waiting for the first checks", "◌")
+
+
+def shown_status(
+    statuses: list[ComponentStatus],
+    waiting: bool,
+    texts: Mapping[ComponentStatus, str] = STATUS_TEXT,
+    no_data: StatusView = NO_DATA,
+) -> StatusView:
+    """The worst status, or "no data yet" rather than "operational" while any part waits for
+    its first check (an outage or maintenance elsewhere is still shown as such)."""
+    status = worst(statuses)
+    if waiting and status is ComponentStatus.OPERATIONAL:
+        return no_data
+    return StatusView.of(status, texts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +106,7 @@ class ComponentView:
     windows: list[WindowFigure]
     targets: list[TargetRow]
     incidents: list[IncidentRef]
+    since: Stamp | None  # when its first monitor was registered; None: never
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +153,7 @@ class SiteView:
     targets: list[str]
     generated: Stamp
     timezone: str
+    since: Stamp | None  # when the first monitor of any component was registered
 
     @property
     def target_services(self) -> list[tuple[str, list[TargetRow]]]:
@@ -144,10 +167,16 @@ class SiteSource:
     timeline per component built on first use."""
 
     def __init__(
-        self, config: Config, evidence: Evidence, incidents: list[Incident], now: int
+        self,
+        config: Config,
+        evidence: Evidence,
+        incidents: list[Incident],
+        now: int,
+        gaps: list[Gap] | None = None,
     ) -> None:
         self.config = config
         self.evidence = evidence
+        self.gaps = gaps or []  # the stored gap records, for their reasons
         self.now = now
         self.tz = config.site.tz
         self.starts = day_starts(now, self.tz)
@@ -176,7 +205,25 @@ class SiteSource:
             if component_id in i.components
         ]
 
-    def component(self, comp: Component, status: ComponentStatus) -> ComponentView:
+    def monitor_ids(self, component_ids: Iterable[str]) -> list[str]:
+        by_component = self.evidence.component_monitors
+        return [m for c in component_ids for m in by_component.get(c, [])]
+
+    def since(self, component_ids: Iterable[str]) -> Stamp | None:
+        """ "Monitoring since": when the first of these components' monitors was registered."""
+        first = since(self.monitor_ids(component_ids), self.evidence.first_seen)
+        return None if first is None else stamp(first, self.tz)
+
+    def gap_list(self, component_id: str) -> GapList:
+        """The component's unobserved intervals in the loaded range, with their reasons."""
+        unmonitored = self.evidence.component(component_id).unmonitored
+        monitors = self.monitor_ids([component_id])
+        return gap_list(unmonitored, monitors, self.evidence.first_seen, self.gaps, self.tz)
+
+    def component(
+        self, comp: Component, status: ComponentStatus, no_data: bool = False
+    ) -> ComponentView:
+        """One component's view; `no_data` when none of its monitors was ever checked."""
         timeline = self.timeline(comp.id)
         maintenance = Timeline(self.evidence.component(comp.id).maintenance)
         refs = self.incident_refs(comp.id)
@@ -185,11 +232,12 @@ class SiteSource:
             comp.id,
             comp.name,
             comp.description,
-            StatusView.of(status),
+            shown_status([status], no_data),
             days,
             window_figures(timeline, self.now),
             target_rows(timeline, self.now, self.tz, self.config.site.targets),
             [r for r in refs if r.end > self.starts[0]],
+            self.since([comp.id]),
         )
 
     def maintenance(self) -> tuple[list[MaintenanceView], list[MaintenanceView]]:
@@ -256,30 +304,45 @@ async def load_site_source(store: StoreProtocol, config: Config, now: int) -> Si
         periods.month_to_date(now, tz).start,
         plan_periods_start(config.sla, now),
     )
-    evidence = await load_evidence(store, config, lo, now, now)
+    records = await read_records(store, lo, now)
     recent = await store.incidents(since=lo - INCIDENT_LOOKBACK)
     still_open = await store.incidents(open_only=True)
     by_id = {i.id: i for i in [*recent, *still_open]}
-    return SiteSource(config, evidence, list(by_id.values()), now)
+    return SiteSource(
+        config, records.evidence(config, now), list(by_id.values()), now, records.gaps
+    )
 
 
-def site_view(source: SiteSource, statuses: Mapping[str, ComponentStatus]) -> SiteView:
-    """The whole of `/`, from the loaded source and the board's current statuses."""
+def site_view(
+    source: SiteSource,
+    statuses: Mapping[str, ComponentStatus],
+    no_data: frozenset[str] = frozenset(),
+) -> SiteView:
+    """The whole of `/`, from the loaded source and the board's current statuses; `no_data`:
+    the components never checked yet."""
     config, now = source.config, source.now
     ok = ComponentStatus.OPERATIONAL
-    views = {c.id: source.component(c, statuses.get(c.id, ok)) for c in config.components}
+    views = {
+        c.id: source.component(c, statuses.get(c.id, ok), c.id in no_data)
+        for c in config.components
+    }
     groups = []
     ungrouped = [views[c.id] for c in config.components if not c.group]
     if ungrouped:
-        groups.append(_group("", "", "", ungrouped, statuses))
+        groups.append(_group("", "", "", ungrouped, statuses, no_data))
     for g in config.groups:
         members = [views[c.id] for c in config.components if c.group == g.id]
         if members:
-            groups.append(_group(g.id, g.name, g.description, members, statuses))
+            groups.append(_group(g.id, g.name, g.description, members, statuses, no_data))
     in_progress, upcoming = source.maintenance()
     platform = source.service(c.id for c in config.components)
     plans = [v for p in config.sla if (v := source.plan(p)) is not None]
-    banner = StatusView.of(worst([statuses.get(c.id, ok) for c in config.components]), BANNER)
+    banner = shown_status(
+        [statuses.get(c.id, ok) for c in config.components],
+        any(c.id in no_data for c in config.components),
+        BANNER,
+        NO_DATA_BANNER,
+    )
     return SiteView(
         banner,
         groups,
@@ -290,6 +353,7 @@ def site_view(source: SiteSource, statuses: Mapping[str, ComponentStatus]) -> Si
         [f"{t:g}" for t in config.site.targets],
         stamp(now, source.tz),
         config.site.timezone,
+        source.since(c.id for c in config.components),
     )
 
 
@@ -299,6 +363,8 @@ def _group(
     description: str,
     members: list[ComponentView],
     statuses: Mapping[str, ComponentStatus],
+    no_data: frozenset[str],
 ) -> GroupView:
-    status = worst([statuses.get(m.id, ComponentStatus.OPERATIONAL) for m in members])
-    return GroupView(gid, name, description, StatusView.of(status), members)
+    found = [statuses.get(m.id, ComponentStatus.OPERATIONAL) for m in members]
+    status = shown_status(found, any(m.id in no_data for m in members))
+    return GroupView(gid, name, description, status, members)

@@ -69,6 +69,9 @@ class StatusBoard:
             self.monitors_of[mon.component].append(mon.id)
         self.monitor_states: dict[str, State] = {}
         self.status: dict[str, ComponentStatus] = {}
+        # Monitors with any evidence ever (a check, or a state resumed from a past run): a
+        # component with none of them shows "no data yet", never "operational".
+        self.evidenced: set[str] = set()
         self.calendar = MaintenanceCalendar(config.maintenance)
         self.auto = AutoIncidents(auto_settings(config), config.component_names)
         # Operator edits read, change and save whole incidents and windows across awaits;
@@ -85,11 +88,29 @@ class StatusBoard:
         """Resume: current statuses without announcing them, and the open automatic incident."""
         self.calendar = self._calendar(await self.store.maintenance())
         self.monitor_states = dict(monitor_states)
+        self.evidenced = await self._evidenced(monitor_states)
         open_auto = [i for i in await self.store.incidents(open_only=True) if i.auto]
         self.auto.current = open_auto[0] if open_auto else None
         now = self.clock.time()
         self.status = {cid: self._compute(cid, now) for cid in self.components}
         self.edges_checked = now
+
+    async def _evidenced(self, monitor_states: dict[str, State]) -> set[str]:
+        """Monitors checked before (a stored result or snapshot) or in a known state now."""
+        found = {m for m, s in monitor_states.items() if s is not State.UNKNOWN}
+        found |= set(await self.store.last_results())
+        for mid, snap in (await self.store.monitor_snapshots()).items():
+            if snap.state is not State.UNKNOWN or snap.last_evidence is not None:
+                found.add(mid)
+        return found
+
+    def no_data(self) -> frozenset[str]:
+        """Components none of whose monitors has ever had evidence ("no data yet")."""
+        return frozenset(
+            cid
+            for cid in self.components
+            if not any(m in self.evidenced for m in self.monitors_of[cid])
+        )
 
     def _calendar(self, stored: list[Maintenance]) -> MaintenanceCalendar:
         return MaintenanceCalendar.merged(self.config, stored)
@@ -147,14 +168,17 @@ class StatusBoard:
             if (event := self._event(edge)) is not None:
                 self.store.submit(EnqueueEvent(event))
 
-    def on_events(self, monitor: Monitor, _result: CheckResult | None, events: list[Event]) -> None:
+    def on_events(self, monitor: Monitor, result: CheckResult | None, events: list[Event]) -> None:
         """Monitoring hook: recompute the component of a monitor whose state changed."""
         if events:  # outages and gaps change the figures even when no status does
             self.version += 1
+        if result is not None:
+            self.evidenced.add(monitor.id)
         changed = False
         for event in events:
             if isinstance(event, Transition):
                 self.monitor_states[event.monitor_id] = event.new
+                self.evidenced.add(event.monitor_id)
                 changed = True
         if changed:
             self._refresh(monitor.component, self.clock.time())

@@ -15,6 +15,14 @@ the top level of a document. The mapping, in one place:
   showcase: true for components (they have uptime bars), false for groups.
 - status: the worst of the component statuses (degraded -> minor, partial -> major, major ->
   critical, maintenance -> maintenance) and of the unresolved incidents' impacts.
+- no data yet: Statuspage has no such enumeration value (clients break on new ones), so a
+  component none of whose monitors was ever checked keeps status "operational", its
+  description says "No data yet" and x_statuswatch.components[id].no_data is true; while any
+  component has no evidence, an indicator "none" is described as "Waiting for the first
+  checks", never "All Systems Operational".
+- x_statuswatch.components[id]: measured availability (policy excluded) over 30 and 90 days,
+  truncated, null under one hour of evidence; its coverage (truncated percent of the window
+  observed); no_data.
 - incidents: title -> name, created -> created_at and started_at, shortlink =
   <base_url>/incidents/<id>; components: the affected components as component objects;
   incident_updates newest first (as Statuspage lists them); affected_components from the
@@ -41,6 +49,7 @@ from zoneinfo import ZoneInfo
 from statuswatch.config import Config
 from statuswatch.incidents.model import IMPACT_ORDER, Impact, Incident
 from statuswatch.maintenance.calendar import Occurrence
+from statuswatch.site.measured import MIN_EVIDENCE, evidence_seconds
 from statuswatch.sla.availability import Figures
 from statuswatch.sla.display import truncate_percent
 from statuswatch.status.component import ComponentStatus, worst
@@ -54,6 +63,10 @@ DESCRIPTIONS = {
     "major": "Partial System Outage",
     "critical": "Major System Outage",
 }
+# Indicator "none" while a component has had no check yet: nothing is known to be wrong, but
+# nothing is known to be operational either.
+WAITING = "Waiting for the first checks"
+NO_DATA_DESCRIPTION = "No data yet: waiting for the first check"
 _RANK = {"none": 0, "maintenance": 1, "minor": 2, "major": 3, "critical": 4}
 _BY_STATUS = {
     ComponentStatus.OPERATIONAL: "none",
@@ -82,6 +95,7 @@ class PageState:
     # Each occurrence shown, with whether its window recurs and the window's description.
     occurrences: Sequence[tuple[Occurrence, bool, str]] = ()
     availability: dict[str, dict[str, Figures]] = field(default_factory=dict)
+    no_data: frozenset[str] = frozenset()  # components none of whose monitors was ever checked
 
 
 class Formatter:
@@ -129,7 +143,10 @@ class Formatter:
         indicator = overall_indicator(
             self.state.status.values(), [i.impact for i in self.state.open_incidents]
         )
-        return {"indicator": indicator, "description": DESCRIPTIONS[indicator]}
+        description = DESCRIPTIONS[indicator]
+        if indicator == "none" and self.state.no_data:
+            description = WAITING
+        return {"indicator": indicator, "description": description}
 
     # --- components --------------------------------------------------------------------------
 
@@ -162,7 +179,7 @@ class Formatter:
             "created_at": self.time(created),
             "updated_at": self.time(self.state.updated.get(cid, created)),
             "position": 0,
-            "description": description or None,
+            "description": self._description(cid, description),
             "showcase": True,
             "start_date": datetime.fromtimestamp(created, self.tz).date().isoformat(),
             "group_id": group,
@@ -170,6 +187,11 @@ class Formatter:
             "group": False,
             "only_show_if_degraded": False,
         }
+
+    def _description(self, cid: str, description: str) -> str | None:
+        if cid not in self.state.no_data:
+            return description or None
+        return f"{NO_DATA_DESCRIPTION}. {description}" if description else NO_DATA_DESCRIPTION
 
     def _group(self, group: Any, member_ids: list[str]) -> dict[str, Any]:
         created = min(
@@ -189,15 +211,17 @@ class Formatter:
         return item
 
     def x_statuswatch(self) -> dict[str, Any]:
-        """Our own figures: each component's availability, truncated per SLA.md."""
+        """Our own figures: each component's measured availability and its coverage."""
         out = {}
         for cid, figures in self.state.availability.items():
-            out[cid] = {
-                f"availability_{w}": None
-                if f.availability is None
-                else truncate_percent(f.availability)
-                for w, f in figures.items()
-            }
+            item: dict[str, Any] = {}
+            for w, f in figures.items():
+                item[f"availability_{w}"] = _measured_percent(f)
+                item[f"coverage_{w}"] = (
+                    None if f.coverage is None else truncate_percent(f.coverage * 100)
+                )
+            item["no_data"] = cid in self.state.no_data
+            out[cid] = item
         return {"components": out}
 
     # --- incidents and scheduled maintenances -------------------------------------------
@@ -258,6 +282,13 @@ DOCUMENTS: dict[str, Callable[[Formatter], dict[str, Any]]] = {
         "scheduled_maintenances": _maintenances(f, "in_progress", "verifying")
     },
 }
+
+
+def _measured_percent(fig: Figures) -> str | None:
+    """Truncated per SLA.md; null without a figure or under one hour of evidence."""
+    if fig.availability is None or evidence_seconds(fig) < MIN_EVIDENCE:
+        return None
+    return truncate_percent(fig.availability)
 
 
 def occurrence_id(occ: Occurrence, recurring: bool) -> str:

@@ -48,7 +48,8 @@ async def status_svg(request: web.Request) -> web.Response:
     cid, name = _component(request)
 
     async def render() -> bytes:
-        return badges.svg(name, *badges.status_badge(request.app[BOARD].status[cid]))
+        board = request.app[BOARD]
+        return badges.svg(name, *badges.status_badge(board.status[cid], cid in board.no_data()))
 
     return await _serve(request, f"badge:{cid}.svg", render, SVG)
 
@@ -58,14 +59,15 @@ async def status_json(request: web.Request) -> web.Response:
     cid, name = _component(request)
 
     async def render() -> bytes:
-        message, color = badges.status_badge(request.app[BOARD].status[cid])
+        board = request.app[BOARD]
+        message, color = badges.status_badge(board.status[cid], cid in board.no_data())
         return json.dumps(badges.endpoint_json(name, message, color)).encode()
 
     return await _serve(request, f"badge:{cid}.json", render, "application/json", CORS)
 
 
 async def uptime_svg(request: web.Request) -> web.Response:
-    """GET /badge/{component}/uptime.svg?window=30d (24h, 7d, 30d or 90d)."""
+    """GET /badge/{component}/uptime.svg?window=30d (24h, 7d, 30d or 90d): measured uptime."""
     cid, name = _component(request)
     window = request.query.get("window", "30d")
     if window not in badges.UPTIME_WINDOWS:
@@ -79,7 +81,8 @@ async def uptime_svg(request: web.Request) -> web.Response:
         lo = now - periods.ROLLING_WINDOWS[window]
         evidence = await load_evidence(app[STORE], app[CONFIG], lo, now, now)
         figures = availability(evidence, cid, now, (window,))[window]
-        return badges.svg(f"{name} uptime {window}", *badges.uptime_badge(figures.availability))
+        label = f"{name} measured uptime {window}"
+        return badges.svg(label, *badges.uptime_badge(figures, window))
 
     return await _serve(request, f"badge:{cid}/uptime.svg?{window}", render, SVG)
 

@@ -65,7 +65,13 @@ _SP_PAGE_ONLY = dict(page=ref("SpPage"))
 _SP_EXTRAS = obj(
     components={
         "type": "object",
-        "additionalProperties": obj(availability_30d=nullable(STR), availability_90d=nullable(STR)),
+        "additionalProperties": obj(
+            availability_30d=nullable(STR),
+            coverage_30d=nullable(STR),
+            availability_90d=nullable(STR),
+            coverage_90d=nullable(STR),
+            no_data=BOOL,
+        ),
     },
 )
 SCHEMAS: dict[str, Schema] = {

@@ -31,12 +31,13 @@ async def _render_index(app: web.Application) -> bytes:
     now = int(app[CLOCK].time())
     source = await load_site_source(app[STORE], config, now)
     statuses = dict(app[BOARD].status)  # a copy: the render runs in another thread
+    no_data = app[BOARD].no_data()
     incidents = await _active_incidents(app)
     template = app[TEMPLATES].get_template("index.html")
 
     def render() -> str:
         # Figures and template both off the event loop: 50 components x 90 days is real work.
-        view = site_view(source, statuses)
+        view = site_view(source, statuses, no_data)
         return template.render(site=config.site, view=view, incidents=incidents)
 
     return await off_loop(render)
@@ -87,10 +88,11 @@ async def _render_component(app: web.Application, comp: Component) -> bytes:
     monitors = [m.id for m in config.monitors if m.component == comp.id]
     points = await load_latency(app[STORE], monitors, now)
     status = app[BOARD].status.get(comp.id, ComponentStatus.OPERATIONAL)
+    no_data = comp.id in app[BOARD].no_data()
     template = app[TEMPLATES].get_template("component.html")
 
     def render() -> str:
-        view = source.component(comp, status)
+        view = source.component(comp, status, no_data)
         incidents = [
             {
                 "id": i.id,
@@ -106,6 +108,7 @@ async def _render_component(app: web.Application, comp: Component) -> bytes:
             targets=[f"{t:g}" for t in config.site.targets],
             chart=latency_chart(points, now, tz),
             incidents=incidents,
+            gaps=source.gap_list(comp.id),
             generated=stamp(now, tz),
         )
 

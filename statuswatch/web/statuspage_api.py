@@ -49,6 +49,7 @@ async def page_state(app: web.Application) -> PageState:
         config=config,
         now=now,
         status=dict(board.status),
+        no_data=board.no_data(),
         created=created,
         updated={},
         open_incidents=await store.incidents(open_only=True),

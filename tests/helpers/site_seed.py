@@ -4,7 +4,8 @@ Now is 2026-11-20 12:00 UTC; the site shows Europe/Berlin (CET, UTC+1), so local
 23:00 UTC. Evidence, in whole minutes:
 - api: down 2026-11-10 10:00-11:40 UTC (100 min, "API errors" incident), and down again since
   11:30 today (30 min, still open; its monitor was last saved as down).
-- checkout: down 2026-11-15 02:00-03:00 UTC inside maintenance 01:00-04:00 (excused).
+- checkout: down 2026-11-15 02:00-03:00 UTC inside maintenance 01:00-04:00 (excused); its
+  monitor was last saved as up.
 - maintenance "Database upgrade" on api scheduled 2026-11-22 02:00-03:00 UTC.
 - an open incident "Checkout payments slow" with an update.
 - api's latency for the last 7 days, 4 checks an hour: 3 fast (80, 120, 180 ms) and one slow
@@ -147,6 +148,10 @@ async def seeded_store(config) -> Store:
             None,
             ts(NOW) - 30,
         )
+    )
+    # checkout was last saved as up, a minute ago: it has been checked, so it has a status.
+    store.submit(
+        MonitorSnapshot("checkout-page", State.UP, 0, None, None, "", 0, None, ts(NOW) - 60)
     )
     store.submit(
         SaveIncident.of(
