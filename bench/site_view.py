@@ -142,6 +142,8 @@ async def main() -> None:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
+        # What the app's subscriptions routes set for every page (no email configured here).
+        env.globals["subscribe_url"] = None
         template = env.get_template("index.html")
         statuses = {c.id: ComponentStatus.OPERATIONAL for c in config.components}
         load, figures, render, size = [], [], [], 0
