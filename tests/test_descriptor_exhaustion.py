@@ -54,7 +54,7 @@ LAUNCH = (
 
 
 class _Healthy(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - the http.server hook
+    def do_GET(self) -> None:
         body = b"ok\n"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
