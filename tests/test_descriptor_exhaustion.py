@@ -3,9 +3,9 @@
 `statuswatch run` is a real subprocess with RLIMIT_NOFILE 1024:1024, probing 20 http monitors on
 a healthy local target every 2 s. A slowloris in this process keeps 1,100 connections open to the
 site (a header line on each every 5 s, a new connection for every one the site closes) for 40 s,
-while a plain client asks for `/` every 0.5 s. The probes must not run out: no failing check, no
-outage, no incident, nothing queued to notify, a quiet log, and the site answering plain requests.
-Everything is on 127.0.0.1.
+while a plain client asks for `/` (and `/metrics` on its own listener) every 0.5 s. The probes
+must not run out: no failing check, no outage, no incident, nothing queued to notify, a quiet
+log, and the site answering plain requests. Everything is on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class _Healthy(BaseHTTPRequestHandler):
         pass
 
 
-def write_config(tmp_path: Path, site_port: int, target_port: int) -> Path:
+def write_config(tmp_path: Path, site_port: int, target_port: int, metrics_port: int) -> Path:
     monitors = "".join(
         f'[[monitors]]\nid = "shop-{i}"\nkind = "http"\ncomponent = "shop"\n'
         f'url = "http://127.0.0.1:{target_port}/health/{i}"\n\n'
@@ -76,6 +76,7 @@ def write_config(tmp_path: Path, site_port: int, target_port: int) -> Path:
         f'[site]\ntitle = "Under attack"\nlisten = "127.0.0.1:{site_port}"\n'
         f'base_url = "http://127.0.0.1:{site_port}"\n\n'
         '[storage]\npath = "statuswatch.db"\n\n'
+        f'[metrics]\nlisten = "127.0.0.1:{metrics_port}"\n\n'
         '[defaults]\ninterval = "2s"\ntimeout = "1s"\n\n'
         '[[components]]\nid = "shop"\nname = "Shop"\n\n' + monitors,
         encoding="utf-8",
@@ -165,19 +166,25 @@ class Slowloris:
         sock.close()
 
 
-def plain_requests(port: int, stop: threading.Event, outcomes: Counter) -> None:
-    """GET / every PLAIN_EVERY seconds; count each outcome."""
+def plain_requests(urls: dict[str, str], stop: threading.Event, outcomes: Counter) -> None:
+    """GET each of `urls` every PLAIN_EVERY seconds; count each outcome as (name, status)."""
     while not stop.is_set():
         started = time.monotonic()
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=PLAIN_TIMEOUT) as r:
-                r.read()
-                outcomes[r.status] += 1
-        except urllib.error.HTTPError as exc:
-            outcomes[exc.code] += 1
-        except OSError as exc:
-            outcomes[type(exc).__name__] += 1
+        for name, url in urls.items():
+            outcomes[name, fetch(url)] += 1
         stop.wait(max(0.0, PLAIN_EVERY - (time.monotonic() - started)))
+
+
+def fetch(url: str) -> int | str:
+    """The status of one plain GET, or the name of the error that prevented an answer."""
+    try:
+        with urllib.request.urlopen(url, timeout=PLAIN_TIMEOUT) as resp:
+            resp.read()
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError as exc:
+        return type(exc).__name__
 
 
 def raise_own_limit() -> None:
@@ -195,8 +202,12 @@ def test_slow_connections_cannot_starve_the_probes(tmp_path):
     target = ThreadingHTTPServer(("127.0.0.1", 0), _Healthy)
     target.daemon_threads = True
     threading.Thread(target=target.serve_forever, daemon=True).start()
-    site_port = free_port()
-    config = write_config(tmp_path, site_port, target.server_address[1])
+    site_port, metrics_port = free_port(), free_port()
+    config = write_config(tmp_path, site_port, target.server_address[1], metrics_port)
+    urls = {
+        "site": f"http://127.0.0.1:{site_port}/",
+        "metrics": f"http://127.0.0.1:{metrics_port}/metrics",
+    }
     log_path = tmp_path / "statuswatch.log"
     env = {**os.environ, "STATUSWATCH_ADMIN_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
     with log_path.open("w") as log:
@@ -215,7 +226,7 @@ def test_slow_connections_cannot_starve_the_probes(tmp_path):
         attack_started = time.time()
         threads = [
             threading.Thread(target=attack.run, daemon=True),
-            threading.Thread(target=plain_requests, args=(site_port, stop_plain, outcomes)),
+            threading.Thread(target=plain_requests, args=(urls, stop_plain, outcomes)),
         ]
         for thread in threads:
             thread.start()
@@ -270,7 +281,9 @@ def test_slow_connections_cannot_starve_the_probes(tmp_path):
 
     # The site answered plain requests during the attack: a page, or the guard's prompt 503.
     print(f"slowloris: {attack.opened} opened, {attack.most_open} at most; plain: {outcomes}")
-    asked = sum(outcomes.values())
-    answered = outcomes[200] + outcomes[503]
+    asked = sum(n for (name, _), n in outcomes.items() if name == "site")
+    answered = outcomes["site", 200] + outcomes["site", 503]
     assert asked >= ATTACK_SECONDS / PLAIN_EVERY * 0.8, outcomes
     assert answered >= 0.8 * asked, outcomes
+    # /metrics on its own listener stayed reachable too.
+    assert outcomes["metrics", 200] >= 0.9 * asked, outcomes

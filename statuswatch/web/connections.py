@@ -5,10 +5,11 @@ aiohttp server's protocol factory (`loop.create_server(guard, ...)`), so the rul
 connections are accepted, before aiohttp sees them:
 
 - At most `max_connections` are admitted at once. When a new one arrives at the limit, the oldest
-  connection still waiting for its first request head is closed to make room: a slow (or
-  silent) client gives way to the next one, so plain requests, which send their head at once,
-  keep being served while a slowloris holds hundreds of sockets. When every admitted connection
-  has a request in progress, the newcomer gets a bare `503` and is closed.
+  connection still waiting for its first request head is closed to make room (else the oldest
+  idle kept-alive one): a slow (or silent) client gives way to the next one, so plain requests,
+  which send their head at once, keep being served while a slowloris holds hundreds of
+  sockets. When every admitted connection has a request in progress, the newcomer gets a bare
+  `503` and is closed.
 - A connection must deliver its first request head within `head_timeout`, or it gets a `408`
   and is closed (aiohttp has no header-read deadline). Later requests on a kept-alive
   connection are bounded by aiohttp's `keepalive_timeout`, which counts from the last response.
@@ -59,8 +60,10 @@ class ConnectionGuard:
         self.head_timeout = head_timeout
         self.admitted = 0  # admitted and neither lost nor being closed
         self.lingering = 0  # refusals not yet closed
-        # Admitted connections still waiting for their first request head, oldest first.
+        # Admitted connections still waiting for their first request head, oldest first...
         self._waiting: OrderedDict[GuardedConnection, None] = OrderedDict()
+        # ...and every admitted connection, oldest first.
+        self._open: dict[GuardedConnection, None] = {}
         self.counts = {"refused": 0, "evicted": 0, "head_timeout": 0}
         self._report: asyncio.TimerHandle | None = None
 
@@ -72,12 +75,16 @@ class ConnectionGuard:
         self.admitted += 1
         connection = GuardedConnection(self, self._factory())
         self._waiting[connection] = None
+        self._open[connection] = None
         return connection
 
     def _evict_oldest_waiting(self) -> bool:
-        if not self._waiting:
-            return False
-        oldest, _ = self._waiting.popitem(last=False)
+        if self._waiting:
+            oldest, _ = self._waiting.popitem(last=False)
+        else:
+            oldest = next((c for c in self._open if c.idle()), None)
+            if oldest is None:
+                return False
         self.note("evicted")
         oldest.shut(b"")
         return True
@@ -89,6 +96,7 @@ class ConnectionGuard:
     def release(self, connection: GuardedConnection) -> None:
         """A connection is being closed (or is gone): its slot is free for the next one."""
         self._waiting.pop(connection, None)
+        del self._open[connection]
         self.admitted -= 1
 
     def note(self, what: str) -> None:
@@ -174,6 +182,15 @@ class GuardedConnection(asyncio.Protocol):
         self._transport = None
         if self._started:
             self._inner.connection_lost(exc)
+
+    def idle(self) -> bool:
+        """Between requests on a kept-alive connection: aiohttp waits for the next head.
+
+        The same test aiohttp's keep-alive timer makes; an aiohttp without that attribute only
+        loses this way of making room (the connection counts as busy).
+        """
+        waiter = getattr(self._inner, "_waiter", None)
+        return waiter is not None and not waiter.done()
 
     def shut(self, response: bytes) -> None:
         """Close now, writing `response` first when there is one."""
