@@ -58,21 +58,24 @@ class ConnectionGuard:
         self._factory = factory
         self.max_connections = max_connections
         self.head_timeout = head_timeout
-        self.admitted = 0  # admitted and neither lost nor being closed
         self.lingering = 0  # refusals not yet closed
         # Admitted connections still waiting for their first request head, oldest first...
         self._waiting: OrderedDict[GuardedConnection, None] = OrderedDict()
-        # ...and every admitted connection, oldest first.
+        # ...and every admitted connection neither lost nor being closed, oldest first.
         self._open: dict[GuardedConnection, None] = {}
         self.counts = {"refused": 0, "evicted": 0, "head_timeout": 0}
         self._report: asyncio.TimerHandle | None = None
+
+    @property
+    def admitted(self) -> int:
+        """Connections holding a slot now."""
+        return len(self._open)
 
     def __call__(self) -> asyncio.Protocol:
         """The protocol for one accepted connection (called by the event loop on accept)."""
         if self.admitted >= self.max_connections and not self._evict_oldest_waiting():
             self.note("refused")
             return _Refusal(self)
-        self.admitted += 1
         connection = GuardedConnection(self, self._factory())
         self._waiting[connection] = None
         self._open[connection] = None
@@ -97,7 +100,6 @@ class ConnectionGuard:
         """A connection is being closed (or is gone): its slot is free for the next one."""
         self._waiting.pop(connection, None)
         del self._open[connection]
-        self.admitted -= 1
 
     def note(self, what: str) -> None:
         """Count one shed connection; the first since the last report schedules the next."""
@@ -111,8 +113,8 @@ class ConnectionGuard:
         self._report = None
         if any(self.counts.values()):
             log.warning(
-                "site at its connection limit (%d): %d refused with 503, %d closed while "
-                "waiting for their request head, %d closed after %gs without one, "
+                "site at its connection limit (%d): %d refused with 503, %d closed to make "
+                "room (no request in progress), %d closed after %gs without a request head, "
                 "in the last %ds",
                 self.max_connections,
                 self.counts["refused"],
