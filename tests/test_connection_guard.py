@@ -8,7 +8,7 @@ import logging
 import resource
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from aiohttp import web
@@ -26,11 +26,13 @@ class Site:
     def __init__(self) -> None:
         self.release = asyncio.Event()
         self.hold = False
+        self.in_progress = 0
         self.guard: ConnectionGuard
         self.port = 0
 
     async def handle(self, _request: web.Request) -> web.Response:
         if self.hold:
+            self.in_progress += 1
             await self.release.wait()
         return web.Response(text="page\n")
 
@@ -74,15 +76,18 @@ async def read_status(reader: asyncio.StreamReader) -> bytes:
     return line.rstrip()
 
 
-async def settle() -> None:
-    """Let the loop deliver what both ends of the loopback connections have sent."""
-    for _ in range(5):
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait until the server side reaches `condition` (what the clients sent has arrived)."""
+    for _ in range(500):
+        if condition():
+            return
         await asyncio.sleep(0.01)
+    pytest.fail("the server never got there")
 
 
 async def test_at_the_limit_the_oldest_silent_connection_gives_way(site, caplog):
     silent = [await site.connect() for _ in range(3)]
-    await settle()
+    await until(lambda: site.guard.admitted == 3)
     reader, writer = await site.connect()
     writer.write(REQUEST)
     assert await read_status(reader) == b"HTTP/1.1 200 OK"
@@ -102,7 +107,7 @@ async def test_when_every_connection_is_busy_the_newcomer_gets_a_bare_503(site):
     busy = [await site.connect() for _ in range(3)]
     for _, writer in busy:
         writer.write(REQUEST)
-    await settle()
+    await until(lambda: site.in_progress == 3)
     reader, writer = await site.connect()
     writer.write(REQUEST)
     assert await read_status(reader) == b"HTTP/1.1 503 Service Unavailable"
