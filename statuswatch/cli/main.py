@@ -41,10 +41,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the probes and the web server until SIGTERM or SIGINT."""
-    from aiohttp import web
-
     from statuswatch.cli.event_loop import loop_name, new_event_loop
     from statuswatch.cli.gc_tuning import tune_gc
+    from statuswatch.cli.limits import DescriptorBudget, ExhaustionLog, raise_nofile
+    from statuswatch.cli.serve import serve
     from statuswatch.config.loader import parse_listen
     from statuswatch.web import create_app
     from statuswatch.web.app import freeze_startup_heap
@@ -54,26 +54,30 @@ def cmd_run(args: argparse.Namespace) -> int:
         level=getattr(logging, args.log_level.upper()),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    budget = DescriptorBudget.for_config(config, raise_nofile())
     host, port = parse_listen(config.site.listen)
     app = create_app(config)
     app.on_startup.append(freeze_startup_heap)  # after the runtime's own startup
     loop = new_event_loop()  # uvloop with the `speed` extra installed
+    loop.set_exception_handler(ExhaustionLog())
     tune_gc()  # rare full collections: each one stalls the probes' event loop
-    web.run_app(
+    serve(
         app,
-        loop=loop,
+        loop,
         host=host,
         port=port,
-        # aiohttp's default backlog (128) drops connections when hundreds arrive at once.
-        backlog=1024,
-        shutdown_timeout=3.0,
-        access_log=None,
-        print=lambda _msg: logging.getLogger("statuswatch").info(
-            "serving %s on http://%s:%d (event loop: %s)",
+        max_connections=budget.max_connections,
+        head_timeout=config.site.request_head_timeout,
+        backlog=budget.backlog,
+        on_serving=lambda: logging.getLogger("statuswatch").info(
+            "serving %s on http://%s:%d (event loop: %s): at most %d site connections, "
+            "%d descriptors kept for probing",
             config.site.title,
             host,
             port,
             loop_name(loop),
+            budget.max_connections,
+            budget.reserve,
         ),
     )
     return 0

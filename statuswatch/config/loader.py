@@ -98,6 +98,8 @@ def _check_site(config: Config) -> Iterator[str]:
     if _bad_url(config.site.base_url):
         yield f"site.base_url: must be an http:// or https:// URL, got {config.site.base_url!r}"
     yield from check_frame_ancestors("site.frame_ancestors", config.site.frame_ancestors)
+    if config.site.max_connections < 0:
+        yield "site.max_connections: must not be negative (0: derived from the descriptor limit)"
     try:
         parse_listen(config.site.listen)
     except ValueError as exc:
@@ -118,6 +120,7 @@ def _check_positive(config: Config) -> Iterator[str]:
         ("defaults.confirm_failures", config.defaults.confirm_failures),
         ("defaults.confirm_recoveries", config.defaults.confirm_recoveries),
         ("probing.max_in_flight", config.probing.max_in_flight),
+        ("site.request_head_timeout", config.site.request_head_timeout),
         ("probing.max_lateness", config.probing.max_lateness),
         ("storage.raw_retention", config.storage.raw_retention),
         ("storage.rollup_retention", config.storage.rollup_retention),

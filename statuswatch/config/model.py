@@ -61,6 +61,12 @@ class Site(_Section, dict=True):
     targets: list[Target] = msgspec.field(default_factory=lambda: [99.8, 99.9, 99.99])
     # CSP frame-ancestors: who may embed the site in a frame ("'none'": nobody; "'self' https://x").
     frame_ancestors: str = "'none'"
+    # Site connections open at once; beyond it the oldest connection still sending its request
+    # head is closed, or the newcomer gets a bare 503. 0: derived from the descriptor limit,
+    # after the probes' reserve (README "Resources"), so the site cannot starve the probes.
+    max_connections: int = 0
+    # A connection must deliver its first request head within this long (slowloris).
+    request_head_timeout: Duration = Duration(10)
 
     @cached_property
     def tz(self) -> ZoneInfo:
