@@ -92,7 +92,7 @@ def compute_figures(
         timeline = ServiceTimeline(evidence.component(comp.id))
         rows = []
         for label, period in windows:
-            fig = timeline.figures(period)
+            fig = timeline.figures(period, policy="excluded")
             ratio = None if fig.availability is None else float(fig.availability / 100)
             dark = fig.unmonitored / period.seconds if period.seconds else 0.0
             rows.append(ComponentWindow(label, ratio, dark))

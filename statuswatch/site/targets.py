@@ -42,7 +42,7 @@ def window_figures(timeline: ServiceTimeline, now: int) -> list[WindowFigure]:
     """Availability over 24 h, 7 d, 30 d and 90 d, ending now."""
     out = []
     for window in WINDOWS:
-        fig = timeline.figures(periods.rolling(window, now))
+        fig = timeline.figures(periods.rolling(window, now), policy="excluded")
         out.append(WindowFigure(window, percent_text(fig), whole_minutes(fig.unexcused)))
     return out
 
@@ -75,7 +75,7 @@ def target_rows(
         period = window_period(window, now, tz)
         cells = []
         for target in targets:
-            fig = timeline.figures(period, target)
+            fig = timeline.figures(period, target, policy="excluded")
             cells.append(
                 TargetCell(
                     f"{target:g}",
@@ -85,7 +85,11 @@ def target_rows(
                     math.floor(fig.budget_remaining / 60),
                 )
             )
-        rows.append(TargetRow(window, label, percent_text(timeline.figures(period)), cells))
+        rows.append(
+            TargetRow(
+                window, label, percent_text(timeline.figures(period, policy="excluded")), cells
+            )
+        )
     return rows
 
 
@@ -106,7 +110,7 @@ def plan_credits(plan: SlaPolicy, timeline: ServiceTimeline, now: int) -> list[P
     """The running period (to date) and the one before it, under the plan's own scheme."""
     out = []
     for period in recent_periods(plan, now, count=2):
-        fig = timeline.figures(period, plan.target_percent)
+        fig = timeline.figures(period, plan.target_percent, policy=plan.unmonitored_policy)
         deadline = claim_deadline(plan, period)
         out.append(
             PlanCredit(

@@ -157,6 +157,11 @@ class Evidence:
         # |D ∩ M| and |D \ M| come out as exactly the excused and unexcused time above.
         excused = subtract(down, unexcused)
         dark = union(*(p.unmonitored for p in parts))
+        if any(p.maintenance for p in parts):
+            # Under policy downtime, time without evidence is excused only while every dark
+            # component is in its own maintenance; inside D, downtime wins and its rule stands.
+            dark_outside = union(*(subtract(p.unmonitored, p.maintenance) for p in parts))
+            excused = union(excused, subtract(subtract(dark, down), dark_outside))
         return ServiceInputs(down, excused, dark)
 
 
@@ -169,22 +174,33 @@ def component_monitors(monitors: Iterable[tuple[str, str]]) -> dict[str, list[st
 
 
 class ServiceTimeline:
-    """One service's history prepared for many windows: each window is a few bisections.
+    r"""One service's history prepared for many windows: each window is a few bisections.
 
     Only intersections are materialised (they are short); unexcused and unobserved time are
     measured as differences, |D| - |D ∩ M| and |G| - |G ∩ D|, which halves the build cost.
+    Policy downtime also needs |(G \ D) ∩ M|, built from G ∩ M (empty without maintenance).
     """
 
-    __slots__ = ("down", "excused", "gaps", "gaps_down")
+    __slots__ = ("down", "excused", "gaps", "gaps_down", "gaps_excused")
 
     def __init__(self, inputs: ServiceInputs) -> None:
         self.down = Timeline(inputs.downtime)
         self.excused = Timeline(intersect(inputs.downtime, inputs.maintenance))
         self.gaps = Timeline(inputs.unmonitored)
         self.gaps_down = Timeline(intersect(inputs.unmonitored, inputs.downtime))
+        gaps_maint = intersect(inputs.unmonitored, inputs.maintenance)
+        if gaps_maint and inputs.downtime:
+            gaps_maint = subtract(gaps_maint, inputs.downtime)
+        self.gaps_excused = Timeline(gaps_maint)
 
-    def figures(self, period: Period, target_percent: float | int = 100) -> Figures:
-        """The SLA.md figures for any period inside the range the inputs cover."""
+    def figures(
+        self,
+        period: Period,
+        target_percent: float | int = 100,
+        *,
+        policy: UnmonitoredPolicy,
+    ) -> Figures:
+        """The SLA.md figures under `policy` for any period inside the range the inputs cover."""
         lo, hi = period.start, period.end
         excused = self.excused.measure(lo, hi)
         return from_measures(
@@ -193,5 +209,9 @@ class ServiceTimeline:
             unexcused=self.down.measure(lo, hi) - excused,
             excused=excused,
             unmonitored=self.gaps.measure(lo, hi) - self.gaps_down.measure(lo, hi),
-            policy="excluded",
+            # Only policy downtime counts unobserved time inside maintenance (as excused).
+            unmonitored_in_maintenance=self.gaps_excused.measure(lo, hi)
+            if policy == "downtime"
+            else 0,
+            policy=policy,
         )
