@@ -178,20 +178,27 @@ class ServiceTimeline:
 
     Only intersections are materialised (they are short); unexcused and unobserved time are
     measured as differences, |D| - |D ∩ M| and |G| - |G ∩ D|, which halves the build cost.
-    Policy downtime also needs |(G \ D) ∩ M|, built from G ∩ M (empty without maintenance).
+    Policy downtime also needs |(G \ D) ∩ M|: built on its first use, since the public windows
+    (most timelines) never ask for it.
     """
 
-    __slots__ = ("down", "excused", "gaps", "gaps_down", "gaps_excused")
+    __slots__ = ("_excused_gaps", "_gaps_down", "_inputs", "down", "excused", "gaps", "gaps_down")
 
     def __init__(self, inputs: ServiceInputs) -> None:
         self.down = Timeline(inputs.downtime)
         self.excused = Timeline(intersect(inputs.downtime, inputs.maintenance))
         self.gaps = Timeline(inputs.unmonitored)
-        self.gaps_down = Timeline(intersect(inputs.unmonitored, inputs.downtime))
-        gaps_maint = intersect(inputs.unmonitored, inputs.maintenance)
-        if gaps_maint and inputs.downtime:
-            gaps_maint = subtract(gaps_maint, inputs.downtime)
-        self.gaps_excused = Timeline(gaps_maint)
+        self._gaps_down = intersect(inputs.unmonitored, inputs.downtime)
+        self.gaps_down = Timeline(self._gaps_down)
+        self._inputs = inputs
+        self._excused_gaps: Timeline | None = None
+
+    def excused_gaps(self) -> Timeline:
+        r"""(G \ D) ∩ M, as (G ∩ M) \ (G ∩ D): both lists are short, unlike D itself."""
+        if self._excused_gaps is None:
+            inside = intersect(self._inputs.unmonitored, self._inputs.maintenance)
+            self._excused_gaps = Timeline(subtract(inside, self._gaps_down))
+        return self._excused_gaps
 
     def figures(
         self,
@@ -210,7 +217,7 @@ class ServiceTimeline:
             excused=excused,
             unmonitored=self.gaps.measure(lo, hi) - self.gaps_down.measure(lo, hi),
             # Only policy downtime counts unobserved time inside maintenance (as excused).
-            unmonitored_in_maintenance=self.gaps_excused.measure(lo, hi)
+            unmonitored_in_maintenance=self.excused_gaps().measure(lo, hi)
             if policy == "downtime"
             else 0,
             policy=policy,
