@@ -49,7 +49,7 @@ PERIODS = [*(periods.rolling(w, NOW) for w in WINDOWS), periods.month_to_date(NO
 
 
 def all_windows(timeline: ServiceTimeline) -> list:
-    figs = [timeline.figures(period, 99.9) for period in PERIODS]
+    figs = [timeline.figures(period, 99.9, policy="excluded") for period in PERIODS]
     for fig in figs:  # what a page shows: availability and budget left, so they are computed
         fig.availability, fig.budget_remaining  # noqa: B018
     return figs

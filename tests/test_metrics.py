@@ -28,6 +28,7 @@ from statuswatch.metrics.exposition import CONTENT_TYPE, LabelSet, render
 from statuswatch.metrics.snapshot import compute_figures, evidence_start
 from statuswatch.monitor.tally import Buckets, ResultTally
 from statuswatch.probes.base import CheckResult
+from statuswatch.sla.availability import UNMONITORED_POLICIES
 from statuswatch.sla.load import EvidenceRecords
 from statuswatch.store import SaveIncident
 from statuswatch.store.models import MonitorRecord, Outage
@@ -45,6 +46,9 @@ PLAN = {
     "name": "Premium",
     "target_percent": 99.9,
     "credit": {"scheme": "per_excess_hour", "percent_per_hour": 5, "cap_percent": 50},
+    # Measured availability, so three minutes of evidence drive the figures below (the
+    # default, "available", would count the rest of the month as up).
+    "unmonitored_policy": "excluded",
 }
 CUSTOMER = {
     "id": "acme",
@@ -250,6 +254,15 @@ async def test_every_family_with_values_passes_promtool(aiohttp_client, tmp_path
     assert value(got, "statuswatch_sla_availability_ratio", customer="acme") == pytest.approx(1 / 3)
     assert value(got, "statuswatch_sla_credit_ratio", customer="acme") == 0.05
     assert value(got, "statuswatch_sla_credit_amount", customer="acme", currency="EUR") == 50
+    # ...and those 3 minutes are all the evidence of November so far: coverage says so.
+    month_so_far = 6 * DAY + 180
+    assert value(got, "statuswatch_sla_coverage_ratio", customer="acme") == pytest.approx(
+        180 / month_so_far
+    )
+    assert value(got, "statuswatch_coverage_ratio", component="api", window="1d") == 180 / DAY
+    assert value(got, "statuswatch_unmonitored_ratio", component="api", window="1d") == (
+        1 - 180 / DAY
+    )
     assert value(got, "statuswatch_incident_update_commitment_missed_total", severity="S1") == 1
     assert value(got, "statuswatch_incident_update_commitment_missed_total", severity="S2") == 0
     assert value(got, "statuswatch_availability_ratio", component="api", window="1d") == 1
@@ -441,6 +454,40 @@ def test_sla_figures_for_windows_customers_and_commitments(tmp_path):
     # 51 whole minutes of excess: one started hour at 5 %.
     assert (acme.credit_ratio, acme.credit_amount, acme.currency) == (0.05, 50.0, "EUR")
     assert figures.commitments_missed == {"S1": 1, "S2": 0, "S3": 0, "S4": 0}
+
+
+@pytest.mark.parametrize("policy", UNMONITORED_POLICIES)
+def test_customer_gauges_count_unmonitored_time_as_the_plan_says(tmp_path, policy):
+    """Monitoring began 2 days ago, 1 h down since: the plan's policy decides the figures."""
+    config = make_config(
+        tmp_path,
+        [{"id": "pay", "kind": "tcp", "component": "checkout", "host": "pay.test", "port": 443}],
+        sla=[{**PLAN, "unmonitored_policy": policy}],
+        customers=[{**CUSTOMER, "components": ["checkout"]}],
+    )
+    first_seen = NOW - 2 * DAY
+    records = EvidenceRecords(
+        evidence_start(config, int(NOW)),
+        int(NOW),
+        monitors=[MonitorRecord("pay", "tcp", "checkout", first_seen)],
+        outages=[Outage("pay", NOW - DAY, NOW - DAY + 3600, "timeout", "timed out", "recovered")],
+        gaps=[],
+        maintenance=[],
+    )
+    figures = compute_figures(config, records, incidents=[], now=int(NOW))
+    (acme,) = figures.customers
+    month, dark = 6 * DAY, 4 * DAY  # November to date; before the monitor existed
+    expected = {
+        "available": 1 - 3600 / month,
+        "excluded": 1 - 3600 / (month - dark),
+        "downtime": 1 - (3600 + dark) / month,
+    }[policy]
+    assert acme.availability_ratio == pytest.approx(expected)
+    assert acme.coverage_ratio == pytest.approx(2 / 6)
+    # The public windows stay measured availability whatever the plans say.
+    checkout = {w.window: w for w in figures.components["checkout"]}
+    assert checkout["mtd"].availability_ratio == pytest.approx(1 - 3600 / (2 * DAY))
+    assert checkout["mtd"].coverage_ratio == pytest.approx(2 / 6)
 
 
 # --- hot-path counts and the renderer --------------------------------------------------------

@@ -134,3 +134,13 @@ def test_dashboard_is_valid_and_queries_existing_metrics():
         "statuswatch_db_write_seconds",  # histograms/summaries: used via their suffixed names
     }
     assert families - used == set()
+    # Coverage stands beside the availability it qualifies, in the same panel.
+    by_panel: dict[str, set[str]] = {}
+    for title, expr in exprs:
+        by_panel.setdefault(title, set()).update(metric_names(expr))
+    for availability, coverage in [
+        ("statuswatch_availability_ratio", "statuswatch_coverage_ratio"),
+        ("statuswatch_sla_availability_ratio", "statuswatch_sla_coverage_ratio"),
+    ]:
+        beside = [names for names in by_panel.values() if availability in names]
+        assert beside and all(coverage in names for names in beside), availability

@@ -182,10 +182,13 @@ async def test_credits_cli_json_matches_the_worked_vector(seeded, tmp_path):
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     acme, bluebird = report["customers"]
-    # acme: the "100 min outage in a 31-day UTC month" vector, plus a 60-minute gap.
+    # acme: the "100 min outage in a 31-day UTC month" vector, plus a 60-minute gap that the
+    # default policy counts as available (only recorded downtime is downtime).
+    assert acme["unmonitored_policy"] == "available"
     assert acme["unexcused_downtime_minutes"] == 100.0
     assert acme["unmonitored_minutes"] == 60.0
-    assert acme["eligible_minutes"] == 44640.0 - 60
+    assert acme["coverage_percent"] == 100 * (44640 - 60) / 44640
+    assert acme["eligible_minutes"] == 44640.0
     assert acme["credit_percent"] == 5.0 and acme["credit_amount"] == 50.0
     assert acme["claim_deadline"] == "2026-12-01T00:00:00Z"
     passed = datetime.now(UTC) > datetime(2026, 12, 1, tzinfo=UTC)

@@ -22,6 +22,7 @@ from yarl import URL
 
 from statuswatch.config.durations import Duration
 from statuswatch.config.status_codes import parse_status_range
+from statuswatch.sla.availability import UnmonitoredPolicy
 from statuswatch.sla.credits import CreditScheme
 
 
@@ -227,6 +228,9 @@ class SlaPolicy(_Section, kw_only=True):
     credit: CreditScheme
     # A claim is due within this many days after the period ends (none: no deadline).
     claim_window_days: int | None = None
+    # How the contract counts time without evidence (docs/sla.md "Figures"): as available (the
+    # seeds' formula), left out of the denominator, or as downtime.
+    unmonitored_policy: UnmonitoredPolicy = "available"
 
 
 class Customer(_Section, kw_only=True):

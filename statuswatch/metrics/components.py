@@ -30,6 +30,11 @@ FAMILIES = Families(
             "Share of the window with no evidence either way.",
             ("component", "window"),
         ),
+        "statuswatch_coverage_ratio": (
+            "gauge",
+            "Share of the window with evidence either way, that the availability rests on.",
+            ("component", "window"),
+        ),
     }
 )
 
@@ -51,7 +56,7 @@ class ComponentFamilies:
     def collect(
         self, statuses: dict[str, ComponentStatus], figures: SlaFigures | None
     ) -> Iterator[Metric]:
-        """Status, then availability and unmonitored share per window."""
+        """Status, then availability, unmonitored share and coverage per window."""
         fam = FAMILIES.new("statuswatch_component_status")
         for cid, pairs in self._status_labels.items():
             current = statuses.get(cid, ComponentStatus.OPERATIONAL)
@@ -60,6 +65,7 @@ class ComponentFamilies:
         yield fam
         avail = FAMILIES.new("statuswatch_availability_ratio")
         dark = FAMILIES.new("statuswatch_unmonitored_ratio")
+        coverage = FAMILIES.new("statuswatch_coverage_ratio")
         if figures is not None:
             for cid, rows in figures.components.items():
                 for row in rows:
@@ -69,5 +75,7 @@ class ComponentFamilies:
                     if row.availability_ratio is not None:
                         put(avail, labels, row.availability_ratio)
                     put(dark, labels, row.unmonitored_ratio)
+                    put(coverage, labels, row.coverage_ratio)
         yield avail
         yield dark
+        yield coverage

@@ -25,7 +25,14 @@ FAMILIES = Families(
         "statuswatch_sla_availability_ratio": (
             "gauge",
             "Availability of the customer's covered components over the running plan "
-            "period; absent when nothing was measurable.",
+            "period, time without evidence counted as the plan's unmonitored_policy says; "
+            "absent when nothing was measurable.",
+            CUSTOMER,
+        ),
+        "statuswatch_sla_coverage_ratio": (
+            "gauge",
+            "Share of the running plan period with evidence either way for every covered "
+            "component.",
             CUSTOMER,
         ),
         "statuswatch_error_budget_remaining_seconds": (
@@ -87,6 +94,7 @@ class CustomerFamilies:
         """The figures, sla_up, then when the figures were computed."""
         target = FAMILIES.new("statuswatch_sla_target_ratio")
         avail = FAMILIES.new("statuswatch_sla_availability_ratio")
+        coverage = FAMILIES.new("statuswatch_sla_coverage_ratio")
         budget = FAMILIES.new("statuswatch_error_budget_remaining_seconds")
         credit = FAMILIES.new("statuswatch_sla_credit_ratio")
         amount = FAMILIES.new("statuswatch_sla_credit_amount")
@@ -98,10 +106,12 @@ class CustomerFamilies:
                 put(target, labels, cf.target_ratio)
                 if cf.availability_ratio is not None:
                     put(avail, labels, cf.availability_ratio)
+                if cf.coverage_ratio is not None:
+                    put(coverage, labels, cf.coverage_ratio)
                 put(budget, labels, cf.budget_remaining_seconds)
                 put(credit, labels, cf.credit_ratio)
                 put(amount, self._currency_labels[cf.customer], cf.credit_amount)
-        yield from (target, avail, budget, credit, amount)
+        yield from (target, avail, coverage, budget, credit, amount)
         yield self._sla_up(states, statuses)
         if figures is not None:
             yield FAMILIES.gauge("statuswatch_sla_snapshot_timestamp_seconds", figures.computed_at)

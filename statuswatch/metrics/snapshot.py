@@ -48,6 +48,7 @@ class ComponentWindow:
     window: str
     availability_ratio: float | None  # None when nothing in the window was measurable
     unmonitored_ratio: float
+    coverage_ratio: float  # the share with evidence either way (1 - unmonitored_ratio)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,8 @@ class CustomerFigures:
     currency: str
     period: str
     target_ratio: float
-    availability_ratio: float | None
+    availability_ratio: float | None  # under the plan's unmonitored_policy
+    coverage_ratio: float | None  # None only for an empty period
     budget_remaining_seconds: float
     credit_ratio: float
     credit_amount: float
@@ -92,16 +94,18 @@ def compute_figures(
         timeline = ServiceTimeline(evidence.component(comp.id))
         rows = []
         for label, period in windows:
-            fig = timeline.figures(period)
+            fig = timeline.figures(period, policy="excluded")
             ratio = None if fig.availability is None else float(fig.availability / 100)
             dark = fig.unmonitored / period.seconds if period.seconds else 0.0
-            rows.append(ComponentWindow(label, ratio, dark))
+            covered = 0.0 if fig.coverage is None else float(fig.coverage)
+            rows.append(ComponentWindow(label, ratio, dark, covered))
         components[comp.id] = rows
     customers = []
     for cust in config.customers:
         plan, period = plans[cust.plan], running[cust.id]
         inputs = evidence.service(cust.components)
-        fig = inputs.figures(period, plan.target_percent, policy="excluded")
+        # The contract's figures: time without evidence counts as the plan's policy says.
+        fig = inputs.figures(period, plan.target_percent, policy=plan.unmonitored_policy)
         percent = plan.credit.percent(fig)
         customers.append(
             CustomerFigures(
@@ -113,6 +117,7 @@ def compute_figures(
                 availability_ratio=None
                 if fig.availability is None
                 else float(fig.availability / 100),
+                coverage_ratio=None if fig.coverage is None else float(fig.coverage),
                 budget_remaining_seconds=float(fig.budget_remaining),
                 credit_ratio=float(percent / 100),
                 credit_amount=float(credit_amount(cust.fee, percent)),

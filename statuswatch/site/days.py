@@ -96,7 +96,7 @@ def day_cells(
     cells = []
     for lo, hi in pairwise(starts):
         period = Period(lo, min(hi, now), tz, day_label(lo, tz))
-        fig = timeline.figures(period)
+        fig = timeline.figures(period, policy="excluded")
         cls = day_class(fig, maintenance.measure(period.start, period.end))
         shown = "no data" if cls == "no-data" else truncate_percent(fig.availability)
         of_day = tuple(i for i in incidents if i.start < hi and i.end > lo)

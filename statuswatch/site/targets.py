@@ -49,7 +49,7 @@ def window_figures(timeline: ServiceTimeline, now: int) -> list[WindowFigure]:
     """Measured availability over 24 h, 7 d, 30 d and 90 d, ending now."""
     out = []
     for window in WINDOWS:
-        fig = timeline.figures(periods.rolling(window, now))
+        fig = timeline.figures(periods.rolling(window, now), policy="excluded")
         shown = measured(fig, SPANS[window])
         out.append(WindowFigure(window, shown, whole_minutes(fig.unexcused)))
     return out
@@ -87,7 +87,7 @@ def target_rows(
         period = window_period(window, now, tz)
         cells = []
         for target in targets:
-            fig = timeline.figures(period, target)
+            fig = timeline.figures(period, target, policy="excluded")
             cells.append(
                 TargetCell(
                     f"{target:g}",
@@ -97,7 +97,7 @@ def target_rows(
                     math.floor(fig.budget_remaining / 60),
                 )
             )
-        shown = measured(timeline.figures(period), SPANS[window])
+        shown = measured(timeline.figures(period, policy="excluded"), SPANS[window])
         rows.append(TargetRow(window, label, shown, cells))
     return rows
 
@@ -119,7 +119,7 @@ def plan_credits(plan: SlaPolicy, timeline: ServiceTimeline, now: int) -> list[P
     """The running period (to date) and the one before it, under the plan's own scheme."""
     out = []
     for period in recent_periods(plan, now, count=2):
-        fig = timeline.figures(period, plan.target_percent)
+        fig = timeline.figures(period, plan.target_percent, policy=plan.unmonitored_policy)
         deadline = claim_deadline(plan, period)
         out.append(
             PlanCredit(

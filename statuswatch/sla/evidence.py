@@ -157,6 +157,11 @@ class Evidence:
         # |D ∩ M| and |D \ M| come out as exactly the excused and unexcused time above.
         excused = subtract(down, unexcused)
         dark = union(*(p.unmonitored for p in parts))
+        if any(p.maintenance for p in parts):
+            # Under policy downtime, time without evidence is excused only while every dark
+            # component is in its own maintenance; inside D, downtime wins and its rule stands.
+            dark_outside = union(*(subtract(p.unmonitored, p.maintenance) for p in parts))
+            excused = union(excused, subtract(subtract(dark, down), dark_outside))
         return ServiceInputs(down, excused, dark)
 
 
@@ -169,22 +174,40 @@ def component_monitors(monitors: Iterable[tuple[str, str]]) -> dict[str, list[st
 
 
 class ServiceTimeline:
-    """One service's history prepared for many windows: each window is a few bisections.
+    r"""One service's history prepared for many windows: each window is a few bisections.
 
     Only intersections are materialised (they are short); unexcused and unobserved time are
     measured as differences, |D| - |D ∩ M| and |G| - |G ∩ D|, which halves the build cost.
+    Policy downtime also needs |(G \ D) ∩ M|: built on its first use, since the public windows
+    (most timelines) never ask for it.
     """
 
-    __slots__ = ("down", "excused", "gaps", "gaps_down")
+    __slots__ = ("_excused_gaps", "_gaps_down", "_inputs", "down", "excused", "gaps", "gaps_down")
 
     def __init__(self, inputs: ServiceInputs) -> None:
         self.down = Timeline(inputs.downtime)
         self.excused = Timeline(intersect(inputs.downtime, inputs.maintenance))
         self.gaps = Timeline(inputs.unmonitored)
-        self.gaps_down = Timeline(intersect(inputs.unmonitored, inputs.downtime))
+        self._gaps_down = intersect(inputs.unmonitored, inputs.downtime)
+        self.gaps_down = Timeline(self._gaps_down)
+        self._inputs = inputs
+        self._excused_gaps: Timeline | None = None
 
-    def figures(self, period: Period, target_percent: float | int = 100) -> Figures:
-        """The SLA.md figures for any period inside the range the inputs cover."""
+    def excused_gaps(self) -> Timeline:
+        r"""(G \ D) ∩ M, as (G ∩ M) \ (G ∩ D): both lists are short, unlike D itself."""
+        if self._excused_gaps is None:
+            inside = intersect(self._inputs.unmonitored, self._inputs.maintenance)
+            self._excused_gaps = Timeline(subtract(inside, self._gaps_down))
+        return self._excused_gaps
+
+    def figures(
+        self,
+        period: Period,
+        target_percent: float | int = 100,
+        *,
+        policy: UnmonitoredPolicy,
+    ) -> Figures:
+        """The SLA.md figures under `policy` for any period inside the range the inputs cover."""
         lo, hi = period.start, period.end
         excused = self.excused.measure(lo, hi)
         return from_measures(
@@ -193,5 +216,9 @@ class ServiceTimeline:
             unexcused=self.down.measure(lo, hi) - excused,
             excused=excused,
             unmonitored=self.gaps.measure(lo, hi) - self.gaps_down.measure(lo, hi),
-            policy="excluded",
+            # Only policy downtime counts unobserved time inside maintenance (as excused).
+            unmonitored_in_maintenance=self.excused_gaps().measure(lo, hi)
+            if policy == "downtime"
+            else 0,
+            policy=policy,
         )

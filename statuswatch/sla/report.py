@@ -6,10 +6,12 @@ ServiceInputs.figures (availability.evaluate) and the plan's credit scheme (SLA.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,14 +23,23 @@ from statuswatch.sla.credits import credit_amount
 from statuswatch.sla.evaluate import figures_json
 from statuswatch.sla.evidence import Evidence
 from statuswatch.sla.intervals import intersect, measure, normalize
-from statuswatch.sla.load import load_evidence
-from statuswatch.store import StoreProtocol
+from statuswatch.sla.load import load_evidence, read_records
+from statuswatch.store import Gap, Outage, StoreProtocol
 
 WINDOWS = (*periods.ROLLING_WINDOWS, "mtd", "ytd")
 
 
 class ReportError(ValueError):
     """A report request that cannot be answered; the message names the parameter."""
+
+
+@dataclass(frozen=True, slots=True)
+class GapLine:
+    """A stretch with no evidence (statuswatch stopped, or its own fault) and why."""
+
+    start: int
+    end: int
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +53,9 @@ class OutageLine:
     excused_seconds: int
     error_class: str
     message: str
+    # Gaps in monitoring that split this outage from the same monitor's outage before or
+    # after it: one outage of the target, recorded as two because statuswatch had no evidence.
+    split_by: tuple[GapLine, ...] = ()
 
     @property
     def seconds(self) -> int:
@@ -70,6 +84,7 @@ class CreditLine:
             "customer": self.customer.id,
             "name": self.customer.name,
             "plan": self.plan.id,
+            "unmonitored_policy": self.plan.unmonitored_policy,
             "period": fig.period.label,
             "currency": self.customer.currency,
             "fee": self.customer.fee,
@@ -95,6 +110,10 @@ def outage_json(o: OutageLine) -> dict[str, Any]:
         "excused": o.excused_seconds == o.seconds,
         "error_class": o.error_class,
         "message": o.message,
+        "split_by_gaps": [
+            {"start": periods.iso_z(g.start), "end": periods.iso_z(g.end), "reason": g.reason}
+            for g in o.split_by
+        ],
     }
 
 
@@ -130,17 +149,21 @@ def window_period(window: str, now: int, tz: ZoneInfo) -> periods.Period:
 
 
 def credit_line(
-    config: Config, evidence: Evidence, customer: Customer, period: periods.Period
+    config: Config,
+    evidence: Evidence,
+    customer: Customer,
+    period: periods.Period,
+    gaps: list[Gap] = (),  # type: ignore[assignment]
 ) -> CreditLine:
-    """Evaluate one customer's plan for one period."""
+    """Evaluate one customer's plan for one period; `gaps` explain outages split by them."""
     plan = next(p for p in config.sla if p.id == customer.plan)
-    # Measured availability: time without evidence is left out of the plan's figures.
+    # The contract decides how time without evidence counts (the plan's unmonitored_policy).
     figures = evidence.service(customer.components).figures(
-        period, plan.target_percent, policy="excluded"
+        period, plan.target_percent, policy=plan.unmonitored_policy
     )
     percent = plan.credit.percent(figures)
     deadline = claim_deadline(plan, period)
-    lines = _outage_lines(config, evidence, customer, period)
+    lines = _outage_lines(config, evidence, customer, period, split_outages(config, evidence, gaps))
     amount = credit_amount(customer.fee, percent)
     return CreditLine(customer, plan, figures, percent, amount, deadline, lines)
 
@@ -160,8 +183,40 @@ def claim_deadline(plan: SlaPolicy, period: periods.Period) -> int | None:
     return full_period(plan, period).add_days_local(plan.claim_window_days)
 
 
+def split_outages(
+    config: Config, evidence: Evidence, gaps: list[Gap]
+) -> dict[tuple[str, float], tuple[GapLine, ...]]:
+    """{(monitor, outage start): gaps} for outages a gap split in two.
+
+    An outage that a gap closed (it ended where the gap began) continues when the same monitor
+    is down again within two intervals of the gap's end: the first check after a restart.
+    """
+    interval = {m.id: float(m.interval) for m in config.monitors}
+    by_monitor: dict[str, list[Outage]] = {}
+    for o in sorted(evidence.outages, key=lambda o: o.start):
+        by_monitor.setdefault(o.monitor_id, []).append(o)
+    gap_at = {(g.monitor_id, math.floor(g.start)): g for g in gaps}
+    out: dict[tuple[str, float], tuple[GapLine, ...]] = {}
+    for monitor, outages in by_monitor.items():
+        for before, after in pairwise(outages):
+            end = None if before.end is None else math.floor(before.end)
+            gap = gap_at.get((monitor, end)) if end is not None else None
+            slack = 2 * interval.get(monitor, 60.0)
+            if gap is None or not gap.end <= after.start <= gap.end + slack:
+                continue
+            line = GapLine(math.floor(gap.start), math.ceil(gap.end), gap.reason)
+            for o in (before, after):
+                key = (monitor, o.start)
+                out[key] = (*out.get(key, ()), line)
+    return out
+
+
 def _outage_lines(
-    config: Config, evidence: Evidence, customer: Customer, period: periods.Period
+    config: Config,
+    evidence: Evidence,
+    customer: Customer,
+    period: periods.Period,
+    split: dict[tuple[str, float], tuple[GapLine, ...]],
 ) -> list[OutageLine]:
     component_of = {m.id: m.component for m in config.monitors}
     lines = []
@@ -179,7 +234,14 @@ def _outage_lines(
         excused = measure(intersect(span, evidence.component(comp).maintenance))
         lines.append(
             OutageLine(
-                o.monitor_id, comp, span[0][0], span[0][1], excused, o.error_class, o.message
+                o.monitor_id,
+                comp,
+                span[0][0],
+                span[0][1],
+                excused,
+                o.error_class,
+                o.message,
+                split.get((o.monitor_id, o.start), ()),
             )
         )
     return sorted(lines, key=lambda line: (line.start, line.monitor_id))
@@ -200,8 +262,9 @@ async def credits_report(
         return []
     lo = min(p.start for p in spans.values())
     hi = max(p.end for p in spans.values())
-    evidence = await load_evidence(store, config, lo, hi, now)
-    return [credit_line(config, evidence, c, spans[c.id]) for c in customers]
+    records = await read_records(store, lo, hi)
+    evidence = records.evidence(config, now)
+    return [credit_line(config, evidence, c, spans[c.id], records.gaps) for c in customers]
 
 
 def totals_by_currency(lines: list[CreditLine]) -> dict[str, Fraction]:
@@ -258,5 +321,6 @@ async def customer_history(
     """A customer's credit lines for their plan's recent periods (12 months, or 2 years)."""
     plan = next(p for p in config.sla if p.id == customer.plan)
     spans = recent_periods(plan, now)
-    evidence = await load_evidence(store, config, spans[-1].start, spans[0].end, now)
-    return [credit_line(config, evidence, customer, p) for p in spans]
+    records = await read_records(store, spans[-1].start, spans[0].end)
+    evidence = records.evidence(config, now)
+    return [credit_line(config, evidence, customer, p, records.gaps) for p in spans]

@@ -15,6 +15,7 @@ CSV_COLUMNS = [
     "customer",
     "name",
     "plan",
+    "unmonitored_policy",
     "period",
     "period_start",
     "period_end",
@@ -34,6 +35,19 @@ CSV_COLUMNS = [
     "claim_deadline_passed",
     "outages",
 ]
+
+
+# How each plan counts time without evidence, in words (its unmonitored_policy).
+POLICY_WORDS = {
+    "available": "counted as available",
+    "excluded": "left out of the figures",
+    "downtime": "counted as downtime",
+}
+POLICY_EXPLAINED = {
+    "available": "time without evidence counts as available: only recorded downtime is downtime",
+    "excluded": "time without evidence is left out: availability over the time observed",
+    "downtime": "time without evidence counts as downtime (excused inside maintenance)",
+}
 
 
 def money(amount: Fraction) -> str:
@@ -80,6 +94,7 @@ def as_table(lines: list[CreditLine], now: int) -> str:
         "period",
         "availability",
         "coverage",
+        "unmonitored",
         "unexcused",
         "allowed",
         "excess",
@@ -100,6 +115,7 @@ def as_table(lines: list[CreditLine], now: int) -> str:
                 fig.period.label,
                 truncate_percent(fig.availability) + ("%" if fig.availability is not None else ""),
                 truncate_percent(None if fig.coverage is None else fig.coverage * 100, 1) + "%",
+                f"{fig.unmonitored / 60:.1f}m",
                 f"{fig.unexcused / 60:.1f}m",
                 f"{float(fig.allowed) / 60:.1f}m",
                 f"{float(fig.excess) / 60:.1f}m",
@@ -112,6 +128,11 @@ def as_table(lines: list[CreditLine], now: int) -> str:
     text = "\n".join(
         "  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
     )
+    plans = {line.plan.id: line.plan.unmonitored_policy for line in lines}
+    if plans:
+        text += "\n\nunmonitored time: " + "; ".join(
+            f"{plan}: {POLICY_WORDS[policy]}" for plan, policy in plans.items()
+        )
     totals = totals_by_currency(lines)
     if totals:
         text += "\n\ncredits owed: " + ", ".join(f"{money(t)} {c}" for c, t in totals.items())

@@ -12,8 +12,8 @@ from statuswatch.site.stamps import stamp
 from statuswatch.site.view import ComponentView, load_site_source
 from statuswatch.sla.display import truncate_percent
 from statuswatch.sla.periods import iso_z
-from statuswatch.sla.report import CreditLine, customer_history
-from statuswatch.sla.report_format import as_csv, money
+from statuswatch.sla.report import CreditLine, GapLine, customer_history
+from statuswatch.sla.report_format import POLICY_EXPLAINED, POLICY_WORDS, as_csv, money
 from statuswatch.status.component import ComponentStatus
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, STORE, TEMPLATES
 from statuswatch.web.not_found import html_404
@@ -53,6 +53,7 @@ async def customer_report(request: web.Request) -> web.Response:
             site=config.site,
             customer=customer,
             plan=lines[0].plan,
+            policy=POLICY_EXPLAINED[lines[0].plan.unmonitored_policy],
             rows=[_row(line, now) for line in lines],
             outages=await _outages_with_evidence(store, lines),
             components=components,
@@ -84,6 +85,8 @@ def _row(line: CreditLine, now: int) -> dict:
         "label": fig.period.label,
         "availability": truncate_percent(fig.availability),
         "coverage": truncate_percent(None if fig.coverage is None else fig.coverage * 100, 1),
+        "unmonitored": f"{fig.unmonitored / 60:.1f}",
+        "counted": POLICY_WORDS[line.plan.unmonitored_policy] if fig.unmonitored else "",
         "unexcused": f"{fig.unexcused / 60:.1f}",
         "excused": f"{fig.excused / 60:.1f}",
         "allowed": f"{float(fig.allowed) / 60:.1f}",
@@ -119,9 +122,18 @@ async def _outages_with_evidence(store, lines: list[CreditLine]) -> list[dict]:
                     "partly_excused": 0 < o.excused_seconds < o.seconds,
                     "evidence": ", ".join(f"{n} × {cls}" for cls, n in classes.most_common())
                     or o.error_class,
+                    "split": [_split_text(g) for g in o.split_by],
                 }
             )
     return sorted(out, key=lambda row: row["start"], reverse=True)
+
+
+def _split_text(gap: GapLine) -> str:
+    """Why one outage of the target shows as two: the gap in monitoring between them."""
+    why = (
+        "statuswatch was not running" if gap.reason == "stopped" else f"no evidence ({gap.reason})"
+    )
+    return f"split by a gap in monitoring: {why} from {iso_z(gap.start)} to {iso_z(gap.end)}"
 
 
 def add_routes(app: web.Application) -> None:

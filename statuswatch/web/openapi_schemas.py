@@ -11,6 +11,7 @@ from typing import Any
 
 from statuswatch.incidents import edits
 from statuswatch.maintenance.edits import KINDS
+from statuswatch.sla.availability import UNMONITORED_POLICIES
 
 Schema = dict[str, Any]
 
@@ -192,11 +193,13 @@ _OUTAGE = obj(
     excused=BOOL,
     error_class=STR,
     message=STR,
+    split_by_gaps={"type": "array", "items": obj(start=UTC, end=UTC, reason=STR)},
 )
 _CREDIT_PROPS: dict[str, Schema] = dict(
     customer=STR,
     name=STR,
     plan=STR,
+    unmonitored_policy=enum(*UNMONITORED_POLICIES),
     period=STR,
     currency=STR,
     fee=NUM,
