@@ -194,7 +194,7 @@ async def test_an_outage_split_by_a_restart_says_so(tmp_path, aiohttp_client):
     }
     page = await (await client.get(f"/customers/{REPORT}")).text()
     note = (
-        "split by a gap in monitoring: statuswatch was not running "
+        "split by a gap in monitoring: statuswatch was stopped "
         "from 2026-10-03T10:30:00Z to 2026-10-03T11:00:00Z"
     )
     assert page.count(note) == 2  # on both halves

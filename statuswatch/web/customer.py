@@ -8,6 +8,7 @@ from aiohttp import web
 
 from statuswatch.auth.tokens import find_owner
 from statuswatch.config.model import Customer
+from statuswatch.site.gaps import reason_words
 from statuswatch.site.stamps import stamp
 from statuswatch.site.view import ComponentView, load_site_source
 from statuswatch.sla.display import truncate_percent
@@ -71,9 +72,10 @@ async def _component_views(
     """The public site's bars and tables, for the components this customer's plan covers."""
     config = app[CONFIG]
     source = await load_site_source(app[STORE], config, now)
-    status = app[BOARD].status
+    board = app[BOARD]
+    status, no_data = board.status, board.no_data()
     return [
-        source.component(c, status.get(c.id, ComponentStatus.OPERATIONAL))
+        source.component(c, status.get(c.id, ComponentStatus.OPERATIONAL), c.id in no_data)
         for c in config.components
         if c.id in customer.components
     ]
@@ -130,9 +132,7 @@ async def _outages_with_evidence(store, lines: list[CreditLine]) -> list[dict]:
 
 def _split_text(gap: GapLine) -> str:
     """Why one outage of the target shows as two: the gap in monitoring between them."""
-    why = (
-        "statuswatch was not running" if gap.reason == "stopped" else f"no evidence ({gap.reason})"
-    )
+    why = reason_words(gap.reason)
     return f"split by a gap in monitoring: {why} from {iso_z(gap.start)} to {iso_z(gap.end)}"
 
 
