@@ -31,7 +31,7 @@ def monitors(n: int, interval: float = 60.0, timeout: float = 5.0, **kw) -> list
 
 
 def scheduler(mons, clock, *, max_in_flight=1000, max_lateness=10.0, run=None):
-    async def noop(_mon):
+    async def noop(_mon, _lateness):
         return None
 
     return ProbeScheduler(
@@ -122,7 +122,7 @@ async def test_workers_cap_probes_in_flight_and_skip_what_waits_too_long():
     gate = asyncio.Event()
     running = []
 
-    async def blocked(mon):
+    async def blocked(mon, _lateness):
         running.append(mon.id)
         await gate.wait()
 
@@ -194,8 +194,8 @@ async def test_hanging_targets_do_not_delay_a_healthy_monitor():
     results: list = []
     lateness: list[float] = []
 
-    async def run(mon):
-        results.append(await run_probe(mon, ctx))
+    async def run(mon, lateness):
+        results.append(await run_probe(mon, ctx, lateness=lateness))
 
     sched = ProbeScheduler(
         [*hanging, healthy], run, clock=SystemClock(), max_in_flight=64, max_lateness=0.2

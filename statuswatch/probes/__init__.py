@@ -90,13 +90,13 @@ async def run_probe(
 
 
 async def _own_fault(
-    fail: ProbeFailure, ctx: ProbeContext, overrun: float, timeout: float
+    fail: ProbeFailure, ctx: ProbeContext, overrun: float, limit: float
 ) -> Inconclusive | None:
     """Why this failure is statuswatch's own (descriptors, memory, stalled, resolver), if it is."""
     reason = exhaustion(fail)
     if reason is not None:
         return reason
-    if fail.error_class is ErrorClass.TIMEOUT and stalled(0.0, overrun, timeout):
+    if fail.error_class is ErrorClass.TIMEOUT and stalled(0.0, overrun, limit):
         return Inconclusive.STALLED
     server = fail.resolver
     if not isinstance(server, bool) and own_resolver(server):

@@ -75,7 +75,7 @@ class ProbeFailure(Exception):
         *,
         status_code: int | None = None,
         cert_expiry: float | None = None,
-        resolver: str | None | bool = False,
+        resolver: str | bool | None = False,
     ) -> None:
         super().__init__(message)
         self.error_class = error_class

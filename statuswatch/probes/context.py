@@ -32,7 +32,7 @@ class Attempt:
 
     # The resolver a lookup under way depends on (a dns monitor's `server`, None for the
     # system's), or False outside a lookup: a deadline during a lookup may be the resolver's.
-    resolver: str | None | bool = False
+    resolver: str | bool | None = False
 
 
 # Set by run_probe for each check (each probe runs in its own task, so each sees its own).
