@@ -11,6 +11,7 @@ import contextlib
 import errno
 import os
 import resource
+import socket
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -22,6 +23,8 @@ from aiohttp import web
 from statuswatch.clock import SystemClock
 from statuswatch.config.durations import Duration
 from statuswatch.probes import ProbeContext, run_probe
+from statuswatch.probes.inconclusive import own_resolver
+from statuswatch.probes.tcp import lookup_failure
 from tests.helpers.probe_servers import (
     TIMEOUT,
     RawServer,
@@ -211,3 +214,32 @@ async def test_a_short_block_inside_the_deadline_changes_nothing(ctx: ProbeConte
         asyncio.get_running_loop().call_later(0.05, time.sleep, 0.2)  # over before the deadline
         result, elapsed = await timed_probe(monitor, ctx)
     assert_failed(result, elapsed, "timeout")
+
+
+@pytest.mark.parametrize(
+    ("server", "own"),
+    [
+        (None, True),  # the system's resolver
+        ("127.0.0.53", True),
+        ("127.0.0.1:5353", True),
+        ("::1", True),
+        ("localhost", True),
+        ("192.0.2.1", False),
+        ("ns1.example.com", False),
+        ("2001:db8::53", False),
+    ],
+)
+def test_which_resolver_is_statuswatchs_own(server: str | None, own: bool) -> None:
+    assert own_resolver(server) is own
+
+
+@pytest.mark.parametrize(
+    ("code", "may_be_resolver"),
+    [(socket.EAI_NONAME, False), (socket.EAI_AGAIN, True), (socket.EAI_FAIL, True)],
+)
+def test_only_a_lookup_without_an_answer_asks_the_resolver(code: int, may_be_resolver: bool):
+    # "No such name" is the resolver answering (the target's failure); "try again" is what the
+    # system's resolver says when no nameserver answers.
+    fail = lookup_failure(socket.gaierror(code, "x"), "cannot resolve shop.example")
+    assert fail.error_class == "dns"
+    assert (fail.resolver is None) is may_be_resolver

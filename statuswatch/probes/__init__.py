@@ -8,6 +8,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from dns.exception import DNSException
+
 from statuswatch.config.model import Monitor
 from statuswatch.probes import dns, http, push, tcp, tls
 from statuswatch.probes.base import (
@@ -99,10 +101,13 @@ async def _own_fault(
     if fail.error_class is ErrorClass.TIMEOUT and stalled(0.0, overrun, limit):
         return Inconclusive.STALLED
     server = fail.resolver
-    if not isinstance(server, bool) and own_resolver(server):
-        verdict = await ctx.resolver_health.verdict(ctx.resolver(server), server)
-        return None if verdict is None else Inconclusive(verdict)
-    return None
+    if isinstance(server, bool) or not own_resolver(server):
+        return None
+    try:
+        resolver = ctx.resolver(server)
+    except DNSException:  # no resolv.conf: nothing to ask, so nothing proven
+        return None
+    return await ctx.resolver_health.verdict(resolver, server)
 
 
 def _failed(

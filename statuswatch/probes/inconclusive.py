@@ -85,8 +85,8 @@ def own_resolver(server: str | None) -> bool:
     """Whether `server` is statuswatch's own resolver: the system's (None) or one on loopback."""
     if server is None:
         return True
+    # "host" or "host:port", as ProbeContext.resolver reads it (a bare IPv6 address has no port)
     host = server.rpartition(":")[0] if server.count(":") == 1 else server
-    host = host.strip("[]")
     if host == "localhost":
         return True
     try:
@@ -103,7 +103,9 @@ class ResolverHealth:
         self._verdicts: dict[str | None, tuple[float, Inconclusive | None]] = {}
         self._pending: dict[str | None, asyncio.Task[Inconclusive | None]] = {}
 
-    async def verdict(self, resolver: dns.asyncresolver.Resolver, server: str | None) -> str | None:
+    async def verdict(
+        self, resolver: dns.asyncresolver.Resolver, server: str | None
+    ) -> Inconclusive | None:
         """None when the resolver answers; `resolver` (or what ran out) when it does not."""
         now = self._clock.monotonic()
         cached = self._verdicts.get(server)
@@ -114,7 +116,8 @@ class ResolverHealth:
             task = self._pending[server] = asyncio.create_task(_ask(resolver))
             task.add_done_callback(lambda _t: self._pending.pop(server, None))
         verdict = await asyncio.shield(task)
-        self._verdicts[server] = (self._clock.monotonic(), verdict)
+        if verdict in (None, Inconclusive.RESOLVER):  # running out of descriptors passes soon
+            self._verdicts[server] = (self._clock.monotonic(), verdict)
         return verdict
 
 
