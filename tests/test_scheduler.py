@@ -31,7 +31,7 @@ def monitors(n: int, interval: float = 60.0, timeout: float = 5.0, **kw) -> list
 
 
 def scheduler(mons, clock, *, max_in_flight=1000, max_lateness=10.0, run=None):
-    async def noop(_mon):
+    async def noop(_mon, _lateness):
         return None
 
     return ProbeScheduler(
@@ -122,7 +122,7 @@ async def test_workers_cap_probes_in_flight_and_skip_what_waits_too_long():
     gate = asyncio.Event()
     running = []
 
-    async def blocked(mon):
+    async def blocked(mon, _lateness):
         running.append(mon.id)
         await gate.wait()
 
@@ -194,8 +194,8 @@ async def test_hanging_targets_do_not_delay_a_healthy_monitor():
     results: list = []
     lateness: list[float] = []
 
-    async def run(mon):
-        results.append(await run_probe(mon, ctx))
+    async def run(mon, lateness):
+        results.append(await run_probe(mon, ctx, lateness=lateness))
 
     sched = ProbeScheduler(
         [*hanging, healthy], run, clock=SystemClock(), max_in_flight=64, max_lateness=0.2
@@ -219,3 +219,28 @@ async def test_hanging_targets_do_not_delay_a_healthy_monitor():
     assert max(lateness) < 0.1
     assert sched.stats.skipped == 0
     assert Counter(r.monitor_id for r in theirs).most_common(1)[0][1] <= 3
+
+
+async def test_each_run_is_told_how_late_it_starts():
+    # The run decides with it whether the check can still meet its deadline (a run starting
+    # more than its timeout late is inconclusive: probes/inconclusive.py).
+    clock = FakeClock()
+    seen: list[float] = []
+    done = asyncio.Event()
+
+    async def record(_mon, lateness):
+        seen.append(lateness)
+        done.set()
+
+    (mon,) = monitors(1, interval=60, timeout=0.5)
+    sched = scheduler([mon], clock, max_lateness=10, run=record)
+    due = sched.next_due()
+    assert due is not None
+    clock.advance(due - clock.monotonic() + 3.25)  # the loop was 3.25 s late for the slot
+    sched.start()
+    try:
+        sched.tick()
+        await asyncio.wait_for(done.wait(), 5)
+    finally:
+        await sched.stop()
+    assert seen == [pytest.approx(3.25)]

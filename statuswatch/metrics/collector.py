@@ -94,7 +94,7 @@ class StatuswatchCollector:
         yield from self._monitors.collect(fleet)
         yield from self._components.collect(statuses, figures)
         yield from self._customers.collect(figures, fleet.states, statuses)
-        yield from self._scheduling.collect(fleet.scheduler)
+        yield from self._scheduling.collect(fleet.scheduler, fleet.tally.inconclusive)
         yield from database.collect(self.store)
         yield from notifications.collect(self.notify)
         yield commitments.collect(figures)

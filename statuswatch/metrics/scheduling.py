@@ -9,6 +9,7 @@ from prometheus_client.core import Metric
 from statuswatch.metrics.family import Families, HistogramLabels, put, put_histogram
 from statuswatch.monitor.scheduler import SchedulerStats
 from statuswatch.monitor.tally import Buckets
+from statuswatch.probes.base import Inconclusive
 
 # How late a probe run started after its slot (seconds); runs later than max_lateness are skipped.
 LATENESS_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -28,6 +29,14 @@ FAMILIES = Families(
             "previous run of the monitor was still going).",
             ("reason",),
         ),
+        "statuswatch_probe_runs_inconclusive_total": (
+            "counter",
+            "Probe runs that were no evidence because the failure was statuswatch's own: "
+            "descriptors (EMFILE/ENFILE), memory (ENOMEM/ENOBUFS), stalled (the event loop "
+            "missed the deadline), resolver (its own resolver answers nothing). Recorded as "
+            "unmonitored time, never as a failure.",
+            ("reason",),
+        ),
     }
 )
 
@@ -39,8 +48,10 @@ class SchedulingFamilies:
         self.lateness = lateness or Buckets(LATENESS_BUCKETS)
         self._lateness_labels = HistogramLabels({}, self.lateness.bounds)
 
-    def collect(self, stats: SchedulerStats | None) -> Iterator[Metric]:
-        """Lateness, in flight, runs, skipped (zeros when not probing)."""
+    def collect(
+        self, stats: SchedulerStats | None, inconclusive: dict[str, int] | None = None
+    ) -> Iterator[Metric]:
+        """Lateness, in flight, runs, skipped, inconclusive (zeros when not probing)."""
         lateness = FAMILIES.new("statuswatch_scheduler_lateness_seconds")
         put_histogram(lateness, self._lateness_labels, self.lateness)
         yield lateness
@@ -52,3 +63,8 @@ class SchedulingFamilies:
         put(skipped, {"reason": "late"}, stats.skipped_late if stats else 0)
         put(skipped, {"reason": "in_flight"}, stats.skipped_in_flight if stats else 0)
         yield skipped
+        counts = inconclusive or {}
+        runs_inconclusive = FAMILIES.new("statuswatch_probe_runs_inconclusive_total")
+        for reason in Inconclusive:  # every reason from the start, so rate() works
+            put(runs_inconclusive, {"reason": reason.value}, counts.get(reason.value, 0))
+        yield runs_inconclusive

@@ -52,7 +52,12 @@ class OutageClosed:
 
 @dataclass(frozen=True, slots=True)
 class GapRecorded:
-    """No evidence either way in [start, end): "stopped" (not running) or "stalled" (loop late)."""
+    """No evidence either way in [start, end), and why.
+
+    reason: "stopped" (not running), "stalled" (the loop was late: no runs, or runs that missed
+    their deadline), or statuswatch's other own faults, "descriptors", "memory", "resolver"
+    (probes.base.Inconclusive).
+    """
 
     monitor_id: str
     start: float

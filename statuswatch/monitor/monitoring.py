@@ -42,6 +42,35 @@ class MonitoringSnapshot:
     scheduler: SchedulerStats | None  # live counters, each read whole; None when not probing
 
 
+class InconclusiveLog:
+    """Log inconclusive runs once per reason per LOG_EVERY seconds, with a count: a descriptor
+    shortage fails every probe, and a line (or a traceback) per run would flood the log."""
+
+    LOG_EVERY = 60.0
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._since: dict[str, tuple[float, int]] = {}  # reason -> (last logged, runs since)
+
+    def note(self, result: CheckResult) -> None:
+        """Count the run; log it when this reason was not logged in the last LOG_EVERY s."""
+        reason = result.inconclusive or "unknown"
+        now = self._clock.monotonic()
+        last, count = self._since.get(reason, (None, 0))
+        if last is not None and now - last < self.LOG_EVERY:
+            self._since[reason] = (last, count + 1)
+            return
+        self._since[reason] = (now, 0)
+        more = f" ({count} more since the last report)" if count else ""
+        log.warning(
+            "inconclusive check of %s (%s): %s; recorded as unmonitored%s",
+            result.monitor_id,
+            reason,
+            result.message,
+            more,
+        )
+
+
 class Monitoring:
     """Owns the trackers, the probe context and the probe scheduler for one config."""
 
@@ -62,6 +91,7 @@ class Monitoring:
         self._outage_start: dict[str, float] = {}
         self.hooks: list[ResultHook] = []
         self._tally = ResultTally()
+        self._inconclusive_log = InconclusiveLog(clock)
         self.ctx = ProbeContext(clock, max_connections=config.probing.max_in_flight)
         self.scheduler: ProbeScheduler | None = None
         self._push_tokens = self._load_push_tokens(environ)
@@ -125,20 +155,23 @@ class Monitoring:
             await self.scheduler.stop()
         now = self.clock.time()
         for tracker in self._trackers.values():
-            tracker.stop(now)
+            for event in tracker.stop(now):  # an inconclusive episode ends here, as a gap
+                self.store.submit(event)
             self.store.submit(tracker.snapshot())
         await self.ctx.close()
         await self.store.flush()
 
-    async def run_one(self, monitor: Monitor) -> None:
-        """Probe one monitor now and record what it found."""
-        result = await run_probe(monitor, self.ctx)
+    async def run_one(self, monitor: Monitor, lateness: float = 0.0) -> None:
+        """Probe one monitor now (`lateness` seconds after its slot) and record what it found."""
+        result = await run_probe(monitor, self.ctx, lateness=lateness)
         if result is not None:
             self.handle_result(monitor, result)
 
     def handle_result(self, monitor: Monitor, result: CheckResult) -> list[Event]:
         """Feed one result through its state machine and hand everything to the store."""
         tracker = self._trackers[monitor.id]
+        if result.inconclusive is not None:
+            return self._handle_inconclusive(monitor, result, tracker)
         before = (tracker.state, tracker.fail_count, tracker.pass_count)
         events = tracker.observe(result)
         self._last[monitor.id] = result
@@ -147,6 +180,17 @@ class Monitoring:
         # A passing check that changes nothing but the time of the last evidence needs no
         # snapshot: the stored last result carries that time (see start()). Half the writes.
         if events or before != (tracker.state, tracker.fail_count, tracker.pass_count):
+            self._persist(monitor, events, tracker)
+        return events
+
+    def _handle_inconclusive(
+        self, monitor: Monitor, result: CheckResult, tracker: MonitorTracker
+    ) -> list[Event]:
+        """No evidence: not stored as a check, not the last result; only its gap and its count."""
+        events = tracker.observe(result)
+        self._tally.add_inconclusive(result)
+        self._inconclusive_log.note(result)
+        if events:
             self._persist(monitor, events, tracker)
         return events
 

@@ -10,7 +10,9 @@ APScheduler runs the housekeeping jobs instead (monitor/housekeeping.py).
 - Waiting uses the monotonic clock, so a wall-clock step neither fires a burst nor stalls.
 - At most one run per monitor in flight and at most `max_in_flight` in total (a worker pool:
   cheaper than a task per probe). A run that cannot start within `max_lateness` of its slot is
-  skipped and counted; missed slots are never replayed later.
+  skipped and counted; missed slots are never replayed later. The run is told its lateness:
+  one that starts more than its monitor's `timeout` late is inconclusive ("stalled", see
+  probes/inconclusive.py), not a check of the target.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from statuswatch.config.model import Monitor
 
 log = logging.getLogger(__name__)
 
-RunFn = Callable[[Monitor], Awaitable[None]]
+# Called with the monitor and how late (seconds) its run starts after its slot.
+RunFn = Callable[[Monitor, float], Awaitable[None]]
 
 
 def phase_offset(monitor_id: str, interval: float) -> float:
@@ -165,7 +168,7 @@ class ProbeScheduler:
                 self.stats.runs += 1
                 self.stats.in_flight += 1
                 try:
-                    await self._run(mon)
+                    await self._run(mon, lateness)
                 finally:
                     self.stats.in_flight -= 1
             except Exception:  # one bad run must never take a worker down

@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 
-from statuswatch.probes.base import CheckResult
+from statuswatch.probes.base import CheckResult, Inconclusive
 
 # Probe latency (seconds): from a local health check to a storefront near its timeout.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -38,7 +38,14 @@ class Buckets:
 class ResultTally:
     """Counts of every check result since start: per monitor, per failure class, per component."""
 
-    __slots__ = ("cert_expiry", "checks", "failures", "latency")
+    __slots__ = (
+        "cert_expiry",
+        "checks",
+        "failures",
+        "inconclusive",
+        "last_inconclusive",
+        "latency",
+    )
 
     def __init__(self) -> None:
         self.checks: dict[str, list[int]] = {}  # monitor id -> [passed, failed]
@@ -47,6 +54,15 @@ class ResultTally:
         # Last certificate expiry seen per monitor: a failed check that could not read the
         # certificate (connect error) must not make an expiring certificate's series vanish.
         self.cert_expiry: dict[str, float] = {}
+        # Runs that were no evidence, by reason: every reason from the start, so rate() works.
+        self.inconclusive: dict[str, int] = {r.value: 0 for r in Inconclusive}
+        self.last_inconclusive: CheckResult | None = None
+
+    def add_inconclusive(self, result: CheckResult) -> None:
+        """Count one inconclusive run (not a check: it says nothing about the target)."""
+        reason = result.inconclusive or "unknown"
+        self.inconclusive[reason] = self.inconclusive.get(reason, 0) + 1
+        self.last_inconclusive = result
 
     def add(self, component: str, result: CheckResult) -> None:
         """Count one result (called for every result: keep it cheap)."""
@@ -76,4 +92,6 @@ class ResultTally:
         out.failures = self.failures.copy()
         out.latency = self.latency.copy()
         out.cert_expiry = self.cert_expiry.copy()
+        out.inconclusive = self.inconclusive.copy()
+        out.last_inconclusive = self.last_inconclusive
         return out

@@ -10,6 +10,15 @@ Rules (DESIGN.md):
   The confirmed state survives a gap, so a monitor that is still failing afterwards continues
   its outage at once (a new outage record that starts at the first failing check after the gap)
   instead of having to be confirmed again, and nothing is announced twice.
+- An inconclusive result (statuswatch's own fault: probes/inconclusive.py) is neither a failure
+  nor a pass. From the first inconclusive run to the next conclusive result (or a clean stop)
+  is a gap with the run's reason; a change of reason starts a new gap. It never counts towards
+  `confirm_failures` or `confirm_recoveries`, and never opens, closes or splits an outage: an
+  open outage stays open through it (time in D is never in G, SLA.md "Evidence"), and closes
+  only at a real recovery. Runs in progress survive a short episode (the next conclusive result
+  within GAP_INTERVALS intervals of the last one, as a skipped check would) and are forgotten
+  after a longer one, so an outage is never confirmed across a stretch without evidence.
+  Silence after an inconclusive run is a gap from that run, as after any run.
 """
 
 from __future__ import annotations
@@ -34,6 +43,9 @@ class MonitorTracker:
     __slots__ = (
         "confirm_failures",
         "confirm_recoveries",
+        "dark_last",
+        "dark_reason",
+        "dark_since",
         "fail_count",
         "fail_error_class",
         "fail_message",
@@ -64,6 +76,11 @@ class MonitorTracker:
         self.state = State.UNKNOWN
         self.outage_open = outage_open
         self.last_evidence: float | None = None
+        # The inconclusive episode under way: its first run, its reason, its last run. Kept in
+        # memory only: after a crash the time since the last evidence is a "stopped" gap.
+        self.dark_since: float | None = None
+        self.dark_reason = ""
+        self.dark_last: float | None = None
         self._reset_runs()
         if snapshot is not None:
             self.state = snapshot.state
@@ -91,13 +108,23 @@ class MonitorTracker:
         if self.last_evidence is not None:
             self.last_evidence = max(self.last_evidence, t)
 
-    def stop(self, now: float) -> None:
+    def stop(self, now: float) -> list[Event]:
         """Statuswatch is stopping cleanly: what was observed holds until now."""
+        events = self._end_dark(now)
         self.evidence_until(now)
+        return events
 
     def observe(self, result: CheckResult) -> list[Event]:
         """Feed one check result; return the events it causes, in order."""
         events = self._gap_until(result.time, "stalled")
+        if result.inconclusive is not None:
+            self._on_inconclusive(result, events)
+            return events
+        if self.dark_since is not None:
+            last = self.last_evidence
+            events += self._end_dark(result.time)
+            if last is None or result.time - last > GAP_INTERVALS * self.interval:
+                self._reset_runs()  # too long without evidence to continue a run
         if self.last_evidence is None or result.time > self.last_evidence:
             self.last_evidence = result.time
         if result.ok:
@@ -106,11 +133,32 @@ class MonitorTracker:
             self._on_fail(result, events)
         return events
 
+    def _on_inconclusive(self, result: CheckResult, events: list[Event]) -> None:
+        reason = result.inconclusive or ""
+        if self.dark_since is not None and reason != self.dark_reason:
+            events += self._end_dark(result.time)
+        if self.dark_since is None:
+            self.dark_since, self.dark_reason = result.time, reason
+        self.dark_last = max(self.dark_last or result.time, result.time)
+
+    def _end_dark(self, t: float) -> list[Event]:
+        """Close the inconclusive episode at `t` as a gap with its reason."""
+        since, self.dark_since, self.dark_last = self.dark_since, None, None
+        if since is None or t <= since:
+            return []
+        return [GapRecorded(self.monitor_id, since, t, self.dark_reason)]
+
+    def _last_run(self) -> float | None:
+        """The last run of any kind: silence is measured from it."""
+        if self.dark_last is None:
+            return self.last_evidence
+        return max(self.dark_last, self.last_evidence or self.dark_last)
+
     def _gap_until(self, t: float, reason: str) -> list[Event]:
-        last = self.last_evidence
+        last = self._last_run()
         if last is None or t - last <= GAP_INTERVALS * self.interval:
             return []
-        events: list[Event] = []
+        events: list[Event] = self._end_dark(last)
         if self.outage_open:
             events.append(OutageClosed(self.monitor_id, last, reason))
             self.outage_open = False

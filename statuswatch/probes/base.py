@@ -24,6 +24,19 @@ class ErrorClass(StrEnum):
     INTERNAL = "internal"  # a bug in statuswatch; logged with its traceback
 
 
+class Inconclusive(StrEnum):
+    """Why a failed check says nothing about the target: statuswatch's own condition.
+
+    Such a result is no evidence (SLA.md "Evidence"): it is unmonitored time with this reason,
+    never a failure. The rules are in probes/inconclusive.py.
+    """
+
+    DESCRIPTORS = "descriptors"  # EMFILE / ENFILE: out of file descriptors
+    MEMORY = "memory"  # ENOMEM / ENOBUFS / MemoryError: out of memory or socket buffers
+    STALLED = "stalled"  # the event loop was blocked past the check's deadline
+    RESOLVER = "resolver"  # statuswatch's own resolver answers nothing, for any name
+
+
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     """One probe's outcome. `time` is when the check started (UTC epoch seconds)."""
@@ -37,6 +50,9 @@ class CheckResult:
     message: str = ""
     degraded: bool = False
     cert_expiry: float | None = None
+    # An Inconclusive reason when the failure was statuswatch's own (then `ok` is False and
+    # `error_class` is what the probe saw, but the result is no evidence about the target).
+    inconclusive: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +75,13 @@ class ProbeFailure(Exception):
         *,
         status_code: int | None = None,
         cert_expiry: float | None = None,
+        resolver: str | bool | None = False,
     ) -> None:
         super().__init__(message)
         self.error_class = error_class
         self.message = message
         self.status_code = status_code
         self.cert_expiry = cert_expiry
+        # The resolver whose silence may be the cause (a dns monitor's `server`, None for the
+        # system's), or False when the failure is an answer about the target itself.
+        self.resolver = resolver

@@ -5,11 +5,13 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from statuswatch.clock import Clock
+from statuswatch.probes.inconclusive import ResolverHealth
 
 if TYPE_CHECKING:
     import dns.asyncresolver
@@ -22,6 +24,26 @@ if TYPE_CHECKING:
 tls_peer_hook: ContextVar[Callable[[ssl.SSLObject | None], None] | None] = ContextVar(
     "tls_peer_hook", default=None
 )
+
+
+@dataclass(slots=True)
+class Attempt:
+    """What the runner needs to know about one check in progress."""
+
+    # The resolver a lookup under way depends on (a dns monitor's `server`, None for the
+    # system's), or False outside a lookup: a deadline during a lookup may be the resolver's.
+    resolver: str | bool | None = False
+
+
+# Set by run_probe for each check (each probe runs in its own task, so each sees its own).
+current_attempt: ContextVar[Attempt | None] = ContextVar("current_attempt", default=None)
+
+
+def mark_resolving(on: bool, server: str | None = None) -> None:
+    """Note that the current check starts (True) or ends (False) a lookup through `server`."""
+    attempt = current_attempt.get()
+    if attempt is not None:
+        attempt.resolver = server if on else False
 
 
 class _PeerAwareConnector(aiohttp.TCPConnector):
@@ -40,6 +62,14 @@ class _PeerAwareConnector(aiohttp.TCPConnector):
             hook(conn.transport.get_extra_info("ssl_object"))
         return conn
 
+    async def _resolve_host(self, host: str, port: int, traces: Any = None) -> Any:
+        # Waiting on another request's lookup of the same name is a lookup too. Only a lookup
+        # that finished clears the mark: a deadline that cancels it must still see it.
+        mark_resolving(True)
+        addresses = await super()._resolve_host(host, port, traces)
+        mark_resolving(False)
+        return addresses
+
 
 class ProbeContext:
     """Opened once by the service (or a test), passed to every probe, closed at shutdown."""
@@ -54,6 +84,7 @@ class ProbeContext:
         self._sessions: dict[bool, aiohttp.ClientSession] = {}
         self._ssl: dict[tuple[bool, str | None], ssl.SSLContext] = {}
         self._resolvers: dict[str | None, dns.asyncresolver.Resolver] = {}
+        self.resolver_health = ResolverHealth(clock)
 
     def session(self, *, reuse: bool) -> aiohttp.ClientSession:
         """The shared client session: fresh connection per request unless `reuse`."""

@@ -15,7 +15,7 @@ from statuswatch.config.model import HttpMonitor
 from statuswatch.probes.base import ErrorClass, Observation, ProbeFailure
 from statuswatch.probes.context import ProbeContext, tls_peer_hook
 from statuswatch.probes.http_body import check_body, has_body_check, read_capped
-from statuswatch.probes.tcp import cert_error_message, connect_failure
+from statuswatch.probes.tcp import cert_error_message, connect_failure, lookup_failure
 from statuswatch.probes.tls import peer_cert_expiry
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -139,7 +139,7 @@ def _client_failure(exc: BaseException) -> ProbeFailure:
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         return ProbeFailure(ErrorClass.TLS, cert_error_message(exc.certificate_error))
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return ProbeFailure(ErrorClass.DNS, f"cannot resolve {exc.host}")
+        return lookup_failure(exc.os_error, f"cannot resolve {exc.host}")
     if isinstance(exc, aiohttp.ClientConnectorError):  # also TLS handshake errors
         return connect_failure(exc.os_error, exc.host)
     if isinstance(exc, aiohttp.ServerDisconnectedError):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import ipaddress
 import socket
 import ssl
 
 from statuswatch.config.model import TcpMonitor
 from statuswatch.probes.base import ErrorClass, Observation, ProbeFailure
-from statuswatch.probes.context import ProbeContext
+from statuswatch.probes.context import ProbeContext, mark_resolving
 
 # A banner or a reply to a greeting is small; a target that streams forever must not grow memory.
 READ_CAP = 64 * 1024
@@ -23,10 +24,13 @@ async def probe(monitor: TcpMonitor, ctx: ProbeContext) -> Observation:
     # Give up reading a little before the hard deadline, so a wrong reply is reported as such
     # rather than as a bare timeout.
     read_deadline = loop.time() + monitor.timeout - min(0.25, monitor.timeout / 10)
+    # The lookup happens inside open_connection: a deadline during it may be the resolver's.
+    mark_resolving(not is_address(monitor.host))
     try:
         reader, writer = await asyncio.open_connection(monitor.host, monitor.port, limit=READ_CAP)
     except OSError as exc:
         raise connect_failure(exc, monitor.host) from exc
+    mark_resolving(False)
     try:
         if monitor.send:
             writer.write(monitor.send.encode())
@@ -85,7 +89,7 @@ def connect_failure(exc: OSError, host: str) -> ProbeFailure:
         reason = str(exc.reason or exc).replace("_", " ").lower()
         return ProbeFailure(ErrorClass.TLS, f"TLS handshake failed: {reason}")
     if isinstance(exc, socket.gaierror):
-        return ProbeFailure(ErrorClass.DNS, f"cannot resolve {host}: {exc.strerror or exc}")
+        return lookup_failure(exc, f"cannot resolve {host}: {exc.strerror or exc}")
     # Several addresses (IPv6 + IPv4) failing differently come back as one plain OSError.
     if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
         return ProbeFailure(ErrorClass.CONNECT, "connection refused")
@@ -96,6 +100,25 @@ def connect_failure(exc: OSError, host: str) -> ProbeFailure:
     if "refused" in str(exc).lower():
         return ProbeFailure(ErrorClass.CONNECT, "connection refused")
     return ProbeFailure(ErrorClass.CONNECT, f"cannot connect: {exc.strerror or exc}")
+
+
+def lookup_failure(exc: BaseException | None, message: str) -> ProbeFailure:
+    """A failed name lookup (through the system's resolver) as a dns failure."""
+    # "No such name" is the resolver answering; anything else may be the resolver's silence.
+    answered = isinstance(exc, socket.gaierror) and exc.errno in (
+        socket.EAI_NONAME,
+        getattr(socket, "EAI_NODATA", None),
+    )
+    return ProbeFailure(ErrorClass.DNS, message, resolver=False if answered else None)
+
+
+def is_address(host: str) -> bool:
+    """Whether `host` is an IP address (connecting to it needs no lookup)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def cert_error_message(exc: ssl.SSLError) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 
 from statuswatch.config.model import TlsMonitor
 from statuswatch.probes.base import ErrorClass, Observation, ProbeFailure
-from statuswatch.probes.context import ProbeContext
-from statuswatch.probes.tcp import connect_failure
+from statuswatch.probes.context import ProbeContext, mark_resolving
+from statuswatch.probes.tcp import connect_failure, is_address
 
 DAY = 86400.0
 
@@ -18,6 +18,7 @@ async def probe(monitor: TlsMonitor, ctx: ProbeContext) -> Observation:
     """Complete a verified TLS handshake and check the certificate is not about to expire."""
     sslctx = ctx.ssl_context(verify=True, ca_file=monitor.ca_file)
     loop = asyncio.get_running_loop()
+    mark_resolving(not is_address(monitor.host))
     try:
         transport, _ = await loop.create_connection(
             asyncio.Protocol,
@@ -28,6 +29,7 @@ async def probe(monitor: TlsMonitor, ctx: ProbeContext) -> Observation:
         )
     except OSError as exc:
         raise connect_failure(exc, monitor.host) from exc
+    mark_resolving(False)
     try:
         expiry = peer_cert_expiry(transport.get_extra_info("ssl_object"))
     finally:

@@ -33,12 +33,19 @@ async def _health(app: web.Application) -> tuple[bytes, int]:
             "in_flight": stats.in_flight,
             "lag_p99_seconds": None if p99 is None else round(p99, 4),
         }
+    tally = fleet.tally
+    last = tally.last_inconclusive
     body = {
         "status": "ok" if db["writable"] else "failing",
         "uptime_seconds": round(app[CLOCK].time() - app[STARTED_AT], 1),
         "database": {**db, "last_write": iso(db.get("last_write"))},
         "scheduler": scheduler,
         "monitors": {"total": len(monitoring.monitors), **states},
+        # Checks that were statuswatch's own fault (no evidence), by reason, and the last one.
+        "inconclusive": tally.inconclusive,
+        "last_inconclusive": None
+        if last is None
+        else {"time": iso(last.time), "monitor": last.monitor_id, "reason": last.inconclusive},
     }
     return json.dumps(body).encode(), 200 if db["writable"] else 503
 

@@ -256,6 +256,10 @@ _PUBLIC: dict[str, Schema] = {
             obj(runs=INT, skipped=INT, in_flight=INT, lag_p99_seconds=nullable(NUM))
         ),
         monitors={"type": "object", "required": ["total"], "additionalProperties": INT},
+        inconclusive=obj(descriptors=INT, memory=INT, stalled=INT, resolver=INT),
+        last_inconclusive=nullable(
+            obj(time=UTC, monitor=STR, reason=enum("descriptors", "memory", "stalled", "resolver"))
+        ),
     ),
     "PushAccepted": obj(ok={"const": True}, monitor=STR, status=enum("up", "down")),
 }

@@ -67,6 +67,7 @@ def assert_failed(result: CheckResult, elapsed: float, error_class: str) -> None
     """The check failed with exactly `error_class`, within the deadline plus slack."""
     assert not result.ok, result
     assert result.error_class == error_class, result
+    assert result.inconclusive is None, result  # the target's failure, not statuswatch's own
     assert elapsed < TIMEOUT + SLACK, elapsed
 
 
