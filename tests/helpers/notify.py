@@ -79,7 +79,7 @@ class SmtpServer:
             self.server = None
 
 
-def email_config(tmp_path, port: int, monitors=(), sections=None, **email):
+def email_config(tmp_path, port: int, monitors=(), sections=None, site=None, **email):
     settings = {
         "enabled": True,
         "from": "status@example.com",
@@ -97,6 +97,7 @@ def email_config(tmp_path, port: int, monitors=(), sections=None, **email):
         "title": "Test Status",
         "base_url": "http://status.test",
         "admin_token_env": "TEST_ADMIN_TOKEN",
+        **(site or {}),
     }
     return make_config(tmp_path, list(monitors), site=site, email=settings, **(sections or {}))
 
