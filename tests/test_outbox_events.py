@@ -69,10 +69,7 @@ def test_a_cancelled_window_is_announced_as_cancelled():
     event = EVENTS.event_for(WindowSaved(make_window(cancelled=True), OCC, START - 60))
     update = json.loads(event.payload)["incident"]["incident_updates"][0]
     assert update["status"] == "cancelled"
-    assert update["body"] == (
-        "The maintenance planned from 2026-10-26T07:33:20.000Z to 2026-10-26T08:03:20.000Z (UTC) "
-        "is cancelled."
-    )
+    assert update["body"] == MAINTENANCE_UPDATES["cancelled"]
 
 
 def test_nobody_to_notify_means_no_listener(tmp_path):
@@ -100,3 +97,29 @@ def make_window(cancelled: bool = False) -> Maintenance:
         description="Checkout may be slow.",
         cancelled=cancelled,
     )
+
+
+def test_maintenance_lists_components_as_they_are_outside_the_window():
+    events = OutboxEvents({"checkout": "Checkout"}, Site(base_url="http://status.test/"), 300.0)
+    events.follow(lambda: {"checkout": ComponentStatus.DEGRADED})
+
+    def listed(change) -> list[str]:
+        return [
+            c["status"]
+            for c in json.loads(events.event_for(change).payload)["incident"]["components"]
+        ]
+
+    assert listed(WindowSaved(make_window(), OCC, START - 60)) == ["degraded_performance"]
+    assert listed(MaintenanceEdge(OCC, "in_progress", START)) == ["under_maintenance"]
+    assert listed(MaintenanceEdge(OCC, "completed", START + 1800)) == ["degraded_performance"]
+
+
+def test_a_save_after_the_start_is_an_update_of_the_maintenance_in_progress():
+    edit = EVENTS.event_for(WindowSaved(make_window(), OCC, START + 60))
+    shown = json.loads(edit.payload)["incident"]
+    assert shown["status"] == "in_progress"
+    assert [u["status"] for u in shown["incident_updates"]] == ["in_progress", "in_progress"]
+    assert edit.source == f"maintenance:db:saved:{START + 60}"
+    # Saved in the second it starts (an emergency window): that is its start, announced once.
+    begun = EVENTS.event_for(WindowSaved(make_window(), OCC, START + 0.5))
+    assert begun.source == EVENTS.event_for(MaintenanceEdge(OCC, "in_progress", START + 3)).source

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
+import ipaddress
+import uuid
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 
 from statuswatch.clock import utc
-from statuswatch.config.model import EmailSettings
+from statuswatch.config.model import EmailSettings, Site
+from statuswatch.notify.mail_view import incident_view
 from statuswatch.resources import resource_dir
-
-STATUS_LABELS = {
-    "investigating": "Investigating",
-    "identified": "Identified",
-    "monitoring": "Monitoring",
-    "resolved": "Resolved",
-    "scheduled": "Scheduled maintenance",
-    "in_progress": "Maintenance in progress",
-    "completed": "Maintenance completed",
-    "cancelled": "Maintenance cancelled",
-    "operational": "operational",
-    "degraded_performance": "degraded performance",
-    "partial_outage": "partial outage",
-    "major_outage": "major outage",
-    "under_maintenance": "under maintenance",
-}
-
+from statuswatch.site.stamps import stamp
 
 # Long URLs in List-Unsubscribe stay on one header line (RFC 5322 allows 998 characters);
 # folding them inside the angle brackets trips up some clients' one-click handling.
@@ -51,18 +39,35 @@ def _environment() -> jinja2.Environment:
     )
 
 
-class MessageBuilder:
-    """Builds each outgoing email; the Message-ID is given, so a retry repeats it exactly."""
+def list_domain(site: Site, from_address: str) -> str:
+    """The site's host name, the right-hand side of List-Id and Message-ID; where the site has
+    none that can be one (an IP address, a name without a dot), the sender address's domain."""
+    host = (urlsplit(site.base_url).hostname or "").rstrip(".")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if "." in host:
+            return host
+    return "status." + from_address.rpartition("@")[2]
 
-    def __init__(self, settings: EmailSettings, site_title: str) -> None:
+
+class MessageBuilder:
+    """Builds each outgoing email; the Message-ID follows from a key, so a retry repeats it."""
+
+    def __init__(self, settings: EmailSettings, site: Site, id_seed: str) -> None:
+        """`id_seed`: a random value kept with the database, so its row numbers never repeat
+        another database's Message-IDs."""
         self.settings = settings
-        self.site_title = site_title
+        self.site = site
+        self.site_title = site.title
         self.env = _environment()
-        self.domain = settings.from_address.rpartition("@")[2]
+        self.domain = list_domain(site, settings.from_address)
+        self.id_space = uuid.uuid5(uuid.NAMESPACE_URL, f"statuswatch:{id_seed}")
 
     def message_id(self, key: str) -> str:
-        """The Message-ID for an idempotency key (outbox row and event): stable across retries."""
-        return f"<statuswatch.{key}@{self.domain}>"
+        """The Message-ID for an idempotency key (outbox row and event): stable across retries,
+        unique across databases (the key is hashed with this database's random seed)."""
+        return f"<{uuid.uuid5(self.id_space, key).hex}@{self.domain}>"
 
     def _base(self, to: str, subject: str, key: str, now: float) -> EmailMessage:
         msg = EmailMessage(policy=_POLICY)
@@ -72,6 +77,8 @@ class MessageBuilder:
         msg["Date"] = format_datetime(utc(now))
         msg["Message-ID"] = self.message_id(key)
         msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies, please
+        # RFC 2919: clients file and filter the site's mail as one list.
+        msg["List-Id"] = f"{one_line(self.site_title)} <{self.domain}>"
         return msg
 
     def _parts(self, msg: EmailMessage, name: str, context: dict[str, Any]) -> EmailMessage:
@@ -98,7 +105,8 @@ class MessageBuilder:
             "confirm_url": confirm_url,
             "unsubscribe_url": unsubscribe_url,
             "subject": subject,
-            "expires": format_datetime(utc(expires)),
+            "expires": stamp(expires, self.site.tz).text,
+            **self._look(),
         }
         return self._parts(msg, "confirm", context)
 
@@ -112,26 +120,21 @@ class MessageBuilder:
         now: float,
     ) -> EmailMessage:
         """An incident update, with the one-click unsubscribe headers (RFC 8058)."""
-        incident = payload["incident"]
-        update = incident["incident_updates"][0]
-        components = [
-            {**c, "label": STATUS_LABELS.get(c["status"], c["status"])}
-            for c in incident["components"]
-        ]
-        status_label = STATUS_LABELS.get(update["status"], update["status"])
-        affected = ", ".join(f"{c['name']}: {c['label']}" for c in components)
-        subject = f"[{self.site_title}] {status_label}: {incident['name']}"
-        if affected:
-            subject += f" ({affected})"
-        msg = self._base(to, subject, key, now)
+        view = incident_view(payload["incident"], self.site_title, self.site.tz)
+        msg = self._base(to, view.subject, key, now)
         self._unsubscribe_headers(msg, unsubscribe_url)
         context = {
-            "incident": incident,
-            "update": update,
-            "components": components,
-            "status_label": status_label,
+            **view.context,
+            **self._look(),
             "manage_url": manage_url,
             "unsubscribe_url": unsubscribe_url,
-            "subject": subject,
         }
         return self._parts(msg, "incident", context)
+
+    def _look(self) -> dict[str, str]:
+        """What makes a message look like the status site: its title, accent and address."""
+        return {
+            "site_title": self.site_title,
+            "accent": self.site.accent,
+            "site_url": self.site.base,
+        }

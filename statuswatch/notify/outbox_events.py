@@ -6,19 +6,24 @@ the topic that coalesces, and the payload, Statuspage's own incident object with
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import msgspec
 
 from statuswatch.clock import iso
 from statuswatch.config import Config
-from statuswatch.config.model import Site
+from statuswatch.config.model import Maintenance, Site
 from statuswatch.incidents.model import Incident, IncidentStatus
 from statuswatch.maintenance.calendar import Occurrence
 from statuswatch.status.changes import Change, IncidentChanged, MaintenanceEdge, WindowSaved
 from statuswatch.status.component import ComponentStatus
 from statuswatch.status.statuspage_objects import MaintenanceStep, StatuspageObjects, page_id
 from statuswatch.store.outbox import NotifyEvent
+
+Statuses = Callable[[], Mapping[str, ComponentStatus]]
+# The body of an update to an occurrence already in progress (its end moved, say): the window's
+# new times are in the object itself.
+EDITED = "The maintenance has been changed. {description}"
 
 
 class OutboxEvents:
@@ -27,6 +32,12 @@ class OutboxEvents:
     def __init__(self, names: Mapping[str, str], site: Site, coalesce: float) -> None:
         self.objects = StatuspageObjects(site.base, page_id(site.base_url), names, iso)
         self.coalesce = coalesce
+        self.statuses: Statuses = dict
+
+    def follow(self, statuses: Statuses) -> None:
+        """Read the components' current statuses here (the board's), for the messages that tell
+        of them: a window scheduled, cancelled or completed."""
+        self.statuses = statuses
 
     @classmethod
     def for_config(cls, config: Config) -> OutboxEvents | None:
@@ -41,11 +52,33 @@ class OutboxEvents:
             case IncidentChanged(incident):
                 return self._incident(incident)
             case WindowSaved(window, occ, now):
-                source = f"maintenance:{window.id}:saved:{now}"
-                return self._maintenance(occ, change.state, window.description, source, now)
+                return self._window_saved(window, occ, change.state, now)
             case MaintenanceEdge(occ, state, now):
-                source = f"maintenance:{occ.window_id}:{occ.start}:{state}"
-                return self._maintenance(occ, state, "", source, now)
+                return self._maintenance(
+                    occ, state, "", [MaintenanceStep(_edge(occ, state), state, now)]
+                )
+
+    def _window_saved(
+        self, window: Maintenance, occ: Occurrence, state: str, now: float
+    ) -> NotifyEvent:
+        """A saved window: scheduled (or cancelled) before it starts; in progress when it starts
+        with its save (an emergency window, announced as its start, so the board's edge adds
+        nothing); an update of the maintenance in progress when saved after it started (an
+        extension), never a second "scheduled"."""
+        source = f"maintenance:{window.id}:saved:{now}"
+        description = window.description
+        if state == "cancelled" or occ.start > now:
+            return self._maintenance(occ, state, description, [MaintenanceStep(source, state, now)])
+        started = _edge(occ, "in_progress")
+        if occ.start >= int(now):
+            step = MaintenanceStep(started, "in_progress", now, description or None)
+            return self._maintenance(occ, "in_progress", description, [step])
+        body = EDITED.format(description=description).strip()
+        steps = [
+            MaintenanceStep(started, "in_progress", occ.start),
+            MaintenanceStep(source, "in_progress", now, body),
+        ]
+        return self._maintenance(occ, "in_progress", description, steps)
 
     def _incident(self, incident: Incident) -> NotifyEvent | None:
         """The event for an incident's latest update.
@@ -71,21 +104,33 @@ class OutboxEvents:
         )
 
     def _maintenance(
-        self, occ: Occurrence, state: str, description: str, source: str, now: float
+        self, occ: Occurrence, state: str, description: str, steps: list[MaintenanceStep]
     ) -> NotifyEvent:
-        """An occurrence scheduled, cancelled, started or completed, shaped like Statuspage's
-        scheduled-maintenance incidents (impact "maintenance"), so email and webhooks treat both
-        alike."""
+        """An occurrence scheduled, cancelled, started, changed or completed, shaped like
+        Statuspage's scheduled-maintenance incidents (impact "maintenance"), so email and
+        webhooks treat both alike. The newest step is the one announced."""
         components = sorted(occ.components)
-        listed = self.objects.listed({c: ComponentStatus.MAINTENANCE.value for c in components})
-        steps = [MaintenanceStep(source, state, now)]
+        listed = self.objects.listed(self._component_statuses(components, state))
         shown = self.objects.maintenance(occ, occ.window_id, state, steps, description, listed)
         return NotifyEvent(
-            source=source,
+            source=steps[-1].id,
             topic=f"maintenance:{occ.window_id}:{occ.start}",
             kind="maintenance",
-            time=now,
+            time=steps[-1].at,
             components=tuple(components),
             payload=msgspec.json.encode({"incident": shown}),
             coalesce=self.coalesce,
         )
+
+    def _component_statuses(self, components: list[str], state: str) -> dict[str, str]:
+        """Under maintenance while it is in progress; otherwise (not yet begun, cancelled, over)
+        the status each has now, operational when the board has not told us."""
+        if state == "in_progress":
+            return {c: ComponentStatus.MAINTENANCE.value for c in components}
+        now = self.statuses()
+        return {c: now.get(c, ComponentStatus.OPERATIONAL).value for c in components}
+
+
+def _edge(occ: Occurrence, state: str) -> str:
+    """The source of an occurrence's start or end: one event per edge, however often seen."""
+    return f"maintenance:{occ.window_id}:{occ.start}:{state}"

@@ -28,6 +28,7 @@ from statuswatch.subscriptions.service import Subscriptions
 
 log = logging.getLogger(__name__)
 FORM_KEY = "form_signing_key"
+MESSAGE_ID_SEED = "message_id_seed"
 
 
 @dataclass
@@ -50,16 +51,21 @@ class Notifications:
             await self.session.close()
 
 
+async def _kept_secret(store: StoreProtocol, name: str) -> str:
+    """A random value generated once and kept in the database (the first one stored wins)."""
+    store.submit(SaveAppSecret(name, new_token()))  # kept only if none is stored yet
+    await store.flush()
+    stored = await store.read_outbox(app_secret, name)
+    assert stored is not None
+    return stored
+
+
 async def _form_key(config: Config, store: StoreProtocol, env: Mapping[str, str]) -> bytes:
     unset = "using the form key kept in the database"
     secret = read_secret(config.email.form_secret_env, env, unset=unset)
     if secret:
         return secret.encode()
-    store.submit(SaveAppSecret(FORM_KEY, new_token()))  # kept only if none is stored yet
-    await store.flush()
-    stored = await store.read_outbox(app_secret, FORM_KEY)
-    assert stored is not None
-    return stored.encode()
+    return (await _kept_secret(store, FORM_KEY)).encode()
 
 
 def _webhook_secrets(config: Config, env: Mapping[str, str]) -> dict[str, tuple[str, str | None]]:
@@ -99,7 +105,8 @@ async def start_notifications(
         store,
         settings=email,
         base_url=config.site.base,
-        builder=MessageBuilder(email, config.site.title),
+        # A fresh database gets a fresh seed: its row numbers never repeat earlier Message-IDs.
+        builder=MessageBuilder(email, config.site, await _kept_secret(store, MESSAGE_ID_SEED)),
         email=sender_ch,
         webhook=WebhookChannel(session, email.timeout) if session else None,
         webhook_secrets=_webhook_secrets(config, env),

@@ -18,13 +18,14 @@ from statuswatch.incidents.model import Incident, IncidentUpdate
 from statuswatch.maintenance.calendar import Occurrence
 
 # The body of a maintenance update, by the state it announces. A window's announcement is its
-# own description (its title when it has none); start and end are written in UTC.
+# own description (its title when it has none).
 MAINTENANCE_UPDATES = {
     "scheduled": "{description}",
     "in_progress": "Maintenance is in progress.",
     "completed": "Maintenance has completed.",
     # Only messages tell of a cancellation: /api/v2 leaves cancelled occurrences out.
-    "cancelled": "The maintenance planned from {start} to {end} (UTC) is cancelled.",
+    # Its times are the object's own (scheduled_for/until): each reader writes them its way.
+    "cancelled": "This maintenance is cancelled: nothing will be done in this window.",
 }
 
 
@@ -40,6 +41,7 @@ class MaintenanceStep:
     id: str
     state: str
     at: float
+    body: str | None = None  # None: the state's own wording (MAINTENANCE_UPDATES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +108,11 @@ class StatuspageObjects:
         """
         updates = [
             self._update_object(
-                s.id, s.state, self.maintenance_body(s.state, occ, description), mid, s.at
+                s.id,
+                s.state,
+                self.maintenance_body(s.state, occ, description) if s.body is None else s.body,
+                mid,
+                s.at,
             )
             for s in steps
         ]

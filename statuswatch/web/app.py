@@ -211,7 +211,10 @@ def _monitoring(env: dict[str, str], probe: bool) -> Resource:
 async def _board(app: web.Application) -> AsyncIterator[None]:
     """The status board, fed by monitoring's events; the page caches follow its version."""
     store, monitoring = app[STORE], app[MONITORING]
-    board = StatusBoard(app[CONFIG], store, app[CLOCK], OutboxEvents.for_config(app[CONFIG]))
+    events = OutboxEvents.for_config(app[CONFIG])
+    board = StatusBoard(app[CONFIG], store, app[CLOCK], events)
+    if events is not None:
+        events.follow(lambda: board.status)
     await board.start(monitoring.states())
     monitoring.hooks.append(board.on_events)
     app[BOARD] = board

@@ -32,6 +32,7 @@ class Mailbox:
         self.raw: list[bytes] = []  # as received, for signature checks
         self.rcpt_replies: dict[str, str] = {}  # address -> reply to RCPT TO (e.g. "550 ...")
         self.data_replies: list[str] = []  # replies to the next DATA commands, in order
+        self.refused: list[EmailMessage] = []  # what those scripted replies turned away
         self.on_data = None  # called with each accepted message (the kill test uses it)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -41,9 +42,10 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.data_replies:
-            return self.data_replies.pop(0)
         msg = message_from_bytes(envelope.content, policy=default)
+        if self.data_replies:
+            self.refused.append(msg)
+            return self.data_replies.pop(0)
         self.messages.append(msg)
         self.raw.append(envelope.content)
         if self.on_data is not None:
@@ -79,7 +81,7 @@ class SmtpServer:
             self.server = None
 
 
-def email_config(tmp_path, port: int, monitors=(), sections=None, **email):
+def email_config(tmp_path, port: int, monitors=(), sections=None, site=None, **email):
     settings = {
         "enabled": True,
         "from": "status@example.com",
@@ -97,6 +99,7 @@ def email_config(tmp_path, port: int, monitors=(), sections=None, **email):
         "title": "Test Status",
         "base_url": "http://status.test",
         "admin_token_env": "TEST_ADMIN_TOKEN",
+        **(site or {}),
     }
     return make_config(tmp_path, list(monitors), site=site, email=settings, **(sections or {}))
 
