@@ -129,9 +129,10 @@ async def test_index_page(site):
     assert cell_titles(page, "Checkout")["2026-11-15"].startswith(
         "day-maintenance 2026-11-15: 100.000%"
     )
-    # The open incident with its latest update and when the next one is due.
+    # The open incident with its latest update; its next one was due at 11:30 UTC: overdue.
     assert 'href="/incidents/inc-payments">Checkout payments slow</a>' in page
-    assert "next update due by" in page and "<strong>Checkout payments slow</strong>" in page
+    assert "update overdue</strong> (was due by" in page
+    assert "<strong>Checkout payments slow</strong>" in page
     assert "Database upgrade (scheduled)" in page and "22 Nov 2026 03:00 CET" in page
     assert '<details class="group" open>' in page
     # Targets table: the platform row first, then each component, met or missed per target.

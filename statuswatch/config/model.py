@@ -269,6 +269,8 @@ class Incidents(_Section):
 
     quiet_period: Duration = Duration(900)
     title: str = "$component is unavailable"
+    # The title while several components are affected ($component: their names, joined).
+    title_several: str = "$component are unavailable"
     opened: str = "We are investigating problems with $component ($status)."
     joined: str = "$component is also affected ($status)."
     recovered: str = "$component has recovered; we are monitoring."

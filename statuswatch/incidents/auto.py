@@ -6,6 +6,9 @@
 - When every affected component has recovered, an update says so and the incident moves to
   `monitoring`; it resolves after the quiet period, unless an operator has taken it over or a
   component fails again (then it goes back to `investigating`: flapping is one incident).
+- The title follows the components still affected ("Checkout is unavailable" once Admin has
+  recovered and Checkout joined; `title_several` while there are several); once all have
+  recovered it keeps naming the last ones. A title an operator set is never overwritten.
 - Downtime inside a maintenance window opens nothing; a component still down when its window
   ends opens an incident then, once (the caller reports the window's end as a change).
 """
@@ -24,7 +27,7 @@ from statuswatch.incidents.model import (
     impact_of,
     new_id,
 )
-from statuswatch.status.component import OUTAGE_STATUSES, ComponentStatus
+from statuswatch.status.component import OUTAGE_STATUSES, ComponentStatus, worst
 
 AUTHOR = "statuswatch"
 
@@ -35,6 +38,7 @@ class AutoSettings:
 
     quiet_period: float = 900.0
     title: str = "$component is unavailable"
+    title_several: str = "$component are unavailable"  # $component: the names, joined
     opened: str = "We are investigating problems with $component ($status)."
     joined: str = "$component is also affected ($status)."
     recovered: str = "$component has recovered; we are monitoring."
@@ -49,6 +53,11 @@ class Edit:
     incident: Incident
     update: IncidentUpdate
     opened: bool = False
+
+
+def _names(names: list[str]) -> str:
+    """ "Admin", "Admin and Checkout", "Admin, API and Checkout"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _fill(template: str, component: str, status: ComponentStatus) -> str:
@@ -154,4 +163,16 @@ class AutoIncidents:
     ) -> Edit:
         body = _fill(template, self.names.get(component, component), new)
         update = inc.post(now, status, body, AUTHOR, (ComponentChange(component, old, new),))
+        self._retitle(inc)
         return Edit(inc, update)
+
+    def _retitle(self, inc: Incident) -> None:
+        """Name the components still affected, unless an operator chose the title."""
+        if inc.title_by_operator:
+            return
+        out = [c for c, s in inc.components.items() if s in OUTAGE_STATUSES]
+        if not out:  # all recovered: the title keeps naming the last ones affected
+            return
+        template = self.settings.title if len(out) == 1 else self.settings.title_several
+        status = worst([inc.components[c] for c in out])
+        inc.title = _fill(template, _names([self.names.get(c, c) for c in out]), status)

@@ -183,6 +183,7 @@ def apply_patch(incident: Incident, req: IncidentPatch, now: float) -> None:
     """Apply a checked patch; a postmortem is posted as the final update."""
     if isinstance(req.title, str):
         incident.title = req.title.strip()
+        incident.title_by_operator = True  # an automatic incident's title stops following
     if isinstance(req.impact, str):
         incident.impact = Impact(req.impact)
     if req.severity is not msgspec.UNSET:

@@ -79,6 +79,7 @@ class Incident:
     updates: list[IncidentUpdate] = field(default_factory=list)
     auto: bool = False  # opened by statuswatch from monitor transitions
     taken_over: bool = False  # an operator has posted: statuswatch no longer resolves it
+    title_by_operator: bool = False  # an operator set the title: statuswatch never changes it
     monitoring_at: float | None = None
     resolved_at: float | None = None
     recovered_at: float | None = None  # all affected components operational again (auto)

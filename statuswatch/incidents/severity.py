@@ -73,6 +73,12 @@ def next_update_due(incident: Incident, severity: Severity | None) -> float | No
     return human[-1] + severity.update_every
 
 
+def update_overdue(incident: Incident, severity: Severity | None, now: float) -> bool:
+    """Whether the next update is past due: judged as the missed-commitments metric judges."""
+    due = next_update_due(incident, severity)
+    return due is not None and _judge("update", due, None, now).kept is False
+
+
 def commitments(incident: Incident, severity: Severity | None, now: float) -> list[Commitment]:
     """Every commitment of the incident so far, kept or missed (or pending)."""
     if severity is None:

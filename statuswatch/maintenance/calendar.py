@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from dateutil.rrule import rrule, rrulestr
 
 from statuswatch.config.model import Config, Maintenance
+from statuswatch.maintenance.rule_words import rule_words
 from statuswatch.sla.intervals import Interval, normalize
 
 MAX_OCCURRENCES = 10_000
@@ -65,6 +66,13 @@ class Schedule:
         if self.spec.rrule is None:
             return None
         return rrulestr(self.spec.rrule, dtstart=self._local(self.spec.start))  # type: ignore[return-value]
+
+    @cached_property
+    def words(self) -> str | None:
+        """The recurrence in words ("every Sunday at 03:00 Europe/Berlin"); None: one-off."""
+        if self.spec.rrule is None:
+            return None
+        return rule_words(self.spec.rrule, self._local(self.spec.start), self.spec.timezone)
 
     def _local(self, dt: datetime) -> datetime:
         """The window's naive local wall time for `dt` (which may carry an offset)."""

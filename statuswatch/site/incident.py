@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from statuswatch.incidents.model import Incident, IncidentUpdate
-from statuswatch.incidents.severity import Severity, next_update_due
+from statuswatch.incidents.severity import Severity, next_update_due, update_overdue
 from statuswatch.site.markdown import render_markdown
 from statuswatch.site.stamps import Stamp, maybe_stamp, stamp
 from statuswatch.sla.display import status_label
@@ -52,6 +52,7 @@ class IncidentView:
     created: Stamp
     resolved: Stamp | None
     next_update_due: Stamp | None
+    update_overdue: bool  # the next update is past due (the metric counts it missed)
     components: tuple[tuple[str, str], ...]  # (name, status value) as the incident last said
     updates: tuple[UpdateView, ...]  # newest first, as status pages read
 
@@ -72,11 +73,17 @@ def _update(update: IncidentUpdate, names: Mapping[str, str], tz: ZoneInfo) -> U
 
 
 def incident_view(
-    incident: Incident, names: Mapping[str, str], severities: Mapping[str, Severity], tz: ZoneInfo
+    incident: Incident,
+    names: Mapping[str, str],
+    severities: Mapping[str, Severity],
+    tz: ZoneInfo,
+    now: float | None = None,
 ) -> IncidentView:
-    """The whole timeline of one incident, ready for a template."""
+    """The whole timeline of one incident, ready for a template; `now` None (the feeds, which
+    change only with the incident) never says an update is overdue."""
     severity = severities.get(incident.severity or "")
     due = next_update_due(incident, severity)
+    overdue = now is not None and update_overdue(incident, severity, now)
     return IncidentView(
         id=incident.id,
         title=incident.title,
@@ -87,6 +94,7 @@ def incident_view(
         created=stamp(incident.created, tz),
         resolved=maybe_stamp(incident.resolved_at, tz),
         next_update_due=maybe_stamp(due, tz),
+        update_overdue=overdue,
         components=tuple((names.get(cid, cid), s.value) for cid, s in incident.components.items()),
         updates=tuple(_update(u, names, tz) for u in reversed(incident.updates)),
     )

@@ -84,13 +84,22 @@ class Tick:
 
 
 @dataclass(frozen=True, slots=True)
+class Dot:
+    x: float
+    y: float
+
+
+@dataclass(frozen=True, slots=True)
 class LatencyChart:
-    """What templates/_latency.html draws: polylines per unbroken run of hours, and axes."""
+    """What templates/_latency.html draws: polylines per unbroken run of hours, a dot for an
+    hour with no neighbour (a one-point polyline draws nothing), and axes."""
 
     width: int
     height: int
-    p50: list[str]  # SVG polyline `points`, one per run of consecutive hours
+    p50: list[str]  # SVG polyline `points`, one per run of two or more consecutive hours
     p95: list[str]
+    p50_dots: list[Dot]  # hours measured alone (the first hour of data, or between gaps)
+    p95_dots: list[Dot]
     y_ticks: list[Tick]
     x_ticks: list[Tick]
     median_p50_ms: int | None
@@ -139,10 +148,17 @@ def latency_chart(points: list[HourLatency], now: int, tz: ZoneInfo) -> LatencyC
     def y(seconds: float) -> float:
         return round(TOP + plot_h * (1 - min(seconds, top) / top), 1)
 
+    runs = _runs(points)
+
     def lines(attr: str) -> list[str]:
         return [
-            " ".join(f"{x(p.hour)},{y(getattr(p, attr))}" for p in run) for run in _runs(points)
+            " ".join(f"{x(p.hour)},{y(getattr(p, attr))}" for p in run)
+            for run in runs
+            if len(run) > 1
         ]
+
+    def dots(attr: str) -> list[Dot]:
+        return [Dot(x(run[0].hour), y(getattr(run[0], attr))) for run in runs if len(run) == 1]
 
     y_ticks = [Tick(y(top * f), f"{round(top * f * 1000)} ms") for f in (0, 0.5, 1)]
     days = [d for d in day_starts(now, tz, CHART_HOURS // 24 + 1) if start < d < now]
@@ -153,6 +169,8 @@ def latency_chart(points: list[HourLatency], now: int, tz: ZoneInfo) -> LatencyC
         HEIGHT,
         lines("p50"),
         lines("p95"),
+        dots("p50"),
+        dots("p95"),
         y_ticks,
         x_ticks,
         round(p50s[len(p50s) // 2] * 1000) if p50s else None,

@@ -36,6 +36,7 @@ from statuswatch.sla.evidence import Evidence, ServiceTimeline
 from statuswatch.sla.intervals import Timeline
 from statuswatch.sla.load import read_records
 from statuswatch.status.component import ComponentStatus, worst
+from statuswatch.status.overall import page_status, public_statuses
 from statuswatch.store import Gap, StoreProtocol
 
 UPCOMING = 7 * 86400
@@ -124,9 +125,11 @@ class MaintenanceView:
     title: str
     kind: str
     state: str
-    start: Stamp
+    start: Stamp  # the occurrence in progress, else the next one
     end: Stamp
     components: list[str]
+    rule: str | None = None  # a recurring window's rule in words; None: one-off
+    following: Stamp | None = None  # in progress and recurring: when the next one starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,20 +244,43 @@ class SiteSource:
         )
 
     def maintenance(self) -> tuple[list[MaintenanceView], list[MaintenanceView]]:
-        """Windows in progress now, and those starting within the next 7 days."""
+        """Windows in progress now, and those starting within the next 7 days: each window
+        once (an hourly rule is one line, not 168), with its rule in words and the occurrence
+        in progress or next; /maintenance lists the occurrences."""
         names = self.config.component_names
         found = self.evidence.calendar.occurrences(self.now, self.now + UPCOMING)
-        views = [self._occurrence(o, names) for o in found if not o.cancelled]
+        by_window: dict[str, list[Occurrence]] = {}
+        for occ in found:
+            if not occ.cancelled:
+                by_window.setdefault(occ.window_id, []).append(occ)
+        words = {s.spec.id: s.words for s in self.evidence.calendar.schedules}
+        views = [
+            self._window(occs, words.get(wid), names)
+            for wid, occs in sorted(by_window.items(), key=lambda kv: (kv[1][0].start, kv[0]))
+        ]
         return (
             [v for v in views if v.state == "in_progress"],
             [v for v in views if v.state == "scheduled"],
         )
 
-    def _occurrence(self, occ: Occurrence, names: dict[str, str]) -> MaintenanceView:
-        comps = sorted(names.get(c, c) for c in occ.components)
-        start, end = stamp(occ.start, self.tz), stamp(occ.end, self.tz)
+    def _window(
+        self, occs: list[Occurrence], rule: str | None, names: dict[str, str]
+    ) -> MaintenanceView:
+        """One window: its first occurrence from now, and for a recurring one in progress, the
+        occurrence after it."""
+        occ = occs[0]
+        state = occ.state(self.now)
+        after = occs[1] if state == "in_progress" and len(occs) > 1 else None
         return MaintenanceView(
-            occ.window_id, occ.title, occ.kind, occ.state(self.now), start, end, comps
+            occ.window_id,
+            occ.title,
+            occ.kind,
+            state,
+            stamp(occ.start, self.tz),
+            stamp(occ.end, self.tz),
+            sorted(names.get(c, c) for c in occ.components),
+            rule,
+            None if after is None else stamp(after.start, self.tz),
         )
 
     def plan(self, plan: SlaPolicy) -> PlanView | None:
@@ -322,6 +348,9 @@ def site_view(
     the components never checked yet."""
     config, now = source.config, source.now
     ok = ComponentStatus.OPERATIONAL
+    board = {c.id: statuses.get(c.id, ok) for c in config.components}
+    # status.json and the badges follow the same rule (status/overall.py): worst wins.
+    statuses = public_statuses(board, source.incidents)
     views = {
         c.id: source.component(c, statuses.get(c.id, ok), c.id in no_data)
         for c in config.components
@@ -338,7 +367,7 @@ def site_view(
     platform = source.service(c.id for c in config.components)
     plans = [v for p in config.sla if (v := source.plan(p)) is not None]
     banner = shown_status(
-        [statuses.get(c.id, ok) for c in config.components],
+        [page_status(board, source.incidents)],
         any(c.id in no_data for c in config.components),
         BANNER,
         NO_DATA_BANNER,

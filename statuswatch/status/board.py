@@ -41,6 +41,7 @@ def auto_settings(config: Config) -> AutoSettings:
     return AutoSettings(
         quiet_period=inc.quiet_period,
         title=inc.title,
+        title_several=inc.title_several,
         opened=inc.opened,
         joined=inc.joined,
         recovered=inc.recovered,

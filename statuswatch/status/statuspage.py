@@ -13,8 +13,11 @@ the top level of a document. The mapping, in one place:
   the first of its monitors was registered (start_date: that day in the site's timezone);
   updated_at: the last edge of its downtime or maintenance in the last 90 days, else created_at.
   showcase: true for components (they have uptime bars), false for groups.
-- status: the worst of the component statuses (degraded -> minor, partial -> major, major ->
-  critical, maintenance -> maintenance) and of the unresolved incidents' impacts.
+- status: status/overall.py's page status, the rule the banner and badges follow (worst wins:
+  each component's status worsened by what unresolved incidents say of it, and those
+  incidents' impacts; maintenance only when nothing worse is going on), as an indicator
+  (degraded -> minor, partial -> major, major -> critical, maintenance -> maintenance).
+  Components and groups show the same per-component statuses.
 - no data yet: Statuspage has no such enumeration value (clients break on new ones), so a
   component none of whose monitors was ever checked keeps status "operational", its
   description says "No data yet" and x_statuswatch.components[id].no_data is true; while any
@@ -40,19 +43,20 @@ which webhooks and emails share.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from statuswatch.config import Config
-from statuswatch.incidents.model import IMPACT_ORDER, Impact, Incident
+from statuswatch.incidents.model import Incident
 from statuswatch.maintenance.calendar import Occurrence
 from statuswatch.site.measured import MIN_EVIDENCE, evidence_seconds
 from statuswatch.sla.availability import Figures
 from statuswatch.sla.display import truncate_percent
 from statuswatch.status.component import ComponentStatus, worst
+from statuswatch.status.overall import page_status, public_statuses
 from statuswatch.status.statuspage_objects import MaintenanceStep, StatuspageObjects, page_id
 
 INDICATORS = ("none", "minor", "major", "critical", "maintenance")
@@ -67,7 +71,6 @@ DESCRIPTIONS = {
 # nothing is known to be operational either.
 WAITING = "Waiting for the first checks"
 NO_DATA_DESCRIPTION = "No data yet: waiting for the first check"
-_RANK = {"none": 0, "maintenance": 1, "minor": 2, "major": 3, "critical": 4}
 _BY_STATUS = {
     ComponentStatus.OPERATIONAL: "none",
     ComponentStatus.MAINTENANCE: "maintenance",
@@ -108,6 +111,8 @@ class Formatter:
         self.page_id = page_id(self.site.base_url)
         self.names = state.config.component_names
         self.objects = StatuspageObjects(self.site.base, self.page_id, self.names, self.time)
+        # The one rule the banner and the badges follow too (status/overall.py).
+        self.statuses = public_statuses(state.status, state.open_incidents)
         self.components = self._components()
         # Incidents and maintenance list components, never groups (a group may share an id).
         self.by_id = {c["id"]: c for c in self.components if not c["group"]}
@@ -140,9 +145,7 @@ class Formatter:
         return max(times, default=min(self.state.created.values(), default=now))
 
     def status(self) -> dict[str, str]:
-        indicator = overall_indicator(
-            self.state.status.values(), [i.impact for i in self.state.open_incidents]
-        )
+        indicator = _BY_STATUS[page_status(self.state.status, self.state.open_incidents)]
         description = DESCRIPTIONS[indicator]
         if indicator == "none" and self.state.no_data:
             description = WAITING
@@ -171,7 +174,7 @@ class Formatter:
         self, cid: str, name: str, description: str, group: str | None
     ) -> dict[str, Any]:
         created = self.state.created.get(cid, self.state.now)
-        status = self.state.status.get(cid, ComponentStatus.OPERATIONAL)
+        status = self.statuses.get(cid, ComponentStatus.OPERATIONAL)
         return {
             "id": cid,
             "name": name,
@@ -200,7 +203,7 @@ class Formatter:
         updated = max((self.state.updated.get(m, created) for m in member_ids), default=created)
         item = self._component(group.id, group.name, group.description, None)
         item.update(
-            status=worst([self.state.status[m] for m in member_ids]).value,
+            status=worst([self.statuses[m] for m in member_ids]).value,
             created_at=self.time(created),
             updated_at=self.time(updated),
             showcase=False,
@@ -296,10 +299,3 @@ def occurrence_id(occ: Occurrence, recurring: bool) -> str:
     if not recurring:
         return occ.window_id
     return f"{occ.window_id}-{datetime.fromtimestamp(occ.start, ZoneInfo('UTC')):%Y%m%dT%H%MZ}"
-
-
-def overall_indicator(statuses: Iterable[ComponentStatus], impacts: Iterable[Impact]) -> str:
-    """Statuspage's page indicator: the worst of the components and of open incidents."""
-    found = [_BY_STATUS[s] for s in statuses]
-    found += [i.value for i in impacts if IMPACT_ORDER[i] > 0]
-    return max(found, key=_RANK.__getitem__, default="none")

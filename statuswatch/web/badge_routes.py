@@ -13,6 +13,7 @@ from aiohttp import web
 from statuswatch.site import badges
 from statuswatch.sla import periods
 from statuswatch.sla.load import load_evidence
+from statuswatch.status.overall import public_statuses
 from statuswatch.web.json_io import bad_parameter, not_found
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STORE
 from statuswatch.web.render_cache import Headers, respond
@@ -43,13 +44,20 @@ async def _serve(
     )
 
 
+async def _status_badge(app: web.Application, cid: str) -> tuple[str, str]:
+    """(message, colour) of a component's status badge: the banner's and status.json's rule."""
+    board = app[BOARD]
+    incidents = await app[STORE].incidents(open_only=True)
+    status = public_statuses(board.status, incidents)[cid]
+    return badges.status_badge(status, cid in board.no_data())
+
+
 async def status_svg(request: web.Request) -> web.Response:
     """GET /badge/{component}.svg: the component's current status."""
     cid, name = _component(request)
 
     async def render() -> bytes:
-        board = request.app[BOARD]
-        return badges.svg(name, *badges.status_badge(board.status[cid], cid in board.no_data()))
+        return badges.svg(name, *await _status_badge(request.app, cid))
 
     return await _serve(request, f"badge:{cid}.svg", render, SVG)
 
@@ -59,8 +67,7 @@ async def status_json(request: web.Request) -> web.Response:
     cid, name = _component(request)
 
     async def render() -> bytes:
-        board = request.app[BOARD]
-        message, color = badges.status_badge(board.status[cid], cid in board.no_data())
+        message, color = await _status_badge(request.app, cid)
         return json.dumps(badges.endpoint_json(name, message, color)).encode()
 
     return await _serve(request, f"badge:{cid}.json", render, "application/json", CORS)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from statuswatch.config.model import Component
-from statuswatch.incidents.severity import next_update_due, severities_of
+from statuswatch.incidents.severity import next_update_due, severities_of, update_overdue
 from statuswatch.site.latency import latency_chart, load_latency
 from statuswatch.site.markdown import render_markdown
 from statuswatch.site.stamps import maybe_stamp, stamp
 from statuswatch.site.view import load_site_source, site_view
 from statuswatch.status.component import ComponentStatus
+from statuswatch.status.overall import public_statuses
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STORE, TEMPLATES
 from statuswatch.web.not_found import html_404
 from statuswatch.web.render_cache import off_loop, respond
@@ -32,7 +33,7 @@ async def _render_index(app: web.Application) -> bytes:
     source = await load_site_source(app[STORE], config, now)
     statuses = dict(app[BOARD].status)  # a copy: the render runs in another thread
     no_data = app[BOARD].no_data()
-    incidents = await _active_incidents(app)
+    incidents = await _active_incidents(app, now)
     template = app[TEMPLATES].get_template("index.html")
 
     def render() -> str:
@@ -43,15 +44,17 @@ async def _render_index(app: web.Application) -> bytes:
     return await off_loop(render)
 
 
-async def _active_incidents(app: web.Application) -> list[dict]:
-    """Open incidents, newest first, with their latest update rendered safely."""
+async def _active_incidents(app: web.Application, now: float) -> list[dict]:
+    """Open incidents, newest first, with their latest update rendered safely and whether the
+    next one is overdue."""
     config = app[CONFIG]
     tz, names = config.site.tz, config.component_names
     severities = severities_of(config.severities)
     out = []
     for inc in await app[STORE].incidents(open_only=True):
         latest = inc.updates[-1] if inc.updates else None
-        due = next_update_due(inc, severities.get(inc.severity or ""))
+        severity = severities.get(inc.severity or "")
+        due = next_update_due(inc, severity)
         out.append(
             {
                 "id": inc.id,
@@ -62,6 +65,7 @@ async def _active_incidents(app: web.Application) -> list[dict]:
                 "latest_html": render_markdown(latest.body) if latest else "",
                 "latest_at": stamp(latest.time, tz) if latest else None,
                 "next_update_due": maybe_stamp(due, tz),
+                "update_overdue": update_overdue(inc, severity, now),
             }
         )
     return out
@@ -87,7 +91,9 @@ async def _render_component(app: web.Application, comp: Component) -> bytes:
     source = await load_site_source(app[STORE], config, now)
     monitors = [m.id for m in config.monitors if m.component == comp.id]
     points = await load_latency(app[STORE], monitors, now)
-    status = app[BOARD].status.get(comp.id, ComponentStatus.OPERATIONAL)
+    status = public_statuses(app[BOARD].status, source.incidents).get(
+        comp.id, ComponentStatus.OPERATIONAL
+    )
     no_data = comp.id in app[BOARD].no_data()
     template = app[TEMPLATES].get_template("component.html")
 

@@ -59,7 +59,8 @@ async def incident_page(request: web.Request) -> web.Response:
         if inc is None:
             raise web.HTTPNotFound()
         severities = severities_of(app[CONFIG].severities)
-        view = incident_view(inc, component_names(app), severities, site_tz(app))
+        now = app[CLOCK].time()
+        view = incident_view(inc, component_names(app), severities, site_tz(app), now)
         return await render_page(app, "incident.html", inc=view)
 
     return await cached(request, f"/incidents/{incident_id}", render, "text/html")
