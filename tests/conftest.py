@@ -8,12 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from statuswatch.config import Config
 from statuswatch.store import StoreProtocol
 from tests.helpers.config import build_config
 from tests.helpers.store import BACKENDS, StoreBackend
 from tests.helpers.system import ROOT
+
+# Property tests check results, not speed: a per-example deadline only fails them when the
+# machine is busy (benchmarks in bench/ measure speed).
+settings.register_profile("statuswatch", deadline=None)
+settings.load_profile("statuswatch")
 
 
 @pytest.fixture
