@@ -29,6 +29,22 @@ def _load_or_exit(path: str) -> Config:
         raise SystemExit(EXIT_USAGE) from None
 
 
+# Libraries whose INFO lines are about themselves, not the monitored services: APScheduler says
+# "Running job" and "executed successfully" for every housekeeping run (several every 15 s), and
+# aiohttp.access logs every request. At `info` the log is what an operator acts on (state
+# changes, incidents, deliveries, warnings); `debug` shows everything.
+_CHATTY = ("apscheduler", "aiohttp.access")
+
+
+def setup_logging(level: str) -> None:
+    """The one logging setup of `statuswatch run`: `level`, chatty libraries kept quiet."""
+    numeric = getattr(logging, level.upper())
+    logging.basicConfig(level=numeric, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if numeric > logging.DEBUG:
+        for name in _CHATTY:
+            logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a config file with exactly the code `run` uses."""
     config = _load_or_exit(args.config)
@@ -50,10 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from statuswatch.web.app import freeze_startup_heap
 
     config = _load_or_exit(args.config)
-    logging.basicConfig(
-        level=getattr(logging, args.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(args.log_level)
     budget = DescriptorBudget.for_config(config, raise_nofile())
     host, port = parse_listen(config.site.listen)
     app = create_app(config)
