@@ -158,11 +158,16 @@ def cmd_report_token(args: argparse.Namespace) -> int:
         return token
 
     token = asyncio.run(write())
-    print(f"{config.site.base}/customers/{token}")
+    print(f"{config.site.base}/customers/{token}")  # the only time this token is shown
     if customer.report_token_env:
+        # The env token is the configured one: start-up puts it back. Said plainly, so nobody
+        # hands out a URL that stops working at the next restart without knowing it.
+        env = customer.report_token_env
         print(
-            f"note: {customer.report_token_env} replaces this token when statuswatch starts "
-            "while it is set",
+            f"warning: customer {customer.id}'s report token is set by {env} (or {env}_FILE): "
+            f"this URL works until statuswatch next starts with {env} set, when the token "
+            f"from {env} replaces it again. To rotate for good, put a new token in {env} and "
+            "restart.",
             file=sys.stderr,
         )
     return 0
