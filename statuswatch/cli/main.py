@@ -47,7 +47,11 @@ def setup_logging(level: str) -> None:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a config file with exactly the code `run` uses."""
+    from statuswatch.config.loader import config_warnings
+
     config = _load_or_exit(args.config)
+    for warning in config_warnings(config):
+        print(f"statuswatch: config warning: {warning}", file=sys.stderr)
     print(
         f"{args.config}: ok ({len(config.groups)} groups, {len(config.components)} components, "
         f"{len(config.monitors)} monitors)"
@@ -61,12 +65,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from statuswatch.cli.gc_tuning import tune_gc
     from statuswatch.cli.limits import DescriptorBudget, ExhaustionLog, raise_nofile
     from statuswatch.cli.serve import serve
-    from statuswatch.config.loader import parse_listen
+    from statuswatch.config.loader import config_warnings, parse_listen
     from statuswatch.web import create_app
     from statuswatch.web.app import freeze_startup_heap
 
     config = _load_or_exit(args.config)
     setup_logging(args.log_level)
+    for warning in config_warnings(config):
+        logging.getLogger("statuswatch").warning("config: %s", warning)
     budget = DescriptorBudget.for_config(config, raise_nofile())
     host, port = parse_listen(config.site.listen)
     app = create_app(config)
