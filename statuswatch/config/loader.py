@@ -137,7 +137,7 @@ def _validate(config: Config, base_dir: Path) -> Iterator[str]:
 def _check_site(config: Config) -> Iterator[str]:
     try:
         config.site.tz  # noqa: B018 - derives it once, for the resolved config too
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
         yield f"site.timezone: unknown timezone {config.site.timezone!r}"
     if _bad_url(config.site.base_url):
         yield f"site.base_url: must be an http:// or https:// URL, got {config.site.base_url!r}"

@@ -70,7 +70,7 @@ def check_incident_sections(config: Config) -> Iterator[str]:
 def _check_timezone(key: str, name: str) -> Iterator[str]:
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
         yield f"{key}: unknown timezone {name!r}"
 
 
