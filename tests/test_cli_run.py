@@ -102,6 +102,25 @@ def test_offline_run_reports_unreachable_targets_down_and_stops_cleanly(tmp_path
     assert (tmp_path / "statuswatch.db").exists()
 
 
+def test_the_info_log_holds_what_an_operator_needs_not_scheduler_chatter(tmp_path):
+    port = free_port()
+    proc = start(fast_example(tmp_path, port))
+    try:
+        wait_healthy(port, proc)
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:  # the housekeeping jobs run at start and every 15 s
+            monitors = get_json(f"http://127.0.0.1:{port}/api/v1/monitors", TOKEN)["monitors"]
+            if all(m["state"] == "down" for m in monitors if m["kind"] != "push"):
+                break
+            time.sleep(0.2)
+    finally:
+        code, err = stop(proc)
+    assert code == 0, err
+    assert re.search(r"INFO statuswatch\S*: monitor \S+: unknown -> down", err), err
+    assert "Running job" not in err and "executed successfully" not in err, err
+    assert "apscheduler" not in err, err
+
+
 def test_run_with_a_bad_config_exits_2(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[defaults]\ninterval = "soon"\n', encoding="utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -54,6 +55,78 @@ def test_check_config_exits_2_with_the_message(name: str):
     assert proc.returncode == 2
     assert expected_message(path) in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def check_config(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "statuswatch", "check-config", "-c", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["empty", "deeply_nested", "max_redirects_too_many", "not_a_finite_number"]
+)
+def test_check_config_refuses_what_it_once_called_ok_or_crashed_on(name: str):
+    path = ROOT / "tests/data/invalid" / f"{name}.toml"
+    proc = check_config(path)
+    assert (proc.returncode, proc.stdout) == (2, ""), proc.stderr
+    assert expected_message(path) in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (bytes(range(256)) * 4, "not UTF-8 text (byte 0x80 at offset 128)"),
+        ("[site]\ntitle = 'Café'\n".encode("latin-1"), "not UTF-8 text (byte 0xe9 at offset"),
+        (b"\x00\x01\x02ELF\x00", "not valid TOML"),
+        (b"\xef\xbb\xbf", "components: none configured"),  # a UTF-8 BOM and nothing else
+    ],
+    ids=["binary", "latin-1", "nul-bytes", "bom-only"],
+)
+def test_check_config_names_a_file_that_is_not_utf8_toml(tmp_path, content: bytes, message: str):
+    path = tmp_path / "config.toml"
+    path.write_bytes(content)
+    proc = check_config(path)
+    assert proc.returncode == 2, proc.stderr
+    assert "statuswatch: config error: " in proc.stderr and message in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_check_config_warns_about_components_nothing_checks(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[[components]]\nid = "api"\nname = "API"\n', encoding="utf-8")
+    proc = check_config(path)
+    assert proc.returncode == 0 and ": ok (0 groups, 1 components, 0 monitors)" in proc.stdout
+    assert "config warning: components: no monitor checks api: shown as no data yet" in (
+        proc.stderr
+    )
+
+
+def _int_fields() -> Iterator[tuple[type, str]]:
+    for cls in vars(model).values():
+        if (
+            isinstance(cls, type)
+            and issubclass(cls, msgspec.Struct)
+            and cls.__module__ == model.__name__
+        ):
+            for field in msgspec.structs.fields(cls):
+                if field.type in (int, int | None):
+                    yield cls, field.name
+
+
+def test_every_integer_key_has_a_range():
+    # A number without a range is taken at its word: 99999999999999999999 redirects, a port
+    # of 70000. Add its (lowest, highest) to config/bounds.py with the key.
+    from statuswatch.config.bounds import int_range
+
+    fields = list(_int_fields())
+    assert len(fields) >= 12
+    missing = [f"{cls.__name__}.{name}" for cls, name in fields if int_range(cls, name) is None]
+    assert missing == []
 
 
 def test_example_config_is_valid_and_models_a_commerce_platform():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import re
+import os
 import subprocess
 import sys
 from datetime import datetime
@@ -18,6 +18,23 @@ from statuswatch.web import create_app
 from tests.helpers.config import make_config
 
 REPORT_TOKEN = "northwind-report-token-0123456789abcdef"
+TOKEN_CONFIG = """
+[storage]
+path = "sw.db"
+[[components]]
+id = "api"
+name = "API"
+[[sla]]
+id = "standard"
+name = "Standard"
+target_percent = 99.9
+credit = { scheme = "none" }
+[[customers]]
+id = "northwind"
+name = "Northwind"
+plan = "standard"
+components = ["api"]
+"""
 
 
 def ts(text: str) -> int:
@@ -98,80 +115,73 @@ async def test_wrong_tokens_get_404_then_429(tmp_path, aiohttp_client):
     assert statuses[:20] == [404] * 20 and statuses[-1] == 429
 
 
-async def test_generated_token_is_shown_once_and_survives_restarts(
-    tmp_path, aiohttp_client, caplog
-):
+async def test_start_never_logs_a_report_token(tmp_path, aiohttp_client, caplog):
+    # The URL is the credential: start-up says who has a report, never where it is.
     config = config_for(tmp_path)
-    caplog.set_level(logging.WARNING, logger="statuswatch.web.app")
+    caplog.set_level(logging.DEBUG)
     client = await aiohttp_client(create_app(config, probe=False, environ={}))
     await client.close()
-    urls = re.findall(r"private report at (\S+)", caplog.text)
-    assert len(urls) == 1
-    token = urls[0].rsplit("/", 1)[1]
-    assert len(token) >= 43  # 256 bits, URL-safe base64
+    assert "/customers/" not in caplog.text
+    missing = [r for r in caplog.records if "no private report yet for northwind" in r.message]
+    assert missing and missing[0].levelno == logging.WARNING
+    assert "report-token --customer" in missing[0].message
     caplog.clear()
-    client = await aiohttp_client(create_app(config, probe=False, environ={}))
-    assert "private report at" not in caplog.text  # not regenerated, not shown again
-    assert (await client.get(f"/customers/{token}")).status == 200
-    assert token.encode() not in (tmp_path / "sw.db").read_bytes()  # only the digest is kept
+    env_config = config_for(tmp_path, report_token_env="NW_TOKEN")
+    client = await aiohttp_client(
+        create_app(env_config, probe=False, environ={"NW_TOKEN": REPORT_TOKEN})
+    )
+    await client.close()
+    assert REPORT_TOKEN not in caplog.text and "/customers/" not in caplog.text
+    assert "1 of 1 customers have a private report (1 with the token from" in caplog.text
+
+
+REPORT_TOKEN_CMD = [sys.executable, "-m", "statuswatch", "report-token", "-c"]
+
+
+def report_token(path, customer: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*REPORT_TOKEN_CMD, str(path), "--customer", customer],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **env},
+    )
+
+
+async def test_rotating_an_env_token_says_the_env_token_wins_at_the_next_start(
+    tmp_path, aiohttp_client
+):
+    path = tmp_path / "config.toml"
+    path.write_text(TOKEN_CONFIG + 'report_token_env = "NW_TOKEN"\n', encoding="utf-8")
+    proc = report_token(path, "northwind", NW_TOKEN=REPORT_TOKEN)
+    assert proc.returncode == 0, proc.stderr
+    url = proc.stdout.strip()
+    assert proc.stdout.count("/customers/") == 1 and url not in proc.stderr  # shown once
+    assert "works until statuswatch next starts with NW_TOKEN set" in proc.stderr
+    assert "put a new token in NW_TOKEN and restart" in proc.stderr
+    from statuswatch.config import load_config
+
+    # ...and so it is: at the next start the env token is back and the rotated one is gone.
+    env = {"NW_TOKEN": REPORT_TOKEN}
+    client = await aiohttp_client(create_app(load_config(path), probe=False, environ=env))
+    assert (await client.get(f"/customers/{REPORT_TOKEN}")).status == 200
+    assert (await client.get(f"/customers/{url.rsplit('/', 1)[1]}")).status == 404
 
 
 async def test_report_token_command_rotates(tmp_path, aiohttp_client):
     path = tmp_path / "config.toml"
-    path.write_text(
-        """
-[storage]
-path = "sw.db"
-[[components]]
-id = "api"
-name = "API"
-[[sla]]
-id = "standard"
-name = "Standard"
-target_percent = 99.9
-credit = { scheme = "none" }
-[[customers]]
-id = "northwind"
-name = "Northwind"
-plan = "standard"
-components = ["api"]
-""",
-        encoding="utf-8",
-    )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "statuswatch",
-            "report-token",
-            "-c",
-            str(path),
-            "--customer",
-            "northwind",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    path.write_text(TOKEN_CONFIG, encoding="utf-8")
+    proc = report_token(path, "northwind")
     assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # nothing to warn about: the stored token is the customer's
     token = proc.stdout.strip().rsplit("/", 1)[1]
+    assert len(token) >= 43  # 256 bits, URL-safe base64
     from statuswatch.config import load_config
 
-    client = await aiohttp_client(create_app(load_config(path), probe=False, environ={}))
-    assert (await client.get(f"/customers/{token}")).status == 200
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "statuswatch",
-            "report-token",
-            "-c",
-            str(path),
-            "--customer",
-            "nobody",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    for _restart in range(2):  # kept across restarts
+        client = await aiohttp_client(create_app(load_config(path), probe=False, environ={}))
+        assert (await client.get(f"/customers/{token}")).status == 200
+        await client.close()
+    assert token.encode() not in (tmp_path / "sw.db").read_bytes()  # only the digest is kept
+    bad = report_token(path, "nobody")
     assert bad.returncode == 2 and "unknown customer 'nobody'" in bad.stderr

@@ -170,6 +170,19 @@ async def test_static_files_are_served_with_validators(aiohttp_client, tmp_path,
         assert "[project]" not in await resp.text(), path
 
 
+@pytest.mark.parametrize("name", ["a" * 256, "b" * 4096, "%C3%A9" * 200])
+async def test_a_static_name_too_long_for_the_filesystem_is_404(
+    aiohttp_client, tmp_path, clock, name
+):
+    # A name past NAME_MAX makes stat() fail with ENAMETOOLONG: a miss like any other, not a 500.
+    client = await make_site(aiohttp_client, tmp_path, clock)
+    raw = URL(str(client.make_url("/static/")) + name, encoded=True)
+    resp = await client.session.get(raw)
+    text = await resp.text()
+    assert resp.status == 404, text
+    assert "<h2>Page not found</h2>" in text
+
+
 async def test_misses_leave_nothing_in_the_render_cache(aiohttp_client, tmp_path, clock):
     client = await make_site(aiohttp_client, tmp_path, clock)
     for n in range(20):

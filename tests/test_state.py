@@ -107,6 +107,17 @@ def test_gap_only_beyond_two_intervals(silence, gap):
     assert gaps == ([GapRecorded("m", at(0), at(0) + silence, "stalled")] if gap else [])
 
 
+def test_silence_is_measured_on_the_monotonic_clock():
+    tracker = MonitorTracker("m", interval=INTERVAL)
+    tracker.observe(check(0, "ok"), mono=0.0)
+    # The wall clock stepped 2 h forward between two runs a minute apart: no stall.
+    stepped = at(1) + 7200
+    assert tracker.observe(CheckResult("m", stepped, True), mono=INTERVAL) == []
+    # Ten silent minutes on the monotonic clock are a stall, placed on the wall timeline.
+    events = tracker.observe(CheckResult("m", stepped + 600, True), mono=INTERVAL + 600)
+    assert events == [GapRecorded("m", stepped, stepped + 600, "stalled")]
+
+
 def test_stall_breaks_a_failure_run():
     tracker, _ = run("+-")
     events = tracker.observe(CheckResult("m", at(1) + 600, False, None, None, "connect", "x"))

@@ -29,9 +29,29 @@ def _load_or_exit(path: str) -> Config:
         raise SystemExit(EXIT_USAGE) from None
 
 
+# Libraries whose INFO lines are about themselves, not the monitored services: APScheduler says
+# "Running job" and "executed successfully" for every housekeeping run (several every 15 s), and
+# aiohttp.access logs every request. At `info` the log is what an operator acts on (state
+# changes, incidents, deliveries, warnings); `debug` shows everything.
+_CHATTY = ("apscheduler", "aiohttp.access")
+
+
+def setup_logging(level: str) -> None:
+    """The one logging setup of `statuswatch run`: `level`, chatty libraries kept quiet."""
+    numeric = getattr(logging, level.upper())
+    logging.basicConfig(level=numeric, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if numeric > logging.DEBUG:
+        for name in _CHATTY:
+            logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a config file with exactly the code `run` uses."""
+    from statuswatch.config.loader import config_warnings
+
     config = _load_or_exit(args.config)
+    for warning in config_warnings(config):
+        print(f"statuswatch: config warning: {warning}", file=sys.stderr)
     print(
         f"{args.config}: ok ({len(config.groups)} groups, {len(config.components)} components, "
         f"{len(config.monitors)} monitors)"
@@ -45,15 +65,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from statuswatch.cli.gc_tuning import tune_gc
     from statuswatch.cli.limits import DescriptorBudget, ExhaustionLog, raise_nofile
     from statuswatch.cli.serve import serve
-    from statuswatch.config.loader import parse_listen
+    from statuswatch.config.loader import config_warnings, parse_listen
     from statuswatch.web import create_app
     from statuswatch.web.app import freeze_startup_heap
 
     config = _load_or_exit(args.config)
-    logging.basicConfig(
-        level=getattr(logging, args.log_level.upper()),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(args.log_level)
+    for warning in config_warnings(config):
+        logging.getLogger("statuswatch").warning("config: %s", warning)
     budget = DescriptorBudget.for_config(config, raise_nofile())
     host, port = parse_listen(config.site.listen)
     app = create_app(config)
@@ -145,11 +164,16 @@ def cmd_report_token(args: argparse.Namespace) -> int:
         return token
 
     token = asyncio.run(write())
-    print(f"{config.site.base}/customers/{token}")
+    print(f"{config.site.base}/customers/{token}")  # the only time this token is shown
     if customer.report_token_env:
+        # The env token is the configured one: start-up puts it back. Said plainly, so nobody
+        # hands out a URL that stops working at the next restart without knowing it.
+        env = customer.report_token_env
         print(
-            f"note: {customer.report_token_env} replaces this token when statuswatch starts "
-            "while it is set",
+            f"warning: customer {customer.id}'s report token is set by {env} (or {env}_FILE): "
+            f"this URL works until statuswatch next starts with {env} set, when the token "
+            f"from {env} replaces it again. To rotate for good, put a new token in {env} and "
+            "restart.",
             file=sys.stderr,
         )
     return 0

@@ -6,6 +6,9 @@ import re
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+# Far beyond any setting (retention is the longest, about a year), still a valid timestamp
+# offset: "99999999999999999999d" is a typo, not 274 quadrillion years.
+MAX_DAYS = 36500
 
 
 class Duration(float):
@@ -29,6 +32,8 @@ def parse_duration(text: object) -> Duration:
         pos = match.end()
     if pos != len(text):
         raise ValueError(f"must be a duration such as '30s', '5m' or '1h', got {text!r}")
+    if not total <= MAX_DAYS * 86400:  # "not <=": an overflow to inf is caught too
+        raise ValueError(f"must be at most {MAX_DAYS}d (100 years), got {text!r}")
     return Duration(total)
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 import msgspec
 
+from statuswatch.config.bounds import check_numbers
 from statuswatch.config.csp import check_frame_ancestors
 from statuswatch.config.durations import duration_hook, format_duration
 from statuswatch.config.model import (
@@ -18,8 +19,6 @@ from statuswatch.config.model import (
     HttpMonitor,
     Monitor,
     PushMonitor,
-    TcpMonitor,
-    TlsMonitor,
 )
 from statuswatch.config.notify_checks import check_notify_sections
 from statuswatch.config.sla_checks import check_incident_sections, check_sla_sections
@@ -37,16 +36,48 @@ class ConfigError(Exception):
         self.problems = problems
 
 
+# A config file is text a person wrote: far below this. A bigger one (or /dev/zero) is a mistake.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
 def load_config(path: str | Path) -> Config:
     """Read, decode and validate a config file; raise ConfigError listing what is wrong."""
     path = Path(path)
+    raw = _read_toml(path)
+    problems = []
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        config = parse_config(raw, base_dir=path.parent)
+    except ConfigError as exc:
+        problems = exc.problems
+    if not raw.get("components"):
+        # An empty file would start a status page with nothing on it: surely the wrong file.
+        problems.append("components: none configured: a status page needs at least one")
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _read_toml(path: Path) -> dict:
+    """The file's TOML document; every way it can be unreadable is a ConfigError naming it."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise ConfigError([f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB: not a config"])
+    try:
+        text = data.decode("utf-8-sig")  # a leading BOM (some Windows editors) is no content
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            [f"{path}: not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})"]
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
-    return parse_config(raw, base_dir=path.parent)
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise ConfigError([f"{path}: not valid TOML: arrays or tables nested too deeply"]) from None
 
 
 def parse_config(raw: dict, *, base_dir: Path) -> Config:
@@ -61,7 +92,20 @@ def parse_config(raw: dict, *, base_dir: Path) -> Config:
     return _resolve(config, base_dir)
 
 
+def config_warnings(config: Config) -> list[str]:
+    """What is valid but probably not meant, each naming its key: components nothing checks."""
+    watched = {m.component for m in config.monitors}
+    unwatched = [c.id for c in config.components if c.id not in watched]
+    if not unwatched:
+        return []
+    return [
+        f"components: no monitor checks {', '.join(unwatched)}: shown as no data yet, and only"
+        " incidents and maintenance change it"
+    ]
+
+
 def _validate(config: Config, base_dir: Path) -> Iterator[str]:
+    yield from check_numbers(config)
     yield from _check_site(config)
     yield from _check_positive(config)
     yield from _check_ids("groups", [g.id for g in config.groups])
@@ -93,13 +137,11 @@ def _validate(config: Config, base_dir: Path) -> Iterator[str]:
 def _check_site(config: Config) -> Iterator[str]:
     try:
         config.site.tz  # noqa: B018 - derives it once, for the resolved config too
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
         yield f"site.timezone: unknown timezone {config.site.timezone!r}"
     if _bad_url(config.site.base_url):
         yield f"site.base_url: must be an http:// or https:// URL, got {config.site.base_url!r}"
     yield from check_frame_ancestors("site.frame_ancestors", config.site.frame_ancestors)
-    if config.site.max_connections < 0:
-        yield "site.max_connections: must not be negative (0: derived from the descriptor limit)"
     try:
         parse_listen(config.site.listen)
     except ValueError as exc:
@@ -117,9 +159,6 @@ def _check_positive(config: Config) -> Iterator[str]:
     checks = [
         ("defaults.interval", config.defaults.interval),
         ("defaults.timeout", config.defaults.timeout),
-        ("defaults.confirm_failures", config.defaults.confirm_failures),
-        ("defaults.confirm_recoveries", config.defaults.confirm_recoveries),
-        ("probing.max_in_flight", config.probing.max_in_flight),
         ("site.request_head_timeout", config.site.request_head_timeout),
         ("probing.max_lateness", config.probing.max_lateness),
         ("storage.raw_retention", config.storage.raw_retention),
@@ -157,16 +196,8 @@ def _check_monitor(where: str, mon: Monitor, config: Config, base_dir: Path) -> 
         yield f"{where}.timeout: must be greater than 0"
     elif timeout >= interval and not isinstance(mon, PushMonitor):
         yield f"{where}.timeout: must be shorter than interval ({format_duration(interval)})"
-    for key in ("confirm_failures", "confirm_recoveries"):
-        value = getattr(mon, key)
-        if value is not None and value < 1:
-            yield f"{where}.{key}: must be at least 1"
     if isinstance(mon, HttpMonitor):
         yield from _check_http(where, mon)
-    if isinstance(mon, TcpMonitor | TlsMonitor) and not 0 < mon.port < 65536:
-        yield f"{where}.port: must be between 1 and 65535"
-    if isinstance(mon, TlsMonitor) and mon.warn_days < 0:
-        yield f"{where}.warn_days: must not be negative"
     ca_file = getattr(mon, "ca_file", None)
     if ca_file is not None and not (base_dir / ca_file).is_file():
         yield f"{where}.ca_file: no such file {ca_file!r}"
@@ -187,10 +218,6 @@ def _check_http(where: str, mon: HttpMonitor) -> Iterator[str]:
             yield f"{where}.body_regex: not a valid regular expression: {exc}"
     if mon.json_equals is not None and mon.json_field is None:
         yield f"{where}.json_equals: needs json_field"
-    if mon.max_redirects < 0:
-        yield f"{where}.max_redirects: must not be negative"
-    if mon.max_body_bytes <= 0:
-        yield f"{where}.max_body_bytes: must be greater than 0"
     if mon.degraded_after is not None and mon.degraded_after <= 0:
         yield f"{where}.degraded_after: must be greater than 0"
 

@@ -18,8 +18,6 @@ def check_notify_sections(config: Config, components: set[str], base_dir: Path) 
         yield f"email.from: {problem}"
     if any(ch in email.from_name for ch in "\r\n"):
         yield "email.from_name: must be a single line"
-    if not 1 <= email.smtp_port <= 65535:
-        yield f"email.smtp_port: must be from 1 to 65535, got {email.smtp_port}"
     for key in (
         "timeout",
         "confirm_ttl",
@@ -27,7 +25,6 @@ def check_notify_sections(config: Config, components: set[str], base_dir: Path) 
         "retry_base",
         "retry_cap",
         "poll_interval",
-        "ip_burst",
         "ip_per_hour",
     ):
         if getattr(email, key) <= 0:

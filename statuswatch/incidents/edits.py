@@ -188,6 +188,6 @@ def apply_patch(incident: Incident, req: IncidentPatch, now: float) -> None:
         incident.impact = Impact(req.impact)
     if req.severity is not msgspec.UNSET:
         incident.severity = req.severity
-    incident.updated = now
+    incident.updated = max(incident.updated, now)  # never back, whatever the wall clock does
     if isinstance(req.postmortem, str):
         incident.post(now, IncidentStatus.POSTMORTEM, req.postmortem.strip(), req.author.strip())

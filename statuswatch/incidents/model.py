@@ -93,6 +93,9 @@ class Incident:
         changes: tuple[ComponentChange, ...] = (),
     ) -> IncidentUpdate:
         """Append an update, apply its status and component changes, return it."""
+        # A timeline reads in the order it happened: after the wall clock steps back, an update
+        # is stamped at the previous update's time, never before it.
+        time = max(time, self.updated, self.updates[-1].time if self.updates else time)
         update = IncidentUpdate(new_id(), self.id, time, status, body, author, changes)
         self.updates.append(update)
         for change in changes:

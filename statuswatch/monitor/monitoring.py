@@ -163,17 +163,20 @@ class Monitoring:
 
     async def run_one(self, monitor: Monitor, lateness: float = 0.0) -> None:
         """Probe one monitor now (`lateness` seconds after its slot) and record what it found."""
+        mono = self.clock.monotonic()  # stalls are measured on it, never on the wall clock
         result = await run_probe(monitor, self.ctx, lateness=lateness)
         if result is not None:
-            self.handle_result(monitor, result)
+            self.handle_result(monitor, result, mono)
 
-    def handle_result(self, monitor: Monitor, result: CheckResult) -> list[Event]:
-        """Feed one result through its state machine and hand everything to the store."""
+    def handle_result(
+        self, monitor: Monitor, result: CheckResult, mono: float | None = None
+    ) -> list[Event]:
+        """Feed one result (run at monotonic `mono`) through its state machine; store it all."""
         tracker = self._trackers[monitor.id]
         if result.inconclusive is not None:
-            return self._handle_inconclusive(monitor, result, tracker)
+            return self._handle_inconclusive(monitor, result, tracker, mono)
         before = (tracker.state, tracker.fail_count, tracker.pass_count)
-        events = tracker.observe(result)
+        events = tracker.observe(result, mono)
         self._last[monitor.id] = result
         self._tally.add(monitor.component, result)
         self.store.submit(result)
@@ -184,10 +187,10 @@ class Monitoring:
         return events
 
     def _handle_inconclusive(
-        self, monitor: Monitor, result: CheckResult, tracker: MonitorTracker
+        self, monitor: Monitor, result: CheckResult, tracker: MonitorTracker, mono: float | None
     ) -> list[Event]:
         """No evidence: not stored as a check, not the last result; only its gap and its count."""
-        events = tracker.observe(result)
+        events = tracker.observe(result, mono)
         self._tally.add_inconclusive(result)
         self._inconclusive_log.note(result)
         if events:
@@ -227,7 +230,7 @@ class Monitoring:
         error = ErrorClass.REPORTED_DOWN.value if down else None
         text = message[:200] or ("reported down" if down else "push received")
         result = CheckResult(monitor_id, now, not down, None, None, error, text)
-        self.handle_result(self.monitors[monitor_id], result)
+        self.handle_result(self.monitors[monitor_id], result, self.clock.monotonic())
         return monitor_id
 
     def views(self) -> list[MonitorView]:

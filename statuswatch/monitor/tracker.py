@@ -19,9 +19,17 @@ Rules (DESIGN.md):
   within GAP_INTERVALS intervals of the last one, as a skipped check would) and are forgotten
   after a longer one, so an outage is never confirmed across a stretch without evidence.
   Silence after an inconclusive run is a gap from that run, as after any run.
+- Silence is measured on the monotonic clock while statuswatch runs (the `mono` reading given
+  with each result), never on the wall clock: an NTP step forward is not a stall, and a step
+  back hides none. The wall clock only places the gap on the timeline. Across a restart there
+  is no common monotonic reading, so the time since the last evidence is wall time ("stopped").
+  A result stamped before the last run (the wall clock stepped back) counts at the last run's
+  time, so no outage ends before it began and no event goes back in time.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 from statuswatch.monitor.events import (
     Event,
@@ -53,6 +61,8 @@ class MonitorTracker:
         "interval",
         "last_evidence",
         "monitor_id",
+        "mono_evidence",
+        "mono_last",
         "outage_open",
         "pass_count",
         "pass_start",
@@ -81,6 +91,9 @@ class MonitorTracker:
         self.dark_since: float | None = None
         self.dark_reason = ""
         self.dark_last: float | None = None
+        # Monotonic readings of the last run of any kind and of the last evidence, this process.
+        self.mono_last: float | None = None
+        self.mono_evidence: float | None = None
         self._reset_runs()
         if snapshot is not None:
             self.state = snapshot.state
@@ -114,17 +127,24 @@ class MonitorTracker:
         self.evidence_until(now)
         return events
 
-    def observe(self, result: CheckResult) -> list[Event]:
-        """Feed one check result; return the events it causes, in order."""
-        events = self._gap_until(result.time, "stalled")
+    def observe(self, result: CheckResult, mono: float | None = None) -> list[Event]:
+        """Feed one check result (`mono`: the monotonic reading when it ran); return its events."""
+        last_run = self._last_run()
+        if last_run is not None and result.time < last_run:
+            result = dataclasses.replace(result, time=last_run)
+        silence = self._since(last_run, self.mono_last, result.time, mono)
+        events = self._gap_until(result.time, "stalled", silence)
+        self.mono_last = mono
         if result.inconclusive is not None:
             self._on_inconclusive(result, events)
             return events
         if self.dark_since is not None:
             last = self.last_evidence
             events += self._end_dark(result.time)
-            if last is None or result.time - last > GAP_INTERVALS * self.interval:
+            unseen = self._since(last, self.mono_evidence, result.time, mono)
+            if unseen is None or unseen > GAP_INTERVALS * self.interval:
                 self._reset_runs()  # too long without evidence to continue a run
+        self.mono_evidence = mono
         if self.last_evidence is None or result.time > self.last_evidence:
             self.last_evidence = result.time
         if result.ok:
@@ -154,15 +174,32 @@ class MonitorTracker:
             return self.last_evidence
         return max(self.dark_last, self.last_evidence or self.dark_last)
 
-    def _gap_until(self, t: float, reason: str) -> list[Event]:
+    @staticmethod
+    def _since(
+        last: float | None, last_mono: float | None, t: float, mono: float | None
+    ) -> float | None:
+        """Seconds from a past run to now: monotonic when both readings exist, else wall."""
+        if last is None:
+            return None
+        if mono is not None and last_mono is not None:
+            return mono - last_mono
+        return t - last
+
+    def _gap_until(self, t: float, reason: str, silence: float | None = None) -> list[Event]:
+        """A gap from the last run to `t` when the silence (default: wall time) is too long."""
         last = self._last_run()
-        if last is None or t - last <= GAP_INTERVALS * self.interval:
+        if last is None:
+            return []
+        if silence is None:
+            silence = t - last
+        if silence <= GAP_INTERVALS * self.interval:
             return []
         events: list[Event] = self._end_dark(last)
         if self.outage_open:
             events.append(OutageClosed(self.monitor_id, last, reason))
             self.outage_open = False
-        events.append(GapRecorded(self.monitor_id, last, t, reason))
+        if t > last:  # after a step back the wall clock cannot place the gap: none recorded
+            events.append(GapRecorded(self.monitor_id, last, t, reason))
         self._reset_runs()
         return events
 

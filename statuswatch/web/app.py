@@ -227,15 +227,19 @@ def _report_tokens(env: dict[str, str]) -> Resource:
     """Every customer's private report token (nothing to close)."""
 
     async def report_tokens(app: web.Application) -> AsyncIterator[None]:
-        config = app[CONFIG]
-        tokens = await ensure_report_tokens(config, app[STORE], env, app[CLOCK])
-        for customer_id, token in tokens.items():
-            # Shown once: only its digest is kept. `statuswatch report-token` makes a new one.
+        sources = await ensure_report_tokens(app[CONFIG], app[STORE], env, app[CLOCK])
+        # Which customers have a report, never its URL: the token in it is the credential.
+        with_report = len(sources.from_env) + len(sources.stored)
+        log.info(
+            "%d of %d customers have a private report (%d with the token from their env var)",
+            with_report,
+            with_report + len(sources.missing),
+            len(sources.from_env),
+        )
+        if sources.missing:
             log.warning(
-                "customer %s: private report at %s/customers/%s",
-                customer_id,
-                config.site.base,
-                token,
+                "no private report yet for %s: `statuswatch report-token --customer ID` makes one",
+                ", ".join(sources.missing),
             )
         yield
 

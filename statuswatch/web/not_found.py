@@ -70,11 +70,19 @@ def add_static(app: web.Application, directory: Path) -> None:
         # file whose parent is the directory itself is served (no dotfiles either).
         name = request.match_info["name"]
         path = directory / name
-        if name.startswith(".") or path.parent != directory or not path.is_file():
+        if name.startswith(".") or path.parent != directory or not _is_file(path):
             return await not_found_page(request)
         return web.FileResponse(path)
 
     app.router.add_get("/static/{name}", static_file)
+
+
+def _is_file(path: Path) -> bool:
+    """is_file, where any name the filesystem refuses (ENAMETOOLONG, EILSEQ) is just no file."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def add_catch_all(app: web.Application) -> None:
