@@ -161,6 +161,49 @@ async def test_invalid_incidents_are_422_naming_each_field(api, change, fields):
     assert (await api.get("/api/v1/incidents")) == (200, {"incidents": []})
 
 
+@pytest.mark.parametrize(
+    ("method", "url", "body", "fields"),
+    [
+        (
+            "POST",
+            "/api/v1/incidents",
+            {**NEW, "bogus": 1, "colour": "red", "severity": 5, "impact": "huge", "body": ""},
+            ["bogus", "colour", "severity", "impact", "body"],
+        ),
+        (
+            "POST",
+            "/api/v1/incidents",
+            {"bogus": 1, "title": 5, "components": {"checkout": 3}},
+            ["bogus", "title", "body", "components.checkout"],
+        ),
+        (
+            "POST",
+            "/api/v1/maintenance",
+            {"bogus": 1, "title": "", "components": ["nope"], "kind": 3, "duration": "soon"},
+            ["bogus", "kind", "duration", "title", "components[0]"],
+        ),
+    ],
+)
+async def test_one_422_names_every_bad_field_not_only_the_first(api, method, url, body, fields):
+    status, answer = await api.call(method, url, body)
+    assert status == 422, answer
+    assert [e["field"] for e in answer["errors"]] == fields, answer
+    assert (await api.get("/api/v1/incidents")) == (200, {"incidents": []})
+
+
+async def test_an_edit_names_every_bad_field_too(api):
+    _, inc = await api.post("/api/v1/incidents", NEW)
+    url = f"/api/v1/incidents/{inc['id']}"
+    status, answer = await api.patch(url, {"bogus": 1, "impact": 5, "postmortem": "Done."})
+    assert status == 422
+    assert [e["field"] for e in answer["errors"]] == ["bogus", "impact", "postmortem"]
+    body = {"body": "x", "bogus": 1, "status": "nope", "components": {"nope": "major_outage"}}
+    status, answer = await api.post(url + "/updates", body)
+    assert status == 422
+    assert [e["field"] for e in answer["errors"]] == ["bogus", "status", "components.nope"]
+    assert (await api.get(url)) == (200, inc)
+
+
 async def test_what_the_schema_rejects_the_server_rejects_too(api):
     for change in ({"colour": "red"}, {"impact": "huge"}, {"title": ""}, {"body": "y" * 10_001}):
         assert request_errors("POST", "/api/v1/incidents", {**NEW, **change})

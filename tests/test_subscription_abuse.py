@@ -148,3 +148,12 @@ async def test_admin_lists_exports_and_removes(aiohttp_client, tmp_path, smtp):
         "new@example.com",
     ]
     await rig.settle()
+
+
+async def test_a_bad_subscribe_body_names_every_bad_field(aiohttp_client, tmp_path, smtp):
+    rig = await start_rig(aiohttp_client, email_config(tmp_path, smtp.port), FakeClock())
+    body = {"email": "x@example.com", "a": 1, "components": "api", "b": 2}
+    resp = await rig.client.post("/api/v1/subscribers", json=body)
+    assert resp.status == 422
+    fields = [e["field"] for e in (await resp.json())["errors"]]
+    assert fields == ["a", "b", "components"]
