@@ -5,6 +5,8 @@ Every exchange goes through CheckedClient, so it is also checked against the Ope
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 from aiohttp import web
 
@@ -202,6 +204,50 @@ async def test_an_edit_names_every_bad_field_too(api):
     assert status == 422
     assert [e["field"] for e in answer["errors"]] == ["bogus", "status", "components.nope"]
     assert (await api.get(url)) == (200, inc)
+
+
+@pytest.mark.parametrize(
+    ("change", "fields"),
+    [
+        ({"title": "Checkout\x00errors"}, ["title"]),
+        ({"title": "\x1b[31mred\x07"}, ["title"]),
+        ({"title": "Checkout\r\nBcc: x@example.com"}, ["title"]),
+        ({"author": "ops\nroot"}, ["author"]),
+        ({"body": "Looking\x00 into it."}, ["body"]),
+        ({"title": "a\tb", "body": "\x1b"}, ["title", "body"]),
+    ],
+)
+async def test_control_characters_are_422_naming_the_field(api, change, fields):
+    status, body = await api.post("/api/v1/incidents", {**NEW, **change})
+    assert status == 422
+    assert [e["field"] for e in body["errors"]] == fields
+    assert all("control characters" in e["message"] for e in body["errors"])
+
+
+async def test_feeds_stay_well_formed_and_bodies_keep_their_line_breaks(api):
+    body = "Line one.\r\n\n    indented\tcode"
+    status, inc = await api.post("/api/v1/incidents", {**NEW, "body": body})
+    assert status == 201 and inc["updates"][0]["body"] == body.strip()
+    for bad in ("\x00", "\x1b", "\x07", "\ufffe"):
+        status, _ = await api.patch(f"/api/v1/incidents/{inc['id']}", {"title": f"t{bad}"})
+        assert status == 422
+        status, _ = await api.post(f"/api/v1/incidents/{inc['id']}/updates", {"body": bad})
+        assert status == 422
+    for feed in ("/history.atom", "/history.rss"):
+        async with api.client.get(feed) as resp:
+            assert resp.status == 200
+            ET.fromstring(await resp.read())  # raises on ill-formed XML
+
+
+async def test_maintenance_titles_are_one_line(api):
+    body = {"title": "DB\nupgrade", "components": ["api"], "duration": "1h"}
+    status, answer = await api.post("/api/v1/maintenance", {**body, "description": "a\x07"})
+    assert status == 422
+    assert [e["field"] for e in answer["errors"]] == ["title", "description"]
+    status, _ = await api.post(
+        "/api/v1/maintenance", {**body, "title": "DB", "description": "a\nb"}
+    )
+    assert status == 201
 
 
 async def test_what_the_schema_rejects_the_server_rejects_too(api):
