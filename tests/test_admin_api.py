@@ -520,3 +520,11 @@ async def test_window_ids_are_unique_and_patches_are_checked(api):
     ):
         status, answer = await api.patch("/api/v1/maintenance/upgrade", patch)
         assert status == 422 and answer["errors"][0]["field"] == field, answer
+
+
+async def test_a_bad_credits_period_is_400_even_without_customers(api):
+    # The api fixture has no [[customers]]: the period is still checked, before anything else.
+    for period in ("2026-13", "2026-00", "nope", ""):
+        status, body = await api.get(f"/api/v1/credits?period={period}")
+        assert status == 400 and body["field"] == "period", (period, body)
+    assert (await api.get("/api/v1/credits?period=2026-10"))[0] == 200
