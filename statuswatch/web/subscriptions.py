@@ -19,7 +19,7 @@ from statuswatch.web.json_io import read_body
 from statuswatch.web.keys import CONFIG, NOTIFICATIONS, RENDER_CACHE, TEMPLATES
 from statuswatch.web.not_found import html_404
 from statuswatch.web.render_cache import off_loop, respond
-from statuswatch.web.security import client_key, too_many
+from statuswatch.web.security import client_key, refuse_if_limited, too_many
 
 ACCEPTED_TEXT = (
     "If that address can receive mail, a confirmation email is on its way. Follow its link to "
@@ -129,8 +129,9 @@ async def subscribe_api(request: web.Request) -> web.Response:
 
 
 async def _holder(request: web.Request, purpose: str) -> SubscriberRecord | None:
+    refuse_if_limited(request, "subscription")
     sub = await _service(request).holder(request.match_info["token"], purpose)
-    if sub is None and (limited := too_many(request)) is not None:
+    if sub is None and (limited := too_many(request, "subscription")) is not None:
         raise limited  # guessing tokens costs the guesser
     return sub
 
