@@ -5,6 +5,8 @@ Every exchange goes through CheckedClient, so it is also checked against the Ope
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 from aiohttp import web
 
@@ -159,6 +161,93 @@ async def test_invalid_incidents_are_422_naming_each_field(api, change, fields):
     assert [e["field"] for e in body["errors"]] == fields
     assert all(e["message"] for e in body["errors"])
     assert (await api.get("/api/v1/incidents")) == (200, {"incidents": []})
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "fields"),
+    [
+        (
+            "POST",
+            "/api/v1/incidents",
+            {**NEW, "bogus": 1, "colour": "red", "severity": 5, "impact": "huge", "body": ""},
+            ["bogus", "colour", "severity", "impact", "body"],
+        ),
+        (
+            "POST",
+            "/api/v1/incidents",
+            {"bogus": 1, "title": 5, "components": {"checkout": 3}},
+            ["bogus", "title", "body", "components.checkout"],
+        ),
+        (
+            "POST",
+            "/api/v1/maintenance",
+            {"bogus": 1, "title": "", "components": ["nope"], "kind": 3, "duration": "soon"},
+            ["bogus", "kind", "duration", "title", "components[0]"],
+        ),
+    ],
+)
+async def test_one_422_names_every_bad_field_not_only_the_first(api, method, url, body, fields):
+    status, answer = await api.call(method, url, body)
+    assert status == 422, answer
+    assert [e["field"] for e in answer["errors"]] == fields, answer
+    assert (await api.get("/api/v1/incidents")) == (200, {"incidents": []})
+
+
+async def test_an_edit_names_every_bad_field_too(api):
+    _, inc = await api.post("/api/v1/incidents", NEW)
+    url = f"/api/v1/incidents/{inc['id']}"
+    status, answer = await api.patch(url, {"bogus": 1, "impact": 5, "postmortem": "Done."})
+    assert status == 422
+    assert [e["field"] for e in answer["errors"]] == ["bogus", "impact", "postmortem"]
+    body = {"body": "x", "bogus": 1, "status": "nope", "components": {"nope": "major_outage"}}
+    status, answer = await api.post(url + "/updates", body)
+    assert status == 422
+    assert [e["field"] for e in answer["errors"]] == ["bogus", "status", "components.nope"]
+    assert (await api.get(url)) == (200, inc)
+
+
+@pytest.mark.parametrize(
+    ("change", "fields"),
+    [
+        ({"title": "Checkout\x00errors"}, ["title"]),
+        ({"title": "\x1b[31mred\x07"}, ["title"]),
+        ({"title": "Checkout\r\nBcc: x@example.com"}, ["title"]),
+        ({"author": "ops\nroot"}, ["author"]),
+        ({"body": "Looking\x00 into it."}, ["body"]),
+        ({"title": "a\tb", "body": "\x1b"}, ["title", "body"]),
+    ],
+)
+async def test_control_characters_are_422_naming_the_field(api, change, fields):
+    status, body = await api.post("/api/v1/incidents", {**NEW, **change})
+    assert status == 422
+    assert [e["field"] for e in body["errors"]] == fields
+    assert all("control characters" in e["message"] for e in body["errors"])
+
+
+async def test_feeds_stay_well_formed_and_bodies_keep_their_line_breaks(api):
+    body = "Line one.\r\n\n    indented\tcode"
+    status, inc = await api.post("/api/v1/incidents", {**NEW, "body": body})
+    assert status == 201 and inc["updates"][0]["body"] == body.strip()
+    for bad in ("\x00", "\x1b", "\x07", "\ufffe"):
+        status, _ = await api.patch(f"/api/v1/incidents/{inc['id']}", {"title": f"t{bad}"})
+        assert status == 422
+        status, _ = await api.post(f"/api/v1/incidents/{inc['id']}/updates", {"body": bad})
+        assert status == 422
+    for feed in ("/history.atom", "/history.rss"):
+        async with api.client.get(feed) as resp:
+            assert resp.status == 200
+            ET.fromstring(await resp.read())  # raises on ill-formed XML
+
+
+async def test_maintenance_titles_are_one_line(api):
+    body = {"title": "DB\nupgrade", "components": ["api"], "duration": "1h"}
+    status, answer = await api.post("/api/v1/maintenance", {**body, "description": "a\x07"})
+    assert status == 422
+    assert [e["field"] for e in answer["errors"]] == ["title", "description"]
+    status, _ = await api.post(
+        "/api/v1/maintenance", {**body, "title": "DB", "description": "a\nb"}
+    )
+    assert status == 201
 
 
 async def test_what_the_schema_rejects_the_server_rejects_too(api):
@@ -431,3 +520,11 @@ async def test_window_ids_are_unique_and_patches_are_checked(api):
     ):
         status, answer = await api.patch("/api/v1/maintenance/upgrade", patch)
         assert status == 422 and answer["errors"][0]["field"] == field, answer
+
+
+async def test_a_bad_credits_period_is_400_even_without_customers(api):
+    # The api fixture has no [[customers]]: the period is still checked, before anything else.
+    for period in ("2026-13", "2026-00", "nope", ""):
+        status, body = await api.get(f"/api/v1/credits?period={period}")
+        assert status == 400 and body["field"] == "period", (period, body)
+    assert (await api.get("/api/v1/credits?period=2026-10"))[0] == 200

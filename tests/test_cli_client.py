@@ -3,14 +3,19 @@ running server (the CLI is a thin client of the admin API)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
 import sys
 
+import msgspec
 import pytest
 
+from statuswatch.cli.main import build_parser
 from statuswatch.clock import FakeClock
+from statuswatch.incidents.edits import IncidentPatch, NewIncident, NewUpdate
+from statuswatch.maintenance.edits import NewWindow, WindowPatch
 from statuswatch.sla.periods import iso_z
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD
@@ -220,3 +225,107 @@ async def test_usage_errors_exit_2_and_unreachable_servers_exit_1(server):
         server, "incident", "list", STATUSWATCH_URL=f"http://127.0.0.1:{free_port()}"
     )
     assert code == 1 and "cannot reach" in err
+
+
+async def test_edit_severity_title_impact_and_publish_a_postmortem(server):
+    opened = ("incident", "open", "--title", "Slow", "--body", "Looking.", "--author", "ann")
+    inc = await ok_json(server, *opened)
+    inc_id = inc["id"]
+    assert inc["updates"][0]["author"] == "ann"
+    inc = await ok_json(
+        server, "incident", "edit", inc_id, "--title", "Checkout slow", "--impact", "minor",
+        "--severity", "S2",
+    )  # fmt: skip
+    assert (inc["title"], inc["impact"], inc["severity"]) == ("Checkout slow", "minor", "S2")
+    inc = await ok_json(server, "incident", "edit", inc_id, "--no-severity")
+    assert (inc["title"], inc["severity"]) == ("Checkout slow", None)
+    code, _, err = await cli(server, "incident", "postmortem", inc_id, "--body", "Too soon.")
+    assert code == 1 and "postmortem: allowed once the incident is resolved" in err
+    await ok_json(server, "incident", "resolve", inc_id, "--author", "bob")
+    code, out, err = await cli(
+        server, "incident", "postmortem", inc_id, "--body", "A bad **deploy**.", "--author", "cy"
+    )
+    assert code == 0 and out.startswith(f"postmortem of incident {inc_id}: Checkout slow"), err
+    code, out, _ = await cli(server, "incident", "show", inc_id)
+    assert code == 0 and "[postmortem" in out
+    assert [line.split()[1:3] for line in out.splitlines()[1:]] == [
+        ["investigating", "(ann)"],
+        ["resolved", "(bob)"],
+        ["postmortem", "(cy)"],
+    ]
+    code, _, err = await cli(server, "incident", "edit", inc_id)
+    assert code == 1 and "nothing to change" in err
+
+
+async def test_reschedule_show_and_restore_a_window(server):
+    start = iso_z(int(START) + 3600)
+    add = ("maintenance", "add", "--title", "DB", "--component", "api", "--id", "db")
+    await ok_json(server, *add, "--start", start, "--duration", "1h")
+    later = iso_z(int(START) + 7200)
+    window = await ok_json(server, "maintenance", "reschedule", "db", "--start", later)
+    assert (window["start"], window["duration"]) == (later, "1h")
+    window = await ok_json(
+        server, "maintenance", "reschedule", "db", "--start", start, "--duration", "3h"
+    )
+    assert (window["start"], window["duration"]) == (start, "3h")
+    await ok_json(server, "maintenance", "cancel", "db")
+    window = await ok_json(server, "maintenance", "cancel", "db", "--undo")
+    assert (window["cancelled"], window["state"]) == (False, "scheduled")
+    code, out, _ = await cli(server, "maintenance", "show", "db")
+    assert code == 0 and out.startswith("maintenance db: DB [scheduled")
+
+
+# Each admin API operation on incidents and maintenance, the commands that make it, and for a
+# body the option each field is given with where it is not `--<field>` (None: set by the command).
+COVERS = {
+    ("POST", "/api/v1/incidents"): (NewIncident, {"components": "--component"}, "incident open"),
+    ("GET", "/api/v1/incidents"): (None, {}, "incident list"),
+    ("GET", "/api/v1/incidents/{id}"): (None, {}, "incident show"),
+    ("PATCH", "/api/v1/incidents/{id}"): (
+        IncidentPatch,
+        {"severity": "--severity", "postmortem": "--body"},
+        "incident edit",
+        "incident postmortem",
+    ),
+    ("POST", "/api/v1/incidents/{id}/updates"): (
+        NewUpdate,
+        {"components": "--component"},
+        "incident update",
+        "incident resolve",
+    ),
+    ("POST", "/api/v1/maintenance"): (NewWindow, {"components": "--component"}, "maintenance add"),
+    ("GET", "/api/v1/maintenance"): (None, {}, "maintenance list"),
+    ("GET", "/api/v1/maintenance/{id}"): (None, {}, "maintenance show"),
+    ("PATCH", "/api/v1/maintenance/{id}"): (
+        WindowPatch,
+        {"cancelled": None},
+        "maintenance reschedule",
+        "maintenance extend",
+        "maintenance cancel",
+    ),
+}
+
+
+def _options(command: str) -> set[str]:
+    parser = build_parser()
+    for word in command.split():
+        (sub,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[word]
+    return {opt for action in parser._actions for opt in action.option_strings}
+
+
+def test_the_cli_covers_every_admin_operation_and_field(tmp_path):
+    app = create_app(make_config(tmp_path, []), probe=False, environ={})
+    operations = {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.method != "HEAD"
+        and route.resource is not None
+        and route.resource.canonical.startswith(("/api/v1/incidents", "/api/v1/maintenance"))
+    }
+    assert operations == set(COVERS)
+    for (method, path), (body, named, *commands) in COVERS.items():
+        given = set().union(*(_options(c) for c in commands))
+        for field in msgspec.structs.fields(body) if body else ():
+            option = named.get(field.name, f"--{field.name}")
+            assert option is None or option in given, (method, path, field.name, commands)

@@ -43,7 +43,9 @@ def test_invalid_config_names_the_key_path(path: Path):
     assert expected_message(path) in str(err.value)
 
 
-@pytest.mark.parametrize("name", ["timeout_not_shorter", "unknown_key", "not_toml"])
+@pytest.mark.parametrize(
+    "name", ["timeout_not_shorter", "unknown_key", "not_toml", "component_name_line_break"]
+)
 def test_check_config_exits_2_with_the_message(name: str):
     path = ROOT / "tests/data/invalid" / f"{name}.toml"
     proc = subprocess.run(

@@ -126,8 +126,10 @@ async def test_guessing_tokens_is_rate_limited(client):
     statuses = [(await client.get(f"/push/guess-{i}")).status for i in range(25)]
     assert statuses[:20] == [404] * 20
     assert statuses[-1] == 429
+    assert (await client.get(f"/push/{PUSH_TOKEN}")).status == 429  # the right one too
+    # Each route has its own bucket: the admin API still answers this address.
     resp = await client.get("/api/v1/monitors", headers={"Authorization": "Bearer nope"})
-    assert resp.status == 429
+    assert resp.status == 401
 
 
 async def test_healthz_reports_database_scheduler_and_monitors(client):

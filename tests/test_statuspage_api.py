@@ -65,6 +65,9 @@ UPDATE = {
     "updated_at",
     "display_at",
     "affected_components",
+    "deliver_notifications",
+    "custom_tweet",
+    "tweet_id",
 }
 AFFECTED = {"code", "name", "old_status", "new_status"}
 COMPONENT_STATUSES = {
@@ -198,8 +201,16 @@ def check_incident(item: dict, keys: set[str], statuses: set[str]) -> None:
         assert update["incident_id"] == item["id"]
         for affected in update["affected_components"]:
             assert set(affected) == AFFECTED
+        assert (update["deliver_notifications"], update["custom_tweet"], update["tweet_id"]) == (
+            True,
+            None,
+            None,
+        )
     for key in ("created_at", "updated_at", "started_at"):
-        assert TIME.match(item[key]), (key, item[key])
+        if key == "started_at" and item["status"] == "scheduled":
+            assert item[key] is None  # an occurrence that has not started
+        else:
+            assert TIME.match(item[key]), (key, item[key])
 
 
 async def test_every_document_has_exactly_statuspage_fields(site):
@@ -481,3 +492,37 @@ async def test_every_document_matches_the_openapi_document(site):
         status, body = await api.get(f"/api/v2/{path}")
         assert status == 200 and body["page"]["name"] == "Acme <Status>"
     assert api.exchanges == len(ENDPOINTS)
+
+
+async def test_an_upcoming_maintenance_was_created_before_and_has_not_started(site):
+    client, clock = site
+    # A config window: created when this statuswatch loaded the config (the app's start).
+    (db,) = [m for m in await _upcoming(client) if m["id"] == "db-upgrade"]
+    assert db["created_at"] == "2026-11-05T07:00:00.000-05:00"
+    assert db["started_at"] is None
+    assert db["incident_updates"][-1]["created_at"] == db["created_at"]  # the announcement
+    # A window from the API: created when it was stored; a later change keeps that.
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    clock.advance(600)
+    body = {"id": "cdn", "title": "CDN move", "components": ["api"], "duration": "1h"}
+    start = "2026-11-06T02:00:00Z"
+    resp = await client.post("/api/v1/maintenance", headers=auth, json={**body, "start": start})
+    assert resp.status == 201
+    clock.advance(600)
+    patch = {"start": "2026-11-06T03:00:00Z"}
+    assert (await client.patch("/api/v1/maintenance/cdn", headers=auth, json=patch)).status == 200
+    (cdn,) = [m for m in await _upcoming(client) if m["id"] == "cdn"]
+    assert (cdn["created_at"], cdn["started_at"]) == ("2026-11-05T07:10:00.000-05:00", None)
+    assert cdn["scheduled_for"] == "2026-11-05T22:00:00.000-05:00"
+    # Once it starts: started_at is its start, created_at unchanged.
+    clock.advance(ts("2026-11-06T03:30:00Z") - clock.time())
+    active = (await get(client, "scheduled-maintenances/active.json"))["scheduled_maintenances"]
+    (cdn,) = [m for m in active if m["id"] == "cdn"]
+    assert (cdn["created_at"], cdn["started_at"]) == (
+        "2026-11-05T07:10:00.000-05:00",
+        "2026-11-05T22:00:00.000-05:00",
+    )
+
+
+async def _upcoming(client) -> list[dict]:
+    return (await get(client, "scheduled-maintenances/upcoming.json"))["scheduled_maintenances"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+from urllib.parse import urlsplit
 
 from statuswatch.clock import FakeClock
 from statuswatch.store.outbox_reads import subscribers
-from tests.helpers.notify import CSRF, email_config, start_rig
+from tests.helpers.notify import CSRF, email_config, link_in, start_rig
 from tests.helpers.openapi import check_exchange
 
 
@@ -148,3 +149,26 @@ async def test_admin_lists_exports_and_removes(aiohttp_client, tmp_path, smtp):
         "new@example.com",
     ]
     await rig.settle()
+
+
+async def test_a_bad_subscribe_body_names_every_bad_field(aiohttp_client, tmp_path, smtp):
+    rig = await start_rig(aiohttp_client, email_config(tmp_path, smtp.port), FakeClock())
+    body = {"email": "x@example.com", "a": 1, "components": "api", "b": 2}
+    resp = await rig.client.post("/api/v1/subscribers", json=body)
+    assert resp.status == 422
+    fields = [e["field"] for e in (await resp.json())["errors"]]
+    assert fields == ["a", "b", "components"]
+
+
+async def test_a_limited_address_cannot_use_even_its_real_link(aiohttp_client, tmp_path, smtp):
+    clock = FakeClock()
+    rig = await start_rig(aiohttp_client, email_config(tmp_path, smtp.port), clock)
+    assert (await rig.client.post("/api/v1/subscribers", json={"email": "a@example.com"})).status
+    await rig.deliver()
+    path = urlsplit(link_in(smtp.mailbox.to("a@example.com")[-1], "/subscriptions/confirm/")).path
+    assert (await rig.client.get(path)).status == 200
+    guesses = [(await rig.client.get(f"/subscriptions/confirm/guess{i}")).status for i in range(21)]
+    assert guesses[:20] == [404] * 20 and guesses[-1] == 429
+    assert (await rig.client.get(path)).status == 429  # the real link too, until a refill
+    clock.advance(2)
+    assert (await rig.client.get(path)).status == 200

@@ -67,7 +67,7 @@ def _incident_line(inc: dict[str, Any]) -> str:
 def _open(args: argparse.Namespace, client: Client) -> tuple[Any, str]:
     """Open an incident."""
     body = {"title": args.title, "body": args.body, "components": dict(args.component)}
-    for key in ("impact", "status", "severity"):
+    for key in ("impact", "status", "severity", "author"):
         if getattr(args, key) is not None:
             body[key] = getattr(args, key)
     inc = client.call("POST", "incidents", body)
@@ -77,8 +77,9 @@ def _open(args: argparse.Namespace, client: Client) -> tuple[Any, str]:
 def _update(args: argparse.Namespace, client: Client) -> tuple[Any, str]:
     """Post an update to an incident."""
     body: dict[str, Any] = {"body": args.body, "components": dict(args.component)}
-    if args.status:
-        body["status"] = args.status
+    for key in ("status", "author"):
+        if getattr(args, key) is not None:
+            body[key] = getattr(args, key)
     inc = client.call("POST", f"incidents/{args.id}/updates", body)
     return inc, "updated " + _incident_line(inc)
 
@@ -88,13 +89,48 @@ def _resolve(args: argparse.Namespace, client: Client) -> tuple[Any, str]:
     inc = client.call("GET", f"incidents/{args.id}")
     back = {c: "operational" for c, s in inc["components"].items() if s != "operational"}
     body = {"status": "resolved", "body": args.body, "components": back}
+    if args.author is not None:
+        body["author"] = args.author
     inc = client.call("POST", f"incidents/{args.id}/updates", body)
     return inc, "resolved " + _incident_line(inc)
 
 
+def _edit(args: argparse.Namespace, client: Client) -> tuple[Any, str]:
+    """Change an incident's title, impact or severity."""
+    change: dict[str, Any] = {}
+    for key in ("title", "impact", "severity", "author"):
+        if getattr(args, key) is not None:
+            change[key] = getattr(args, key)
+    if args.no_severity:
+        change["severity"] = None
+    inc = client.call("PATCH", f"incidents/{args.id}", change)
+    return inc, "edited " + _incident_line(inc)
+
+
+def _postmortem(args: argparse.Namespace, client: Client) -> tuple[Any, str]:
+    """Publish the postmortem of a resolved incident."""
+    change = {"postmortem": args.body}
+    if args.author is not None:
+        change["author"] = args.author
+    inc = client.call("PATCH", f"incidents/{args.id}", change)
+    return inc, "postmortem of " + _incident_line(inc)
+
+
+def _show_incident(args: argparse.Namespace, client: Client) -> tuple[Any, str]:
+    """Show an incident with its timeline, oldest update first."""
+    inc = client.call("GET", f"incidents/{args.id}")
+    lines = [_incident_line(inc)]
+    for u in inc["updates"]:
+        lines.append(f"  {u['created_at']}  {u['status']}  ({u['author']})  {u['body']}")
+    return inc, "\n".join(lines)
+
+
 def _list_incidents(args: argparse.Namespace, client: Client) -> tuple[Any, str]:
     """List incidents, newest first."""
-    found = client.call("GET", "incidents", query={"open": "true"} if args.open else None)
+    query = {"limit": str(args.limit)} if args.limit is not None else {}
+    if args.open:
+        query["open"] = "true"
+    found = client.call("GET", "incidents", query=query or None)
     rows = [
         (i["id"], i["status"], i["impact"], i["created_at"], i["title"]) for i in found["incidents"]
     ]
@@ -129,10 +165,26 @@ def _list_windows(_args: argparse.Namespace, client: Client) -> tuple[Any, str]:
     return found, _table(rows, ("ID", "STATE", "KIND", "START", "END", "TITLE"))
 
 
+def _show_window(args: argparse.Namespace, client: Client) -> tuple[Any, str]:
+    """Show a maintenance window with its current or next occurrence."""
+    window = client.call("GET", f"maintenance/{args.id}")
+    return window, _window_line(window)
+
+
 def _cancel(args: argparse.Namespace, client: Client) -> tuple[Any, str]:
-    """Cancel a maintenance window."""
-    window = client.call("PATCH", f"maintenance/{args.id}", {"cancelled": True})
-    return window, "cancelled " + _window_line(window)
+    """Cancel a maintenance window (--undo: restore a cancelled one)."""
+    window = client.call("PATCH", f"maintenance/{args.id}", {"cancelled": not args.undo})
+    return window, ("restored " if args.undo else "cancelled ") + _window_line(window)
+
+
+def _reschedule(args: argparse.Namespace, client: Client) -> tuple[Any, str]:
+    """Move a window to a new start (keeping its length unless --end or --duration is given)."""
+    change = {"start": args.start}
+    for key in ("end", "duration"):
+        if getattr(args, key) is not None:
+            change[key] = getattr(args, key)
+    window = client.call("PATCH", f"maintenance/{args.id}", change)
+    return window, "rescheduled " + _window_line(window)
 
 
 def _extend(args: argparse.Namespace, client: Client) -> tuple[Any, str]:
@@ -191,7 +243,28 @@ def _open_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("--impact", choices=["none", "minor", "major", "critical"])
     cmd.add_argument("--status", choices=["investigating", "identified", "monitoring"])
     cmd.add_argument("--severity", help="severity id (S1, S2, ...)")
+    _author(cmd)
     _components(cmd)
+
+
+def _author(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--author", help="who writes this (default: operator)")
+
+
+def _edit_options(cmd: argparse.ArgumentParser) -> None:
+    _id_options(cmd)
+    cmd.add_argument("--title")
+    cmd.add_argument("--impact", choices=["none", "minor", "major", "critical"])
+    severity = cmd.add_mutually_exclusive_group()
+    severity.add_argument("--severity", help="severity id (S1, S2, ...)")
+    severity.add_argument("--no-severity", action="store_true", help="clear the severity")
+    _author(cmd)
+
+
+def _postmortem_options(cmd: argparse.ArgumentParser) -> None:
+    _id_options(cmd)
+    cmd.add_argument("--body", required=True, help="the postmortem (Markdown)")
+    _author(cmd)
 
 
 def _update_options(cmd: argparse.ArgumentParser) -> None:
@@ -199,6 +272,7 @@ def _update_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("id")
     cmd.add_argument("--body", required=True, help="the update (Markdown)")
     cmd.add_argument("--status", choices=["investigating", "identified", "monitoring", "resolved"])
+    _author(cmd)
     _components(cmd)
 
 
@@ -206,11 +280,13 @@ def _resolve_options(cmd: argparse.ArgumentParser) -> None:
     _common(cmd)
     cmd.add_argument("id")
     cmd.add_argument("--body", default=RESOLVED_TEXT, help="the closing update (Markdown)")
+    _author(cmd)
 
 
 def _list_options(cmd: argparse.ArgumentParser) -> None:
     _common(cmd)
     cmd.add_argument("--open", action="store_true", help="only unresolved incidents")
+    cmd.add_argument("--limit", type=int, help="at most this many (default 50, at most 500)")
 
 
 def _add_options(cmd: argparse.ArgumentParser) -> None:
@@ -239,6 +315,19 @@ def _id_options(cmd: argparse.ArgumentParser) -> None:
     cmd.add_argument("id")
 
 
+def _cancel_options(cmd: argparse.ArgumentParser) -> None:
+    _id_options(cmd)
+    cmd.add_argument("--undo", action="store_true", help="restore a cancelled window")
+
+
+def _reschedule_options(cmd: argparse.ArgumentParser) -> None:
+    _id_options(cmd)
+    cmd.add_argument("--start", required=True, help="new start, ISO 8601 with offset")
+    length = cmd.add_mutually_exclusive_group()
+    length.add_argument("--end", help="new end, ISO 8601 with offset")
+    length.add_argument("--duration", help="new length, e.g. 2h")
+
+
 def _extend_options(cmd: argparse.ArgumentParser) -> None:
     _id_options(cmd)
     how = cmd.add_mutually_exclusive_group(required=True)
@@ -252,8 +341,21 @@ ADMIN_COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, Callab
     "incident update": (_run(_update), "post an update to an incident", _update_options),
     "incident resolve": (_run(_resolve), "resolve an incident", _resolve_options),
     "incident list": (_run(_list_incidents), "list incidents", _list_options),
+    "incident show": (_run(_show_incident), "show an incident and its timeline", _id_options),
+    "incident edit": (_run(_edit), "change an incident's title, impact or severity", _edit_options),
+    "incident postmortem": (
+        _run(_postmortem),
+        "publish the postmortem of a resolved incident",
+        _postmortem_options,
+    ),
     "maintenance add": (_run(_add), "schedule a maintenance window", _add_options),
     "maintenance list": (_run(_list_windows), "list maintenance windows", _common),
-    "maintenance cancel": (_run(_cancel), "cancel a maintenance window", _id_options),
+    "maintenance show": (_run(_show_window), "show a maintenance window", _id_options),
+    "maintenance cancel": (_run(_cancel), "cancel a maintenance window", _cancel_options),
+    "maintenance reschedule": (
+        _run(_reschedule),
+        "move a maintenance window",
+        _reschedule_options,
+    ),
     "maintenance extend": (_run(_extend), "extend a maintenance window", _extend_options),
 }

@@ -223,7 +223,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, Callable]] =
         "evaluate SLA inputs (JSON on stdin) into figures",
         lambda _c: None,
     ),
-    # incident open|update|resolve|list, maintenance add|list|cancel|extend: admin API clients
+    # incident ..., maintenance ...: the admin API clients (cli/admin.py)
     **ADMIN_COMMANDS,
 }
 

@@ -23,6 +23,7 @@ from statuswatch.config.model import (
 from statuswatch.config.notify_checks import check_notify_sections
 from statuswatch.config.sla_checks import check_incident_sections, check_sla_sections
 from statuswatch.config.status_codes import parse_status_range
+from statuswatch.config.text_checks import check_texts
 from statuswatch.validation import describe
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -126,6 +127,7 @@ def _validate(config: Config, base_dir: Path) -> Iterator[str]:
         if ident in severity_ids[:i]:
             yield f"severities[{i}].id: duplicate id {ident!r}"
     yield from check_incident_sections(config)
+    yield from check_texts(config)
     yield from check_notify_sections(config, components, base_dir)
     for i, mon in enumerate(config.monitors):
         where = f"monitors[{i}]"

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from statuswatch.config.model import Config, Maintenance
 from statuswatch.sla.credits import PerExcessHour, Tiered
+from statuswatch.validation import MULTILINE, control_characters
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -89,6 +90,8 @@ def check_window(where: str, window: Maintenance, components: set[str]) -> Itera
     def at(key: str) -> str:
         return f"{where}.{key}" if where else key
 
+    yield from control_characters(at("title"), window.title)
+    yield from control_characters(at("description"), window.description, MULTILINE)
     yield from _check_components(at("components"), window.components, components)
     yield from _check_timezone(at("timezone"), window.timezone)
     if window.end is not None and window.duration is not None:

@@ -23,6 +23,7 @@ from statuswatch.incidents.model import (
     new_id,
 )
 from statuswatch.status.component import ComponentStatus
+from statuswatch.validation import MULTILINE, control_characters
 
 TITLE_MAX = 200
 BODY_MAX = 10_000
@@ -78,11 +79,16 @@ def _one_of(field: str, value: str | None, allowed: tuple[str, ...]) -> Iterator
         yield f"{field}: must be one of {', '.join(allowed)}; got {value!r}"
 
 
-def _text(field: str, value: str, limit: int) -> Iterator[str]:
+def _text(
+    field: str, value: str, limit: int, allowed: frozenset[str] = frozenset()
+) -> Iterator[str]:
+    # One-line texts (title, author) allow no control character; Markdown bodies their breaks.
     if not value.strip():
         yield f"{field}: must not be empty"
     elif len(value) > limit:
         yield f"{field}: at most {limit} characters (got {len(value)})"
+    else:
+        yield from control_characters(field, value, allowed)
 
 
 def _author(value: str) -> Iterator[str]:
@@ -110,7 +116,7 @@ def check_new(req: NewIncident, known: Known) -> Iterator[str]:
     yield from _one_of("impact", req.impact, IMPACTS)
     yield from _one_of("status", req.status, STATUSES)
     yield from _components(req.components, OUTAGE_LEVELS, known)
-    yield from _text("body", req.body, BODY_MAX)
+    yield from _text("body", req.body, BODY_MAX, MULTILINE)
     yield from _severity(req.severity, known)
     yield from _author(req.author)
 
@@ -118,7 +124,7 @@ def check_new(req: NewIncident, known: Known) -> Iterator[str]:
 def check_update(req: NewUpdate, known: Known) -> Iterator[str]:
     """Every problem of an update to post."""
     yield from _one_of("status", req.status, STATUSES)
-    yield from _text("body", req.body, BODY_MAX)
+    yield from _text("body", req.body, BODY_MAX, MULTILINE)
     yield from _components(req.components, UPDATE_LEVELS, known)
     yield from _author(req.author)
 
@@ -134,7 +140,7 @@ def check_patch(req: IncidentPatch, incident: Incident, known: Known) -> Iterato
     if req.severity is not msgspec.UNSET:
         yield from _severity(req.severity, known)
     if isinstance(req.postmortem, str):
-        yield from _text("postmortem", req.postmortem, BODY_MAX)
+        yield from _text("postmortem", req.postmortem, BODY_MAX, MULTILINE)
         if not incident.status.closed:
             yield f"postmortem: allowed once the incident is resolved (it is {incident.status})"
     yield from _author(req.author)

@@ -251,6 +251,7 @@ async def credits_report(
     store: StoreProtocol, config: Config, label: str, now: int, customer_id: str | None = None
 ) -> list[CreditLine]:
     """Each customer's (or one customer's) credit line for the plan period containing `label`."""
+    parse_month(label)  # a bad period is an error even when there is no customer to report on
     customers = config.customers
     if customer_id is not None:
         customers = [c for c in customers if c.id == customer_id]

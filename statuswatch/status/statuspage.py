@@ -33,8 +33,11 @@ the top level of a document. The mapping, in one place:
 - scheduled maintenances: one per occurrence of a window (id "<window>" for one-off windows,
   "<window>-<YYYYMMDDTHHMMZ>" per occurrence of recurring ones), impact "maintenance", status
   by the clock (scheduled, in_progress, completed; never verifying: nobody tells us when work is
-  being checked); cancelled occurrences are left out (Statuspage has no such state). We keep no
-  creation time for windows, so created_at is scheduled_for; the updates are the announcement
+  being checked); cancelled occurrences are left out (Statuspage has no such state).
+  created_at: when the window was created, never after the occurrence's start: a window from
+  the API when it was first stored, a window from config.toml (overridden or not) when this
+  statuswatch loaded the config (it cannot know when the file was written). started_at: null
+  until the occurrence starts, then its start. The updates are the announcement at created_at
   (body: the description, else the title) and, once they happen, the start and the end.
 Times are ISO 8601 with the site's UTC offset, to the millisecond, as Statuspage writes them.
 The incident and maintenance objects, and their update wording, come from statuspage_objects,
@@ -43,7 +46,7 @@ which webhooks and emails share.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -99,6 +102,7 @@ class PageState:
     occurrences: Sequence[tuple[Occurrence, bool, str]] = ()
     availability: dict[str, dict[str, Figures]] = field(default_factory=dict)
     no_data: frozenset[str] = frozenset()  # components none of whose monitors was ever checked
+    window_created: Mapping[str, float] = field(default_factory=dict)  # window id -> created
 
 
 class Formatter:
@@ -237,7 +241,8 @@ class Formatter:
         """An occurrence with the updates the clock has reached: announced, started, ended."""
         now = self.state.now
         mid = occurrence_id(occ, recurring)
-        edges = [("scheduled", occ.start), ("in_progress", occ.start), ("completed", occ.end)]
+        created = min(self.state.window_created.get(occ.window_id, occ.start), occ.start)
+        edges = [("scheduled", created), ("in_progress", occ.start), ("completed", occ.end)]
         reached = [edges[0], *((s, at) for s, at in edges[1:] if now >= at)]
         steps = [MaintenanceStep(f"{mid}.{n}", s, at) for n, (s, at) in enumerate(reached)]
         components = [self.by_id[c] for c in sorted(occ.components) if c in self.by_id]

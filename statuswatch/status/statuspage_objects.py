@@ -116,6 +116,7 @@ class StatuspageObjects:
             )
             for s in steps
         ]
+        started = status != "scheduled" and occ.start <= steps[-1].at
         return {
             "id": mid,
             "name": occ.title,
@@ -125,7 +126,8 @@ class StatuspageObjects:
             "updated_at": self.time(steps[-1].at),
             "monitoring_at": None,
             "resolved_at": self.time(steps[-1].at) if status == "completed" else None,
-            "started_at": self.time(occ.start),
+            # Null until it has started (as Statuspage): scheduled, or cancelled before its start.
+            "started_at": self.time(occ.start) if started else None,
             "shortlink": f"{self.base}/maintenance",
             "page_id": self.page_id,
             "components": list(components),
@@ -159,4 +161,9 @@ class StatuspageObjects:
             "updated_at": t,
             "display_at": t,
             "affected_components": changes or [],
+            # Statuspage's own fields; statuswatch notifies subscribers of every update and
+            # posts to no Twitter account.
+            "deliver_notifications": True,
+            "custom_tweet": None,
+            "tweet_id": None,
         }

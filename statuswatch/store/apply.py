@@ -297,9 +297,9 @@ def _report_token(applier: BatchApplier, t: ReportToken) -> None:
 def _save_maintenance(applier: BatchApplier, m: SaveMaintenance) -> None:
     """Create or replace a run-time maintenance window."""
     applier.conn.execute(
-        "INSERT INTO maintenance (id, spec, updated) VALUES (?, ?, ?) "
+        "INSERT INTO maintenance (id, spec, updated, created) VALUES (?, ?, ?, ?) "
         "ON CONFLICT(id) DO UPDATE SET spec = excluded.spec, updated = excluded.updated",
-        (m.window.id, encode_window(m.window).decode(), m.now),
+        (m.window.id, encode_window(m.window).decode(), m.now, m.now),
     )
     if m.event is not None:  # scheduled or cancelled: told in the same transaction
         outbox.enqueue_event(applier.conn, m.event)

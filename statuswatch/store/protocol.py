@@ -175,6 +175,10 @@ class StoreProtocol(Protocol):
         """Return every maintenance window created at run time."""
         ...
 
+    async def maintenance_created(self) -> dict[str, float]:
+        """Return when each run-time maintenance window was first stored."""
+        ...
+
     async def maintenance_updated(self) -> dict[str, float]:
         """Return when each run-time maintenance window was last changed."""
         ...

@@ -135,6 +135,11 @@ def maintenance(db: sqlite_utils.Database) -> list[Maintenance]:
     return [decode_window(row["spec"]) for row in rows]
 
 
+def maintenance_created(db: sqlite_utils.Database) -> dict[str, float]:
+    """When each run-time maintenance window was first stored, by id."""
+    return {row["id"]: row["created"] for row in db.query("SELECT id, created FROM maintenance")}
+
+
 def maintenance_updated(db: sqlite_utils.Database) -> dict[str, float]:
     """When each run-time maintenance window was last created or changed, by id."""
     return {row["id"]: row["updated"] for row in db.query("SELECT id, updated FROM maintenance")}

@@ -271,4 +271,15 @@ def _v5(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5)
+def _v6(db: sqlite_utils.Database) -> None:
+    """When each run-time maintenance window was created (a change keeps it; older rows: their
+    last change, the best known)."""
+    db.executescript(
+        """
+        ALTER TABLE maintenance ADD COLUMN created REAL;
+        UPDATE maintenance SET created = updated;
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6)

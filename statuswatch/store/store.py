@@ -198,6 +198,10 @@ class Store:
         """Every maintenance window created at run time."""
         return await self._read(reads.maintenance)
 
+    async def maintenance_created(self) -> dict[str, float]:
+        """When each run-time maintenance window was first stored (/api/v2 created_at)."""
+        return await self._read(reads.maintenance_created)
+
     async def maintenance_updated(self) -> dict[str, float]:
         """When each run-time maintenance window was last changed (feeds, calendars)."""
         return await self._read(reads.maintenance_updated)

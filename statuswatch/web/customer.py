@@ -18,7 +18,7 @@ from statuswatch.sla.report_format import POLICY_EXPLAINED, POLICY_WORDS, as_csv
 from statuswatch.status.component import ComponentStatus
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, STORE, TEMPLATES
 from statuswatch.web.not_found import html_404
-from statuswatch.web.security import too_many
+from statuswatch.web.security import refuse_if_limited, too_many
 
 # The URL is the credential: keep it out of caches, indexes and other sites' logs.
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
@@ -28,10 +28,11 @@ MAX_OUTAGES_WITH_EVIDENCE = 100
 async def customer_report(request: web.Request) -> web.Response:
     """GET /customers/{token}: 12 months of availability, outages with evidence, credits."""
     config, store = request.app[CONFIG], request.app[STORE]
+    refuse_if_limited(request, "report")
     owner = find_owner(await store.report_tokens(), request.match_info["token"])
     customer = next((c for c in config.customers if c.id == owner), None)
     if customer is None:
-        if (limited := too_many(request)) is not None:
+        if (limited := too_many(request, "report")) is not None:
             raise limited
         # The same 404 page as any unknown URL (html_404), and never cached.
         raise web.HTTPNotFound(headers=PRIVATE)

@@ -16,7 +16,7 @@ from statuswatch.incidents import edits
 from statuswatch.incidents.model import Incident, IncidentUpdate
 from statuswatch.incidents.severity import next_update_due, severities_of
 from statuswatch.site.markdown import render_markdown
-from statuswatch.web.json_io import not_found, read_json, unprocessable
+from statuswatch.web.json_io import Body, not_found, read_body, unprocessable
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG
 from statuswatch.web.security import require_admin
 
@@ -79,9 +79,8 @@ async def _saved(request: web.Request, incident: Incident, status: int = 200) ->
 async def create_incident(request: web.Request) -> web.Response:
     """POST /api/v1/incidents."""
     require_admin(request)
-    req = await read_json(request, edits.NewIncident)
-    if problems := list(edits.check_new(req, _known(request.app))):
-        raise unprocessable(problems)
+    body = await read_body(request, edits.NewIncident)
+    req = body.check(edits.check_new(body.value, _known(request.app)))
     board = request.app[BOARD]
     incident = edits.open_incident(req, request.app[CLOCK].time(), board.status)
     async with board.edit_lock:
@@ -122,6 +121,7 @@ async def get_incident(request: web.Request) -> web.Response:
 
 async def _edit(
     request: web.Request,
+    body: Body[Any],
     check: Callable[[Incident], Iterator[str]],
     apply: Callable[[Incident, float], object],
     status: int = 200,
@@ -133,8 +133,7 @@ async def _edit(
         if incident is None:
             raise not_found("incident")
         # Checked before anything changes: it may be the board's live automatic incident.
-        if problems := list(check(incident)):
-            raise unprocessable(problems)
+        body.check(check(incident))
         apply(incident, request.app[CLOCK].time())
         return await _saved(request, incident, status)
 
@@ -142,10 +141,11 @@ async def _edit(
 async def patch_incident(request: web.Request) -> web.Response:
     """PATCH /api/v1/incidents/{id}: title, impact, severity, postmortem (once resolved)."""
     require_admin(request)
-    req = await read_json(request, edits.IncidentPatch)
-    known = _known(request.app)
+    body = await read_body(request, edits.IncidentPatch)
+    req, known = body.value, _known(request.app)
     return await _edit(
         request,
+        body,
         lambda inc: edits.check_patch(req, inc, known),
         lambda inc, now: edits.apply_patch(inc, req, now),
     )
@@ -154,10 +154,11 @@ async def patch_incident(request: web.Request) -> web.Response:
 async def post_update(request: web.Request) -> web.Response:
     """POST /api/v1/incidents/{id}/updates: status, body, component changes."""
     require_admin(request)
-    req = await read_json(request, edits.NewUpdate)
-    known, live = _known(request.app), request.app[BOARD].status
+    body = await read_body(request, edits.NewUpdate)
+    req, known, live = body.value, _known(request.app), request.app[BOARD].status
     return await _edit(
         request,
+        body,
         lambda _inc: edits.check_update(req, known),
         lambda inc, now: edits.post_update(inc, req, now, live),
         201,

@@ -16,7 +16,7 @@ from statuswatch.config.model import Maintenance
 from statuswatch.maintenance.calendar import Schedule
 from statuswatch.maintenance.edits import NewWindow, WindowPatch, new_window, patched
 from statuswatch.sla.periods import iso_z
-from statuswatch.web.json_io import not_found, read_json, unprocessable
+from statuswatch.web.json_io import not_found, read_body
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, STORE
 from statuswatch.web.security import require_admin
 
@@ -92,14 +92,13 @@ async def _store_and_follow(request: web.Request, window: Maintenance, now: floa
 async def create_window(request: web.Request) -> web.Response:
     """POST /api/v1/maintenance: a [[maintenance]] entry; no start means now (emergency)."""
     require_admin(request)
-    req = await read_json(request, NewWindow)
+    body = await read_body(request, NewWindow)
     components = {c.id for c in request.app[CONFIG].components}
     now = request.app[CLOCK].time()
     async with request.app[BOARD].edit_lock:
         taken = {s.spec.id for s in request.app[BOARD].calendar.schedules}
-        window, problems = new_window(req, now, taken, components)
-        if problems:
-            raise unprocessable(problems)
+        window, problems = new_window(body.value, now, taken, components)
+        body.check(problems)
         response = await _store_and_follow(request, window, now)
     response.set_status(201)
     response.headers["Location"] = f"/api/v1/maintenance/{window.id}"
@@ -109,13 +108,12 @@ async def create_window(request: web.Request) -> web.Response:
 async def patch_window(request: web.Request) -> web.Response:
     """PATCH /api/v1/maintenance/{id}: start, end, duration (reschedule, extend), cancelled."""
     require_admin(request)
-    req = await read_json(request, WindowPatch)
+    body = await read_body(request, WindowPatch)
     components = {c.id for c in request.app[CONFIG].components}
     async with request.app[BOARD].edit_lock:
         schedule, _ = _find(await _windows(request.app), request.match_info["id"])
-        window, problems = patched(schedule.spec, req, components)
-        if problems:
-            raise unprocessable(problems)
+        window, problems = patched(schedule.spec, body.value, components)
+        body.check(problems)
         return await _store_and_follow(request, window, request.app[CLOCK].time())
 
 

@@ -13,14 +13,15 @@ from statuswatch.config.loader import parse_listen
 from statuswatch.metrics.exposition import CONTENT_TYPE
 from statuswatch.web.keys import AUTH_LIMITER, CONFIG, HEALTH_CACHE, METRICS
 from statuswatch.web.render_cache import accepts_gzip
-from statuswatch.web.security import add_security_headers, too_many
+from statuswatch.web.security import add_security_headers, refuse_if_limited, too_many
 
 
 async def metrics(request: web.Request) -> web.Response:
     """The text exposition; 401 without the token when one is required."""
     endpoint = request.app[METRICS]
+    refuse_if_limited(request, "metrics")
     if not endpoint.allows(request.headers.get("Authorization", "")):
-        if (limited := too_many(request)) is not None:
+        if (limited := too_many(request, "metrics")) is not None:
             raise limited
         raise web.HTTPUnauthorized(
             text="missing or invalid bearer token\n",

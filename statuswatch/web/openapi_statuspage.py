@@ -88,6 +88,9 @@ SCHEMAS: dict[str, Schema] = {
         created_at=_SP_TIME,
         updated_at=_SP_TIME,
         display_at=_SP_TIME,
+        deliver_notifications={**BOOL, "description": "always true: subscribers are told"},
+        custom_tweet={"type": "null", "description": "always null: nothing is tweeted"},
+        tweet_id={"type": "null", "description": "always null"},
         affected_components={
             "type": "array",
             "items": obj(
@@ -104,6 +107,11 @@ SCHEMAS: dict[str, Schema] = {
             **_SP_INCIDENT_PROPS,
             "status": enum(*MAINTENANCE_STATES),
             "impact": enum("maintenance"),
+            "created_at": {**_SP_TIME, "description": "when the window was created"},
+            "started_at": {
+                **nullable(_SP_TIME),
+                "description": "null until the occurrence starts, then its start",
+            },
         },
         scheduled_for=_SP_TIME,
         scheduled_until=_SP_TIME,

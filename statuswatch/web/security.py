@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 
 from aiohttp import web
 
@@ -66,25 +67,46 @@ def client_key(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
-def too_many(request: web.Request) -> web.HTTPTooManyRequests | None:
-    """An HTTP 429 when this client has used up its failed attempts, else None."""
-    if request.app[AUTH_LIMITER].allow(client_key(request)):
-        return None
+def _limited(wait: float) -> web.HTTPTooManyRequests:
     return web.HTTPTooManyRequests(
         text='{"error": "too many failed attempts; slow down"}',
         content_type="application/json",
-        headers={"Retry-After": "60"},
+        headers={"Retry-After": str(max(1, math.ceil(wait)))},
     )
+
+
+def _bucket(request: web.Request, scope: str) -> str:
+    # One bucket per kind of token and address: misses on /push do not lock out the admin API.
+    return f"{scope} {client_key(request)}"
+
+
+def refuse_if_limited(request: web.Request, scope: str) -> None:
+    """Raise 429 while this address is limited on `scope`, before any token is looked at.
+
+    A limited address is refused with the right token too: answering it would tell a guesser
+    which guess was right and let guessing go on at full speed.
+    """
+    if (wait := request.app[AUTH_LIMITER].wait(_bucket(request, scope))) > 0:
+        raise _limited(wait)
+
+
+def too_many(request: web.Request, scope: str) -> web.HTTPTooManyRequests | None:
+    """After a wrong token on `scope`: an HTTP 429 when this spends the address's last try."""
+    limiter, key = request.app[AUTH_LIMITER], _bucket(request, scope)
+    if limiter.allow(key):
+        return None
+    return _limited(limiter.wait(key))
 
 
 def require_admin(request: web.Request) -> None:
     """Raise 401 unless the request carries the admin bearer token (compared in constant time)."""
+    refuse_if_limited(request, "admin")
     expected = request.app[ADMIN_TOKEN]
     header = request.headers.get("Authorization", "")
     scheme, _, presented = header.partition(" ")
     if scheme.lower() == "bearer" and matches(presented.strip(), expected):
         return
-    if (limited := too_many(request)) is not None:
+    if (limited := too_many(request, "admin")) is not None:
         raise limited
     raise web.HTTPUnauthorized(
         text='{"error": "missing or invalid bearer token"}',

@@ -20,7 +20,7 @@ from statuswatch.sla.evidence import Evidence
 from statuswatch.sla.load import load_evidence
 from statuswatch.status.statuspage import AVAILABILITY_WINDOWS, DOCUMENTS, LIST_LIMIT, PageState
 from statuswatch.status.statuspage import document as build_document
-from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STORE
+from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STARTED_AT, STORE
 from statuswatch.web.render_cache import respond
 
 PREFIX = "/api/v2/"
@@ -54,11 +54,21 @@ async def page_state(app: web.Application) -> PageState:
         updated={},
         open_incidents=await store.incidents(open_only=True),
         latest_incidents=await store.incidents(limit=LIST_LIMIT),
+        window_created=await window_created(app),
     )
     calendar = board.calendar
     return await asyncio.get_running_loop().run_in_executor(
         None, _computed, state, evidence, calendar
     )
+
+
+async def window_created(app: web.Application) -> dict[str, float]:
+    """When each window was created: stored ones when first stored, config ones (overridden or
+    not) when this statuswatch loaded the config, the earliest it can know of them."""
+    created = await app[STORE].maintenance_created()
+    loaded = app[STARTED_AT]
+    created.update({m.id: loaded for m in app[CONFIG].maintenance})
+    return {wid: loaded if at is None else at for wid, at in created.items()}
 
 
 def _computed(state: PageState, evidence: Evidence, calendar: MaintenanceCalendar) -> PageState:

@@ -15,11 +15,11 @@ from aiohttp import web
 
 from statuswatch.store.outbox_reads import SubscriberRecord
 from statuswatch.subscriptions.service import Subscriptions
-from statuswatch.web.json_io import read_json, unprocessable
+from statuswatch.web.json_io import read_body
 from statuswatch.web.keys import CONFIG, NOTIFICATIONS, RENDER_CACHE, TEMPLATES
 from statuswatch.web.not_found import html_404
 from statuswatch.web.render_cache import off_loop, respond
-from statuswatch.web.security import client_key, too_many
+from statuswatch.web.security import client_key, refuse_if_limited, too_many
 
 ACCEPTED_TEXT = (
     "If that address can receive mail, a confirmation email is on its way. Follow its link to "
@@ -122,16 +122,16 @@ async def subscribe_api(request: web.Request) -> web.Response:
         raise web.HTTPUnsupportedMediaType(
             text='{"error": "send application/json"}', content_type="application/json"
         )
-    req = await read_json(request, NewSubscriber)
-    if problems := list(service.problems(req.email, req.components)):
-        raise unprocessable(problems)
+    body = await read_body(request, NewSubscriber)
+    req = body.check(service.problems(body.value.email, body.value.components))
     await service.subscribe(client_key(request), req.email, req.components)
     return web.Response(body=ACCEPTED_JSON, status=202, content_type="application/json")
 
 
 async def _holder(request: web.Request, purpose: str) -> SubscriberRecord | None:
+    refuse_if_limited(request, "subscription")
     sub = await _service(request).holder(request.match_info["token"], purpose)
-    if sub is None and (limited := too_many(request)) is not None:
+    if sub is None and (limited := too_many(request, "subscription")) is not None:
         raise limited  # guessing tokens costs the guesser
     return sub
 
