@@ -51,7 +51,7 @@ async def test_incident_page_shows_the_whole_timeline(aiohttp_client, tmp_path, 
     )
     html = await page(client, f"/incidents/{inc['id']}")
     assert "<script>alert(1)" not in html and "<img" not in html
-    assert "<h2>Checkout &lt;script&gt;alert(1)&lt;/script&gt; errors</h2>" in html
+    assert "<h1>Checkout &lt;script&gt;alert(1)&lt;/script&gt; errors</h1>" in html
     title = "Checkout &lt;script&gt;alert(1)&lt;/script&gt; errors · Acme &lt;Status&gt;"
     assert f"<title>{title}</title>" in html
     assert '<dd class="incident-state">Identified</dd>' in html
@@ -115,7 +115,7 @@ async def test_incident_page_is_cached_and_revalidates(aiohttp_client, tmp_path,
 async def test_unknown_things_get_the_404_page(aiohttp_client, tmp_path, clock, path):
     client = await make_site(aiohttp_client, tmp_path, clock)
     html = await page(client, path, 404)
-    assert "<h2>Page not found</h2>" in html and '<a href="/history">' in html
+    assert "<h1>Page not found</h1>" in html and '<a href="/history">' in html
     assert "<title>Not found · Acme &lt;Status&gt;</title>" in html
     assert "Content-Security-Policy" in (await client.get(path)).headers
 
@@ -140,7 +140,7 @@ async def test_wrong_method_on_a_known_path_is_still_405(aiohttp_client, tmp_pat
 async def test_any_method_on_an_unknown_url_is_404(aiohttp_client, tmp_path, clock):
     client = await make_site(aiohttp_client, tmp_path, clock)
     resp = await client.post("/no/such/page")
-    assert resp.status == 404 and "<h2>Page not found</h2>" in await resp.text()
+    assert resp.status == 404 and "<h1>Page not found</h1>" in await resp.text()
     head = await client.head("/no/such/page")
     assert head.status == 404 and head.headers["Content-Type"].startswith("text/html")
     resp = await client.put("/api/v1/no-such-endpoint")
@@ -224,7 +224,7 @@ async def test_history_groups_by_month_and_pages_back(aiohttp_client, tmp_path, 
     nov = await open_incident(client, title="November checkout")
 
     html = await page(client, "/history")
-    months = re.findall(r"<h3>(\w+ \d{4})</h3>", html)
+    months = re.findall(r"<h2>(\w+ \d{4})</h2>", html)
     assert months == ["November 2026", "October 2026", "September 2026"]
     november, october, september = html.split('<section class="history-month">')[1:]
     assert f'<a href="/incidents/{nov["id"]}">November checkout</a>' in november
@@ -235,7 +235,7 @@ async def test_history_groups_by_month_and_pages_back(aiohttp_client, tmp_path, 
     assert 'rel="prev"' not in html
 
     html = await page(client, "/history?page=2")
-    assert re.findall(r"<h3>(\w+ \d{4})</h3>", html) == ["August 2026", "July 2026", "June 2026"]
+    assert re.findall(r"<h2>(\w+ \d{4})</h2>", html) == ["August 2026", "July 2026", "June 2026"]
     assert f'<a href="/incidents/{july["id"]}">July outage</a>' in html
     assert "Resolved · impact major" in html
     assert '<a rel="prev" href="/history">← Newer</a>' in html and 'rel="next"' not in html
@@ -257,7 +257,7 @@ async def test_history_months_follow_the_site_timezone(aiohttp_client, tmp_path)
     await open_incident(client, title="Midnight")
     html = await page(client, "/history")
     september = html.split('<section class="history-month">')[1]
-    assert "<h3>September 2026</h3>" in september and "Midnight" in september
+    assert "<h2>September 2026</h2>" in september and "Midnight" in september
     assert "01 Sep 2026 01:30 CEST" in september
 
 

@@ -78,20 +78,18 @@ async def test_view_model_figures(seeded):
     }
     rolling, mtd = api.targets
     assert (rolling.availability, mtd.availability) == ("99.699", "99.538")
-    cells = [
-        (c.target, c.met, c.budget_minutes, c.used_minutes, c.remaining_minutes)
-        for c in rolling.cells
-    ]
+    # Budget, use and overspend all floored from the exact seconds (sla.display).
+    cells = [(c.target, c.met, c.budget) for c in rolling.cells]
     assert cells == [
-        ("99.8", False, 86, 130, -44),
-        ("99.9", False, 43, 130, -87),
-        ("99.99", False, 4, 130, -126),
+        ("99.8", False, "budget 86 min · used 130 min · over by 43 min"),
+        ("99.9", False, "budget 43 min · used 130 min · over by 86 min"),
+        ("99.99", False, "budget 4 min · used 130 min · over by 125 min"),
     ]
-    assert all(c.met and c.used_minutes == 0 for c in checkout.targets[0].cells)
+    assert all(c.met and c.used_seconds == 0 for c in checkout.targets[0].cells)
     # The platform is the union (Evidence.service): checkout's excused hour leaves the
     # denominator, so the platform is not simply the api's figure.
     assert view.platform_targets[0].availability == "99.698"
-    assert view.platform_targets[0].cells[0].budget_minutes == 86
+    assert view.platform_targets[0].cells[0].budget.startswith("budget 86 min ·")
     (plan,) = view.plans
     current, previous = plan.rows
     assert (current.period, current.running, current.availability, current.credit_percent) == (
@@ -130,7 +128,7 @@ async def test_index_page(site):
         "day-maintenance 2026-11-15: 100.000%"
     )
     # The open incident with its latest update; its next one was due at 11:30 UTC: overdue.
-    assert 'href="/incidents/inc-payments">Checkout payments slow</a>' in page
+    assert 'href="/incidents/incpayments">Checkout payments slow</a>' in page
     assert "update overdue</strong> (was due by" in page
     assert "<strong>Checkout payments slow</strong>" in page
     assert "Database upgrade (scheduled)" in page and "22 Nov 2026 03:00 CET" in page
@@ -140,8 +138,8 @@ async def test_index_page(site):
     assert targets.index("Platform (all components)") < targets.index("Storefront API")
     assert (
         "99.698%" in targets
-        and "over by 44" in targets
-        and "budget 86 min · used 0 · 86 left" in targets
+        and "over by 43 min" in targets
+        and "budget 86 min · used 0 min · 86 min left" in targets
     )
     assert targets.count('class="missed"') == 6 + 6  # api and platform miss every target
     credits = page[page.index('id="credits-h"') :]
@@ -164,7 +162,7 @@ async def test_component_page(site):
         r"<td class=\"num\">130</td>",
         table,
     )
-    assert 'href="/incidents/inc-api-errors">API errors</a>' in page
+    assert 'href="/incidents/incapierrors">API errors</a>' in page
     # Every hour: checks of 80, 120, 180 and 1200 (or 2000) ms -> p50 175 ms, p95 1160 (1800) ms.
     assert "Median of the hourly medians 175 ms; worst hourly 95th percentile 1800 ms." in page
     (p50,) = re.findall(r'<polyline class="p50" points="([^"]*)"', page)

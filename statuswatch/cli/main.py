@@ -131,7 +131,7 @@ def cmd_credits(args: argparse.Namespace) -> int:
             lines = await credits_report(store, config, args.period, now, args.customer)
         finally:
             await store.close()
-        return FORMATS[args.format](lines, now)
+        return FORMATS[args.format](lines, now, config.site.tz)
 
     try:
         print(asyncio.run(report()))

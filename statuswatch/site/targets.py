@@ -1,14 +1,14 @@
 """Figures beside promises: rolling windows, targets with their error budgets, plans' credits.
 
 Every figure is ServiceTimeline.figures (SLA.md's formula) over a period; this module only picks
-the periods and shapes the rows. Minutes shown are floored, percentages truncated. The windows
+the periods and shapes the rows. Durations are shown by sla.display's one rule (floored,
+seconds under a minute), percentages truncated. The windows
 and the targets table are measured availability, shown with their coverage (site.measured);
 the plans' credits count unobserved time as their plan says.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ from statuswatch.config.model import SlaPolicy
 from statuswatch.site.measured import SPANS, Measured, measured
 from statuswatch.sla import periods
 from statuswatch.sla.availability import Figures
-from statuswatch.sla.display import truncate_percent
+from statuswatch.sla.display import budget_text, duration_text, truncate_percent, whole_minutes
 from statuswatch.sla.evidence import ServiceTimeline
 from statuswatch.sla.report import claim_deadline, recent_periods, window_period
 
@@ -28,10 +28,6 @@ TARGET_WINDOWS = (("30d", "Rolling 30 days"), ("mtd", "Month to date"))
 def percent_text(fig: Figures) -> str:
     """Availability as shown: truncated (SLA.md), "n/a" when nothing was measurable."""
     return truncate_percent(fig.availability)
-
-
-def whole_minutes(seconds: Fraction | int) -> int:
-    return math.floor(Fraction(seconds) / 60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +55,13 @@ def window_figures(timeline: ServiceTimeline, now: int) -> list[WindowFigure]:
 class TargetCell:
     target: str  # as configured, "99.9"
     met: bool
-    budget_minutes: int  # the error budget of the window (floored)
-    used_minutes: int  # unexcused downtime
-    remaining_minutes: int  # floored; negative once overspent
+    budget_seconds: Fraction  # the error budget of the window, exact
+    used_seconds: int  # unexcused downtime
+
+    @property
+    def budget(self) -> str:
+        """ "budget 43 min · used 41 s · 42 min left": all three from the exact seconds."""
+        return budget_text(self.budget_seconds, self.used_seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +92,8 @@ def target_rows(
                 TargetCell(
                     f"{target:g}",
                     fig.met,
-                    whole_minutes(fig.allowed),
-                    whole_minutes(fig.unexcused),
-                    math.floor(fig.budget_remaining / 60),
+                    fig.allowed,
+                    fig.unexcused,
                 )
             )
         shown = measured(timeline.figures(period, policy="excluded"), SPANS[window])
@@ -109,7 +108,7 @@ class PlanCredit:
     period: str
     running: bool
     availability: str
-    downtime_minutes: int
+    downtime: str  # unexcused, as sla.display shows every duration
     met: bool
     credit_percent: str
     claim_deadline: int | None  # UTC seconds; None without a claim window
@@ -126,7 +125,7 @@ def plan_credits(plan: SlaPolicy, timeline: ServiceTimeline, now: int) -> list[P
                 period.label,
                 period.end == now,
                 percent_text(fig),
-                whole_minutes(fig.unexcused),
+                duration_text(fig.unexcused),
                 fig.met,
                 f"{float(plan.credit.percent(fig)):g}",
                 deadline,

@@ -80,9 +80,10 @@ def combine_locations(by_location: Mapping[str, MonitorEvidence]) -> MonitorEvid
     return evidence
 
 
-def _span(start: float, end: float | None, now: int) -> Interval:
-    # Whole seconds: an outage's start is floored and its end ceiled, so rounding never hides
-    # downtime; an outage still open runs until now.
+def whole_span(start: float, end: float | None, now: int) -> Interval:
+    """An outage's or gap's whole seconds: start floored, end ceiled, open ones until now."""
+    # Rounding outward never hides downtime; every figure and every report row measures
+    # this same interval, so rows and their totals agree to the second.
     return (math.floor(start), math.ceil(end) if end is not None else now)
 
 
@@ -112,10 +113,10 @@ class Evidence:
         self.outages = list(outages)
         down: dict[tuple[str, str], list[Interval]] = defaultdict(list)
         for o in self.outages:
-            down[o.monitor_id, o.location].append(_span(o.start, o.end, self.now))
+            down[o.monitor_id, o.location].append(whole_span(o.start, o.end, self.now))
         dark: dict[tuple[str, str], list[Interval]] = defaultdict(list)
         for g in gaps:
-            dark[g.monitor_id, g.location].append(_span(g.start, g.end, self.now))
+            dark[g.monitor_id, g.location].append(whole_span(g.start, g.end, self.now))
         seen: dict[str, dict[str, MonitorEvidence]] = defaultdict(dict)
         for monitor, location in dict.fromkeys([*down, *dark]):
             key = (monitor, location)

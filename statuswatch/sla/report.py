@@ -21,7 +21,7 @@ from statuswatch.sla import periods
 from statuswatch.sla.availability import Figures
 from statuswatch.sla.credits import credit_amount
 from statuswatch.sla.evaluate import figures_json
-from statuswatch.sla.evidence import Evidence
+from statuswatch.sla.evidence import Evidence, whole_span
 from statuswatch.sla.intervals import intersect, measure, normalize
 from statuswatch.sla.load import load_evidence, read_records
 from statuswatch.store import Gap, Outage, StoreProtocol
@@ -56,6 +56,8 @@ class OutageLine:
     # Gaps in monitoring that split this outage from the same monitor's outage before or
     # after it: one outage of the target, recorded as two because statuswatch had no evidence.
     split_by: tuple[GapLine, ...] = ()
+    # Still open when the report was made: `end` is then only where the evidence stops (now).
+    ongoing: bool = False
 
     @property
     def seconds(self) -> int:
@@ -104,8 +106,9 @@ def outage_json(o: OutageLine) -> dict[str, Any]:
         "monitor": o.monitor_id,
         "component": o.component,
         "start": periods.iso_z(o.start),
-        "end": periods.iso_z(o.end),
-        "duration_minutes": o.seconds / 60,
+        "end": None if o.ongoing else periods.iso_z(o.end),
+        "ongoing": o.ongoing,
+        "duration_minutes": o.seconds / 60,  # so far, for an ongoing outage
         "excused_minutes": o.excused_seconds / 60,
         "excused": o.excused_seconds == o.seconds,
         "error_class": o.error_class,
@@ -224,11 +227,7 @@ def _outage_lines(
         comp = component_of.get(o.monitor_id)
         if comp not in customer.components:
             continue
-        span = normalize(
-            [(int(o.start), int(o.end) if o.end is not None else evidence.now)],
-            period.start,
-            period.end,
-        )
+        span = normalize([whole_span(o.start, o.end, evidence.now)], period.start, period.end)
         if not span:
             continue
         excused = measure(intersect(span, evidence.component(comp).maintenance))
@@ -242,6 +241,7 @@ def _outage_lines(
                 o.error_class,
                 o.message,
                 split.get((o.monitor_id, o.start), ()),
+                o.end is None and span[0][1] == evidence.now,
             )
         )
     return sorted(lines, key=lambda line: (line.start, line.monitor_id))

@@ -6,9 +6,10 @@ import csv
 import io
 import json
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
-from statuswatch.sla.display import truncate_percent
-from statuswatch.sla.periods import iso_z
+from statuswatch.site.stamps import maybe_stamp
+from statuswatch.sla.display import duration_text, truncate_percent
 from statuswatch.sla.report import CreditLine, totals_by_currency
 
 CSV_COLUMNS = [
@@ -54,8 +55,11 @@ def money(amount: Fraction) -> str:
     return f"{float(amount):.2f}"
 
 
-def as_json(lines: list[CreditLine], now: int) -> str:
-    """The report as JSON: one object per customer plus totals per currency."""
+UTC = ZoneInfo("UTC")
+
+
+def as_json(lines: list[CreditLine], now: int, tz: ZoneInfo = UTC) -> str:
+    """The report as JSON: one object per customer plus totals per currency (times ISO UTC)."""
     return json.dumps(
         {
             "customers": [line.to_json(now) for line in lines],
@@ -72,8 +76,8 @@ def _safe_cell(value: object) -> object:
     return value
 
 
-def as_csv(lines: list[CreditLine], now: int) -> str:
-    """One row per customer; outages summarised as a count (details are in the JSON)."""
+def as_csv(lines: list[CreditLine], now: int, tz: ZoneInfo = UTC) -> str:
+    """One row per customer (times ISO UTC); outages as a count (details are in the JSON)."""
     buf = io.StringIO()
     writer = csv.DictWriter(
         buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\r\n"
@@ -86,8 +90,8 @@ def as_csv(lines: list[CreditLine], now: int) -> str:
     return buf.getvalue()
 
 
-def as_table(lines: list[CreditLine], now: int) -> str:
-    """A fixed-width summary for people at a terminal."""
+def as_table(lines: list[CreditLine], now: int, tz: ZoneInfo = UTC) -> str:
+    """A fixed-width summary for people at a terminal, times in `tz` (the site's zone)."""
     header = (
         "customer",
         "plan",
@@ -105,7 +109,9 @@ def as_table(lines: list[CreditLine], now: int) -> str:
     rows = [header]
     for line in lines:
         fig = line.figures
-        deadline = "-" if line.claim_deadline is None else iso_z(line.claim_deadline)[:10]
+        # The exact instant with its zone, as the site shows it: a date alone reads as "during".
+        stamped = maybe_stamp(line.claim_deadline, tz)
+        deadline = "-" if stamped is None else stamped.text
         if line.claim_passed(now):
             deadline += " (passed)"
         rows.append(
@@ -115,10 +121,10 @@ def as_table(lines: list[CreditLine], now: int) -> str:
                 fig.period.label,
                 truncate_percent(fig.availability) + ("%" if fig.availability is not None else ""),
                 truncate_percent(None if fig.coverage is None else fig.coverage * 100, 1) + "%",
-                f"{fig.unmonitored / 60:.1f}m",
-                f"{fig.unexcused / 60:.1f}m",
-                f"{float(fig.allowed) / 60:.1f}m",
-                f"{float(fig.excess) / 60:.1f}m",
+                duration_text(fig.unmonitored),
+                duration_text(fig.unexcused),
+                duration_text(fig.allowed),
+                duration_text(fig.excess),
                 f"{float(line.credit_percent):g}%",
                 f"{money(line.credit_amount)} {line.customer.currency}",
                 deadline,

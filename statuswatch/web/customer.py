@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from statuswatch.auth.tokens import find_owner
 from statuswatch.config.model import Customer
 from statuswatch.site.gaps import reason_words
-from statuswatch.site.stamps import stamp
+from statuswatch.site.stamps import maybe_stamp, stamp
 from statuswatch.site.view import ComponentView, load_site_source
-from statuswatch.sla.display import truncate_percent
+from statuswatch.sla.display import duration_text, truncate_percent
 from statuswatch.sla.periods import iso_z
 from statuswatch.sla.report import CreditLine, GapLine, customer_history
 from statuswatch.sla.report_format import POLICY_EXPLAINED, POLICY_WORDS, as_csv, money
@@ -56,8 +57,8 @@ async def customer_report(request: web.Request) -> web.Response:
             customer=customer,
             plan=lines[0].plan,
             policy=POLICY_EXPLAINED[lines[0].plan.unmonitored_policy],
-            rows=[_row(line, now) for line in lines],
-            outages=await _outages_with_evidence(store, lines),
+            rows=[_row(line, now, config.site.tz) for line in lines],
+            outages=await _outages_with_evidence(store, lines, config.site.tz),
             components=components,
             services=[(c.name, c.targets) for c in components],
             targets=[f"{t:g}" for t in config.site.targets],
@@ -82,26 +83,27 @@ async def _component_views(
     ]
 
 
-def _row(line: CreditLine, now: int) -> dict:
+def _row(line: CreditLine, now: int, tz: ZoneInfo) -> dict:
     fig = line.figures
     return {
         "label": fig.period.label,
         "availability": truncate_percent(fig.availability),
         "coverage": truncate_percent(None if fig.coverage is None else fig.coverage * 100, 1),
-        "unmonitored": f"{fig.unmonitored / 60:.1f}",
+        "unmonitored": duration_text(fig.unmonitored),
         "counted": POLICY_WORDS[line.plan.unmonitored_policy] if fig.unmonitored else "",
-        "unexcused": f"{fig.unexcused / 60:.1f}",
-        "excused": f"{fig.excused / 60:.1f}",
-        "allowed": f"{float(fig.allowed) / 60:.1f}",
+        "unexcused": duration_text(fig.unexcused),
+        "excused": duration_text(fig.excused),
+        "allowed": duration_text(fig.allowed),
         "met": fig.met,
         "credit_percent": f"{float(line.credit_percent):g}",
         "credit_amount": money(line.credit_amount),
-        "deadline": None if line.claim_deadline is None else iso_z(line.claim_deadline)[:10],
+        # The exact instant with its zone: a date alone reads as "during that day".
+        "deadline": maybe_stamp(line.claim_deadline, tz),
         "deadline_passed": line.claim_passed(now),
     }
 
 
-async def _outages_with_evidence(store, lines: list[CreditLine]) -> list[dict]:
+async def _outages_with_evidence(store, lines: list[CreditLine], tz: ZoneInfo) -> list[dict]:
     """Each outage (newest first) with the error classes of the failing checks behind it."""
     seen, out = set(), []
     for line in lines:
@@ -118,9 +120,10 @@ async def _outages_with_evidence(store, lines: list[CreditLine]) -> list[dict]:
                 {
                     "monitor": o.monitor_id,
                     "component": o.component,
-                    "start": iso_z(o.start),
-                    "end": iso_z(o.end),
-                    "minutes": f"{o.seconds / 60:.1f}",
+                    "start_ts": o.start,
+                    "start": stamp(o.start, tz),
+                    "end": None if o.ongoing else stamp(o.end, tz),  # None: ongoing
+                    "duration": duration_text(o.seconds),
                     "excused": o.excused_seconds == o.seconds,
                     "partly_excused": 0 < o.excused_seconds < o.seconds,
                     "evidence": ", ".join(f"{n} × {cls}" for cls, n in classes.most_common())
@@ -128,7 +131,7 @@ async def _outages_with_evidence(store, lines: list[CreditLine]) -> list[dict]:
                     "split": [_split_text(g) for g in o.split_by],
                 }
             )
-    return sorted(out, key=lambda row: row["start"], reverse=True)
+    return sorted(out, key=lambda row: row["start_ts"], reverse=True)
 
 
 def _split_text(gap: GapLine) -> str:

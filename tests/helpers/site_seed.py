@@ -84,8 +84,10 @@ MONITORS = [
 ]
 
 
-def site_config(tmp_path, extra_maintenance: tuple[dict, ...] = (), **site):
-    """The config describing the seed (extra `site` keys override)."""
+def site_config(
+    tmp_path, extra_maintenance: tuple[dict, ...] = (), sections: dict | None = None, **site
+):
+    """The config describing the seed (extra `site` keys override, `sections` are added)."""
     comps = [
         {"id": "api", "name": "Storefront API", "group": "platform"},
         {"id": "checkout", "name": "Checkout", "group": "platform"},
@@ -96,6 +98,7 @@ def site_config(tmp_path, extra_maintenance: tuple[dict, ...] = (), **site):
         "components": comps,
         "maintenance": [*SECTIONS["maintenance"], *extra_maintenance],
         "monitors": MONITORS,
+        **(sections or {}),
     }
     return build_config(tmp_path, raw)
 
@@ -156,7 +159,7 @@ async def seeded_store(config) -> Store:
     store.submit(
         SaveIncident.of(
             _incident(
-                "inc-api-errors",
+                "incapierrors",
                 "API errors",
                 "api",
                 ComponentStatus.MAJOR,
@@ -168,7 +171,7 @@ async def seeded_store(config) -> Store:
     store.submit(
         SaveIncident.of(
             _incident(
-                "inc-payments",
+                "incpayments",
                 "Checkout payments slow",
                 "checkout",
                 ComponentStatus.DEGRADED,
