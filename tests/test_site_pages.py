@@ -180,7 +180,7 @@ async def test_a_static_name_too_long_for_the_filesystem_is_404(
     resp = await client.session.get(raw)
     text = await resp.text()
     assert resp.status == 404, text
-    assert "<h2>Page not found</h2>" in text
+    assert "<h1>Page not found</h1>" in text
 
 
 async def test_misses_leave_nothing_in_the_render_cache(aiohttp_client, tmp_path, clock):
