@@ -12,6 +12,7 @@ from hypothesis import settings
 
 from statuswatch.config import Config
 from statuswatch.store import StoreProtocol
+from tests.helpers.browser import chromium
 from tests.helpers.config import build_config
 from tests.helpers.store import BACKENDS, StoreBackend
 from tests.helpers.system import ROOT
@@ -56,3 +57,10 @@ async def smtp():
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    """Debian's chromium under Playwright, for every browser test."""
+    async with chromium() as launched:
+        yield launched

@@ -16,21 +16,12 @@ from pathlib import Path
 import pytest
 
 from statuswatch.web import create_app
+from tests.helpers.browser import ARTIFACTS
 from tests.helpers.site_seed import clock, seeded_store, site_config
-from tests.helpers.system import ROOT, require_tool
+from tests.helpers.system import ROOT
 
 pytestmark = pytest.mark.system
-ARTIFACTS = ROOT / "tests" / "artifacts"
 NW_TOKEN = "northwind-browser-token-0123456789"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Collects what the page reports; a listener added before any script of ours could run.
 CSP_LISTENER = """document.addEventListener('securitypolicyviolation', e => {
   (window.__csp = window.__csp || []).push(e.violatedDirective + ' ' + e.blockedURI); });"""
@@ -46,16 +37,6 @@ async def server(tmp_path, aiohttp_server):
     yield srv
     await srv.close()
     await store.close()
-
-
-@pytest.fixture
-async def browser():
-    chromium = require_tool("chromium")
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 
 from statuswatch.web import create_app
-from tests.helpers.browser import chromium
 from tests.helpers.site_seed import clock, seeded_store, site_config
 
 pytestmark = pytest.mark.system
@@ -45,12 +44,6 @@ async def server(tmp_path, aiohttp_server):
     yield srv
     await srv.close()
     await store.close()
-
-
-@pytest.fixture
-async def browser():
-    async with chromium() as browser:
-        yield browser
 
 
 async def _open(browser, url: str, *, scheme: str = "light", width: int = 1024):

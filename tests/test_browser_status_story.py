@@ -19,7 +19,6 @@ from statuswatch.status.component import ComponentStatus
 from statuswatch.store import RegisterMonitors, SaveIncident, Store
 from statuswatch.web import create_app
 from tests.helpers.site_seed import NOW, clock, site_config, ts
-from tests.test_browser import browser  # noqa: F401 - the Chromium fixture
 
 pytestmark = pytest.mark.system
 
@@ -70,12 +69,12 @@ async def _text(page, url: str) -> str:
     return await resp.text()
 
 
-async def _page(browser):  # noqa: F811
+async def _page(browser):
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     return await context.new_page()
 
 
-async def test_banner_status_json_and_badge_follow_one_rule(server, browser):  # noqa: F811
+async def test_banner_status_json_and_badge_follow_one_rule(server, browser):
     page = await _page(browser)
     await page.goto(str(server.make_url("/")))
 
@@ -96,7 +95,7 @@ async def test_banner_status_json_and_badge_follow_one_rule(server, browser):  #
     assert by_id["checkout"] == "degraded_performance" and by_id["api"] == "under_maintenance"
 
 
-async def test_a_recurring_window_is_one_line_on_the_front_page(server, browser):  # noqa: F811
+async def test_a_recurring_window_is_one_line_on_the_front_page(server, browser):
     page = await _page(browser)
     # The hourly window is one line, with its rule in words and its next occurrence.
     await page.goto(str(server.make_url("/")))

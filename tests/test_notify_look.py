@@ -8,9 +8,8 @@ import re
 import pytest
 
 from statuswatch.clock import FakeClock
+from tests.helpers.browser import ARTIFACTS
 from tests.helpers.notify import email_config, html_part, start_rig, text_part
-from tests.helpers.system import require_tool
-from tests.test_browser import ARTIFACTS, CHROMIUM_ARGS
 
 START = 1_793_000_000.0  # 2026-10-26T07:33:20Z: 08:33 in Berlin (CET, after the DST change)
 SITE = {"timezone": "Europe/Berlin", "accent": "#8250df"}
@@ -48,16 +47,6 @@ async def test_times_are_local_and_the_text_part_reads_on_its_own(aiohttp_client
     # Nothing to load: no sheets, scripts or remote images; every rule is inline.
     assert not re.search(r"<(link|script|img|style)\b", html)
     assert "color:#8250df" in html  # the site's accent
-
-
-@pytest.fixture
-async def browser():
-    chromium = require_tool("chromium")
-    playwright_api = pytest.importorskip("playwright.async_api")
-    async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 @pytest.mark.system

@@ -7,8 +7,9 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from tests.helpers.system import require_tool
+from tests.helpers.system import ROOT, require_tool
 
+ARTIFACTS = ROOT / "tests" / "artifacts"  # screenshots the browser tests leave for people
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
