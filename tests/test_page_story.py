@@ -21,6 +21,7 @@ from statuswatch.probes.base import CheckResult
 from statuswatch.status.component import ComponentStatus as CS
 from statuswatch.store import RegisterMonitors, SaveIncident, Store
 from statuswatch.web import create_app
+from tests.helpers.browser import rendered
 from tests.helpers.site_seed import NOW, clock, seeded_store, site_config, ts
 
 MONITORS = [("api-health", "http", "api"), ("checkout-page", "http", "checkout")]
@@ -52,7 +53,7 @@ def _cell(page: str, component: str, date: str) -> tuple[str, str]:
 
 
 async def test_a_short_outage_on_a_barely_observed_day_is_degraded_and_says_so(
-    tmp_path, stores, aiohttp_client
+    tmp_path, stores, aiohttp_client, browser
 ):
     config = site_config(tmp_path)
     store = Store(config.storage.path)
@@ -73,9 +74,19 @@ async def test_a_short_outage_on_a_barely_observed_day_is_degraded_and_says_so(
     assert title == "2026-11-19: 89.473% available, coverage 1.3%, 2 min down"
     # A full day with no downtime keeps its plain class.
     assert _cell(page, "Storefront API", "2026-11-20")[0] == "day day-operational"
+    # In Chromium: the cell is drawn as degraded (not major) and visibly marked low-coverage.
+    shown, _ = await rendered(browser, str(client.make_url("/")))
+    cell = shown.get_by_role("img", name=title).first
+    assert await cell.get_attribute("class") == classes
+    style = "e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).opacity]"
+    major = shown.locator(".day-major").first
+    colour, opacity = await cell.evaluate(style)
+    assert float(opacity) < 1
+    if await major.count():
+        assert colour != (await major.evaluate(style))[0]
 
 
-async def test_an_update_past_its_due_time_says_overdue(tmp_path, stores, aiohttp_client):
+async def test_an_update_past_its_due_time_says_overdue(tmp_path, stores, aiohttp_client, browser):
     config = site_config(tmp_path)
     store = await seeded_store(config)
     stores.append(store)
@@ -96,9 +107,14 @@ async def test_an_update_past_its_due_time_says_overdue(tmp_path, stores, aiohtt
     incident = await (await client.get("/incidents/payments1")).text()
     assert f'<dd class="next-update overdue">update overdue (was due by {due})</dd>' in incident
     assert "Next update due" not in incident
+    # What a reader sees in Chromium on both pages.
+    for path in ("/", "/incidents/payments1"):
+        _, text = await rendered(browser, str(client.make_url(path)))
+        assert "update overdue (was due by 20 Nov 2026 12:30 CET)" in text, path
+        assert "next update due" not in text.lower(), path
 
 
-async def test_one_hour_of_latency_draws_a_point(tmp_path, stores, aiohttp_client):
+async def test_one_hour_of_latency_draws_a_point(tmp_path, stores, aiohttp_client, browser):
     config = site_config(tmp_path)
     store = Store(config.storage.path)
     stores.append(store)
@@ -118,6 +134,11 @@ async def test_one_hour_of_latency_draws_a_point(tmp_path, stores, aiohttp_clien
     for dot in dots.values():
         assert float(dot.get("r", "0")) > 0
         assert x0 < float(dot.get("cx", "-1")) < x0 + w and y0 < float(dot.get("cy", "-1")) < h
+    # Chromium draws both points: each has a visible box of its own.
+    shown, _ = await rendered(browser, str(client.make_url("/components/api")))
+    for name in ("p50", "p95"):
+        box = await shown.locator(f"svg circle.{name}").bounding_box()
+        assert box is not None and box["width"] > 0 and box["height"] > 0, name
 
 
 def test_recurring_rules_in_words():

@@ -14,6 +14,7 @@ from statuswatch.sla.report import credits_report
 from statuswatch.sla.report_format import as_json, as_table
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.web import create_app
+from tests.helpers.browser import rendered
 from tests.helpers.config import make_config
 from tests.helpers.site_seed import clock, seeded_store, site_config
 
@@ -40,12 +41,14 @@ async def seeded(tmp_path, aiohttp_client):
     await store.close()
 
 
-async def test_an_open_outage_is_ongoing_not_ended_at_render_time(seeded):
+async def test_an_open_outage_is_ongoing_not_ended_at_render_time(seeded, browser):
     _config, _store, client = seeded
     page = await (await client.get(f"/customers/{NW_TOKEN}")).text()
     row = page[page.index('<time datetime="2026-11-20T11:30:00.000Z">') :].split("</tr>")[0]
     assert "<strong>ongoing</strong>" in row and "30 min so far" in row
     assert "2026-11-20T12:00:00" not in row  # never the render time as its end
+    _, text = await rendered(browser, str(client.make_url(f"/customers/{NW_TOKEN}")))
+    assert "ongoing" in text and "30 min so far" in text
     resp = await client.get("/api/v1/credits?period=2026-11", headers=HEADERS)
     (northwind,) = (await resp.json())["customers"]
     (open_outage,) = [o for o in northwind["outages"] if o["start"] == "2026-11-20T11:30:00Z"]
@@ -55,13 +58,16 @@ async def test_an_open_outage_is_ongoing_not_ended_at_render_time(seeded):
     assert closed[0]["end"] == "2026-11-10T11:40:00Z" and closed[0]["ongoing"] is False
 
 
-async def test_the_claim_deadline_reads_the_same_everywhere(seeded):
+async def test_the_claim_deadline_reads_the_same_everywhere(seeded, browser):
     """The exact instant with its zone: a plan in UTC ends its claim window at 01:00 CET."""
     config, store, client = seeded
     shown = '<time datetime="2026-12-31T00:00:00.000Z">31 Dec 2026 01:00 CET</time>'
     public = await (await client.get("/")).text()
     private = await (await client.get(f"/customers/{NW_TOKEN}")).text()
     assert shown in public and shown in private
+    for path in ("/", f"/customers/{NW_TOKEN}"):
+        _, text = await rendered(browser, str(client.make_url(path)))
+        assert "31 Dec 2026 01:00 CET" in text and "2026-12-31" not in text, path
     lines = await credits_report(store, config, "2026-11", ts("2026-11-20T12:00:00Z"))
     table = as_table(lines, ts("2026-11-20T12:00:00Z"), config.site.tz)
     assert "31 Dec 2026 01:00 CET" in table and "2026-12-31" not in table
@@ -114,7 +120,7 @@ def strict_config(tmp_path):
     )
 
 
-async def test_rows_and_totals_come_from_the_same_seconds(tmp_path, aiohttp_client):
+async def test_rows_and_totals_come_from_the_same_seconds(tmp_path, aiohttp_client, browser):
     config = strict_config(tmp_path)
     store = Store(config.storage.path)
     await store.start()
@@ -143,5 +149,9 @@ async def test_rows_and_totals_come_from_the_same_seconds(tmp_path, aiohttp_clie
     assert "41 s" in row and "missed" in row and ">0<" not in row
     targets = public[public.index('id="targets-h"') : public.index('id="credits-h"')]
     assert "used 41 s · over by 38 s" in targets  # 99.9999 % of 30 days: 2.592 s of budget
+    _, text = await rendered(browser, str(client.make_url("/")))
+    assert "used 41 s · over by 38 s" in text
+    missed = [line for line in text.splitlines() if "missed" in line and "2026-11" in line]
+    assert missed and all("41 s" in line and "\t0 min" not in line for line in missed)
     await client.close()
     await store.close()

@@ -32,3 +32,12 @@ async def chromium() -> AsyncIterator[object]:
             yield browser
         finally:
             await browser.close()
+
+
+async def rendered(browser, url: str, width: int = 1280):
+    """A page of ours as Chromium shows it: (page, the visible text), at `width` CSS pixels."""
+    context = await browser.new_context(viewport={"width": width, "height": 900})
+    page = await context.new_page()
+    response = await page.goto(url)
+    assert response is not None and response.ok, url
+    return page, await page.inner_text("body")
