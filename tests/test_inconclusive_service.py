@@ -17,7 +17,7 @@ from statuswatch.store import Store
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, MONITORING
 from tests.helpers.config import make_config
-from tests.test_probe_inconclusive import no_free_descriptors
+from tests.helpers.descriptors import no_free_descriptors
 
 START = 1_793_000_000.0
 

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-import os
-import resource
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import dns.message
@@ -25,6 +22,7 @@ from statuswatch.config.durations import Duration
 from statuswatch.probes import ProbeContext, run_probe
 from statuswatch.probes.inconclusive import own_resolver
 from statuswatch.probes.tcp import lookup_failure
+from tests.helpers.descriptors import no_free_descriptors
 from tests.helpers.probe_servers import (
     TIMEOUT,
     RawServer,
@@ -37,26 +35,6 @@ from tests.helpers.probe_servers import (
     tcp_monitor,
     timed_probe,
 )
-
-
-@contextlib.contextmanager
-def no_free_descriptors() -> Iterator[None]:  # also used by tests/test_inconclusive_service.py
-    """Lower the soft RLIMIT_NOFILE to a little above what is open, and use up the rest."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    held: list[int] = []
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 8, hard))
-        while True:
-            try:
-                held.append(os.open(os.devnull, os.O_RDONLY))
-            except OSError as exc:
-                assert exc.errno == errno.EMFILE
-                break
-        yield
-    finally:
-        for fd in held:
-            os.close(fd)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 @pytest.fixture

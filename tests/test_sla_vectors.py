@@ -5,19 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "sla" / "vectors.json"
-LOCAL = Path(__file__).resolve().parent / "data" / "sla_vectors.json"
-
-
-def load_vectors() -> list[dict]:
-    # Prefer the shared, authoritative file; a copy in tests/data keeps a lone clone testable.
-    path = VECTORS if VECTORS.exists() else LOCAL
-    return json.loads(path.read_text(encoding="utf-8"))
-
+from tests.helpers.vectors import LOCAL, VECTORS, load_vectors
 
 CASES = load_vectors()
 

@@ -25,7 +25,7 @@ from statuswatch.sla.report_format import as_csv, as_table
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.web import create_app
 from tests.helpers.config import make_config
-from tests.test_sla_vectors import load_vectors
+from tests.helpers.vectors import load_vectors
 
 ADMIN = "admin-secret-token-1234567890"
 REPORT = "bluebird-report-token-0123456789abcdef"
