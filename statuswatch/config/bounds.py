@@ -9,6 +9,7 @@ far above any sane setting, so they only catch typos and overflows. TOML also ha
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 
@@ -48,12 +49,20 @@ def int_range(cls: type, field: str) -> tuple[int, int, str] | None:
     return None
 
 
+@functools.cache
+def _fields(cls: type) -> tuple[tuple[str, str, tuple[int, int, str] | None], ...]:
+    """(name, key, range) of each field of a config class: msgspec resolves annotations on
+    every call, and a config with 10,000 monitors would pay that 10,000 times."""
+    return tuple(
+        (f.name, f.encode_name, int_range(cls, f.name)) for f in msgspec.structs.fields(cls)
+    )
+
+
 def _walk(path: str, value: object) -> Iterator[str]:
     if isinstance(value, msgspec.Struct):
-        for field in msgspec.structs.fields(value):
-            item = getattr(value, field.name)
-            key = f"{path}.{field.encode_name}" if path else field.encode_name
-            bounds = int_range(type(value), field.name)
+        for name, encoded, bounds in _fields(type(value)):
+            item = getattr(value, name)
+            key = f"{path}.{encoded}" if path else encoded
             if bounds is not None and isinstance(item, int) and not isinstance(item, bool):
                 yield from _in_range(key, item, bounds)
             yield from _walk(key, item)
