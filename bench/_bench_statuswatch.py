@@ -134,9 +134,9 @@ class BenchMonitoring(Monitoring):
         # No await between the scheduler's start and this line: no run can be missed.
         REC.scheduled(self)
 
-    def handle_result(self, monitor, result):
+    def handle_result(self, monitor, result, *args, **kwargs):
         REC.on_result(result)
-        return super().handle_result(monitor, result)
+        return super().handle_result(monitor, result, *args, **kwargs)
 
 
 def build_config(args: argparse.Namespace, tmp: Path, web_port: int):
