@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from statuswatch.clock import SystemClock
 from statuswatch.config import Config
+from statuswatch.probes import ProbeContext
 from statuswatch.store import StoreProtocol
 from tests.helpers.browser import chromium
 from tests.helpers.config import build_config
@@ -64,3 +66,11 @@ async def browser() -> AsyncIterator[object]:
     """Debian's chromium under Playwright, for every browser test."""
     async with chromium() as launched:
         yield launched
+
+
+@pytest.fixture
+async def ctx() -> AsyncIterator[ProbeContext]:
+    """The probes' shared context (sessions, resolvers) on the real clock, closed after."""
+    context = ProbeContext(SystemClock())
+    yield context
+    await context.close()

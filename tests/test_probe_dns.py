@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from statuswatch.clock import SystemClock
 from statuswatch.probes import ProbeContext
 from tests.helpers.probe_servers import (
     SERVFAIL_NAME,
@@ -17,13 +16,6 @@ from tests.helpers.probe_servers import (
     refused_port,
     timed_probe,
 )
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[ProbeContext]:
-    context = ProbeContext(SystemClock())
-    yield context
-    await context.close()
 
 
 @pytest.fixture

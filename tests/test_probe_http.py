@@ -8,7 +8,6 @@ import gzip
 import json
 import time
 import tracemalloc
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ import pytest
 import trustme
 from aiohttp import web
 
-from statuswatch.clock import SystemClock
 from statuswatch.config import model
 from statuswatch.config.durations import Duration
 from statuswatch.probes import ProbeContext
@@ -42,13 +40,6 @@ from tests.helpers.probe_servers import (
 
 MiB = 1 << 20
 SEEN = web.AppKey("seen", list[str])
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[ProbeContext]:
-    context = ProbeContext(SystemClock())
-    yield context
-    await context.close()
 
 
 async def _ok(request: web.Request) -> web.Response:

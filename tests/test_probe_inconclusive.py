@@ -17,7 +17,6 @@ import dns.message
 import pytest
 from aiohttp import web
 
-from statuswatch.clock import SystemClock
 from statuswatch.config.durations import Duration
 from statuswatch.probes import ProbeContext, run_probe
 from statuswatch.probes.inconclusive import own_resolver
@@ -35,13 +34,6 @@ from tests.helpers.probe_servers import (
     tcp_monitor,
     timed_probe,
 )
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[ProbeContext]:
-    context = ProbeContext(SystemClock())
-    yield context
-    await context.close()
 
 
 @pytest.fixture

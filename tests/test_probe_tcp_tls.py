@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import trustme
 
-from statuswatch.clock import FakeClock, SystemClock
+from statuswatch.clock import FakeClock
 from statuswatch.probes import ProbeContext
 from tests.helpers.probe_servers import (
     RawServer,
@@ -28,14 +27,6 @@ from tests.helpers.probe_servers import (
     tls_monitor,
     wait_eof,
 )
-
-
-@pytest.fixture
-async def ctx() -> AsyncIterator[ProbeContext]:
-    context = ProbeContext(SystemClock())
-    yield context
-    await context.close()
-
 
 # --- tcp -------------------------------------------------------------------------------------
 

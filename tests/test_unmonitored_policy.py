@@ -87,13 +87,8 @@ def expected_for(policy: str) -> dict:
     return evaluate_one({**FIRST_MONTH[0]["input"], "unmonitored_policy": policy})
 
 
-@pytest.mark.parametrize("policy", [None, *UNMONITORED_POLICIES])
-async def test_a_first_month_that_began_on_the_28th(tmp_path, aiohttp_client, policy):
-    config = premium_config(tmp_path, policy)
-    store = Store(config.storage.path)
-    await store.start()
-    await first_month(store)
-    clock = FakeClock(ts("2027-01-05T00:00:00Z"))
+async def credits_at(aiohttp_client, config, store, clock, period):
+    """The app on this store at this time, and its /api/v1/credits answer for `period`."""
     client = await aiohttp_client(
         create_app(
             config,
@@ -104,8 +99,19 @@ async def test_a_first_month_that_began_on_the_28th(tmp_path, aiohttp_client, po
         )
     )
     resp = await client.get(
-        "/api/v1/credits?period=2026-12", headers={"Authorization": f"Bearer {ADMIN}"}
+        f"/api/v1/credits?period={period}", headers={"Authorization": f"Bearer {ADMIN}"}
     )
+    return client, resp
+
+
+@pytest.mark.parametrize("policy", [None, *UNMONITORED_POLICIES])
+async def test_a_first_month_that_began_on_the_28th(tmp_path, aiohttp_client, policy):
+    config = premium_config(tmp_path, policy)
+    store = Store(config.storage.path)
+    await store.start()
+    await first_month(store)
+    clock = FakeClock(ts("2027-01-05T00:00:00Z"))
+    client, resp = await credits_at(aiohttp_client, config, store, clock, "2026-12")
     assert resp.status == 200
     (got,) = (await resp.json())["customers"]
     effective = policy or "available"
@@ -171,18 +177,7 @@ async def test_an_outage_split_by_a_restart_says_so(tmp_path, aiohttp_client):
     store.submit(OutageClosed("shop", ts("2026-10-21T08:01:00Z"), "recovered"))
     await store.flush()
     clock = FakeClock(ts("2026-11-05T00:00:00Z"))
-    client = await aiohttp_client(
-        create_app(
-            config,
-            store=store,
-            clock=clock,
-            probe=False,
-            environ={"TEST_ADMIN_TOKEN": ADMIN, "BB_TOKEN": REPORT},
-        )
-    )
-    resp = await client.get(
-        "/api/v1/credits?period=2026-10", headers={"Authorization": f"Bearer {ADMIN}"}
-    )
+    client, resp = await credits_at(aiohttp_client, config, store, clock, "2026-10")
     (got,) = (await resp.json())["customers"]
     splits = {o["start"]: o["split_by_gaps"] for o in got["outages"]}
     gap = [{"start": "2026-10-03T10:30:00Z", "end": "2026-10-03T11:00:00Z", "reason": "stopped"}]
