@@ -68,6 +68,9 @@ class Site(_Section, dict=True):
     max_connections: int = 0
     # A connection must deliver its first request head within this long (slowloris).
     request_head_timeout: Duration = Duration(10)
+    # Web processes serving the site beside the one monitor process (README "Processes"), so
+    # page load cannot slow the probes. 0: the site runs inside the monitor process.
+    workers: int = 2
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -19,6 +19,7 @@ from statuswatch.store import outbox
 from statuswatch.store.models import (
     HOUR,
     Prune,
+    Publish,
     RegisterMonitors,
     ReportToken,
     SaveIncident,
@@ -294,6 +295,14 @@ def _report_token(applier: BatchApplier, t: ReportToken) -> None:
     )
 
 
+def _publish(applier: BatchApplier, p: Publish) -> None:
+    """Replace the published board (there is only ever one row)."""
+    applier.conn.execute(
+        "INSERT OR REPLACE INTO published (id, generation, beat, body) VALUES (1, ?, ?, ?)",
+        (p.generation, p.beat, p.body),
+    )
+
+
 def _save_maintenance(applier: BatchApplier, m: SaveMaintenance) -> None:
     """Create or replace a run-time maintenance window."""
     applier.conn.execute(
@@ -361,6 +370,7 @@ _HANDLERS: dict[type, Callable[[BatchApplier, Any], None]] = {
     Prune: BatchApplier.prune,
     RegisterMonitors: BatchApplier.register,
     ReportToken: _report_token,
+    Publish: _publish,
     SaveMaintenance: _save_maintenance,
     SaveIncident: _save_incident,
     **{

@@ -20,6 +20,7 @@ from statuswatch.store.models import (
     HourlyRollup,
     MonitorRecord,
     Outage,
+    Publish,
     TransitionRecord,
     decode_window,
 )
@@ -149,6 +150,17 @@ def report_tokens(db: sqlite_utils.Database) -> dict[bytes, str]:
     """Map each report token digest to its customer id."""
     rows = db.query("SELECT customer, digest FROM report_tokens")
     return {bytes(row["digest"]): row["customer"] for row in rows}
+
+
+def published(db: sqlite_utils.Database) -> Publish | None:
+    """The monitor role's last published board, or None before its first."""
+    row = next(db.query("SELECT generation, beat, body FROM published WHERE id = 1"), None)
+    return None if row is None else Publish(**row)
+
+
+def data_version(db: sqlite_utils.Database) -> int:
+    """SQLite's counter of commits by other connections: unchanged means nothing to reload."""
+    return int(db.execute("PRAGMA data_version").fetchone()[0])
 
 
 def monitor_snapshots(db: sqlite_utils.Database) -> dict[str, MonitorSnapshot]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -26,9 +28,17 @@ from statuswatch.notify.outbox_events import OutboxEvents
 from statuswatch.notify.runtime import start_notifications
 from statuswatch.notify.stats import NotifyStats
 from statuswatch.resources import resource_dir
+from statuswatch.roles.forward import (
+    ForwardingApp,
+    ForwardingRouter,
+    MonitorLink,
+    monitor_socket,
+)
+from statuswatch.roles.published import PublishedBoard
+from statuswatch.roles.publisher import Publisher
 from statuswatch.sla.report_tokens import ensure_report_tokens
 from statuswatch.status.board import StatusBoard
-from statuswatch.store import Store, StoreProtocol
+from statuswatch.store import ReadOnlyStore, SchemaNotReadyError, Store, StoreProtocol
 from statuswatch.web import (
     api,
     badge_routes,
@@ -49,6 +59,7 @@ from statuswatch.web import (
     subscriptions,
     theme,
 )
+from statuswatch.web.freshness import add_freshness
 from statuswatch.web.keys import (
     ADMIN_TOKEN,
     AUTH_LIMITER,
@@ -58,10 +69,12 @@ from statuswatch.web.keys import (
     HEALTH_CACHE,
     METRICS,
     METRICS_REGISTRY,
+    MONITOR_LINK,
     MONITORING,
     NOTIFICATIONS,
     NOTIFY_STATS,
     RENDER_CACHE,
+    ROLE,
     SLA_SNAPSHOT,
     STARTED_AT,
     STORE,
@@ -73,6 +86,33 @@ from statuswatch.web.security import add_security_headers, security_headers_for
 
 log = logging.getLogger(__name__)
 
+# A web worker looks for the monitor's changes this often (one counter read when nothing
+# changed), so a change shows on every worker well within a second.
+FOLLOW_EVERY = 0.1
+# How long a web worker waits for the monitor role to create the database at start-up.
+SCHEMA_WAIT = 120.0
+
+
+# Route modules whose every route changes state or is the admin's: in the web role the monitor
+# role answers them (roles/forward.py), except the routes kept local beside them.
+_WRITES = (push_api, api, incidents_api, maintenance_api, subscriptions, subscribers_admin)
+_KEPT_LOCAL = {("GET", "/subscribe")}  # the form itself: a page, read by crowds
+_READS = (
+    pages,
+    health,
+    sla_api,
+    openapi,
+    customer,
+    metrics,
+    site_pages,
+    feeds,
+    calendar_ics,
+    theme,
+    statuspage_api,
+    badge_routes,
+)
+ROLES = ("all", "monitor", "web")
+
 
 def create_app(
     config: Config,
@@ -81,13 +121,18 @@ def create_app(
     clock: Clock | None = None,
     environ: Mapping[str, str] | None = None,
     probe: bool = True,
+    role: str = "all",
 ) -> web.Application:
-    """Build the app. A store passed in is the caller's to start and close; else one is opened."""
+    """Build the app for `role`. A store passed in is the caller's to start and close; else one
+    is opened (read-only in the web role)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
     clock = clock or SystemClock()
     env = dict(os.environ if environ is None else environ)
     # No middlewares, on purpose: see web/not_found.py and add_security_headers.
     app = web.Application(client_max_size=64 * 1024)
     app.on_response_prepare.append(add_security_headers)
+    app[ROLE] = role
     app[CONFIG] = config
     app[CLOCK] = clock
     app[STARTED_AT] = clock.time()
@@ -96,6 +141,7 @@ def create_app(
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    add_freshness(app)
     unset = "the admin API answers 401 to everyone"
     token = read_secret(config.site.admin_token_env, env, unset=unset)
     app[ADMIN_TOKEN] = token_digest(token) if token else None
@@ -113,43 +159,40 @@ def create_app(
     app[METRICS] = _metrics_endpoint(config, registry, env)
     # One context per resource, in start-up order: aiohttp closes them in reverse, so each
     # resource outlives everything started after it (the store outlives monitoring's flush).
-    for ctx in (
-        _store(store),
-        _monitoring(env, probe),
-        _board,
-        _report_tokens(env),
-        _metrics_thread,
-        _sla_figures,
-        _collector,
-        _housekeeping,
-        _notifications(env),
-        _metrics_listener,
-    ):
+    if role == "web":
+        contexts: tuple[Resource, ...] = (_read_store(store), _published_board, _monitor_link)
+    else:
+        contexts = (
+            _store(store),
+            _monitoring(env, probe),
+            _board,
+            _report_tokens(env),
+            _metrics_thread,
+            _sla_figures,
+            _collector,
+            _housekeeping,
+            _notifications(env),
+            _publisher,
+            _metrics_listener,
+        )
+    for ctx in contexts:
         app.cleanup_ctx.append(ctx)
-    for module in (
-        pages,
-        health,
-        push_api,
-        api,
-        sla_api,
-        incidents_api,
-        maintenance_api,
-        openapi,
-        customer,
-        metrics,
-        site_pages,
-        feeds,
-        calendar_ics,
-        theme,
-        subscriptions,
-        subscribers_admin,
-        statuspage_api,
-        badge_routes,
-    ):
+    for module in _READS:
         module.add_routes(app)
+    for module in _WRITES:
+        if role == "web":
+            router = ForwardingRouter(app.router, _forward, keep=_KEPT_LOCAL)
+            module.add_routes(ForwardingApp(app, router))  # type: ignore[arg-type]
+        else:
+            module.add_routes(app)
     add_static(app, resource_dir("static"))
     add_catch_all(app)  # last: it matches every URL
     return app
+
+
+async def _forward(request: web.Request) -> web.Response:
+    """A route the monitor role answers (the web role's handler for every write)."""
+    return await request.app[MONITOR_LINK].forward(request)
 
 
 async def freeze_startup_heap(_app: web.Application) -> None:
@@ -314,6 +357,76 @@ def _notifications(env: dict[str, str]) -> Resource:
         await sender.stop()
 
     return notifications
+
+
+async def _publisher(app: web.Application) -> AsyncIterator[None]:
+    """In the monitor role, the board and health published for the web role (roles/)."""
+    if app[ROLE] != "monitor":
+        yield
+        return
+    publisher = Publisher(app[BOARD], app[STORE], app[CLOCK], lambda: health.monitor_health(app))
+    publisher.start()
+    yield
+    await publisher.stop()
+
+
+def _read_store(given: StoreProtocol | None) -> Resource:
+    """The web role's store: read-only, once the monitor role has created and migrated it."""
+
+    async def store(app: web.Application) -> AsyncIterator[None]:
+        opened = given if given is not None else await _wait_for_schema(app[CONFIG].storage.path)
+        app[STORE] = opened
+        yield
+        if given is None:
+            await opened.close()
+
+    return store
+
+
+async def _wait_for_schema(path: str) -> ReadOnlyStore:
+    """Open the database read-only, waiting (a while) for the monitor role to migrate it."""
+    deadline = asyncio.get_running_loop().time() + SCHEMA_WAIT
+    while True:
+        try:
+            opened = ReadOnlyStore(path)
+        except SchemaNotReadyError as exc:
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"{exc}: is the monitor role running?") from None
+            await asyncio.sleep(0.2)
+            continue
+        await opened.start()
+        return opened
+
+
+async def _published_board(app: web.Application) -> AsyncIterator[None]:
+    """The board the monitor role published, followed closely (the pages' caches follow it)."""
+    board = PublishedBoard(app[CONFIG], app[STORE], app[CLOCK])
+    app[BOARD] = board
+    app[RENDER_CACHE].version = lambda: board.version
+    await board.refresh()
+    task = asyncio.get_running_loop().create_task(_follow(board))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _follow(board: PublishedBoard) -> None:
+    """Look for the monitor's changes every FOLLOW_EVERY seconds (a counter read when idle)."""
+    while True:
+        await asyncio.sleep(FOLLOW_EVERY)
+        try:
+            await board.refresh()
+        except Exception:  # a locked or briefly unreadable database: try again next time
+            log.warning("could not read the published board", exc_info=True)
+
+
+async def _monitor_link(app: web.Application) -> AsyncIterator[None]:
+    """The web role's connection pool to the monitor role's socket."""
+    link = app[MONITOR_LINK] = MonitorLink(monitor_socket(app[CONFIG]))
+    await link.start()
+    yield
+    await link.close()
 
 
 async def _metrics_listener(app: web.Application) -> AsyncIterator[None]:

@@ -11,13 +11,13 @@ from aiohttp import web
 
 from statuswatch.config.loader import parse_listen
 from statuswatch.metrics.exposition import CONTENT_TYPE
-from statuswatch.web.keys import AUTH_LIMITER, CONFIG, HEALTH_CACHE, METRICS
+from statuswatch.web.keys import AUTH_LIMITER, CONFIG, HEALTH_CACHE, METRICS, MONITOR_LINK, ROLE
 from statuswatch.web.render_cache import accepts_gzip
 from statuswatch.web.security import add_security_headers, refuse_if_limited, too_many
 
 
-async def metrics(request: web.Request) -> web.Response:
-    """The text exposition; 401 without the token when one is required."""
+def _authorize(request: web.Request) -> None:
+    """401 without the token when one is required (failures from one address rate limited)."""
     endpoint = request.app[METRICS]
     refuse_if_limited(request, "metrics")
     if not endpoint.allows(request.headers.get("Authorization", "")):
@@ -27,6 +27,12 @@ async def metrics(request: web.Request) -> web.Response:
             text="missing or invalid bearer token\n",
             headers={"WWW-Authenticate": 'Bearer realm="statuswatch metrics"'},
         )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """The text exposition; 401 without the token when one is required."""
+    endpoint = request.app[METRICS]
+    _authorize(request)
     # Scrapes that arrive together share one render: a 10,000-monitor exposition is ~0.15 s of
     # CPU, and several scrapers (or a curious crowd) must not starve the probes.
     headers = {"Content-Type": CONTENT_TYPE, "Vary": "Accept-Encoding"}
@@ -38,10 +44,40 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=entry.body, headers=headers)
 
 
+async def metrics_from_monitor(request: web.Request) -> web.Response:
+    """In the web role: the monitor's exposition (the probes' figures are the monitor's).
+
+    The token is checked here, and one fetch a second is shared by every scrape that arrives
+    meanwhile, so a crowd on this worker's /metrics costs the monitor one request a second.
+    """
+    _authorize(request)
+    gzip = accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    auth = request.headers.get("Authorization", "")
+
+    async def fetch() -> tuple[bytes, int]:
+        headers = {"Accept-Encoding": "gzip" if gzip else "identity", "Authorization": auth}
+        try:
+            status, _headers, body = await request.app[MONITOR_LINK].call(
+                "GET", "/metrics", headers, b""
+            )
+        except Exception:  # the monitor is down or busy: nothing to show, and say so
+            return b"statuswatch's monitor is not answering\n", 503
+        return body, status
+
+    entry = await request.app[HEALTH_CACHE].get("metrics.gz" if gzip else "metrics", fetch)
+    headers = {"Content-Type": CONTENT_TYPE, "Vary": "Accept-Encoding"}
+    if entry.status != 200:
+        headers = {"Retry-After": "5"}
+    elif gzip:
+        headers["Content-Encoding"] = "gzip"
+    return web.Response(body=entry.body, status=entry.status, headers=headers)
+
+
 def add_routes(app: web.Application) -> None:
     settings = app[CONFIG].metrics
     if settings.enabled and not settings.listen:
-        app.router.add_get("/metrics", metrics)
+        handler = metrics_from_monitor if app[ROLE] == "web" else metrics
+        app.router.add_get("/metrics", handler)
 
 
 async def start_listener(app: web.Application) -> web.AppRunner | None:
