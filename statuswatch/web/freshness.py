@@ -11,7 +11,7 @@ from aiohttp import web
 
 from statuswatch.roles.published import PublishedBoard
 from statuswatch.site.stamps import Stamp, maybe_stamp
-from statuswatch.web.keys import BOARD, CONFIG, TEMPLATES
+from statuswatch.web.keys import BOARD, CONFIG, STARTED_AT, TEMPLATES
 
 
 def paused_since(app: web.Application) -> float | None:
@@ -23,6 +23,15 @@ def paused_since(app: web.Application) -> float | None:
     if not isinstance(board, PublishedBoard) or not board.stale:
         return None
     return board.as_of or 0.0
+
+
+def monitor_started(app: web.Application) -> float:
+    """When the monitor loaded its config: in the web role its published start (every worker
+    says the same), else this process's own."""
+    board = app.get(BOARD)
+    if isinstance(board, PublishedBoard) and board.current is not None:
+        return board.current.started
+    return app[STARTED_AT]
 
 
 def add_freshness(app: web.Application) -> None:

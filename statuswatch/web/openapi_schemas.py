@@ -248,7 +248,26 @@ _PUBLIC: dict[str, Schema] = {
         **dict.fromkeys(_MINUTES, NUM),
     ),
     "Health": obj(
+        # Before the monitor role has ever published, a web worker can say only this much.
+        ["status", "roles"],
         status=enum("ok", "failing"),
+        roles=obj(
+            [],
+            monitor=obj(
+                ["status"],
+                status=enum("ok", "failing", "not reporting", "stopped", "not started"),
+                pid=INT,
+                as_of=UTC,
+                age_seconds=NUM,
+            ),
+            web=obj(
+                ["status", "pid"],
+                status=enum("ok", "failing"),
+                pid=INT,
+                uptime_seconds=NUM,
+                store={"type": "object"},
+            ),
+        ),
         uptime_seconds=NUM,
         database=obj(
             writable=BOOL, last_write=nullable(UTC), pending=INT, last_error=nullable(STR)
