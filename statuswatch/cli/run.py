@@ -27,6 +27,10 @@ WORKER_ENV = "STATUSWATCH_WORKER"
 # Web workers the supervisor starts run at this niceness: when both roles want the CPU, the
 # scheduler gives the monitor's probes ~9 parts in 10 (CFS weights 1024 vs 110).
 WEB_NICENESS = 10
+# ...and are the kernel's first choice when memory runs out (oom_score_adj, -1000..1000; a
+# process may raise its own without privileges): a worker bloated by a crowd dies, not the
+# monitor, and the supervisor starts it again.
+WEB_OOM_SCORE_ADJ = 500
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -60,9 +64,18 @@ def _run_role(args: argparse.Namespace, config: Config, role: str, listen: str) 
         return _serve(config, "monitor", _monitor_socket(config))
     if role == "web":
         if os.environ.get(WORKER_ENV):
-            os.nice(WEB_NICENESS)
+            _yield_to_the_monitor()
         return _serve(config, "web", _web_socket(listen))
     return _serve(config, "all", bind_tcp(listen, reuse_port=False))
+
+
+def _yield_to_the_monitor() -> None:
+    """A supervised web worker gives way to the monitor for CPU and under memory pressure."""
+    os.nice(WEB_NICENESS)
+    try:
+        Path("/proc/self/oom_score_adj").write_text(f"{WEB_OOM_SCORE_ADJ}\n")
+    except OSError:  # not Linux, or a sandbox without /proc: the niceness still applies
+        log.debug("could not set oom_score_adj", exc_info=True)
 
 
 def bind_tcp(listen: str, *, reuse_port: bool, backlog: int = 1024) -> socket.socket:
