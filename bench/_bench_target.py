@@ -6,7 +6,8 @@ client asks for it; `Connection: close` (what a fresh-connection client sends) g
 and a close from our side, so the TIME_WAIT sockets pile up here and not in the client's
 ephemeral port range. Several copies can share one port (--reuse-port; the kernel spreads the
 connections). With --delay each answer leaves that long after its request head arrived: a target
-of known latency, so a monitor's measured latency can be checked against the truth.
+of known latency, so a monitor's measured latency can be checked against the truth. With
+--tls-cert (a PEM holding the key and the chain) it speaks HTTPS instead.
 
 Run: python bench/_bench_target.py --port 8123 [--reuse-port] [--max-seconds 3600] [--delay 0.05]
 """
@@ -17,6 +18,7 @@ import argparse
 import asyncio
 import os
 import signal
+import ssl
 
 BODY = b"ok"
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n" % len(BODY)
@@ -86,10 +88,14 @@ def _content_length(head: bytes) -> int:
     return int(value.strip() or 0)
 
 
-async def serve(port: int, reuse_port: bool, max_seconds: float) -> None:
+async def serve(port: int, reuse_port: bool, max_seconds: float, tls_cert: str | None) -> None:
     loop = asyncio.get_running_loop()
+    tls = None
+    if tls_cert:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(tls_cert)
     server = await loop.create_server(
-        Http, "127.0.0.1", port, backlog=4096, reuse_port=reuse_port or None
+        Http, "127.0.0.1", port, backlog=4096, reuse_port=reuse_port or None, ssl=tls
     )
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -115,9 +121,10 @@ def main() -> None:
     parser.add_argument("--reuse-port", action="store_true")
     parser.add_argument("--max-seconds", type=float, default=3600.0)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--tls-cert", help="PEM with the key and certificate chain: HTTPS")
     args = parser.parse_args()
     Http.delay = args.delay
-    asyncio.run(serve(args.port, args.reuse_port, args.max_seconds))
+    asyncio.run(serve(args.port, args.reuse_port, args.max_seconds, args.tls_cert))
 
 
 if __name__ == "__main__":
