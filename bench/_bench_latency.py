@@ -16,6 +16,7 @@ the pages and "degraded" are computed from). Prints one RESULT line (see _bench_
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import signal
@@ -173,8 +174,29 @@ def read_window(db: Path, start: float, end: float, delay: float) -> dict:
     }
 
 
+async def _one_request(host: str, port: int) -> float:
+    t0 = time.perf_counter()
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(b"GET /ref HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+    await reader.read()  # to the target's close, as a fresh-connection probe ends
+    writer.close()
+    return time.perf_counter() - t0
+
+
+def reference(slow_base: str, count: int, delay: float) -> dict:
+    """The slow target's latency as a bare client sees it, one request at a time: the floor
+    (the target's timer and loopback) that statuswatch's figures include too."""
+    host, _, port = slow_base.removeprefix("http://").partition(":")
+
+    async def measure() -> list[float]:
+        return [await _one_request(host, int(port)) for _ in range(count)]
+
+    return quantiles(asyncio.run(measure()), delay)
+
+
 def run(args: argparse.Namespace) -> dict:
     web_port = free_port()
+    floor = reference(args.slow_base, args.reference_requests, args.delay)
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmpdir:
         tmp = Path(tmpdir)
         config = write_config(args, tmp, web_port)
@@ -218,6 +240,7 @@ def run(args: argparse.Namespace) -> dict:
             "delay_ms": args.delay * 1000,
             "latency_monitors": args.latency_monitors,
             "latency_interval_s": args.latency_interval,
+            "reference": floor,
             "unloaded": unloaded,
             "failures": unloaded["fleet_failed"] + unloaded["latency"]["failed"],
             "exit_code": proc.returncode,
@@ -236,6 +259,7 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.05, help="the slow target's delay (s)")
     parser.add_argument("--latency-monitors", type=int, default=20)
     parser.add_argument("--latency-interval", type=float, default=1.0)
+    parser.add_argument("--reference-requests", type=int, default=200)
     parser.add_argument("--components", type=int, default=100)
     parser.add_argument("--load-page", type=float, default=0.0, help="seconds of page load")
     parser.add_argument("--load-paths", default="/,/healthz,/metrics")

@@ -582,7 +582,10 @@ def print_latency(res: dict | None, args: argparse.Namespace) -> None:
         f"measured latency of a {res['delay_ms']:g} ms target (`statuswatch run`, "
         f"{res['latency_monitors']} monitors every {res['latency_interval_s']:g}s, from its store):"
     )
-    windows = [("unloaded", res.get("unloaded") or {})]
+    windows = [
+        ("reference (a bare client, one request at a time)", {"latency": res.get("reference")}),
+        ("unloaded", res.get("unloaded") or {}),
+    ]
     if res.get("with_page_load"):
         load = res["with_page_load"].get("load") or {}
         what = f"under page load ({_fmt(load.get('requests_per_s'))} req/s)"
@@ -592,8 +595,8 @@ def print_latency(res: dict | None, args: argparse.Namespace) -> None:
         print(
             f"  {what}: p50 {_fmt(lat.get('p50_ms'))} ms ({_fmt(lat.get('p50_error_ms'), '+')}),"
             f" p99 {_fmt(lat.get('p99_ms'))} ms ({_fmt(lat.get('p99_error_ms'), '+')}),"
-            f" max {_fmt(lat.get('max_ms'))} ms, {_fmt(lat.get('samples'))} checks,"
-            f" {_fmt(lat.get('failed'))} failed"
+            f" max {_fmt(lat.get('max_ms'))} ms, {_fmt(lat.get('samples'))} samples,"
+            f" {lat.get('failed', 0)} failed"
         )
 
 
