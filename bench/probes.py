@@ -5,6 +5,10 @@ own process, in turn, so each one's CPU and memory are its own:
 
   statuswatch      the real pipeline (config, scheduler, probes, state machines, store, web app)
                    with N http monitors at --interval; then the same under page load
+  sw-latency       `statuswatch run` itself (a real process, through its config) with the same
+                   fleet plus --latency-monitors against a second target that answers after a
+                   fixed --latency-delay (50 ms): the latency statuswatch measures and stores
+                   for them, unloaded and under page load, against that known truth
   bare             a bare aiohttp loop at the same rate and connection policy
   blackbox         Debian's prometheus-blackbox-exporter (module http_2xx) driven through /probe
                    at the same rate; the exporter's CPU is compared with statuswatch's process
@@ -47,6 +51,7 @@ from _bench_common import RESULT_PREFIX, free_port, log, proc_cpu  # noqa: E402
 EXPORTER = "/usr/bin/prometheus-blackbox-exporter"
 CONTENDERS = (
     "statuswatch",
+    "sw-latency",
     "bare",
     "blackbox",
     "bare-saturate",
@@ -85,6 +90,7 @@ TARGETS = {
     "startup_s": 5.0,
     "rss_mb": 300,
     "load_rise_ms": 50,
+    "latency_error_ms": 5,
 }
 
 
@@ -120,6 +126,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--load-workers", type=int, default=4)
     parser.add_argument(
         "--load-paths", default="/,/healthz,/metrics", help="what the page load fetches"
+    )
+    parser.add_argument(
+        "--latency-delay",
+        type=float,
+        default=0.05,
+        help="sw-latency: seconds the slow target waits before each answer (0.05)",
+    )
+    parser.add_argument(
+        "--latency-monitors", type=int, default=20, help="sw-latency: monitors of it (20)"
+    )
+    parser.add_argument(
+        "--latency-interval", type=float, default=1.0, help="sw-latency: their interval (1)"
     )
     parser.add_argument("--sat-monitors", type=int, help="statuswatch saturation monitors (10000)")
     parser.add_argument("--sat-interval", type=float, help="saturation interval (2)")
@@ -162,7 +180,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # --- the target -------------------------------------------------------------------------------
 
 
-def start_targets(count: int) -> tuple[list[subprocess.Popen], str]:
+def start_targets(count: int, delay: float = 0.0) -> tuple[list[subprocess.Popen], str]:
+    """`count` target processes on one port; each answer `delay` seconds after its request."""
     port = free_port()
     procs = []
     for _ in range(count):
@@ -173,6 +192,8 @@ def start_targets(count: int) -> tuple[list[subprocess.Popen], str]:
             str(port),
             "--max-seconds",
             "7200",
+            "--delay",
+            str(delay),
         ] + (["--reuse-port"] if count > 1 else [])
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         line = proc.stdout.readline() if proc.stdout else ""
@@ -260,7 +281,9 @@ def start_profiler(pid: int, path: str, delay: float, seconds: float) -> subproc
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def commands(args: argparse.Namespace, base: str) -> dict[str, tuple[list[str], float]]:
+def commands(
+    args: argparse.Namespace, base: str, slow_base: str | None = None
+) -> dict[str, tuple[list[str], float]]:
     """Each contender's command line and its time budget (seconds)."""
     py = sys.executable
     common = ["--base", base, "--workers", str(args.workers), "--timeout", str(args.timeout)]
@@ -313,6 +336,31 @@ def commands(args: argparse.Namespace, base: str) -> dict[str, tuple[list[str], 
                 str(time.time()),
             ],
             args.warmup + args.duration + args.load_page + 120,
+        ),
+        "sw-latency": (
+            [
+                py,
+                str(HERE / "_bench_latency.py"),
+                *common,
+                *fixed,
+                "--warmup",
+                str(args.warmup),
+                "--slow-base",
+                str(slow_base),
+                "--delay",
+                str(args.latency_delay),
+                "--latency-monitors",
+                str(args.latency_monitors),
+                "--latency-interval",
+                str(args.latency_interval),
+                "--load-page",
+                str(args.load_page),
+                "--load-workers",
+                str(args.load_workers),
+                "--load-paths",
+                args.load_paths,
+            ],
+            args.warmup + args.duration + args.load_page + 180,
         ),
         "bare": (
             [
@@ -491,6 +539,7 @@ def print_notes(results: dict[str, dict], args: argparse.Namespace) -> None:
             f"{args.load_workers} clients; page p50 {load['page_p50_ms']} ms, "
             f"p99 {load['page_p99_ms']} ms, {load['errors']} errors"
         )
+    print_latency(results.get("sw-latency"), args)
     sw = results.get("statuswatch") or {}
     for label, part in (("", sw), (" with page load", sw.get("with_page_load") or {})):
         if part.get("gc"):
@@ -523,6 +572,32 @@ def print_notes(results: dict[str, dict], args: argparse.Namespace) -> None:
     busy = [n for n, r in results.items() if r.get("target_cpu_pct", 0) > 80 * args.targets]
     if busy:
         print(f"warning: the target was near saturation during {', '.join(busy)}: try --targets 2")
+
+
+def print_latency(res: dict | None, args: argparse.Namespace) -> None:
+    """sw-latency's figures: what statuswatch measured for a target of known latency."""
+    if not res:
+        return
+    print(
+        f"measured latency of a {res['delay_ms']:g} ms target (`statuswatch run`, "
+        f"{res['latency_monitors']} monitors every {res['latency_interval_s']:g}s, from its store):"
+    )
+    windows = [
+        ("reference (a bare client, one request at a time)", {"latency": res.get("reference")}),
+        ("unloaded", res.get("unloaded") or {}),
+    ]
+    if res.get("with_page_load"):
+        load = res["with_page_load"].get("load") or {}
+        what = f"under page load ({_fmt(load.get('requests_per_s'))} req/s)"
+        windows.append((what, res["with_page_load"]))
+    for what, part in windows:
+        lat = part.get("latency") or {}
+        print(
+            f"  {what}: p50 {_fmt(lat.get('p50_ms'))} ms ({_fmt(lat.get('p50_error_ms'), '+')}),"
+            f" p99 {_fmt(lat.get('p99_ms'))} ms ({_fmt(lat.get('p99_error_ms'), '+')}),"
+            f" max {_fmt(lat.get('max_ms'))} ms, {_fmt(lat.get('samples'))} samples,"
+            f" {lat.get('failed', 0)} failed"
+        )
 
 
 def ratios(results: dict[str, dict]) -> dict[str, float | None]:
@@ -608,6 +683,20 @@ def checks(results: dict[str, dict], rat: dict) -> list[tuple[str, str, bool | N
             None if not load else load["p99_ms"] - late["p99_ms"] <= TARGETS["load_rise_ms"],
         ),
     ]
+    lat = results.get("sw-latency") or {}
+    for label, part in (
+        ("", lat.get("unloaded")),
+        (" with page load", lat.get("with_page_load")),
+    ):
+        error = ((part or {}).get("latency") or {}).get("p99_error_ms")
+        out.append(
+            (
+                f"measured latency p99{label}",
+                f"{_fmt(error, '+')} ms against the {_fmt(lat.get('delay_ms'), 'g')} ms truth "
+                f"(target within ±{TARGETS['latency_error_ms']})",
+                None if error is None else abs(error) <= TARGETS["latency_error_ms"],
+            )
+        )
     return out
 
 
@@ -694,10 +783,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.loop == "asyncio" or args.bare_loop == "auto" or not importlib.util.find_spec("uvloop"):
         args.skip.add("bare-sat-uvloop")  # bare-saturate already is like for like
     targets, base = start_targets(args.targets)
+    slow, slow_base = [], None
+    if "sw-latency" not in args.skip:
+        slow, slow_base = start_targets(1, args.latency_delay)
     results: dict[str, dict] = {}
     profile = None
     try:
-        cmds = commands(args, base)
+        cmds = commands(args, base, slow_base)
         for name in CONTENDERS:
             if name in args.skip:
                 continue
@@ -716,7 +808,7 @@ def main(argv: list[str] | None = None) -> int:
             if res is not None:
                 results[name] = res
     finally:
-        stop_all(targets)
+        stop_all(targets + slow)
     rat = ratios(results)
     rows = checks(results, rat)
     policy = "keep-alive" if args.reuse else "fresh connection per probe"
