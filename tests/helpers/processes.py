@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from datetime import datetime
@@ -94,7 +95,7 @@ class Target:
 
     def answer(self, status: int) -> None:
         """From now on every request gets `status`."""
-        urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_status/{status}", timeout=5).close()
+        request("GET", f"http://127.0.0.1:{self.port}/_status/{status}")
 
     def stop(self) -> None:
         self.proc.kill()
@@ -191,6 +192,13 @@ def request(
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code, dict(exc.headers), exc.read()
+
+
+def post_form(url: str, fields: dict[str, str]) -> str:
+    """POST an HTML form (urlencoded); the page answered."""
+    data = urllib.parse.urlencode(fields).encode()
+    with urllib.request.urlopen(urllib.request.Request(url, data=data), timeout=5) as resp:
+        return resp.read().decode()
 
 
 def get_json(url: str, token: str | None = None) -> Any:
