@@ -15,6 +15,7 @@ import re
 import signal
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -201,9 +202,11 @@ class Load:
             return sum(1 for p in self.open.values() if p in (pid, None))
 
 
-def scheduler_runs(port: int) -> int:
-    """The monitor's probe runs so far, as the web worker answering last heard."""
-    return healthz(port)[1]["scheduler"]["runs"]
+def checks_between(tmp_path, start: float, end: float) -> int:
+    """Checks the monitor wrote to the database between two wall times."""
+    with sqlite3.connect(f"file:{tmp_path / 'statuswatch.db'}?mode=ro", uri=True) as db:
+        query = "SELECT COUNT(*) FROM checks WHERE time BETWEEN ? AND ?"
+        return db.execute(query, (start, end)).fetchone()[0]
 
 
 def test_a_web_worker_killed_under_load_costs_only_its_own_connections(tmp_path, target):
@@ -228,16 +231,21 @@ def test_a_web_worker_killed_under_load_costs_only_its_own_connections(tmp_path,
         # Both workers carry some of the load before one of them dies.
         wait_until("load on both workers", lambda: len(set(load.open.values()) & workers) == 2, 10)
         wait_until("some requests answered", lambda: load.ok >= 50, 10)
-        runs_before = scheduler_runs(port)
         dead = min(workers)
+        killed_at = time.time()
         with load.lock:
             kill(dead)
             on_dead = sum(1 for p in load.open.values() if p in (dead, None))
         answered_at_kill = load.ok
         again = seen_workers(port, 2)
         wait_until("load after the restart", lambda: load.ok >= answered_at_kill + 50, 10)
-        # The monitor went on probing: same process, more runs, the target still up.
-        wait_until("more probe runs", lambda: scheduler_runs(port) >= runs_before + 4, 10)
+        # The monitor went on probing, every 0.5 s: same process, the target still up.
+        wait_until(
+            "6 checks since the kill",
+            lambda: checks_between(tmp_path, killed_at, time.time()) >= 6,
+            10,
+        )
+        ended = time.time()
         assert monitor_reporting(port)["pid"] == monitor["pid"]
         assert monitor_states(port) == ["up"]
     finally:
@@ -247,6 +255,7 @@ def test_a_web_worker_killed_under_load_costs_only_its_own_connections(tmp_path,
         code = sw.stop()
     print(
         f"kill -9 under load: {load.ok} answered, {len(load.failures)} failed "
+        f"in {ended - killed_at:.1f} s after the kill "
         f"({load.failures}); {on_dead} of {load.clients} connections were on the dead worker"
     )
     assert code == 0, sw.log()[-3000:]
@@ -256,3 +265,6 @@ def test_a_web_worker_killed_under_load_costs_only_its_own_connections(tmp_path,
     assert all(pid in (dead, None) for pid, _, _ in load.failures), load.failures
     assert len(load.failures) <= on_dead, (load.failures, on_dead)
     assert outages(tmp_path) == 0
+    # No gap in the probing: about one check per interval all along (some still in the writer).
+    probed = checks_between(tmp_path, killed_at, ended)
+    assert probed >= (ended - killed_at) / 0.5 * 0.6, (probed, ended - killed_at)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import signal
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -173,10 +174,17 @@ def two_workers(tmp_path_factory):
 
 class Rig:
     def __init__(self, ports, target, monitor, mailbox) -> None:
+        self.db = monitor.log_path.parent / "statuswatch.db"
         self.ports = ports
         self.target = target
         self.monitor = monitor
         self.mailbox = mailbox
+
+    def stored_incident(self, incident_id: str) -> bool:
+        """The incident is in the database, as another process reads it."""
+        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as db:
+            found = db.execute("SELECT 1 FROM incidents WHERE id = ?", (incident_id,)).fetchone()
+        return found is not None
 
     def url(self, worker: int, path: str) -> str:
         return f"http://127.0.0.1:{self.ports[worker]}{path}"
@@ -212,6 +220,7 @@ def test_an_incident_is_on_both_workers_within_a_second(two_workers):
         status, _, created = open_incident(rig.ports[0], f"Incident {n}")
         committed = time.time()  # the POST answers once the incident is committed
         assert status == 201, created
+        assert rig.stored_incident(created["id"]), "answered before the commit"
         # Admin reads are the monitor's: the same worker sees the incident at once.
         status, _, body = request(
             "GET", rig.url(0, f"/api/v1/incidents/{created['id']}"), token=TOKEN
