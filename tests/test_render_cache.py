@@ -210,6 +210,25 @@ async def test_unchanged_state_keeps_a_render_for_the_idle_ttl_and_a_change_refr
     assert renders == 3
 
 
+async def test_a_web_workers_cache_renders_a_published_change_at_once():
+    clock = FakeClock()
+    cache = RenderCache(clock, ttl=2, idle_ttl=60)
+    state = {"version": 1}
+    cache.version = lambda: state["version"]
+    cache.follow_versions = True  # a web worker: versions are the monitor's publications
+    bodies = iter([b"first", b"second"])
+
+    async def render() -> bytes:
+        return next(bodies)
+
+    assert (await cache.get("/", render)).body == b"first"
+    clock.advance(0.5)
+    assert cache.fresh("/") is not None  # unchanged: the ttl holds
+    state["version"] = 2  # a new publication, well inside the ttl
+    assert cache.fresh("/") is None
+    assert (await cache.get("/", render)).body == b"second"
+
+
 async def test_the_app_renders_pages_once_per_board_change(aiohttp_client, tmp_path):
     from statuswatch.web.keys import BOARD, RENDER_CACHE
 

@@ -403,6 +403,7 @@ async def _published_board(app: web.Application) -> AsyncIterator[None]:
     board = PublishedBoard(app[CONFIG], app[STORE], app[CLOCK])
     app[BOARD] = board
     app[RENDER_CACHE].version = lambda: board.version
+    app[RENDER_CACHE].follow_versions = True  # a new generation at most every LOOK_EVERY
     await board.refresh()
     task = asyncio.get_running_loop().create_task(_follow(board))
     yield

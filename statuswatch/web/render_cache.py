@@ -88,6 +88,10 @@ class RenderCache:
         # and how to wait until the changes counted so far are readable (the store's commit).
         self.version: Callable[[], int] | None = None
         self.settle: Callable[[], Awaitable[None]] | None = None
+        # True where versions move at most a few times a second (a web worker's published
+        # board): a new version is rendered at once, not after `ttl`, so a change shows on
+        # every worker within a second.
+        self.follow_versions = False
         self._entries: dict[str, Rendered] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -154,7 +158,7 @@ class RenderCache:
     def _fresh(self, entry: Rendered) -> bool:
         now = self._clock.monotonic()
         if entry.expires > now:
-            return True
+            return not self.follow_versions or entry.version == self.version()  # type: ignore[misc]
         return (
             entry.idle_expires > now
             and self.version is not None
