@@ -280,20 +280,6 @@ _PUBLIC: dict[str, Schema] = {
         last_inconclusive=nullable(
             obj(time=UTC, monitor=STR, reason=enum("descriptors", "memory", "stalled", "resolver"))
         ),
-        # Each role's process; in a web worker the monitor's as it last published.
-        roles={
-            "type": "object",
-            "required": ["monitor"],
-            "additionalProperties": obj(
-                ["status"],
-                status=enum("ok", "failing", "not reporting", "stopped", "not started"),
-                pid=INT,
-                as_of=UTC,
-                age_seconds=NUM,
-                uptime_seconds=NUM,
-                store={"type": "object"},
-            ),
-        },
     ),
     "PushAccepted": obj(ok={"const": True}, monitor=STR, status=enum("up", "down")),
 }
