@@ -247,7 +247,9 @@ _PUBLIC: dict[str, Schema] = {
         coverage_percent=nullable(NUM),
         **dict.fromkeys(_MINUTES, NUM),
     ),
+    # In the web role `?role=web` (and a monitor never heard from) answer status and roles only.
     "Health": obj(
+        ["status", "roles"],
         status=enum("ok", "failing"),
         uptime_seconds=NUM,
         database=obj(
@@ -260,6 +262,12 @@ _PUBLIC: dict[str, Schema] = {
         inconclusive=obj(descriptors=INT, memory=INT, stalled=INT, resolver=INT),
         last_inconclusive=nullable(
             obj(time=UTC, monitor=STR, reason=enum("descriptors", "memory", "stalled", "resolver"))
+        ),
+        # Each role's process (README "Processes"); a web worker gives the monitor's last beat.
+        roles=obj(
+            [],
+            monitor=obj(["status"], status=STR, pid=INT, as_of=UTC, age_seconds=NUM),
+            web=obj(["status"], status=STR, pid=INT, uptime_seconds=NUM, store={"type": "object"}),
         ),
     ),
     "PushAccepted": obj(ok={"const": True}, monitor=STR, status=enum("up", "down")),
