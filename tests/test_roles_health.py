@@ -19,6 +19,7 @@ from statuswatch.roles.published import STALE_AFTER
 from statuswatch.web import create_app
 from tests.helpers.config import make_config
 from tests.helpers.notify import ENV
+from tests.helpers.openapi import check_exchange
 from tests.helpers.roles import Roles, short_dir, start_roles
 from tests.helpers.system import require_tool
 
@@ -39,8 +40,11 @@ async def roles(aiohttp_client, monkeypatch) -> AsyncIterator[Roles]:
 
 
 async def health(client, query: str = "") -> tuple[int, dict]:
+    """GET /healthz (its answer checked against the OpenAPI document)."""
     resp = await client.get("/healthz" + query)
-    return resp.status, await resp.json()
+    body = await resp.json()
+    check_exchange("GET", "/healthz", None, resp.status, body)
+    return resp.status, body
 
 
 async def test_one_process_reports_both_roles(aiohttp_client, tmp_path):
