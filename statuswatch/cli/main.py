@@ -50,8 +50,13 @@ def setup_logging(level: str, process: str = "statuswatch") -> None:
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a config file with exactly the code `run` uses."""
     from statuswatch.config.loader import config_warnings
+    from statuswatch.roles.forward import socket_problem
 
     config = _load_or_exit(args.config)
+    # What `run` refuses must not be called ok: web workers need the monitor's socket.
+    if config.site.workers > 0 and (problem := socket_problem(config)) is not None:
+        print(f"statuswatch: config error: {problem}", file=sys.stderr)
+        return 2
     for warning in config_warnings(config):
         print(f"statuswatch: config warning: {warning}", file=sys.stderr)
     print(

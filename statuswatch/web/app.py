@@ -25,7 +25,7 @@ from statuswatch.monitor.housekeeping import start_housekeeping
 from statuswatch.monitor.monitoring import Monitoring
 from statuswatch.monitor.tally import Buckets
 from statuswatch.notify.outbox_events import OutboxEvents
-from statuswatch.notify.runtime import start_notifications
+from statuswatch.notify.runtime import form_pages, start_notifications
 from statuswatch.notify.stats import NotifyStats
 from statuswatch.resources import resource_dir
 from statuswatch.roles.forward import (
@@ -160,7 +160,12 @@ def create_app(
     # One context per resource, in start-up order: aiohttp closes them in reverse, so each
     # resource outlives everything started after it (the store outlives monitoring's flush).
     if role == "web":
-        contexts: tuple[Resource, ...] = (_read_store(store), _published_board, _monitor_link)
+        contexts: tuple[Resource, ...] = (
+            _read_store(store),
+            _form_pages(env),
+            _published_board,
+            _monitor_link,
+        )
     else:
         contexts = (
             _store(store),
@@ -396,6 +401,16 @@ async def _wait_for_schema(path: str) -> ReadOnlyStore:
             continue
         await opened.start()
         return opened
+
+
+def _form_pages(env: dict[str, str]) -> Resource:
+    """In the web role, the subscribe form it serves itself (the monitor answers its post)."""
+
+    async def pages(app: web.Application) -> AsyncIterator[None]:
+        app[NOTIFICATIONS] = await form_pages(app[CONFIG], app[STORE], app[CLOCK], env, SCHEMA_WAIT)
+        yield
+
+    return pages
 
 
 async def _published_board(app: web.Application) -> AsyncIterator[None]:

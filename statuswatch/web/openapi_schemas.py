@@ -247,8 +247,8 @@ _PUBLIC: dict[str, Schema] = {
         coverage_percent=nullable(NUM),
         **dict.fromkeys(_MINUTES, NUM),
     ),
+    # In the web role `?role=web` (and a monitor never heard from) answer status and roles only.
     "Health": obj(
-        # Before the monitor role has ever published, a web worker can say only this much.
         ["status", "roles"],
         status=enum("ok", "failing"),
         roles=obj(
