@@ -77,7 +77,8 @@ def test_a_failed_check_says_where_it_stopped() -> None:
 
 
 def test_durations_read_as_people_write_them() -> None:
-    assert [seconds_text(s) for s in (0.00025, 0.0042, 0.312, 2.414)] == [
+    assert [seconds_text(s) for s in (0.0, 0.00025, 0.0042, 0.312, 2.414)] == [
+        "0 ms",
         "0.25 ms",
         "4.2 ms",
         "312 ms",

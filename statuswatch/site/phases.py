@@ -53,8 +53,10 @@ class MonitorPhases:
 
 
 def seconds_text(seconds: float) -> str:
-    """A phase duration for people: 0.25 ms, 4.2 ms, 312 ms, 2.41 s."""
+    """A phase duration for people: 0 ms, 0.25 ms, 4.2 ms, 312 ms, 2.41 s."""
     ms = seconds * 1000
+    if ms == 0:  # plain http's tls, a reused connection's connect
+        return "0 ms"
     if ms < 1:
         return f"{ms:.2f} ms"
     if ms < 10:
