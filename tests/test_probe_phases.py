@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,20 +116,69 @@ async def test_a_name_is_resolved_and_counted(server: Any, ctx: ProbeContext) ->
     assert 0.0 < phases(result)["resolve"] < 1.0
 
 
-async def test_tls_handshake_is_its_own_phase(
-    aiohttp_server: Any, ctx: ProbeContext, tmp_path: Path
-) -> None:
+@contextlib.contextmanager
+def late_tls_server(server_ctx: ssl.SSLContext) -> Iterator[int]:
+    """A server on a thread of its own (so any event loop can probe it): the kernel finishes
+    TCP at once, the server starts TLS only after DELAY, then answers one request."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(5)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError), listener.accept()[0] as conn:
+            time.sleep(DELAY)  # the server's delay, on its own thread: the test does not sleep
+            with server_ctx.wrap_socket(conn, server_side=True) as tls:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += tls.recv(4096)
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        thread.join(5)
+        listener.close()
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[str, ssl.SSLContext]:
+    """A CA file to trust and a server context with a certificate from that CA."""
     ca = trustme.CA()
     ca_file = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    https = await aiohttp_server(_app(), ssl=server_context(issue(ca, days=90)))
-    result, _ = await timed_probe(http_monitor(_url(https, "/ok"), ca_file=str(ca_file)), ctx)
+    return str(ca_file), server_context(issue(ca, days=90))
+
+
+async def _probe_late_tls(ca_file: str, server_ctx: ssl.SSLContext) -> CheckResult:
+    ctx = ProbeContext(SystemClock())
+    try:
+        with late_tls_server(server_ctx) as port:
+            monitor = http_monitor(f"https://127.0.0.1:{port}/", ca_file=ca_file)
+            result, _ = await timed_probe(monitor, ctx)
+    finally:
+        await ctx.close()
+    return result
+
+
+def assert_tls_told_apart(result: CheckResult) -> None:
     assert result.ok, result
     got = phases(result)
-    assert got["tls"] > 0.0
-    assert got["connect"] > 0.0
-    # A TLS handshake costs far more than a local TCP one: the two were told apart.
-    assert got["tls"] > got["connect"]
+    assert got["tls"] >= DELAY  # the handshake waited for the server
+    assert 0.0 < got["connect"] < DELAY  # TCP did not
+    assert got["processing"] < DELAY
+
+
+async def test_tls_handshake_is_its_own_phase(tls_files: tuple[str, ssl.SSLContext]) -> None:
+    assert_tls_told_apart(await _probe_late_tls(*tls_files))
+
+
+def test_tls_is_told_apart_on_uvloop_too(tls_files: tuple[str, ssl.SSLContext]) -> None:
+    # uvloop (the `speed` extra, what production runs) builds the protocol before the TLS
+    # handshake as asyncio does; if it ever stopped, tls would go missing, not be invented.
+    uvloop = pytest.importorskip("uvloop")
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert_tls_told_apart(runner.run(_probe_late_tls(*tls_files)))
 
 
 async def test_a_reused_connection_has_no_connect_or_tls(server: Any, ctx: ProbeContext) -> None:
@@ -162,34 +217,3 @@ async def test_no_phases_before_any_phase_or_for_other_kinds(
     assert unresolvable.error_class == "dns" and unresolvable.phases is None, unresolvable
     tcp, _ = await timed_probe(tcp_monitor(server.port), ctx)
     assert tcp.ok and tcp.phases is None, tcp
-
-
-async def _uvloop_https(ca_file: str, cert: trustme.LeafCert) -> CheckResult:
-    runner = web.AppRunner(_app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_context(cert))
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    ctx = ProbeContext(SystemClock())
-    try:
-        result, _ = await timed_probe(
-            http_monitor(f"https://127.0.0.1:{port}/ok", ca_file=ca_file), ctx
-        )
-    finally:
-        await ctx.close()
-        await runner.cleanup()
-    return result
-
-
-def test_tls_is_told_apart_on_uvloop_too(tmp_path: Path) -> None:
-    # uvloop (the `speed` extra, what production runs) builds the protocol before the TLS
-    # handshake as asyncio does; if it ever stopped, tls would go missing, not be invented.
-    uvloop = pytest.importorskip("uvloop")
-    ca = trustme.CA()
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        result = runner.run(_uvloop_https(str(ca_file), issue(ca, days=90)))
-    assert result.ok, result
-    got = phases(result)
-    assert got["tls"] > got["connect"] > 0.0
