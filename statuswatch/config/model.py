@@ -116,6 +116,9 @@ class MetricsSettings(_Section):
     token_env: str = ""
     # How often the SLA gauges (availability windows, customers' figures) are recomputed.
     sla_refresh: Duration = Duration(60)
+    # statuswatch_probe_phase_duration_seconds: five series per http monitor; off for fleets
+    # where that is too many.
+    probe_phases: bool = True
 
 
 class Group(_Section):

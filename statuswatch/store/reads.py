@@ -13,6 +13,7 @@ from statuswatch.config.model import Maintenance
 from statuswatch.incidents.model import Incident
 from statuswatch.monitor.events import MonitorSnapshot, State
 from statuswatch.probes.base import CheckResult
+from statuswatch.store import phases
 from statuswatch.store.models import (
     HOUR,
     LATENCY_BUCKETS,
@@ -26,7 +27,8 @@ from statuswatch.store.models import (
 )
 
 _SELECT_RESULT = """SELECT m.id, time, ok, latency, status_code, error_class, message, degraded,
-    cert_expiry"""
+    cert_expiry, phase_resolve_us, phase_connect_us, phase_tls_us, phase_processing_us,
+    phase_transfer_us"""
 
 
 class Where:
@@ -88,6 +90,7 @@ def _result(row: dict[str, Any]) -> CheckResult:
         message=row["message"],
         degraded=bool(row["degraded"]),
         cert_expiry=row["cert_expiry"],
+        phases=phases.from_columns([row[c] for c in phases.COLUMNS]),
     )
 
 

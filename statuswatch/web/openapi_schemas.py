@@ -176,6 +176,20 @@ _CHECK_RESULT = obj(
     latency_seconds=nullable(NUM),
     status_code=nullable(INT),
     cert_expiry=nullable(UTC),
+    phases={
+        **nullable(
+            obj(
+                resolve=nullable(NUM),
+                connect=nullable(NUM),
+                tls=nullable(NUM),
+                processing=nullable(NUM),
+                transfer=nullable(NUM),
+            )
+        ),
+        "description": "http checks: seconds per phase, summed over redirects; a phase the "
+        "check did not finish (transfer when the body was not read) is null; null for other "
+        "kinds and for a check that failed before finishing any phase",
+    },
 )
 _MINUTES = (
     "unmonitored_minutes",
