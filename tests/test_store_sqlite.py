@@ -17,7 +17,7 @@ from statuswatch.clock import FakeClock
 from statuswatch.monitor.events import OutageOpened
 from statuswatch.store import SchemaTooNewError, Store, WriteItem, reads
 from statuswatch.store.apply import ITEM_TYPES
-from statuswatch.store.schema import MIGRATIONS, _v7_phases, connect, migrate, schema_version
+from statuswatch.store.schema import MIGRATIONS, _v8, connect, migrate, schema_version
 from statuswatch.store.writer import Writer
 from tests.helpers.store import BACKENDS, T0, StoreBackend, result
 
@@ -53,7 +53,7 @@ async def test_fresh_database_is_migrated_and_in_wal_mode(store: Store, db_path:
 def test_checks_from_before_phases_read_as_untimed(db_path: Path) -> None:
     db = connect(db_path, busy_timeout=1)
     try:
-        before = MIGRATIONS[: MIGRATIONS.index(_v7_phases)]
+        before = MIGRATIONS[: MIGRATIONS.index(_v8)]
         migrate(db, before)
         db.execute("INSERT INTO monitors (id) VALUES ('api')")
         db.execute("INSERT INTO checks (monitor, time, ok, latency) VALUES (1, ?, 1, 0.1)", [T0])
