@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import gc
 import logging
 import os
@@ -25,20 +23,17 @@ from statuswatch.monitor.housekeeping import start_housekeeping
 from statuswatch.monitor.monitoring import Monitoring
 from statuswatch.monitor.tally import Buckets
 from statuswatch.notify.outbox_events import OutboxEvents
-from statuswatch.notify.runtime import form_pages, start_notifications
+from statuswatch.notify.runtime import start_notifications
 from statuswatch.notify.stats import NotifyStats
 from statuswatch.resources import resource_dir
 from statuswatch.roles.forward import (
     ForwardingApp,
     ForwardingRouter,
-    MonitorLink,
-    monitor_socket,
 )
-from statuswatch.roles.published import PublishedBoard
 from statuswatch.roles.publisher import Publisher
 from statuswatch.sla.report_tokens import ensure_report_tokens
 from statuswatch.status.board import StatusBoard
-from statuswatch.store import ReadOnlyStore, SchemaNotReadyError, Store, StoreProtocol
+from statuswatch.store import Store, StoreProtocol
 from statuswatch.web import (
     api,
     badge_routes,
@@ -58,6 +53,7 @@ from statuswatch.web import (
     subscribers_admin,
     subscriptions,
     theme,
+    web_role,
 )
 from statuswatch.web.freshness import add_freshness
 from statuswatch.web.keys import (
@@ -69,7 +65,6 @@ from statuswatch.web.keys import (
     HEALTH_CACHE,
     METRICS,
     METRICS_REGISTRY,
-    MONITOR_LINK,
     MONITORING,
     NOTIFICATIONS,
     NOTIFY_STATS,
@@ -85,12 +80,6 @@ from statuswatch.web.render_cache import RenderCache
 from statuswatch.web.security import add_security_headers, security_headers_for
 
 log = logging.getLogger(__name__)
-
-# A web worker looks for the monitor's changes this often (one counter read when nothing
-# changed), so a change shows on every worker well within a second.
-FOLLOW_EVERY = 0.1
-# How long a web worker waits for the monitor role to create the database at start-up.
-SCHEMA_WAIT = 120.0
 
 
 # Route modules whose every route changes state or is the admin's: in the web role the monitor
@@ -160,12 +149,7 @@ def create_app(
     # One context per resource, in start-up order: aiohttp closes them in reverse, so each
     # resource outlives everything started after it (the store outlives monitoring's flush).
     if role == "web":
-        contexts: tuple[Resource, ...] = (
-            _read_store(store),
-            _form_pages(env),
-            _published_board,
-            _monitor_link,
-        )
+        contexts: tuple[Resource, ...] = web_role.resources(store, env)
     else:
         contexts = (
             _store(store),
@@ -186,18 +170,13 @@ def create_app(
         module.add_routes(app)
     for module in _WRITES:
         if role == "web":
-            router = ForwardingRouter(app.router, _forward, keep=_KEPT_LOCAL)
+            router = ForwardingRouter(app.router, web_role.forward, keep=_KEPT_LOCAL)
             module.add_routes(ForwardingApp(app, router))  # type: ignore[arg-type]
         else:
             module.add_routes(app)
     add_static(app, resource_dir("static"))
     add_catch_all(app)  # last: it matches every URL
     return app
-
-
-async def _forward(request: web.Request) -> web.Response:
-    """A route the monitor role answers (the web role's handler for every write)."""
-    return await request.app[MONITOR_LINK].forward(request)
 
 
 async def freeze_startup_heap(_app: web.Application) -> None:
@@ -373,76 +352,6 @@ async def _publisher(app: web.Application) -> AsyncIterator[None]:
     publisher.start()
     yield
     await publisher.stop()
-
-
-def _read_store(given: StoreProtocol | None) -> Resource:
-    """The web role's store: read-only, once the monitor role has created and migrated it."""
-
-    async def store(app: web.Application) -> AsyncIterator[None]:
-        opened = given if given is not None else await _wait_for_schema(app[CONFIG].storage.path)
-        app[STORE] = opened
-        yield
-        if given is None:
-            await opened.close()
-
-    return store
-
-
-async def _wait_for_schema(path: str) -> ReadOnlyStore:
-    """Open the database read-only, waiting (a while) for the monitor role to migrate it."""
-    deadline = asyncio.get_running_loop().time() + SCHEMA_WAIT
-    while True:
-        try:
-            opened = ReadOnlyStore(path)
-        except SchemaNotReadyError as exc:
-            if asyncio.get_running_loop().time() > deadline:
-                raise RuntimeError(f"{exc}: is the monitor role running?") from None
-            await asyncio.sleep(0.2)
-            continue
-        await opened.start()
-        return opened
-
-
-def _form_pages(env: dict[str, str]) -> Resource:
-    """In the web role, the subscribe form it serves itself (the monitor answers its post)."""
-
-    async def pages(app: web.Application) -> AsyncIterator[None]:
-        app[NOTIFICATIONS] = await form_pages(app[CONFIG], app[STORE], app[CLOCK], env, SCHEMA_WAIT)
-        yield
-
-    return pages
-
-
-async def _published_board(app: web.Application) -> AsyncIterator[None]:
-    """The board the monitor role published, followed closely (the pages' caches follow it)."""
-    board = PublishedBoard(app[CONFIG], app[STORE], app[CLOCK])
-    app[BOARD] = board
-    app[RENDER_CACHE].version = lambda: board.version
-    app[RENDER_CACHE].follow_versions = True  # a new generation at most every LOOK_EVERY
-    await board.refresh()
-    task = asyncio.get_running_loop().create_task(_follow(board))
-    yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-async def _follow(board: PublishedBoard) -> None:
-    """Look for the monitor's changes every FOLLOW_EVERY seconds (a counter read when idle)."""
-    while True:
-        await asyncio.sleep(FOLLOW_EVERY)
-        try:
-            await board.refresh()
-        except Exception:  # a locked or briefly unreadable database: try again next time
-            log.warning("could not read the published board", exc_info=True)
-
-
-async def _monitor_link(app: web.Application) -> AsyncIterator[None]:
-    """The web role's connection pool to the monitor role's socket."""
-    link = app[MONITOR_LINK] = MonitorLink(monitor_socket(app[CONFIG]))
-    await link.start()
-    yield
-    await link.close()
 
 
 async def _metrics_listener(app: web.Application) -> AsyncIterator[None]:
