@@ -9,8 +9,10 @@ built from), exactly and per window; what the supervisor would add is a process 
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -69,6 +71,7 @@ class WebWorkers:
                 argv,
                 env={**os.environ, **env, LISTEN_FD_ENV: str(fd), WORKER_ENV: str(i)},
                 pass_fds=(fd,),
+                preexec_fn=die_with_parent,
             )
             for i in range(1, count + 1)
         ]
@@ -106,6 +109,12 @@ class WebWorkers:
                 proc.kill()
                 proc.wait()
         self.sock.close()
+
+
+def die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the benchmark process ends, however it ends
+    (prctl PR_SET_PDEATHSIG), so no worker outlives a killed benchmark."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def web_pid(port: int) -> int:
