@@ -202,12 +202,36 @@ async def test_unchanged_state_keeps_a_render_for_the_idle_ttl_and_a_change_refr
     assert (await cache.get("/", render)).body == b"r1 v1"
     clock.advance(2)  # past the idle ttl: the clock-driven figures are refreshed
     assert (await cache.get("/", render)).body == b"r2 v1"
-    state["version"] = 2  # a monitor event: visible once the short ttl is over, not before
-    clock.advance(1)
+    state["version"] = 2  # a monitor event: visible within CHANGED_TTL of the last render
+    clock.advance(0.4)
     assert (await cache.get("/", render)).body == b"r2 v1"
-    clock.advance(1.5)
+    clock.advance(0.2)
     assert (await cache.get("/", render)).body == b"r3 v2"
     assert renders == 3
+
+
+async def test_a_change_shows_within_half_a_second_and_a_storm_of_changes_renders_twice_a_second():
+    clock = FakeClock()
+    cache = RenderCache(clock, ttl=2, idle_ttl=60)
+    state = {"version": 1}
+    cache.version = lambda: state["version"]
+    renders = 0
+
+    async def render() -> bytes:
+        nonlocal renders
+        renders += 1
+        return f"v{state['version']}".encode()
+
+    await cache.get("/", render)
+    for _ in range(40):  # a change every 0.1 s for 4 s, and a stampede asking all the while
+        clock.advance(0.1)
+        state["version"] += 1
+        for _ in range(5):
+            body = (await cache.get("/", render)).body
+            assert state["version"] - int(body[1:]) <= 5  # never more than 0.5 s behind
+    assert renders <= 1 + 4 * 2  # at most one render per CHANGED_TTL, not one per change
+    clock.advance(0.5)
+    assert (await cache.get("/", render)).body == f"v{state['version']}".encode()
 
 
 async def test_the_app_renders_pages_once_per_board_change(aiohttp_client, tmp_path):

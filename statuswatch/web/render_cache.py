@@ -29,6 +29,9 @@ from statuswatch.clock import Clock
 
 # Smaller bodies are sent as they are: gzip's framing would eat most of the gain.
 GZIP_MIN = 1024
+# A body whose state changed since its render is kept at most this long after that render: a
+# change shows within it (plus the render), and a storm of changes costs two renders a second.
+CHANGED_TTL = 0.5
 
 Headers = tuple[tuple[str, str], ...]  # hashable: a response's header set is memoised by it
 
@@ -153,13 +156,13 @@ class RenderCache:
 
     def _fresh(self, entry: Rendered) -> bool:
         now = self._clock.monotonic()
-        if entry.expires > now:
-            return True
-        return (
-            entry.idle_expires > now
-            and self.version is not None
-            and entry.version == self.version()
-        )
+        if self.version is None:
+            return entry.expires > now
+        if entry.version == self.version():
+            return entry.idle_expires > now
+        # What it shows changed since: re-rendered CHANGED_TTL after its render at the latest,
+        # not a whole ttl later (a change reaches every web worker within a second).
+        return min(entry.expires, entry.expires - self.ttl + CHANGED_TTL) > now
 
 
 class CachedResponse(web.Response):
