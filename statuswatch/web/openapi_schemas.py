@@ -261,6 +261,8 @@ _PUBLIC: dict[str, Schema] = {
         last_inconclusive=nullable(
             obj(time=UTC, monitor=STR, reason=enum("descriptors", "memory", "stalled", "resolver"))
         ),
+        # Each role's own status and pid (README "Processes"), by role name.
+        roles={"type": "object", "additionalProperties": {"type": "object"}},
     ),
     "PushAccepted": obj(ok={"const": True}, monitor=STR, status=enum("up", "down")),
 }
