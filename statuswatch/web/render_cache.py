@@ -29,6 +29,10 @@ from statuswatch.clock import Clock
 
 # Smaller bodies are sent as they are: gzip's framing would eat most of the gain.
 GZIP_MIN = 1024
+# Following versions (a web worker), a body whose state changed is re-rendered once it is this
+# old: a change shows within it (plus the render), and a storm of changes costs at most four
+# renders a second of each page.
+CHANGED_TTL = 0.25
 
 Headers = tuple[tuple[str, str], ...]  # hashable: a response's header set is memoised by it
 
@@ -158,7 +162,9 @@ class RenderCache:
     def _fresh(self, entry: Rendered) -> bool:
         now = self._clock.monotonic()
         if entry.expires > now:
-            return not self.follow_versions or entry.version == self.version()  # type: ignore[misc]
+            if not self.follow_versions or entry.version == self.version():  # type: ignore[misc]
+                return True
+            return entry.expires - self.ttl + CHANGED_TTL > now  # rendered under CHANGED_TTL ago
         return (
             entry.idle_expires > now
             and self.version is not None
