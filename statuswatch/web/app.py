@@ -145,7 +145,7 @@ def create_app(
     )
     app[METRICS_REGISTRY] = registry = CollectorRegistry(auto_describe=False)
     ProcessCollector(registry=registry)  # process_cpu_seconds_total, memory, open fds
-    app[METRICS] = _metrics_endpoint(config, registry, env)
+    app[METRICS] = _metrics_endpoint(config, registry, env, forked=role == "monitor")
     # One context per resource, in start-up order: aiohttp closes them in reverse, so each
     # resource outlives everything started after it (the store outlives monitoring's flush).
     if role == "web":
@@ -192,7 +192,7 @@ async def freeze_startup_heap(_app: web.Application) -> None:
 
 
 def _metrics_endpoint(
-    config: Config, registry: CollectorRegistry, env: dict[str, str]
+    config: Config, registry: CollectorRegistry, env: dict[str, str], *, forked: bool
 ) -> MetricsEndpoint:
     unset = "/metrics answers 401 to everyone" if config.metrics.enabled else None
     token = read_secret(config.metrics.token_env, env, unset=unset)
@@ -200,6 +200,7 @@ def _metrics_endpoint(
         registry,
         token_required=bool(config.metrics.token_env),
         token_digest=token_digest(token) if token else None,
+        forked=forked,
     )
 
 

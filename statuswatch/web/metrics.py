@@ -7,6 +7,9 @@ Served by the site's own server, or, with `metrics.listen`, only by a listener o
 
 from __future__ import annotations
 
+import asyncio
+import gzip
+
 from aiohttp import web
 
 from statuswatch.config.loader import parse_listen
@@ -49,28 +52,40 @@ async def metrics_from_monitor(request: web.Request) -> web.Response:
 
     The token is checked here, and one fetch a second is shared by every scrape that arrives
     meanwhile, so a crowd on this worker's /metrics costs the monitor one request a second.
+    The monitor always sends it gzipped: 10,000 monitors are 9 MB of text, and copying that
+    into a socket every second held the monitor's event loop (probe lateness p99 +40 ms under
+    the benchmark's page load); a scraper that does not take gzip is served text unpacked here.
     """
     _authorize(request)
-    gzip = accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    gzip_ok = accepts_gzip(request.headers.get("Accept-Encoding", ""))
+    app = request.app
     auth = request.headers.get("Authorization", "")
 
     async def fetch() -> tuple[bytes, int]:
-        headers = {"Accept-Encoding": "gzip" if gzip else "identity", "Authorization": auth}
+        headers = {"Accept-Encoding": "gzip", "Authorization": auth}
         try:
-            status, _headers, body = await request.app[MONITOR_LINK].call(
-                "GET", "/metrics", headers, b""
-            )
+            status, got, body = await app[MONITOR_LINK].call("GET", "/metrics", headers, b"")
         except Exception:  # the monitor is down or busy: nothing to show, and say so
             return b"statuswatch's monitor is not answering\n", 503
+        if status == 200 and not any(
+            k.lower() == "content-encoding" and v == "gzip" for k, v in got
+        ):
+            body = await asyncio.get_running_loop().run_in_executor(None, gzip.compress, body, 1)
         return body, status
 
-    entry = await request.app[HEALTH_CACHE].get("metrics.gz" if gzip else "metrics", fetch)
+    packed = await app[HEALTH_CACHE].get("metrics.gz", fetch)
+    if packed.status != 200:
+        return web.Response(body=packed.body, status=packed.status, headers={"Retry-After": "5"})
     headers = {"Content-Type": CONTENT_TYPE, "Vary": "Accept-Encoding"}
-    if entry.status != 200:
-        headers = {"Retry-After": "5"}
-    elif gzip:
+    if gzip_ok:
         headers["Content-Encoding"] = "gzip"
-    return web.Response(body=entry.body, status=entry.status, headers=headers)
+        return web.Response(body=packed.body, headers=headers)
+
+    async def unpack() -> bytes:
+        return await asyncio.get_running_loop().run_in_executor(None, gzip.decompress, packed.body)
+
+    plain = await app[HEALTH_CACHE].get("metrics", unpack)
+    return web.Response(body=plain.body, headers=headers)
 
 
 def add_routes(app: web.Application) -> None:
