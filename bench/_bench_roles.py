@@ -22,7 +22,7 @@ from pathlib import Path
 
 from _bench_common import proc_cpu
 
-from statuswatch.cli.run import LISTEN_FD_ENV, WORKER_ENV, bind_tcp
+from statuswatch.cli.run import LISTEN_FD_ENV, WORKER_ENV, bind_private, bind_tcp
 
 
 def toml_value(value: object) -> str:
@@ -127,11 +127,4 @@ def web_pid(port: int) -> int:
 def monitor_listener(path: Path) -> socket.socket:
     """The monitor role's Unix socket (0600, as `statuswatch run --role monitor` makes it)."""
     path.unlink(missing_ok=True)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    old = os.umask(0o177)
-    try:
-        sock.bind(str(path))
-    finally:
-        os.umask(old)
-    sock.listen(128)
-    return sock
+    return bind_private(path)

@@ -100,6 +100,11 @@ def _monitor_socket(config: Config) -> socket.socket:
     """The monitor's socket for the web role: private to this user, one monitor per database."""
     path = monitor_socket(config)
     _claim(path)
+    return bind_private(path)
+
+
+def bind_private(path: Path) -> socket.socket:
+    """A listening Unix socket at `path` that only this user can connect to."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     old = os.umask(0o177)  # 0600 from the start: no window where others could connect
     try:
