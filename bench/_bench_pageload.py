@@ -11,7 +11,7 @@ import asyncio
 import time
 
 import aiohttp
-from _bench_common import emit, lateness_summary
+from _bench_common import emit, lateness_summary, proc_cpu
 
 
 async def run(
@@ -21,6 +21,7 @@ async def run(
     told otherwise)."""
     latencies: list[float] = []
     errors = 0
+    cpu0 = proc_cpu()
     stop_at = time.monotonic() + duration
 
     async def worker(session: aiohttp.ClientSession, offset: int) -> None:
@@ -52,6 +53,7 @@ async def run(
         "page_p50_ms": page["p50_ms"],
         "page_p99_ms": page["p99_ms"],
         "paths": paths,
+        "cpu_s": round(proc_cpu() - cpu0, 3),  # the load client's own CPU: it shares the cores
     }
 
 

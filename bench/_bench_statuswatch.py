@@ -6,6 +6,11 @@ housekeeping, the pages) served on a 127.0.0.1 port. The only additions are coun
 Monitoring subclass that counts results and hooks the scheduler's lateness, installed where
 create_app looks it up.
 
+With --site-workers N (N > 0, as `statuswatch run` runs by default) this process is the monitor
+role (create_app(role="monitor") on the monitor's Unix socket) and N real `statuswatch run
+--role web` processes serve the site's port, started as the supervisor starts them
+(_bench_roles.py); with 0, one process serves everything (site.workers = 0).
+
 Timeline: start-up, --warmup, the measured window (--duration), then optionally --load-page
 seconds with _bench_pageload.py fetching the pages from another process, measured separately.
 Prints one RESULT line (see _bench_common.emit).
@@ -39,6 +44,7 @@ from _bench_common import (  # noqa: E402
     run_on_loop,
     thread_cpu,
 )
+from _bench_roles import WebWorkers, monitor_listener, write_toml  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 import statuswatch.web.app as web_app  # noqa: E402
@@ -46,6 +52,7 @@ from statuswatch.cli.gc_tuning import tune_gc  # noqa: E402
 from statuswatch.clock import SystemClock  # noqa: E402
 from statuswatch.config.loader import parse_config  # noqa: E402
 from statuswatch.monitor.monitoring import Monitoring  # noqa: E402
+from statuswatch.roles.forward import monitor_socket  # noqa: E402
 from statuswatch.store import Store  # noqa: E402
 
 IMPORTED = time.time()
@@ -139,7 +146,8 @@ class BenchMonitoring(Monitoring):
         return super().handle_result(monitor, result, *args, **kwargs)
 
 
-def build_config(args: argparse.Namespace, tmp: Path, web_port: int):
+def build_config(args: argparse.Namespace, tmp: Path, web_port: int) -> dict:
+    """The raw config (what a TOML file holds): N http monitors on the local target."""
     ms = lambda seconds: f"{round(seconds * 1000)}ms"  # noqa: E731 - durations are strings
     components = max(1, min(args.components, args.monitors))
     raw = {
@@ -147,6 +155,7 @@ def build_config(args: argparse.Namespace, tmp: Path, web_port: int):
             "title": "bench",
             "listen": f"127.0.0.1:{web_port}",
             "base_url": f"http://127.0.0.1:{web_port}",
+            "workers": args.site_workers,
         },
         "storage": {"path": str(tmp / "bench.db")},
         "defaults": {"interval": ms(args.interval), "timeout": ms(args.timeout)},
@@ -163,7 +172,7 @@ def build_config(args: argparse.Namespace, tmp: Path, web_port: int):
             for i in range(args.monitors)
         ],
     }
-    return parse_config(raw, base_dir=tmp)
+    return raw
 
 
 def first_round(rec: Recorder, observed: float, monitors: int) -> dict | None:
@@ -197,8 +206,11 @@ async def page_load(args: argparse.Namespace, web_port: int) -> dict:
         stdout=asyncio.subprocess.PIPE,
     )
     GC.take()
+    web0 = WORKERS.cpu() if WORKERS else 0.0
     window = await measured_window(REC, proc_cpu, warmup=0, duration=args.load_page)
     window["gc"] = GC.take()
+    if WORKERS:  # the monitor's CPU is cpu_s; the web workers' beside it
+        window["web_cpu_s"] = round(WORKERS.cpu() - web0, 3)
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
     lines = [ln for ln in out.decode().splitlines() if ln.startswith(RESULT_PREFIX)]
     load = json.loads(lines[-1][len(RESULT_PREFIX) :]) if lines else {"error": "no result"}
@@ -210,23 +222,37 @@ async def page_load(args: argparse.Namespace, web_port: int) -> dict:
     }
 
 
+WORKERS: WebWorkers | None = None  # the web role's processes, with --site-workers N > 0
+ENV = {"STATUSWATCH_ADMIN_TOKEN": "x"}
+
+
 async def run(args: argparse.Namespace) -> dict:
+    global WORKERS
     REC.interval = args.interval
     web_port = free_port()
     with tempfile.TemporaryDirectory(prefix="bench-statuswatch-") as tmpdir:
         tmp = Path(tmpdir)
-        config = build_config(args, tmp, web_port)
+        raw = build_config(args, tmp, web_port)
+        config = parse_config(raw, base_dir=tmp)
         parsed = time.time()
         store = Store(config.storage.path, clock=SystemClock())
         await store.start()
         web_app.Monitoring = BenchMonitoring  # type: ignore[misc]  # counted, otherwise real
-        app = web_app.create_app(config, store=store, environ={"STATUSWATCH_ADMIN_TOKEN": "x"})
+        role = "monitor" if args.site_workers else "all"
+        app = web_app.create_app(config, store=store, environ=ENV, role=role)
         app.on_startup.append(web_app.freeze_startup_heap)  # as `statuswatch run` does
         tune_gc()  # as `statuswatch run` does
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()  # runs create_app's cleanup_ctx: Monitoring.start and housekeeping
-        site = web.TCPSite(runner, "127.0.0.1", web_port, backlog=1024)
-        await site.start()
+        if args.site_workers:
+            listener = monitor_listener(monitor_socket(config))
+            await web.SockSite(runner, listener).start()
+            WORKERS = WebWorkers(
+                write_toml(raw, tmp / "bench.toml"), web_port, args.site_workers, ENV
+            )
+            await asyncio.to_thread(WORKERS.wait_ready)  # the probes go on meanwhile
+        else:
+            await web.TCPSite(runner, "127.0.0.1", web_port, backlog=1024).start()
         print(f"SCHEDULED {os.getpid()}", flush=True)  # probes.py may attach a profiler now
         startup = {
             "startup_s": round(REC.scheduled_wall - args.launched_at, 3),
@@ -262,10 +288,13 @@ async def run(args: argparse.Namespace) -> dict:
             "store_pending": (await store.health())["pending"],
             "rss_mb": round(rss, 1),
             "rss_peak_mb": round(peak, 1),
+            "site_workers": args.site_workers,
         }
         if args.load_page > 0:
             result["with_page_load"] = await page_load(args, web_port)
             result["rss_peak_mb"] = round(proc_mem_mb()[1], 1)
+        if WORKERS:
+            await asyncio.to_thread(WORKERS.stop)
         t0 = time.monotonic()
         await runner.cleanup()  # Monitoring.stop: cancel runs, snapshot, flush
         await store.close()
@@ -282,6 +311,9 @@ def main() -> None:
         "--loop", choices=["auto", "asyncio"], default="auto", help="auto: uvloop if installed"
     )
     parser.add_argument("--reuse", action="store_true", help="reuse_connections = true")
+    parser.add_argument(
+        "--site-workers", type=int, default=0, help="site.workers (0: one process for all)"
+    )
     parser.add_argument("--load-page", type=float, default=0.0, help="seconds of page load")
     parser.add_argument("--load-paths", default="/,/healthz,/metrics")
     parser.add_argument("--load-workers", type=int, default=4)

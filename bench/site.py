@@ -1,14 +1,18 @@
-"""The status site under a stampede: statuswatch's `/` and `/api/v2/summary.json` beside a bare
-aiohttp handler returning a constant body of the same size, in the same run.
+"""The status site under a stampede: statuswatch's `/` and `/api/v2/summary.json` with
+site.workers = 2 (a monitor and two web processes) and 0 (one process), beside a bare aiohttp
+handler returning a constant body of the same size in 1 and in 2 processes, in the same run.
 
 Set-up: 50 components in 6 groups, 2 monitors each, and a year of history seeded through the
 store's own API (hourly results that become rollups, outages, gaps, 150 incidents with their
 updates, maintenance windows). Then:
 1. the uncached render time of each path (median of --renders requests with cache_ttl 0);
-2. statuswatch (the real app, probing a local target every --interval seconds) and the bare
-   server, each in its own process, driven in turn by `wrk` (Debian package wrk) or, if absent,
-   the Python load client of bench/_bench_pageload.py; requests per second side by side;
-3. the probes' schedule lateness p50/p99 while idle and while statuswatch is under that load.
+2. statuswatch (the real app, probing a local target every --interval seconds) with
+   site.workers = 0 and = --site-workers (2), and the bare server in one process and in as many
+   processes sharing one socket, driven in turn by `wrk` (Debian package wrk) or, if absent,
+   bench/_bench_rawload.py (raw asyncio HTTP, the cheapest Python client); requests per second
+   side by side, and the CPU the servers and the load client each took;
+3. the probes' schedule lateness p50/p99 while idle and while statuswatch is under that load
+   (the monitor's scheduler hook, reported on a bench-only route of the monitor's app).
 
 Run: .venv/bin/python bench/site.py [--duration 10] [--connections 32] [--renders 15] [--gzip]
 """
@@ -21,6 +25,7 @@ import json
 import os
 import random
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -30,12 +35,14 @@ import urllib.request
 from pathlib import Path
 
 import msgspec
-from _bench_common import free_port, lateness_summary
+from _bench_common import free_port, lateness_summary, proc_cpu
+from _bench_roles import WebWorkers, monitor_listener, write_toml
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from statuswatch.cli.event_loop import loop_name, new_event_loop
 from statuswatch.cli.gc_tuning import tune_gc
+from statuswatch.cli.run import bind_tcp
 from statuswatch.clock import SystemClock
 from statuswatch.config.loader import parse_config
 from statuswatch.incidents.model import (
@@ -48,6 +55,7 @@ from statuswatch.incidents.model import (
 )
 from statuswatch.monitor.events import GapRecorded, OutageClosed, OutageOpened, State, Transition
 from statuswatch.probes.base import CheckResult
+from statuswatch.roles.forward import monitor_socket
 from statuswatch.status.component import ComponentStatus
 from statuswatch.store import Prune, RegisterMonitors, SaveIncident, Store
 
@@ -58,7 +66,9 @@ YEAR = 365 * DAY
 GROUPS = ("Storefront", "Checkout & payments", "Admin", "APIs", "Integrations", "Infrastructure")
 COMPONENTS = 50
 MONITORS_PER_COMPONENT = 2
-TARGET_RATIO = 0.70
+TARGET_RATIO = 0.70  # statuswatch / bare aiohttp with the same number of processes
+TARGET_SCALE = 1.5  # site.workers = 2 / one process
+ENV = {"STATUSWATCH_ADMIN_TOKEN": "x"}
 
 
 # --- the site: config and a year of history ---------------------------------------------------
@@ -66,7 +76,12 @@ TARGET_RATIO = 0.70
 
 def build_config(tmp: Path, port: int, target_port: int, interval: float, ttl: float = 2.0):
     """The benchmark's statuswatch: 50 components in 6 groups, probing a local target."""
-    raw = {
+    return parse_config(raw_config(tmp, port, target_port, interval, ttl), base_dir=tmp)
+
+
+def raw_config(tmp: Path, port: int, target_port: int, interval: float, ttl: float = 2.0) -> dict:
+    """build_config's raw dict (what the TOML file of the web workers holds)."""
+    return {
         "site": {
             "title": "Acme Commerce Status",
             "listen": f"127.0.0.1:{port}",
@@ -126,7 +141,6 @@ def build_config(tmp: Path, port: int, target_port: int, interval: float, ttl: f
             ),
         ],
     }
-    return parse_config(raw, base_dir=tmp)
 
 
 def _iso(ts: float) -> str:
@@ -231,14 +245,38 @@ def serve_statuswatch(args: argparse.Namespace) -> None:
         return web.json_response(out)
 
     async def main() -> None:
-        config = build_config(Path(args.tmp), args.port, args.target_port, args.interval)
+        tmp = Path(args.tmp) / f"workers{args.site_workers}"
+        tmp.mkdir()
+        raw = raw_config(tmp, args.port, args.target_port, args.interval)
+        raw["storage"]["path"] = args.db  # the seeded year, one copy per contender
+        raw["site"]["workers"] = args.site_workers
+        config = parse_config(raw, base_dir=tmp)
         store = Store(config.storage.path, clock=SystemClock())
         await store.start()
         web_app.Monitoring = Monitoring  # type: ignore[misc]
-        app = web_app.create_app(config, store=store, environ={"STATUSWATCH_ADMIN_TOKEN": "x"})
+        role = "monitor" if args.site_workers else "all"
+        app = web_app.create_app(config, store=store, environ=ENV, role=role)
         app.on_startup.append(web_app.freeze_startup_heap)  # as `statuswatch run` does
         app.router.add_get("/_bench/lateness", report)
-        await _run(app, args.port)
+        if not args.site_workers:
+            await _run(app, args.port)
+        else:  # the monitor role; its TCP port only for /_bench/lateness
+            workers: list[WebWorkers] = []
+
+            async def start_workers(runner: web.AppRunner) -> list[int]:
+                await web.SockSite(runner, monitor_listener(monitor_socket(config))).start()
+                pool = WebWorkers(
+                    write_toml(raw, tmp / "site.toml"), args.port, args.site_workers, ENV
+                )
+                workers.append(pool)
+                await asyncio.to_thread(pool.wait_ready)
+                return [p.pid for p in pool.procs]
+
+            try:
+                await _run(app, args.monitor_port, start_workers)
+            finally:
+                for pool in workers:
+                    await asyncio.to_thread(pool.stop)
         await store.close()
 
     tune_gc()  # as `statuswatch run` does
@@ -258,7 +296,7 @@ def serve_bare(args: argparse.Namespace) -> None:
             return web.Response(body=body, headers=headers)
 
         app.router.add_get(path, handler)
-    _serve_forever(_run(app, args.port))
+    _serve_forever(_run(app, args.port, fd=args.fd))
 
 
 # Headers aiohttp writes itself, or that describe statuswatch's body rather than the bare one.
@@ -286,24 +324,46 @@ def _serve_forever(main) -> None:
         loop.close()
 
 
-async def _run(app: web.Application, port: int) -> None:
+async def _run(app: web.Application, port: int, more=None, fd: int | None = None) -> None:
+    """Serve until the benchmark ends; READY and the pids of every process serving the site.
+
+    `fd`: a listening socket shared with other processes (the kernel spreads connections);
+    `more`: a coroutine function starting further processes, returning their pids."""
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port, backlog=1024).start()
-    print("READY", flush=True)
+    if fd is not None:
+        await web.SockSite(runner, socket.socket(fileno=fd)).start()
+    else:
+        await web.TCPSite(runner, "127.0.0.1", port, backlog=1024).start()
+    pids = [os.getpid(), *(await more(runner) if more else [])]
+    print("READY " + " ".join(map(str, pids)), flush=True)
     parent = os.getppid()
     while os.getppid() == parent:  # end with the benchmark that started us
         await asyncio.sleep(0.5)
     await runner.cleanup()
 
 
-def start(name: str, *argv: str) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.PIPE, text=True)
+def start(name: str, *argv: str, pass_fds: tuple[int, ...] = ()) -> subprocess.Popen:
+    """A server process, once it says READY (its `pids`: every process serving for it)."""
+    proc = subprocess.Popen(
+        [sys.executable, *argv], stdout=subprocess.PIPE, text=True, pass_fds=pass_fds
+    )
     line = proc.stdout.readline() if proc.stdout else ""
     if "READY" not in line:
         proc.kill()
         raise SystemExit(f"{name} did not start: {line!r}")
+    proc.pids = [int(pid) for pid in line.split()[1:]] or [proc.pid]  # type: ignore[attr-defined]
     return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM and wait (a statuswatch monitor stops its web workers), then SIGKILL."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def get(url: str) -> bytes:
@@ -352,41 +412,39 @@ async def uncached_render_ms(config, renders: int) -> dict[str, float]:
     return out
 
 
-def drive(url: str, args: argparse.Namespace) -> float:
-    """Requests per second that `url` sustains under --connections keep-alive clients."""
+def drive(url: str, args: argparse.Namespace, pids: list[int]) -> dict:
+    """Requests per second that `url` sustains under --connections keep-alive clients, and the
+    CPU seconds the servers (`pids`) and the load client took meanwhile."""
+    gzip = [f"Accept-Encoding: {BROWSER_ENCODINGS}"] if args.gzip else []
+    server0 = sum(proc_cpu(pid) for pid in pids)
     if shutil.which("wrk"):
-        gzip = ["-H", f"Accept-Encoding: {BROWSER_ENCODINGS}"] if args.gzip else []
-        out = subprocess.run(
-            [
-                "wrk",
-                "-t",
-                str(args.threads),
-                "-c",
-                str(args.connections),
-                "-d",
-                f"{args.duration}s",
-                *gzip,
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        wrk = ["wrk", "-t", str(args.threads), "-c", str(args.connections)]
+        wrk += ["-d", f"{args.duration}s", *(x for h in gzip for x in ("-H", h)), url]
+        before = os.times()
+        out = subprocess.run(wrk, capture_output=True, text=True, check=True).stdout
+        after = os.times()
         line = next(ln for ln in out.splitlines() if ln.startswith("Requests/sec:"))
         if "Non-2xx" in out:
             raise SystemExit(f"{url}: non-2xx answers under load:\n{out}")
-        return float(line.split()[1])
-    from _bench_pageload import run as python_load
-
-    base, _, path = url.partition("127.0.0.1:")[2].partition("/")
-    # As wrk is driven: gzip only with --gzip (aiohttp's client would otherwise always ask).
-    encoding = {"Accept-Encoding": BROWSER_ENCODINGS if args.gzip else "identity"}
-    res = asyncio.run(
-        python_load(
-            f"http://127.0.0.1:{base}", ["/" + path], args.connections, args.duration, encoding
+        rate = float(line.split()[1])
+        client = (after.children_user + after.children_system) - (
+            before.children_user + before.children_system
         )
-    )
-    return float(res["requests_per_s"])
+    else:
+        cmd = [sys.executable, str(HERE / "_bench_rawload.py"), "--url", url]
+        cmd += ["--connections", str(args.connections), "--duration", str(args.duration)]
+        cmd += [x for h in gzip for x in ("--header", h)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+        res = json.loads(next(ln for ln in out.splitlines() if ln.startswith("RESULT "))[7:])
+        if res["errors"]:
+            raise SystemExit(f"{url}: {res['errors']} non-200 answers under load")
+        rate, client = res["requests_per_s"], res["cpu_s"]
+    server = sum(proc_cpu(pid) for pid in pids) - server0
+    return {
+        "requests_per_s": rate,
+        "server_cpu_pct": round(100 * server / args.duration),
+        "client_cpu_pct": round(100 * client / args.duration),
+    }
 
 
 def _median_run(runs: list[dict]) -> dict:
@@ -407,15 +465,26 @@ def main() -> None:
     parser.add_argument("--renders", type=int, default=15)
     parser.add_argument("--interval", type=float, default=2.0, help="probe interval (s)")
     parser.add_argument(
+        "--site-workers", type=int, default=2, help="site.workers to compare with one process"
+    )
+    parser.add_argument(
         "--gzip",
         action="store_true",
         help="ask for gzip as browsers do (the bare body is then the gzipped size)",
+    )
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="also the bare handler sending statuswatch's very headers (one process)",
     )
     parser.add_argument("--json", action="store_true")
     # Internal: the server processes.
     parser.add_argument("--serve", choices=["statuswatch", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--tmp", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--monitor-port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--fd", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--target-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--bodies", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -427,106 +496,117 @@ def main() -> None:
         report(run(args, Path(tmp)), args)
 
 
+def start_statuswatch(args, tmp: Path, db: Path, port: int, target_port: int, workers: int):
+    """statuswatch on its own copy of the seeded database; (process, site URL, lateness URL)."""
+    mine = tmp / f"site{workers}.db"
+    shutil.copyfile(db, mine)
+    monitor_port = free_port()
+    proc = start(
+        f"statuswatch (site.workers = {workers})",
+        __file__,
+        *("--serve", "statuswatch", "--tmp", str(tmp), "--db", str(mine)),
+        *("--port", str(port), "--monitor-port", str(monitor_port)),
+        *("--target-port", str(target_port), "--interval", str(args.interval)),
+        *("--site-workers", str(workers)),
+    )
+    site = f"http://127.0.0.1:{port}"
+    return proc, site, f"http://127.0.0.1:{monitor_port if workers else port}"
+
+
+def start_bare(spec: str, processes: int) -> tuple[list[subprocess.Popen], str]:
+    """The bare handler in `processes` processes sharing one listening socket."""
+    port = free_port()
+    sock = bind_tcp(f"127.0.0.1:{port}", reuse_port=False)
+    argv = (__file__, "--serve", "bare", "--port", str(port), "--bodies", spec)
+    try:
+        procs = [
+            start("bare", *argv, "--fd", str(sock.fileno()), pass_fds=(sock.fileno(),))
+            for _ in range(processes)
+        ]
+    finally:
+        sock.close()  # the servers hold it now
+    return procs, f"http://127.0.0.1:{port}"
+
+
 def run(args: argparse.Namespace, tmp: Path) -> dict:
-    sw_port, bare_port, control_port, target_port = (free_port() for _ in range(4))
+    sw_port, multi_port, target_port = (free_port() for _ in range(3))
     config = build_config(tmp, sw_port, target_port, args.interval)
     t0 = time.perf_counter()
     counts = asyncio.run(seed(config, time.time(), random.Random(5)))
     seeded_s = time.perf_counter() - t0
-    db_mb = Path(config.storage.path).stat().st_size / 2**20
+    db = Path(config.storage.path)
+    db_mb = db.stat().st_size / 2**20
     print(f"seeded a year in {seeded_s:.1f} s: {counts}, {db_mb:.1f} MiB", file=sys.stderr)
     renders = asyncio.run(uncached_render_ms(config, args.renders))
-    procs = []
+    procs: list[subprocess.Popen] = []
+    n = args.site_workers
     try:
         procs.append(start("target", str(HERE / "_bench_target.py"), "--port", str(target_port)))
-        procs.append(
-            start(
-                "statuswatch",
-                __file__,
-                "--serve",
-                "statuswatch",
-                "--tmp",
-                str(tmp),
-                "--port",
-                str(sw_port),
-                "--target-port",
-                str(target_port),
-                "--interval",
-                str(args.interval),
-            )
-        )
-        sw = f"http://127.0.0.1:{sw_port}"
+        one, sw, sw_late = start_statuswatch(args, tmp, db, sw_port, target_port, 0)
+        multi, sw_multi, multi_late = start_statuswatch(args, tmp, db, multi_port, target_port, n)
+        procs += [one, multi]
         fetched = {p: fetch(sw + p, BROWSER_ENCODINGS if args.gzip else None) for p in PATHS}
         bodies = {p: body for p, (body, _) in fetched.items()}
         headers = {p: sent for p, (_, sent) in fetched.items()}
-        procs.append(
-            start(
-                "bare",
-                __file__,
-                "--serve",
-                "bare",
-                "--port",
-                str(bare_port),
-                "--bodies",
-                _bare_spec(bodies, headers, same=False),
-            )
-        )
-        procs.append(
-            start(
-                "bare+headers",
-                __file__,
-                "--serve",
-                "bare",
-                "--port",
-                str(control_port),
-                "--bodies",
-                _bare_spec(bodies, headers, same=True),
-            )
-        )
-        bare = f"http://127.0.0.1:{bare_port}"
-        control_url = f"http://127.0.0.1:{control_port}"
+        bare_procs, bare = start_bare(_bare_spec(bodies, headers, same=False), 1)
+        bare_n_procs, bare_n = start_bare(_bare_spec(bodies, headers, same=False), n)
+        procs += bare_procs + bare_n_procs
+        servers = {  # name -> (base URL, pids serving it, lateness URL or None)
+            "bare": (bare, [p.pid for p in bare_procs], None),
+            f"bare_x{n}": (bare_n, [p.pid for p in bare_n_procs], None),
+            "statuswatch": (sw, one.pids, sw_late),  # type: ignore[attr-defined]
+            f"statuswatch_workers{n}": (sw_multi, multi.pids, multi_late),  # type: ignore[attr-defined]
+        }
+        if args.control:
+            control_procs, control = start_bare(_bare_spec(bodies, headers, same=True), 1)
+            procs += control_procs
+            servers["bare_same_headers"] = (control, [p.pid for p in control_procs], None)
         time.sleep(2 * args.interval)  # the first probe round is behind us
-        lateness(sw)
+        lateness(sw_late)
+        lateness(multi_late)
         time.sleep(args.duration)
-        idle = lateness(sw)
+        idle = {"statuswatch": lateness(sw_late), f"statuswatch_workers{n}": lateness(multi_late)}
         rows = {}
         for path in PATHS:
-            best = {"bare": 0.0, "bare_same_headers": 0.0, "statuswatch": 0.0}
-            loaded: list[dict] = []
-            control: list[dict] = []  # the machine busy, but not statuswatch's event loop
+            best: dict[str, dict] = {}
+            loaded: dict[str, list[dict]] = {}
             for _ in range(args.rounds):
-                lateness(sw)
-                best["bare"] = max(best["bare"], drive(bare + path, args))
-                control.append(lateness(sw))
-                best["bare_same_headers"] = max(
-                    best["bare_same_headers"], drive(control_url + path, args)
-                )
-                lateness(sw)
-                best["statuswatch"] = max(best["statuswatch"], drive(sw + path, args))
-                loaded.append(lateness(sw))
+                for name, (base, pids, late_url) in servers.items():
+                    if late_url:
+                        lateness(late_url)
+                    got = drive(base + path, args, pids)
+                    if got["requests_per_s"] > best.get(name, {}).get("requests_per_s", 0):
+                        best[name] = got
+                    if late_url:
+                        loaded.setdefault(name, []).append(lateness(late_url))
+            rate = {name: got["requests_per_s"] for name, got in best.items()}
             rows[path] = {
-                **best,
                 "bytes": len(bodies[path]),
                 "header_bytes": sum(len(k) + len(v) + 4 for k, v in headers[path].items()),
-                "ratio": round(best["statuswatch"] / best["bare"], 3),
-                "ratio_same_headers": round(best["statuswatch"] / best["bare_same_headers"], 3),
-                "lateness_under_load": _median_run(loaded),
-                "lateness_bare_under_load": _median_run(control),
+                "runs": best,
+                "scale": round(rate[f"statuswatch_workers{n}"] / rate["statuswatch"], 3),
+                "ratio_workers": round(rate[f"statuswatch_workers{n}"] / rate[f"bare_x{n}"], 3),
+                "ratio_one_process": round(rate["statuswatch"] / rate["bare"], 3),
+                "lateness_under_load": {k: _median_run(v) for k, v in loaded.items()},
             }
-        skipped = lateness(sw, reset=False)["skipped"]
+        skipped = {
+            "statuswatch": lateness(sw_late, reset=False)["skipped"],
+            f"statuswatch_workers{n}": lateness(multi_late, reset=False)["skipped"],
+        }
     finally:
         for proc in procs:
-            proc.kill()
-            proc.wait()
+            stop(proc)
     return {
         "components": COMPONENTS,
         "groups": len(GROUPS),
         "monitors": COMPONENTS * MONITORS_PER_COMPONENT,
         "probe_interval_s": args.interval,
+        "site_workers": n,
         "seeded": counts,
         "db_mib": round(db_mb, 1),
-        "load_client": "wrk" if shutil.which("wrk") else "python (_bench_pageload)",
-        "event_loop": loop_name(new_event_loop()),  # what both servers run on
+        "load_client": "wrk" if shutil.which("wrk") else "python (_bench_rawload)",
+        "event_loop": loop_name(new_event_loop()),  # what every server runs on
+        "cpus": os.cpu_count(),
         "connections": args.connections,
         "duration_s": args.duration,
         "gzip": args.gzip,
@@ -538,49 +618,52 @@ def run(args: argparse.Namespace, tmp: Path) -> dict:
 
 
 def report(res: dict, args: argparse.Namespace) -> None:
+    n = res["site_workers"]
     print(
         f"\n{res['components']} components in {res['groups']} groups, {res['monitors']} monitors"
         f" probing every {res['probe_interval_s']:g} s; a year of history ({res['db_mib']} MiB)."
         f"\nload: {res['load_client']}, {res['connections']} connections"
         f"{', asking for gzip as browsers do' if res['gzip'] else ', no gzip'}, "
-        f"{res['duration_s']} s per run, best of {args.rounds}; both servers on "
-        f"{res['event_loop']}, GC tuned as `statuswatch run`\n"
+        f"{res['duration_s']} s per run, best of {args.rounds}; every server on "
+        f"{res['event_loop']}, statuswatch's GC tuned as `statuswatch run`; {res['cpus']} CPUs"
+        " shared by the servers and the load client\n"
     )
-    print(
-        f"{'path':<24}{'bytes':>8}{'bare req/s':>12}{'statuswatch':>13}{'ratio':>8}"
-        f"{'target':>8}{'uncached render':>17}"
-    )
+    print(f"{'path':<22}{'server':<24}{'req/s':>9}{'server CPU':>12}{'client CPU':>12}")
     for path, row in res["throughput"].items():
-        ok = "ok" if row["ratio"] >= TARGET_RATIO else "MISSED"
-        print(
-            f"{path:<24}{row['bytes']:>8}{row['bare']:>12,.0f}{row['statuswatch']:>13,.0f}"
-            f"{row['ratio']:>8.2f}{'>= 0.70':>8} {ok:<6}"
-            f"{res['uncached_render_ms'][path]:>8.1f} ms"
-        )
-    print("\ncontrol: the bare handler sending statuswatch's very headers (security headers,")
-    print("validators, CORS): what those bytes cost anyone, and what is left for our code")
+        for name, got in row["runs"].items():
+            print(
+                f"{path:<22}{name:<24}{got['requests_per_s']:>9,.0f}"
+                f"{got['server_cpu_pct']:>11}%{got['client_cpu_pct']:>11}%"
+            )
+    print()
     for path, row in res["throughput"].items():
-        same = row["bare_same_headers"]
+        scale_ok = "ok" if row["scale"] >= TARGET_SCALE else "MISSED"
+        ratio_ok = "ok" if row["ratio_workers"] >= TARGET_RATIO else "MISSED"
         print(
-            f"{path:<24}{row['header_bytes']:>5} B of headers: bare {same:>8,.0f}"
-            f" req/s ({same / row['bare']:.2f} of bare); statuswatch "
-            f"{row['ratio_same_headers']:.2f} of it"
+            f"{path}: site.workers = {n} / one process = {row['scale']:.2f} "
+            f"(target >= {TARGET_SCALE}) {scale_ok}; site.workers = {n} / bare aiohttp x{n} = "
+            f"{row['ratio_workers']:.2f} (target >= {TARGET_RATIO}) {ratio_ok}; one process / "
+            f"bare x1 = {row['ratio_one_process']:.2f}; "
+            f"uncached render {res['uncached_render_ms'][path]:.1f} ms"
         )
-    idle = res["lateness_idle"]
-    print(
-        f"\nprobe schedule lateness, idle: p50 {idle['p50_ms']} ms, p99 {idle['p99_ms']} ms "
-        f"({idle['samples']} runs); runs skipped in the whole benchmark: "
-        f"{res['skipped_runs_total']}"
-    )
-    for path, row in res["throughput"].items():
-        busy = row["lateness_under_load"]
-        ctl = row["lateness_bare_under_load"]
+    if args.control:
+        print("\ncontrol: the bare handler sending statuswatch's very headers (one process)")
+        for path, row in res["throughput"].items():
+            same = row["runs"]["bare_same_headers"]["requests_per_s"]
+            bare = row["runs"]["bare"]["requests_per_s"]
+            print(
+                f"{path:<24}{row['header_bytes']:>5} B of headers: {same:>8,.0f} req/s "
+                f"({same / bare:.2f} of bare)"
+            )
+    print("\nprobe schedule lateness (the monitor's scheduler), p50 / p99:")
+    for name, idle in res["lateness_idle"].items():
         print(
-            f"  while statuswatch serves {path} flat out: p50 {busy['p50_ms']} ms, "
-            f"p99 {busy['p99_ms']} ms ({busy['samples']} runs)\n"
-            f"  while the bare server does (same CPU contention, our loop free): "
-            f"p50 {ctl['p50_ms']} ms, p99 {ctl['p99_ms']} ms"
+            f"  {name}: idle {idle['p50_ms']} / {idle['p99_ms']} ms ({idle['samples']} runs); "
+            f"skipped runs in the whole benchmark: {res['skipped_runs_total'][name]}"
         )
+        for path, row in res["throughput"].items():
+            busy = row["lateness_under_load"][name]
+            print(f"    serving {path} flat out: {busy['p50_ms']} / {busy['p99_ms']} ms")
     if args.json:
         print(json.dumps(res))
 

@@ -116,7 +116,7 @@ def test_the_info_log_holds_what_an_operator_needs_not_scheduler_chatter(tmp_pat
     finally:
         code, err = stop(proc)
     assert code == 0, err
-    assert re.search(r"INFO statuswatch\S*: monitor \S+: unknown -> down", err), err
+    assert re.search(r"INFO \[monitor\] statuswatch\S*: monitor \S+: unknown -> down", err), err
     assert "Running job" not in err and "executed successfully" not in err, err
     assert "apscheduler" not in err, err
 

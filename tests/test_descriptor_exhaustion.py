@@ -5,7 +5,10 @@ a healthy local target every 2 s. A slowloris in this process keeps 1,100 connec
 site (a header line on each every 5 s, a new connection for every one the site closes) for 40 s,
 while a plain client asks for `/` (and `/metrics` on its own listener) every 0.5 s. The probes
 must not run out: no failing check, no outage, no incident, nothing queued to notify, a quiet
-log, and the site answering plain requests. Everything is on 127.0.0.1.
+log, and the site answering plain requests. `statuswatch run` supervises a monitor and two web
+workers (site.workers' default), each under the limit: the attack is on the workers' shared
+socket, and the monitor, in a process of its own, must live through it. Everything is on
+127.0.0.1.
 """
 
 from __future__ import annotations
@@ -111,6 +114,12 @@ def admin_monitors(port: int) -> list[dict]:
     req.add_header("Authorization", f"Bearer {TOKEN}")
     with urllib.request.urlopen(req, timeout=5) as resp:
         return json.loads(resp.read())["monitors"]
+
+
+def site_roles(port: int) -> dict:
+    """/healthz's roles: which process is the monitor, which web worker answered."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
+        return json.loads(resp.read())["roles"]
 
 
 def wait_all_up(port: int, proc: subprocess.Popen, seconds: float = 20) -> None:
@@ -251,6 +260,9 @@ def test_slow_connections_cannot_starve_the_probes(tmp_path):
     outcomes: Counter = Counter()
     try:
         wait_all_up(site_port, proc)
+        # The attack is on the web workers: the monitor probes in a process of its own.
+        roles = site_roles(site_port)
+        assert roles["monitor"]["pid"] not in (proc.pid, roles["web"]["pid"]), roles
         attack_started = time.time()
         threads = [
             threading.Thread(target=attack.run, daemon=True),
@@ -265,6 +277,8 @@ def test_slow_connections_cannot_starve_the_probes(tmp_path):
             thread.join(timeout=10)
         attack_ended = time.time()
         assert proc.poll() is None, "statuswatch died under the attack"
+        # ...and that process lived through it (no restart hid a crash).
+        assert site_roles(site_port)["monitor"]["pid"] == roles["monitor"]["pid"]
     finally:
         attack.stop.set()
         stop_plain.set()
@@ -310,9 +324,15 @@ def test_slow_connections_cannot_starve_the_probes(tmp_path):
     assert "Traceback" not in log_text, log_text[-4000:]
     assert os.strerror(errno.EMFILE) not in log_text, log_text[-4000:]
     assert "open-file limit: soft 1024, hard 1024" in log_text
+    assert "was killed by" not in log_text and "exited with status" not in log_text, log_text[
+        -4000:
+    ]
 
     # The site answered plain requests during the attack: a page, or the guard's prompt 503.
-    print(f"slowloris: {attack.opened} opened, {attack.most_open} at most; plain: {outcomes}")
+    print(
+        f"slowloris: {attack.opened} opened, {attack.most_open} at most; plain: {outcomes}; "
+        f"probes: {probed} during the attack, {late[0]} late; roles: {roles}"
+    )
     asked = sum(n for (name, _), n in outcomes.items() if name == "site")
     answered = outcomes["site", 200] + outcomes["site", 503]
     assert asked >= ATTACK_SECONDS / PLAIN_EVERY * 0.8, outcomes

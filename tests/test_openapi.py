@@ -6,7 +6,10 @@ and SLA endpoints are exercised here the same way.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from aiohttp import web
 from jsonschema import Draft202012Validator
 
 from statuswatch.clock import FakeClock
@@ -143,3 +146,36 @@ async def test_monitors_health_and_push_match_the_document(aiohttp_client, tmp_p
     assert (await api.post(f"/push/{PUSH_TOKEN}", form={"status": "up"}, token=None))[0] == 200
     assert (await api.get(f"/push/{PUSH_TOKEN}?status=sideways", token=None))[0] == 400
     assert (await api.get("/push/unknown-token", token=None))[0] == 404
+
+
+async def test_last_result_phases_match_the_document(aiohttp_client, aiohttp_server, tmp_path):
+    async def late(request: web.Request) -> web.Response:
+        await asyncio.sleep(0.3)  # the server's delay, before its headers
+        return web.Response(text="ok")
+
+    target = web.Application()
+    target.router.add_get("/late", late)
+    server = await aiohttp_server(target)
+    monitors = [
+        {"id": "late", "kind": "http", "component": "api", "url": str(server.make_url("/late"))},
+        {"id": "refused", "kind": "http", "component": "api", "url": "http://127.0.0.1:9/"},
+    ]
+    app = create_app(
+        make_config(tmp_path, monitors),
+        clock=FakeClock(),
+        probe=False,
+        environ={"TEST_ADMIN_TOKEN": TOKEN},
+    )
+    api = CheckedClient(await aiohttp_client(app), TOKEN)
+    monitoring = api.app[MONITORING]
+    for monitor_id in ("late", "refused"):
+        await monitoring.run_one(monitoring.monitors[monitor_id])
+    _, body = await api.get("/api/v1/monitors")
+    by_id = {m["id"]: m["last_result"]["phases"] for m in body["monitors"]}
+    late_phases = by_id["late"]
+    assert list(late_phases) == ["resolve", "connect", "tls", "processing", "transfer"]
+    assert late_phases["processing"] >= 0.3 and late_phases["tls"] == 0
+    assert late_phases["transfer"] is None  # no body check: the body was never read
+    assert late_phases["processing"] == round(late_phases["processing"], 6)
+    refused = by_id["refused"]
+    assert refused["resolve"] is not None and refused["connect"] is None

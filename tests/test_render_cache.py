@@ -210,6 +210,25 @@ async def test_unchanged_state_keeps_a_render_for_the_idle_ttl_and_a_change_refr
     assert renders == 3
 
 
+async def test_a_web_workers_cache_renders_a_published_change_inside_the_ttl():
+    clock = FakeClock()
+    cache = RenderCache(clock, ttl=2, idle_ttl=60)
+    state = {"version": 1}
+    cache.version = lambda: state["version"]
+    cache.follow_versions = True  # a web worker: versions are the monitor's publications
+    bodies = iter([b"first", b"second"])
+
+    async def render() -> bytes:
+        return next(bodies)
+
+    assert (await cache.get("/", render)).body == b"first"
+    clock.advance(0.5)
+    assert cache.fresh("/") is not None  # unchanged: the ttl holds
+    state["version"] = 2  # a new publication, well inside the ttl
+    assert cache.fresh("/") is None
+    assert (await cache.get("/", render)).body == b"second"
+
+
 async def test_the_app_renders_pages_once_per_board_change(aiohttp_client, tmp_path):
     from statuswatch.web.keys import BOARD, RENDER_CACHE
 
@@ -240,3 +259,26 @@ async def test_a_render_waits_for_the_changes_it_counts_to_be_committed():
         return ", ".join(committed).encode()  # what a page reads from the store
 
     assert (await cache.get("/", render)).body == b"incident opened"
+
+
+async def test_a_storm_of_published_changes_renders_a_page_four_times_a_second_at_most():
+    clock = FakeClock()
+    state = {"version": 1}
+    cache = RenderCache(clock, ttl=2.0)
+    cache.version = lambda: state["version"]
+    cache.follow_versions = True
+    renders = 0
+
+    async def render() -> bytes:
+        nonlocal renders
+        renders += 1
+        return f"v{state['version']}".encode()
+
+    await cache.get("/", render)
+    for _ in range(40):  # a change every 0.1 s for 4 s, and a stampede asking all the while
+        clock.advance(0.1)
+        state["version"] += 1
+        for _ in range(5):
+            body = (await cache.get("/", render)).body
+            assert state["version"] - int(body[1:]) <= 3  # never more than CHANGED_TTL behind
+    assert renders <= 1 + 4 * 4  # at most one render per CHANGED_TTL, not one per change

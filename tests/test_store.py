@@ -222,6 +222,32 @@ async def test_last_result_is_the_newest_by_time(store: StoreProtocol) -> None:
     assert last["web"] == result("web", T0, latency=None, cert_expiry=T0 + 86400, degraded=True)
 
 
+PHASES = (
+    ("resolve", 0.000012),
+    ("connect", 0.000250),
+    ("tls", 0.004125),
+    ("processing", 0.310001),
+    ("transfer", 1.5),
+)
+
+
+async def test_phases_round_trip_in_checks_and_last_results(
+    store: StoreProtocol, store_backend: StoreBackend
+) -> None:
+    store.submit(result("api", T0, phases=PHASES))
+    store.submit(result("api", T0 + 60, ok=False, phases=PHASES[:3]))  # failed in processing
+    store.submit(result("dns", T0))  # no phases: not an http check
+    store = await store_backend.reopen(store)  # closing writes the held last results
+    try:
+        checks = await store.checks("api")
+        assert [c.phases for c in checks] == [PHASES, PHASES[:3]]
+        last = await store.last_results()
+        assert last["api"].phases == PHASES[:3]
+        assert last["dns"].phases is None
+    finally:
+        await store.close()
+
+
 async def test_monitors_register_and_autoregister(store: StoreProtocol) -> None:
     store.submit(result("shop-1", T0 - 60))  # seen before configured: registered on the fly
     store.submit(RegisterMonitors([("api", "http", "API"), ("shop-1", "http", "Shops")], T0))

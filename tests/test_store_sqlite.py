@@ -15,9 +15,9 @@ import pytest
 
 from statuswatch.clock import FakeClock
 from statuswatch.monitor.events import OutageOpened
-from statuswatch.store import SchemaTooNewError, Store, WriteItem
+from statuswatch.store import SchemaTooNewError, Store, WriteItem, reads
 from statuswatch.store.apply import ITEM_TYPES
-from statuswatch.store.schema import MIGRATIONS, connect, migrate, schema_version
+from statuswatch.store.schema import MIGRATIONS, _v8, connect, migrate, schema_version
 from statuswatch.store.writer import Writer
 from tests.helpers.store import BACKENDS, T0, StoreBackend, result
 
@@ -48,6 +48,19 @@ async def test_fresh_database_is_migrated_and_in_wal_mode(store: Store, db_path:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     conn.close()
     assert {"monitors", "checks", "rollups", "outages", "gaps", "snapshots"} <= tables
+
+
+def test_checks_from_before_phases_read_as_untimed(db_path: Path) -> None:
+    db = connect(db_path, busy_timeout=1)
+    try:
+        before = MIGRATIONS[: MIGRATIONS.index(_v8)]
+        migrate(db, before)
+        db.execute("INSERT INTO monitors (id) VALUES ('api')")
+        db.execute("INSERT INTO checks (monitor, time, ok, latency) VALUES (1, ?, 1, 0.1)", [T0])
+        migrate(db)
+        assert [c.phases for c in reads.checks(db, "api")] == [None]
+    finally:
+        db.close()
 
 
 def test_old_database_is_upgraded_step_by_step(db_path: Path) -> None:

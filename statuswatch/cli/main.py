@@ -36,10 +36,12 @@ def _load_or_exit(path: str) -> Config:
 _CHATTY = ("apscheduler", "aiohttp.access")
 
 
-def setup_logging(level: str) -> None:
-    """The one logging setup of `statuswatch run`: `level`, chatty libraries kept quiet."""
+def setup_logging(level: str, process: str = "statuswatch") -> None:
+    """The one logging setup of `statuswatch run`: `level`, chatty libraries kept quiet, and
+    each line naming its process (the monitor and the web workers share one log)."""
     numeric = getattr(logging, level.upper())
-    logging.basicConfig(level=numeric, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    fmt = f"%(asctime)s %(levelname)s [{process}] %(name)s: %(message)s"
+    logging.basicConfig(level=numeric, format=fmt)
     if numeric > logging.DEBUG:
         for name in _CHATTY:
             logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
@@ -48,8 +50,13 @@ def setup_logging(level: str) -> None:
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a config file with exactly the code `run` uses."""
     from statuswatch.config.loader import config_warnings
+    from statuswatch.roles.forward import socket_problem
 
     config = _load_or_exit(args.config)
+    # What `run` refuses must not be called ok: web workers need the monitor's socket.
+    if config.site.workers > 0 and (problem := socket_problem(config)) is not None:
+        print(f"statuswatch: config error: {problem}", file=sys.stderr)
+        return 2
     for warning in config_warnings(config):
         print(f"statuswatch: config warning: {warning}", file=sys.stderr)
     print(
@@ -60,46 +67,26 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the probes and the web server until SIGTERM or SIGINT."""
-    from statuswatch.cli.event_loop import loop_name, new_event_loop
-    from statuswatch.cli.gc_tuning import tune_gc
-    from statuswatch.cli.limits import DescriptorBudget, ExhaustionLog, raise_nofile
-    from statuswatch.cli.serve import serve
-    from statuswatch.config.loader import config_warnings, parse_listen
-    from statuswatch.web import create_app
-    from statuswatch.web.app import freeze_startup_heap
+    """Run the monitor and the status site (one role, or all under a supervisor)."""
+    from statuswatch.cli.run import run
+    from statuswatch.config.loader import config_warnings
 
     config = _load_or_exit(args.config)
-    setup_logging(args.log_level)
+    setup_logging(args.log_level, _process_name(args))
     for warning in config_warnings(config):
         logging.getLogger("statuswatch").warning("config: %s", warning)
-    budget = DescriptorBudget.for_config(config, raise_nofile())
-    host, port = parse_listen(config.site.listen)
-    app = create_app(config)
-    app.on_startup.append(freeze_startup_heap)  # after the runtime's own startup
-    loop = new_event_loop()  # uvloop with the `speed` extra installed
-    loop.set_exception_handler(ExhaustionLog())
-    tune_gc()  # rare full collections: each one stalls the probes' event loop
-    serve(
-        app,
-        loop,
-        host=host,
-        port=port,
-        max_connections=budget.max_connections,
-        head_timeout=config.site.request_head_timeout,
-        backlog=budget.backlog,
-        on_serving=lambda: logging.getLogger("statuswatch").info(
-            "serving %s on http://%s:%d (event loop: %s): at most %d site connections, "
-            "%d descriptors kept for probing",
-            config.site.title,
-            host,
-            port,
-            loop_name(loop),
-            budget.max_connections,
-            budget.reserve,
-        ),
-    )
-    return 0
+    return run(args, config)
+
+
+def _process_name(args: argparse.Namespace) -> str:
+    """What this process's log lines say it is: several processes may share one log."""
+    import os
+
+    from statuswatch.cli.run import WORKER_ENV
+
+    if args.role == "web" and os.environ.get(WORKER_ENV):
+        return f"web {os.environ[WORKER_ENV]}"
+    return args.role or "statuswatch"
 
 
 def cmd_sla_evaluate(_args: argparse.Namespace) -> int:
@@ -198,6 +185,12 @@ def _with_config(cmd: argparse.ArgumentParser) -> None:
 def _run_options(cmd: argparse.ArgumentParser) -> None:
     _with_config(cmd)
     cmd.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    cmd.add_argument(
+        "--role",
+        choices=["monitor", "web"],
+        help="run one role only (default: a monitor and site.workers web processes)",
+    )
+    cmd.add_argument("--listen", help="HOST:PORT for the site, instead of site.listen")
 
 
 # name -> (handler, help, how to add its options). "sla evaluate" is a two-word command.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Callable
 
 from aiohttp import web
@@ -26,14 +27,14 @@ def serve(
     app: web.Application,
     loop: asyncio.AbstractEventLoop,
     *,
-    host: str,
-    port: int,
+    listen: socket.socket,
     max_connections: int,
     head_timeout: float,
     backlog: int,
     on_serving: Callable[[], None],
 ) -> None:
-    """Run `app` on `loop` until SIGTERM or SIGINT, then stop cleanly and close the loop."""
+    """Run `app` on `loop`, accepting on `listen` (bound already), until SIGTERM or SIGINT,
+    then stop cleanly and close the loop."""
 
     async def main() -> None:
         runner = web.AppRunner(
@@ -50,7 +51,10 @@ def serve(
             head_timeout=head_timeout,
         )
         try:
-            server = await loop.create_server(guard, host, port, backlog=backlog)
+            if listen.family == socket.AF_UNIX:
+                server = await loop.create_unix_server(guard, sock=listen, backlog=backlog)
+            else:
+                server = await loop.create_server(guard, sock=listen, backlog=backlog)
             on_serving()
             try:
                 await asyncio.Event().wait()  # until a signal ends the run

@@ -20,6 +20,7 @@ import msgspec
 # an integer key of config/model.py has no range here.
 INT_RANGES: dict[tuple[str, str], tuple[int, int, str]] = {
     ("Site", "max_connections"): (0, 1_000_000, "0: derived from the descriptor limit"),
+    ("Site", "workers"): (0, 64, "0: the site runs inside the monitor process"),
     ("Defaults", "confirm_failures"): (1, 100, ""),
     ("Defaults", "confirm_recoveries"): (1, 100, ""),
     ("Probing", "max_in_flight"): (1, 100_000, ""),

@@ -68,6 +68,9 @@ class Site(_Section, dict=True):
     max_connections: int = 0
     # A connection must deliver its first request head within this long (slowloris).
     request_head_timeout: Duration = Duration(10)
+    # Web processes serving the site beside the one monitor process (README "Processes"), so
+    # page load cannot slow the probes. 0: the site runs inside the monitor process.
+    workers: int = 2
 
     @cached_property
     def tz(self) -> ZoneInfo:
@@ -113,6 +116,9 @@ class MetricsSettings(_Section):
     token_env: str = ""
     # How often the SLA gauges (availability windows, customers' figures) are recomputed.
     sla_refresh: Duration = Duration(60)
+    # statuswatch_probe_phase_duration_seconds: five series per http monitor; off for fleets
+    # where that is too many.
+    probe_phases: bool = True
 
 
 class Group(_Section):

@@ -15,6 +15,7 @@ from statuswatch.monitor.events import State
 from statuswatch.monitor.monitoring import MonitoringSnapshot
 from statuswatch.monitor.tally import LATENCY_BUCKETS
 from statuswatch.probes.base import CheckResult
+from statuswatch.probes.phases import PHASES
 
 MONITOR = ("monitor", "component", "kind")
 
@@ -61,6 +62,12 @@ FAMILIES = Families(
             "HTTP status code of the monitor's last check.",
             MONITOR,
         ),
+        "statuswatch_probe_phase_duration_seconds": (
+            "gauge",
+            "Duration of each phase (resolve, connect, tls, processing, transfer) of the http "
+            "monitor's last check, summed over redirects; only the phases it finished.",
+            (*MONITOR, "phase"),
+        ),
         "statuswatch_probe_latency_seconds": (
             "histogram",
             "Check latency of the component's monitors since statuswatch started.",
@@ -79,6 +86,7 @@ CACHED = (
     "statuswatch_probe_checks_total",
     "statuswatch_tls_cert_expiry_timestamp_seconds",
     "statuswatch_http_status_code",
+    "statuswatch_probe_phase_duration_seconds",
 )
 
 
@@ -88,6 +96,7 @@ class _MonitorLabels:
     base: LabelSet
     ok: LabelSet
     fail: LabelSet
+    phases: dict[str, LabelSet]  # by phase; empty when not shown (not http, or switched off)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +111,7 @@ class _Series:
 def _series(ml: _MonitorLabels, key: tuple[object, ...]) -> _Series:
     result, state, passed, failed, expiry = key
     # The FAMILIES names are the sample names (the counter's carries its _total).
-    success, duration, up, degraded, checks, cert, status = CACHED
+    success, duration, up, degraded, checks, cert, status, phase = CACHED
     labels = ml.base
     own: list[tuple[Sample, ...]] = [()] * len(CACHED)
     if result is not None:
@@ -112,6 +121,8 @@ def _series(ml: _MonitorLabels, key: tuple[object, ...]) -> _Series:
             own[1] = (Sample(duration, labels, result.latency),)
         if result.status_code is not None:
             own[6] = (Sample(status, labels, float(result.status_code)),)
+        if ml.phases and result.phases is not None:
+            own[7] = tuple(Sample(phase, ml.phases[p], sec) for p, sec in result.phases)
     if state is not State.UNKNOWN:
         own[2] = (Sample(up, labels, 0.0 if state is State.DOWN else 1.0),)
         own[3] = (Sample(degraded, labels, 1.0 if state is State.DEGRADED else 0.0),)
@@ -129,14 +140,17 @@ class MonitorFamilies:
 
     def __init__(self, config: Config) -> None:
         self._monitors = []
+        self._phases = config.metrics.probe_phases
         for m in config.monitors:
             base = {"monitor": m.id, "component": m.component, "kind": m.kind}
+            timed = self._phases and m.kind == "http"
             self._monitors.append(
                 _MonitorLabels(
                     m.id,
                     LabelSet(base),
                     LabelSet({**base, "result": "ok"}),
                     LabelSet({**base, "result": "fail"}),
+                    {p: LabelSet({**base, "phase": p}) for p in PHASES} if timed else {},
                 )
             )
         self._by_id = {ml.id: ml for ml in self._monitors}
@@ -188,7 +202,9 @@ class MonitorFamilies:
                     continue
                 labels = self._failure_labels[key] = LabelSet({**ml.base, "error_class": key[1]})
             put(failures, labels, count)
-        yield from (failures, *fams[5:])  # then cert expiry, status code
+        yield from (failures, *fams[5:7])  # then cert expiry, status code
+        if self._phases:  # metrics.probe_phases: the family is left out whole, not empty
+            yield fams[7]
         latency = FAMILIES.new("statuswatch_probe_latency_seconds")
         for component, hist in sorted(tally.latency.items()):
             if component in self._latency_labels:

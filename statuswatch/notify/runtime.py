@@ -122,6 +122,28 @@ async def start_notifications(
     return Notifications(subscriptions, sender, task, session)
 
 
+async def form_pages(
+    config: Config, store: StoreProtocol, clock: Clock, env: Mapping[str, str], wait: float
+) -> Notifications:
+    """The web role's part: the subscribe form signed with the monitor role's form key (so the
+    monitor accepts what it posts), read from the store; nothing is sent from here."""
+    if not config.email.enabled:
+        return Notifications(None, None, None, None)
+    unset = "using the form key kept in the database"
+    secret = read_secret(config.email.form_secret_env, env, unset=unset)
+    deadline = asyncio.get_running_loop().time() + wait
+    # The monitor role stores a key at its first start: a web role started beside it waits.
+    while not secret and (secret := await store.read_outbox(app_secret, FORM_KEY)) is None:
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError("no form key in the database: is the monitor role running?")
+        await asyncio.sleep(0.2)
+    signer = FormSigner(secret.encode(), clock)
+    subscriptions = Subscriptions(
+        store, config.email, config.component_names, clock, signer, lambda: None
+    )
+    return Notifications(subscriptions, None, None, None)
+
+
 def _dkim(email: EmailSettings, env: Mapping[str, str]) -> DkimSigner | None:
     """The DKIM signer, when a key is configured and present (else mail goes unsigned, loudly)."""
     if not email.dkim_key_env:

@@ -67,7 +67,7 @@ async def run_probe(
         if reason is None:  # running out of descriptors is no bug: no traceback per check
             log.exception("probe %s crashed", monitor.id)
         fail = ProbeFailure(ErrorClass.INTERNAL, f"internal error: {type(exc).__name__}")
-        return _failed(monitor, started, t0, fail, reason)
+        return _failed(monitor, started, t0, fail, reason, _phases(attempt))
     else:
         if obs is None:
             return None
@@ -81,6 +81,8 @@ async def run_probe(
             obs.message[:300],
             obs.degraded,
             obs.cert_expiry,
+            None,
+            _phases(attempt),
         )
     finally:
         current_attempt.reset(token)
@@ -88,7 +90,12 @@ async def run_probe(
     reason = await _own_fault(fail, ctx, overrun, monitor.timeout)
     if reason is Inconclusive.STALLED:
         fail.message += f" (the event loop was blocked {overrun:.1f}s past the deadline)"
-    return _failed(monitor, started, t0, fail, reason)
+    return _failed(monitor, started, t0, fail, reason, _phases(attempt))
+
+
+def _phases(attempt: Attempt) -> tuple[tuple[str, float], ...] | None:
+    """The phases the check finished, when its probe kind times them (http)."""
+    return None if attempt.phases is None else attempt.phases.result()
 
 
 async def _own_fault(
@@ -116,6 +123,7 @@ def _failed(
     t0: float,
     fail: ProbeFailure,
     inconclusive: Inconclusive | None = None,
+    phases: tuple[tuple[str, float], ...] | None = None,
 ) -> CheckResult:
     return CheckResult(
         monitor.id,
@@ -128,6 +136,7 @@ def _failed(
         False,
         fail.cert_expiry,
         None if inconclusive is None else inconclusive.value,
+        phases,
     )
 
 

@@ -53,6 +53,10 @@ class CheckResult:
     # An Inconclusive reason when the failure was statuswatch's own (then `ok` is False and
     # `error_class` is what the probe saw, but the result is no evidence about the target).
     inconclusive: str | None = None
+    # The http check's per-phase durations in seconds, (phase, seconds) in PHASES order
+    # (probes/phases.py): only the phases it finished; None for other kinds and for a check
+    # that failed before finishing any.
+    phases: tuple[tuple[str, float], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

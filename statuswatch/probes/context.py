@@ -12,6 +12,7 @@ import aiohttp
 
 from statuswatch.clock import Clock
 from statuswatch.probes.inconclusive import ResolverHealth
+from statuswatch.probes.phases import PhaseTimer
 
 if TYPE_CHECKING:
     import dns.asyncresolver
@@ -33,6 +34,8 @@ class Attempt:
     # The resolver a lookup under way depends on (a dns monitor's `server`, None for the
     # system's), or False outside a lookup: a deadline during a lookup may be the resolver's.
     resolver: str | bool | None = False
+    # The http probe's per-phase clock, fed by the connector below; None for other kinds.
+    phases: PhaseTimer | None = None
 
 
 # Set by run_probe for each check (each probe runs in its own task, so each sees its own).
@@ -56,7 +59,13 @@ class _PeerAwareConnector(aiohttp.TCPConnector):
         traces: Any,
         timeout: Any,  # noqa: ASYNC109
     ) -> aiohttp.connector.Connection:
+        attempt = current_attempt.get()
+        timer = None if attempt is None else attempt.phases
+        if timer is not None:
+            timer.hop()
         conn = await super().connect(req, traces=traces, timeout=timeout)
+        if timer is not None:
+            timer.ready(tls=req.is_ssl())
         hook = tls_peer_hook.get()
         if hook is not None and conn.transport is not None:
             hook(conn.transport.get_extra_info("ssl_object"))
@@ -65,10 +74,35 @@ class _PeerAwareConnector(aiohttp.TCPConnector):
     async def _resolve_host(self, host: str, port: int, traces: Any = None) -> Any:
         # Waiting on another request's lookup of the same name is a lookup too. Only a lookup
         # that finished clears the mark: a deadline that cancels it must still see it.
+        attempt = current_attempt.get()
+        timer = None if attempt is None else attempt.phases
+        if timer is not None:
+            timer.looking_up()
         mark_resolving(True)
         addresses = await super()._resolve_host(host, port, traces)
         mark_resolving(False)
+        if timer is not None:
+            timer.looked_up()
         return addresses
+
+    async def _wrap_create_connection(
+        self, factory: Callable[[], Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        # aiohttp opens the TCP socket (aiohappyeyeballs), then hands it to
+        # loop.create_connection(sock=...), which builds the protocol (calls `factory`) before
+        # it starts the TLS handshake: that call is the instant TCP ended and TLS began.
+        attempt = current_attempt.get()
+        timer = None if attempt is None else attempt.phases
+        if timer is None or not kwargs.get("ssl"):
+            return await super()._wrap_create_connection(factory, *args, **kwargs)
+
+        tcp_connected = timer.tcp_connected
+
+        def marked() -> Any:
+            tcp_connected()
+            return factory()
+
+        return await super()._wrap_create_connection(marked, *args, **kwargs)
 
 
 class ProbeContext:

@@ -13,8 +13,9 @@ from yarl import URL
 from statuswatch.config.durations import format_duration
 from statuswatch.config.model import HttpMonitor
 from statuswatch.probes.base import ErrorClass, Observation, ProbeFailure
-from statuswatch.probes.context import ProbeContext, tls_peer_hook
+from statuswatch.probes.context import ProbeContext, current_attempt, tls_peer_hook
 from statuswatch.probes.http_body import check_body, has_body_check, read_capped
+from statuswatch.probes.phases import PhaseTimer
 from statuswatch.probes.tcp import cert_error_message, connect_failure, lookup_failure
 from statuswatch.probes.tls import peer_cert_expiry
 
@@ -29,6 +30,7 @@ class _Seen:
 
     status: int | None = None
     expiry: float | None = None
+    timer: PhaseTimer | None = None  # None outside run_probe: nobody to report phases to
 
     def record_peer(self, sslobj: ssl.SSLObject | None) -> None:
         """Note the certificate expiry of the connection a request is about to use."""
@@ -39,6 +41,9 @@ async def probe(monitor: HttpMonitor, ctx: ProbeContext) -> Observation:
     """Request the URL and judge the final response against the monitor's expectations."""
     t0 = time.perf_counter()
     seen = _Seen()
+    attempt = current_attempt.get()
+    if attempt is not None:  # run_probe reads it back, even after its deadline cut us off
+        attempt.phases = seen.timer = PhaseTimer()
     token = tls_peer_hook.set(seen.record_peer)
     try:
         await _fetch(monitor, ctx, seen)
@@ -76,9 +81,11 @@ async def _fetch(monitor: HttpMonitor, ctx: ProbeContext, seen: _Seen) -> None:
             ssl=sslctx,
         ) as resp:
             seen.status = resp.status
+            if seen.timer is not None:
+                seen.timer.headers()
             target = _redirect_target(monitor, resp)
             if target is None:
-                await _check_response(monitor, resp)
+                await _check_response(monitor, resp, seen.timer)
                 return
         if target.origin() != url.origin():
             for name in PRIVATE_HEADERS:
@@ -90,13 +97,17 @@ async def _fetch(monitor: HttpMonitor, ctx: ProbeContext, seen: _Seen) -> None:
     )
 
 
-async def _check_response(monitor: HttpMonitor, resp: aiohttp.ClientResponse) -> None:
+async def _check_response(
+    monitor: HttpMonitor, resp: aiohttp.ClientResponse, timer: PhaseTimer | None
+) -> None:
     """Check status, then the body only when a body check needs it."""
     if not any(lo <= resp.status <= hi for lo, hi in monitor.status_ranges):
         expected = ", ".join(str(spec) for spec in monitor.expect_status)
         raise ProbeFailure(ErrorClass.HTTP_STATUS, f"HTTP {resp.status}, expected {expected}")
     if has_body_check(monitor):
         body = await read_capped(resp, monitor.max_body_bytes)
+        if timer is not None:
+            timer.body_read()
         await check_body(monitor, body)
     # Otherwise the body is never read: leaving the context closes (or discards) the connection.
 

@@ -103,6 +103,8 @@ class PageState:
     availability: dict[str, dict[str, Figures]] = field(default_factory=dict)
     no_data: frozenset[str] = frozenset()  # components none of whose monitors was ever checked
     window_created: Mapping[str, float] = field(default_factory=dict)  # window id -> created
+    # When the monitor last reported, if it has stopped (the figures are as of then).
+    paused_since: float | None = None
 
 
 class Formatter:
@@ -218,7 +220,8 @@ class Formatter:
         return item
 
     def x_statuswatch(self) -> dict[str, Any]:
-        """Our own figures: each component's measured availability and its coverage."""
+        """Our own figures: each component's measured availability and its coverage, and
+        whether the monitor is reporting (else as of when)."""
         out = {}
         for cid, figures in self.state.availability.items():
             item: dict[str, Any] = {}
@@ -229,7 +232,11 @@ class Formatter:
                 )
             item["no_data"] = cid in self.state.no_data
             out[cid] = item
-        return {"components": out}
+        paused = self.state.paused_since
+        # paused 0.0: the monitor never reported (nothing to be "as of").
+        as_of = self.state.now if paused is None else paused or None
+        monitoring = {"current": paused is None, "as_of": self.time(as_of)}
+        return {"components": out, "monitoring": monitoring}
 
     # --- incidents and scheduled maintenances -------------------------------------------
 

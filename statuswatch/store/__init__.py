@@ -10,6 +10,7 @@ from statuswatch.store.models import (
     MonitorRecord,
     Outage,
     Prune,
+    Publish,
     RegisterMonitors,
     ReportToken,
     SaveIncident,
@@ -18,7 +19,7 @@ from statuswatch.store.models import (
 )
 from statuswatch.store.protocol import StoreProtocol, WriteItem
 from statuswatch.store.schema import SchemaTooNewError
-from statuswatch.store.store import Store, vacuum
+from statuswatch.store.store import ReadOnlyStore, SchemaNotReadyError, Store, vacuum
 
 __all__ = [
     "LATENCY_BUCKETS",
@@ -27,10 +28,13 @@ __all__ = [
     "MonitorRecord",
     "Outage",
     "Prune",
+    "Publish",
+    "ReadOnlyStore",
     "RegisterMonitors",
     "ReportToken",
     "SaveIncident",
     "SaveMaintenance",
+    "SchemaNotReadyError",
     "SchemaTooNewError",
     "Store",
     "StoreProtocol",

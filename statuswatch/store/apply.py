@@ -15,10 +15,11 @@ from statuswatch.monitor.events import (
     Transition,
 )
 from statuswatch.probes.base import CheckResult
-from statuswatch.store import outbox
+from statuswatch.store import outbox, phases
 from statuswatch.store.models import (
     HOUR,
     Prune,
+    Publish,
     RegisterMonitors,
     ReportToken,
     SaveIncident,
@@ -28,9 +29,11 @@ from statuswatch.store.models import (
 from statuswatch.store.protocol import WriteItem
 from statuswatch.store.rollup import RollupBatch
 
+# The phase columns are store/phases.COLUMNS, in that order.
 _INSERT_CHECK = """INSERT INTO checks
-    (monitor, time, ok, latency, status_code, error_class, message, degraded, cert_expiry)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+    (monitor, time, ok, latency, status_code, error_class, message, degraded, cert_expiry,
+     phase_resolve_us, phase_connect_us, phase_tls_us, phase_processing_us, phase_transfer_us)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
 _UPSERT_ROLLUP = """INSERT INTO rollups
     (monitor, hour, n, failures, degraded, latency_sum, latency_min, latency_max,
@@ -54,12 +57,16 @@ _UPSERT_SNAPSHOT = """INSERT OR REPLACE INTO snapshots
 
 # Keep the newest result by time, so a late-arriving older result cannot overwrite it.
 _UPSERT_LAST = """INSERT INTO last_results
-    (monitor, time, ok, latency, status_code, error_class, message, degraded, cert_expiry)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    (monitor, time, ok, latency, status_code, error_class, message, degraded, cert_expiry,
+     phase_resolve_us, phase_connect_us, phase_tls_us, phase_processing_us, phase_transfer_us)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (monitor) DO UPDATE SET
     time = excluded.time, ok = excluded.ok, latency = excluded.latency,
     status_code = excluded.status_code, error_class = excluded.error_class,
-    message = excluded.message, degraded = excluded.degraded, cert_expiry = excluded.cert_expiry
+    message = excluded.message, degraded = excluded.degraded, cert_expiry = excluded.cert_expiry,
+    phase_resolve_us = excluded.phase_resolve_us, phase_connect_us = excluded.phase_connect_us,
+    phase_tls_us = excluded.phase_tls_us, phase_processing_us = excluded.phase_processing_us,
+    phase_transfer_us = excluded.phase_transfer_us
     WHERE excluded.time >= last_results.time"""
 
 
@@ -294,6 +301,14 @@ def _report_token(applier: BatchApplier, t: ReportToken) -> None:
     )
 
 
+def _publish(applier: BatchApplier, p: Publish) -> None:
+    """Replace the published board (there is only ever one row)."""
+    applier.conn.execute(
+        "INSERT OR REPLACE INTO published (id, generation, beat, body) VALUES (1, ?, ?, ?)",
+        (p.generation, p.beat, p.body),
+    )
+
+
 def _save_maintenance(applier: BatchApplier, m: SaveMaintenance) -> None:
     """Create or replace a run-time maintenance window."""
     applier.conn.execute(
@@ -342,6 +357,7 @@ def _result_row(key: int, r: CheckResult) -> tuple[Any, ...]:
         r.message,
         r.degraded,
         r.cert_expiry,
+        *phases.to_columns(r.phases),
     )
 
 
@@ -361,6 +377,7 @@ _HANDLERS: dict[type, Callable[[BatchApplier, Any], None]] = {
     Prune: BatchApplier.prune,
     RegisterMonitors: BatchApplier.register,
     ReportToken: _report_token,
+    Publish: _publish,
     SaveMaintenance: _save_maintenance,
     SaveIncident: _save_incident,
     **{

@@ -106,6 +106,20 @@ def _duration(type_: type, obj: object) -> object:
 
 
 @dataclass(frozen=True, slots=True)
+class Publish:
+    """What the monitor role tells the web role: its board's output and health, as one row.
+
+    `generation` changes whenever something the public pages show changed (the web role then
+    reloads and re-renders); `beat` is when the monitor last wrote it (its heartbeat: a web
+    worker says "as of" once it is old); `body` is JSON (statuses, no-data ids, health).
+    """
+
+    generation: str
+    beat: float
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
 class ReportToken:
     """Set a customer's private report token (its SHA-256 digest; the token is never stored)."""
 

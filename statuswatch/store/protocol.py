@@ -26,6 +26,7 @@ from statuswatch.store.models import (
     MonitorRecord,
     Outage,
     Prune,
+    Publish,
     RegisterMonitors,
     ReportToken,
     SaveIncident,
@@ -58,6 +59,7 @@ WriteItem = (
     | GapRecorded
     | MonitorSnapshot
     | Prune
+    | Publish
     | RegisterMonitors
     | ReportToken
     | SaveMaintenance
@@ -100,6 +102,16 @@ class StoreProtocol(Protocol):
 
     async def close(self) -> None:
         """Write everything submitted, then release the database; a second call does nothing."""
+        ...
+
+    # --- reads: what the monitor role published for the web role ------------------------------
+
+    async def published(self) -> Publish | None:
+        """The monitor role's last published board and heartbeat, or None before its first."""
+        ...
+
+    async def data_version(self) -> int:
+        """A number that moves whenever another process committed (cheap: polled often)."""
         ...
 
     # --- reads: monitors and their evidence --------------------------------------------------

@@ -13,6 +13,7 @@ from statuswatch.config.model import Maintenance
 from statuswatch.incidents.model import Incident
 from statuswatch.monitor.events import MonitorSnapshot, State
 from statuswatch.probes.base import CheckResult
+from statuswatch.store import phases
 from statuswatch.store.models import (
     HOUR,
     LATENCY_BUCKETS,
@@ -20,12 +21,14 @@ from statuswatch.store.models import (
     HourlyRollup,
     MonitorRecord,
     Outage,
+    Publish,
     TransitionRecord,
     decode_window,
 )
 
 _SELECT_RESULT = """SELECT m.id, time, ok, latency, status_code, error_class, message, degraded,
-    cert_expiry"""
+    cert_expiry, phase_resolve_us, phase_connect_us, phase_tls_us, phase_processing_us,
+    phase_transfer_us"""
 
 
 class Where:
@@ -87,6 +90,7 @@ def _result(row: dict[str, Any]) -> CheckResult:
         message=row["message"],
         degraded=bool(row["degraded"]),
         cert_expiry=row["cert_expiry"],
+        phases=phases.from_columns([row[c] for c in phases.COLUMNS]),
     )
 
 
@@ -149,6 +153,17 @@ def report_tokens(db: sqlite_utils.Database) -> dict[bytes, str]:
     """Map each report token digest to its customer id."""
     rows = db.query("SELECT customer, digest FROM report_tokens")
     return {bytes(row["digest"]): row["customer"] for row in rows}
+
+
+def published(db: sqlite_utils.Database) -> Publish | None:
+    """The monitor role's last published board, or None before its first."""
+    row = next(db.query("SELECT generation, beat, body FROM published WHERE id = 1"), None)
+    return None if row is None else Publish(**row)
+
+
+def data_version(db: sqlite_utils.Database) -> int:
+    """SQLite's counter of commits by other connections: unchanged means nothing to reload."""
+    return int(db.execute("PRAGMA data_version").fetchone()[0])
 
 
 def monitor_snapshots(db: sqlite_utils.Database) -> dict[str, MonitorSnapshot]:

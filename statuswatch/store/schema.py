@@ -282,4 +282,24 @@ def _v6(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6)
+def _v7(db: sqlite_utils.Database) -> None:
+    """The monitor role's published board and heartbeat, read by the web role (one row)."""
+    db.execute(
+        """CREATE TABLE published (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            generation TEXT NOT NULL,
+            beat REAL NOT NULL,
+            body TEXT NOT NULL
+        )"""
+    )
+
+
+def _v8(db: sqlite_utils.Database) -> None:
+    """Each http check's per-phase durations (store/phases.py: why integer microseconds)."""
+    # ADD COLUMN with no default rewrites nothing: old rows read NULL, "not timed".
+    for table in ("checks", "last_results"):
+        for column in ("resolve", "connect", "tls", "processing", "transfer"):
+            db.execute(f"ALTER TABLE {table} ADD COLUMN phase_{column}_us INTEGER")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8)

@@ -17,9 +17,16 @@ from statuswatch.monitor.events import MonitorSnapshot
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import outbox_reads, reads
 from statuswatch.store.apply import ITEM_TYPES
-from statuswatch.store.models import Gap, HourlyRollup, MonitorRecord, Outage, TransitionRecord
+from statuswatch.store.models import (
+    Gap,
+    HourlyRollup,
+    MonitorRecord,
+    Outage,
+    Publish,
+    TransitionRecord,
+)
 from statuswatch.store.protocol import WriteItem
-from statuswatch.store.schema import connect, migrate
+from statuswatch.store.schema import MIGRATIONS, connect, migrate, schema_version
 from statuswatch.store.writer import HELD_FLUSH, Marker, WallClock, Writer
 
 T = TypeVar("T")
@@ -127,6 +134,14 @@ class Store:
         call = functools.partial(query, self._read_db, *args, **kwargs)
         return await asyncio.get_running_loop().run_in_executor(self._reader, call)
 
+    async def published(self) -> Publish | None:
+        """The monitor role's last published board and heartbeat, or None before its first."""
+        return await self._read(reads.published)
+
+    async def data_version(self) -> int:
+        """A number that moves whenever another connection committed (cheap: polled often)."""
+        return await self._read(reads.data_version)
+
     async def monitor_snapshots(self) -> dict[str, MonitorSnapshot]:
         """Return the last saved snapshot per monitor id."""
         return await self._read(reads.monitor_snapshots)
@@ -233,6 +248,7 @@ class Store:
             "writable": w.writable,
             "last_write": w.last_write,
             "pending": w.pending,
+            "last_error": w.last_error,
             "commits": w.commits,
             "commit_seconds": w.commit_seconds,
         }
@@ -241,6 +257,67 @@ class Store:
         """Return the size on disk of the database file plus its write-ahead log."""
         wal = self.path.with_name(self.path.name + "-wal")
         return sum(p.stat().st_size for p in (self.path, wal) if p.exists())
+
+
+class SchemaNotReadyError(RuntimeError):
+    """The database has not been created or migrated yet (the monitor role does that)."""
+
+
+class ReadOnlyStore(Store):
+    """The store as the web role opens it: every read, no writer, no migration.
+
+    One process writes (the monitor role); web workers read the same file in WAL mode, which
+    serves readers in other processes without blocking the writer or each other.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 5.0) -> None:
+        self.path = Path(path)
+        self._loop = None
+        self._closed = False
+        if not self.path.exists():
+            raise SchemaNotReadyError(f"{self.path} does not exist yet")
+        self._read_db = connect(self.path, busy_timeout=busy_timeout, readonly=True)
+        found = schema_version(self._read_db)
+        if found != len(MIGRATIONS):
+            self._read_db.close()
+            raise SchemaNotReadyError(
+                f"{self.path} has schema version {found}, this statuswatch reads {len(MIGRATIONS)}"
+            )
+        self._reader = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="statuswatch-store-read"
+        )
+
+    async def start(self) -> None:
+        """Nothing to start: there is no writer."""
+        self._loop = asyncio.get_running_loop()
+
+    def submit(self, item: WriteItem) -> None:
+        """Refuse: in the web role writes go to the monitor role, the one writer."""
+        raise RuntimeError(f"read-only store: a {type(item).__name__} is the monitor's to write")
+
+    async def flush(self) -> None:
+        """Nothing is ever pending here."""
+
+    async def settle(self) -> None:
+        """Nothing is ever pending here."""
+
+    async def close(self) -> None:
+        """Close the read connection."""
+        if self._closed:
+            return
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._reader, self._read_db.close)
+        self._reader.shutdown(wait=True)
+
+    async def health(self) -> dict[str, Any]:
+        """Whether this process can read (it never writes)."""
+        version = await self.data_version()
+        return {"readable": True, "data_version": version}
+
+    def write_stats(self) -> dict[str, Any]:
+        """No writes here."""
+        return {"writable": None, "last_write": None, "pending": 0, "commits": 0}
 
 
 def vacuum(path: str | os.PathLike[str]) -> None:

@@ -9,6 +9,7 @@ from aiohttp import web
 from statuswatch.clock import iso
 from statuswatch.monitor.monitoring import MonitorView
 from statuswatch.probes.base import CheckResult
+from statuswatch.probes.phases import PHASES, Phases
 from statuswatch.web.keys import MONITORING
 from statuswatch.web.security import require_admin
 
@@ -26,7 +27,16 @@ def result_json(result: CheckResult | None) -> dict[str, Any] | None:
         "latency_seconds": None if result.latency is None else round(result.latency, 6),
         "status_code": result.status_code,
         "cert_expiry": iso(result.cert_expiry),
+        "phases": phases_json(result.phases),
     }
+
+
+def phases_json(phases: Phases | None) -> dict[str, float | None] | None:
+    """Every phase by name, in seconds (6 places); null for a phase the check did not finish."""
+    if phases is None:
+        return None
+    got = dict(phases)
+    return {name: None if name not in got else round(got[name], 6) for name in PHASES}
 
 
 def monitor_json(view: MonitorView) -> dict[str, Any]:

@@ -26,6 +26,11 @@ from statuswatch.notify.outbox_events import OutboxEvents
 from statuswatch.notify.runtime import start_notifications
 from statuswatch.notify.stats import NotifyStats
 from statuswatch.resources import resource_dir
+from statuswatch.roles.forward import (
+    ForwardingApp,
+    ForwardingRouter,
+)
+from statuswatch.roles.publisher import Publisher
 from statuswatch.sla.report_tokens import ensure_report_tokens
 from statuswatch.status.board import StatusBoard
 from statuswatch.store import Store, StoreProtocol
@@ -48,7 +53,9 @@ from statuswatch.web import (
     subscribers_admin,
     subscriptions,
     theme,
+    web_role,
 )
+from statuswatch.web.freshness import add_freshness
 from statuswatch.web.keys import (
     ADMIN_TOKEN,
     AUTH_LIMITER,
@@ -62,6 +69,7 @@ from statuswatch.web.keys import (
     NOTIFICATIONS,
     NOTIFY_STATS,
     RENDER_CACHE,
+    ROLE,
     SLA_SNAPSHOT,
     STARTED_AT,
     STORE,
@@ -74,6 +82,27 @@ from statuswatch.web.security import add_security_headers, security_headers_for
 log = logging.getLogger(__name__)
 
 
+# Route modules whose every route changes state or is the admin's: in the web role the monitor
+# role answers them (roles/forward.py), except the routes kept local beside them.
+_WRITES = (push_api, api, incidents_api, maintenance_api, subscriptions, subscribers_admin)
+_KEPT_LOCAL = {("GET", "/subscribe")}  # the form itself: a page, read by crowds
+_READS = (
+    pages,
+    health,
+    sla_api,
+    openapi,
+    customer,
+    metrics,
+    site_pages,
+    feeds,
+    calendar_ics,
+    theme,
+    statuspage_api,
+    badge_routes,
+)
+ROLES = ("all", "monitor", "web")
+
+
 def create_app(
     config: Config,
     *,
@@ -81,13 +110,18 @@ def create_app(
     clock: Clock | None = None,
     environ: Mapping[str, str] | None = None,
     probe: bool = True,
+    role: str = "all",
 ) -> web.Application:
-    """Build the app. A store passed in is the caller's to start and close; else one is opened."""
+    """Build the app for `role`. A store passed in is the caller's to start and close; else one
+    is opened (read-only in the web role)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
     clock = clock or SystemClock()
     env = dict(os.environ if environ is None else environ)
     # No middlewares, on purpose: see web/not_found.py and add_security_headers.
     app = web.Application(client_max_size=64 * 1024)
     app.on_response_prepare.append(add_security_headers)
+    app[ROLE] = role
     app[CONFIG] = config
     app[CLOCK] = clock
     app[STARTED_AT] = clock.time()
@@ -96,6 +130,7 @@ def create_app(
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    add_freshness(app)
     unset = "the admin API answers 401 to everyone"
     token = read_secret(config.site.admin_token_env, env, unset=unset)
     app[ADMIN_TOKEN] = token_digest(token) if token else None
@@ -110,43 +145,35 @@ def create_app(
     )
     app[METRICS_REGISTRY] = registry = CollectorRegistry(auto_describe=False)
     ProcessCollector(registry=registry)  # process_cpu_seconds_total, memory, open fds
-    app[METRICS] = _metrics_endpoint(config, registry, env)
+    app[METRICS] = _metrics_endpoint(config, registry, env, forked=role == "monitor")
     # One context per resource, in start-up order: aiohttp closes them in reverse, so each
     # resource outlives everything started after it (the store outlives monitoring's flush).
-    for ctx in (
-        _store(store),
-        _monitoring(env, probe),
-        _board,
-        _report_tokens(env),
-        _metrics_thread,
-        _sla_figures,
-        _collector,
-        _housekeeping,
-        _notifications(env),
-        _metrics_listener,
-    ):
+    if role == "web":
+        contexts: tuple[Resource, ...] = web_role.resources(store, env)
+    else:
+        contexts = (
+            _store(store),
+            _monitoring(env, probe),
+            _board,
+            _report_tokens(env),
+            _metrics_thread,
+            _sla_figures,
+            _collector,
+            _housekeeping,
+            _notifications(env),
+            _publisher,
+            _metrics_listener,
+        )
+    for ctx in contexts:
         app.cleanup_ctx.append(ctx)
-    for module in (
-        pages,
-        health,
-        push_api,
-        api,
-        sla_api,
-        incidents_api,
-        maintenance_api,
-        openapi,
-        customer,
-        metrics,
-        site_pages,
-        feeds,
-        calendar_ics,
-        theme,
-        subscriptions,
-        subscribers_admin,
-        statuspage_api,
-        badge_routes,
-    ):
+    for module in _READS:
         module.add_routes(app)
+    for module in _WRITES:
+        if role == "web":
+            router = ForwardingRouter(app.router, web_role.forward, keep=_KEPT_LOCAL)
+            module.add_routes(ForwardingApp(app, router))  # type: ignore[arg-type]
+        else:
+            module.add_routes(app)
     add_static(app, resource_dir("static"))
     add_catch_all(app)  # last: it matches every URL
     return app
@@ -165,7 +192,7 @@ async def freeze_startup_heap(_app: web.Application) -> None:
 
 
 def _metrics_endpoint(
-    config: Config, registry: CollectorRegistry, env: dict[str, str]
+    config: Config, registry: CollectorRegistry, env: dict[str, str], *, forked: bool
 ) -> MetricsEndpoint:
     unset = "/metrics answers 401 to everyone" if config.metrics.enabled else None
     token = read_secret(config.metrics.token_env, env, unset=unset)
@@ -173,6 +200,7 @@ def _metrics_endpoint(
         registry,
         token_required=bool(config.metrics.token_env),
         token_digest=token_digest(token) if token else None,
+        forked=forked,
     )
 
 
@@ -314,6 +342,17 @@ def _notifications(env: dict[str, str]) -> Resource:
         await sender.stop()
 
     return notifications
+
+
+async def _publisher(app: web.Application) -> AsyncIterator[None]:
+    """In the monitor role, the board and health published for the web role (roles/)."""
+    if app[ROLE] != "monitor":
+        yield
+        return
+    publisher = Publisher(app[BOARD], app[STORE], app[CLOCK], lambda: health.monitor_health(app))
+    publisher.start()
+    yield
+    await publisher.stop()
 
 
 async def _metrics_listener(app: web.Application) -> AsyncIterator[None]:

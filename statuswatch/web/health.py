@@ -1,26 +1,38 @@
-"""GET /healthz: is the database writable, is the scheduler on time, what the monitors say."""
+"""GET /healthz: is the database writable, is the scheduler on time, what the monitors say,
+and how each role is (README "Processes").
+
+In the web role the monitor's figures are those it last published (its heartbeat), with their
+age: a monitor that stopped beating makes /healthz fail while the worker goes on serving pages.
+`/healthz?role=web` asks about this web worker alone (what a load balancer should check).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
+from typing import Any
 
 from aiohttp import web
 
 from statuswatch.clock import iso
-from statuswatch.web.keys import CLOCK, HEALTH_CACHE, MONITORING, STARTED_AT, STORE
+from statuswatch.roles.published import PublishedBoard
+from statuswatch.web.keys import BOARD, CLOCK, HEALTH_CACHE, MONITORING, ROLE, STARTED_AT, STORE
 from statuswatch.web.render_cache import respond
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the database accepts writes, 503 otherwise; details as JSON (1 s fresh)."""
-    entry = await request.app[HEALTH_CACHE].get("healthz", lambda: _health(request.app))
+    """200 when every role is healthy, 503 otherwise; details as JSON (1 s fresh)."""
+    web_only = request.query.get("role") == "web"
+    key = "healthz?role=web" if web_only else "healthz"
+    entry = await request.app[HEALTH_CACHE].get(key, lambda: _answer(request.app, web_only))
     return respond(request, entry, content_type="application/json", max_age=0)
 
 
-async def _health(app: web.Application) -> tuple[bytes, int]:
+def monitor_health(app: web.Application) -> dict[str, Any]:
+    """The monitor role's own figures (also what it publishes for the web role every beat)."""
     monitoring = app[MONITORING]
-    db = await app[STORE].health()
+    db = app[STORE].write_stats()
     fleet = monitoring.snapshot()
     states = Counter(state.value for state in fleet.states.values())
     stats = fleet.scheduler
@@ -35,10 +47,11 @@ async def _health(app: web.Application) -> tuple[bytes, int]:
         }
     tally = fleet.tally
     last = tally.last_inconclusive
-    body = {
+    database = {k: db[k] for k in ("writable", "last_write", "pending", "last_error")}
+    return {
         "status": "ok" if db["writable"] else "failing",
         "uptime_seconds": round(app[CLOCK].time() - app[STARTED_AT], 1),
-        "database": {**db, "last_write": iso(db.get("last_write"))},
+        "database": {**database, "last_write": iso(database["last_write"])},
         "scheduler": scheduler,
         "monitors": {"total": len(monitoring.monitors), **states},
         # Checks that were statuswatch's own fault (no evidence), by reason, and the last one.
@@ -47,7 +60,53 @@ async def _health(app: web.Application) -> tuple[bytes, int]:
         if last is None
         else {"time": iso(last.time), "monitor": last.monitor_id, "reason": last.inconclusive},
     }
-    return json.dumps(body).encode(), 200 if db["writable"] else 503
+
+
+def _this_process(app: web.Application) -> dict[str, Any]:
+    return {
+        "status": "ok",
+        "pid": os.getpid(),
+        "uptime_seconds": round(app[CLOCK].time() - app[STARTED_AT], 1),
+    }
+
+
+async def _answer(app: web.Application, web_only: bool) -> tuple[bytes, int]:
+    if app[ROLE] == "web":
+        body = await _web_health(app, web_only)
+    else:
+        body = monitor_health(app)
+        here = {"status": body["status"], "pid": os.getpid()}
+        body["roles"] = {"monitor": here, **({"web": here} if app[ROLE] == "all" else {})}
+    return json.dumps(body).encode(), 200 if body["status"] == "ok" else 503
+
+
+async def _web_health(app: web.Application, web_only: bool) -> dict[str, Any]:
+    """This worker's figures and the monitor's last published ones, with their age."""
+    board: PublishedBoard = app[BOARD]  # type: ignore[assignment]
+    worker = _this_process(app)
+    worker["store"] = await app[STORE].health()  # raises, so 500, when it cannot read
+    if web_only:
+        return {"status": "ok", "roles": {"web": worker}}
+    pub = board.current
+    if pub is None:
+        return {"status": "failing", "roles": {"monitor": {"status": "not started"}, "web": worker}}
+    age = round(app[CLOCK].time() - pub.beat, 1)
+    if pub.stopping:
+        monitor_status = "stopped"
+    elif board.stale:
+        monitor_status = "not reporting"
+    else:
+        monitor_status = pub.health.get("status", "failing")
+    monitor = {
+        "status": monitor_status,
+        "pid": pub.pid,
+        "as_of": iso(pub.beat),
+        "age_seconds": age,
+    }
+    body = dict(pub.health)
+    body["status"] = "ok" if monitor_status == "ok" else "failing"
+    body["roles"] = {"monitor": monitor, "web": worker}
+    return body
 
 
 def add_routes(app: web.Application) -> None:

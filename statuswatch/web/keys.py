@@ -14,15 +14,23 @@ from statuswatch.metrics.snapshot import SlaSnapshot
 from statuswatch.monitor.monitoring import Monitoring
 from statuswatch.notify.runtime import Notifications
 from statuswatch.notify.stats import NotifyStats
+from statuswatch.roles.forward import MonitorLink
+from statuswatch.roles.published import PublishedBoard
 from statuswatch.status.board import StatusBoard
 from statuswatch.store import StoreProtocol
 from statuswatch.web.render_cache import RenderCache
 
 CONFIG = web.AppKey("config", Config)
+# Which processes' work this app does: "all" (one process), "monitor" or "web" (README
+# "Processes"). In the monitor role every request comes from a web worker over its socket.
+ROLE = web.AppKey("role", str)
+# The web role's client of the monitor role (writes and admin calls go through it).
+MONITOR_LINK = web.AppKey("monitor_link", MonitorLink)
 CLOCK = web.AppKey("clock", Clock)
 STORE = web.AppKey("store", StoreProtocol)
 MONITORING = web.AppKey("monitoring", Monitoring)
-BOARD = web.AppKey("board", StatusBoard)
+# The monitor's board; in the web role what it published (the same read attributes).
+BOARD = web.AppKey("board", StatusBoard | PublishedBoard)  # type: ignore[arg-type]
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 # sha256 digest of the admin token, or None when no token is configured (the API is then closed).
 ADMIN_TOKEN = web.AppKey("admin_token", bytes | None)  # type: ignore[arg-type]

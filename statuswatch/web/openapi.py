@@ -179,7 +179,9 @@ PATHS: dict[str, Any] = {
 }
 
 _HEALTH = _op("Health: database, scheduler, monitors", (200, "Health", "healthy"), admin=False)
-_HEALTH["responses"]["503"] = _json(ref("Health"), "the database does not accept writes")
+_HEALTH["responses"]["503"] = _json(
+    ref("Health"), "the database does not accept writes, or the monitor stopped reporting"
+)
 PATHS["/healthz"] = {"get": _HEALTH}
 
 _PUSH_PARAMS = [

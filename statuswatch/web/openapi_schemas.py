@@ -176,6 +176,20 @@ _CHECK_RESULT = obj(
     latency_seconds=nullable(NUM),
     status_code=nullable(INT),
     cert_expiry=nullable(UTC),
+    phases={
+        **nullable(
+            obj(
+                resolve=nullable(NUM),
+                connect=nullable(NUM),
+                tls=nullable(NUM),
+                processing=nullable(NUM),
+                transfer=nullable(NUM),
+            )
+        ),
+        "description": "http checks: seconds per phase, summed over redirects; a phase the "
+        "check did not finish (transfer when the body was not read) is null; null for other "
+        "kinds and for a check that failed before finishing any phase",
+    },
 )
 _MINUTES = (
     "unmonitored_minutes",
@@ -247,8 +261,27 @@ _PUBLIC: dict[str, Schema] = {
         coverage_percent=nullable(NUM),
         **dict.fromkeys(_MINUTES, NUM),
     ),
+    # In the web role `?role=web` (and a monitor never heard from) answer status and roles only.
     "Health": obj(
+        ["status", "roles"],
         status=enum("ok", "failing"),
+        roles=obj(
+            [],
+            monitor=obj(
+                ["status"],
+                status=enum("ok", "failing", "not reporting", "stopped", "not started"),
+                pid=INT,
+                as_of=UTC,
+                age_seconds=NUM,
+            ),
+            web=obj(
+                ["status", "pid"],
+                status=enum("ok", "failing"),
+                pid=INT,
+                uptime_seconds=NUM,
+                store={"type": "object"},
+            ),
+        ),
         uptime_seconds=NUM,
         database=obj(
             writable=BOOL, last_write=nullable(UTC), pending=INT, last_error=nullable(STR)

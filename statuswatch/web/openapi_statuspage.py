@@ -73,6 +73,13 @@ _SP_EXTRAS = obj(
             no_data=BOOL,
         ),
     },
+    monitoring=obj(
+        current={
+            **BOOL,
+            "description": "false while the monitor is not reporting: the figures are as_of",
+        },
+        as_of=nullable(_SP_TIME),
+    ),
 )
 SCHEMAS: dict[str, Schema] = {
     "SpPage": obj(id=STR, name=STR, url=STR, time_zone=STR, updated_at=_SP_TIME),

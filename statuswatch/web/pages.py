@@ -8,6 +8,7 @@ from statuswatch.config.model import Component
 from statuswatch.incidents.severity import next_update_due, severities_of, update_overdue
 from statuswatch.site.latency import latency_chart, load_latency
 from statuswatch.site.markdown import render_markdown
+from statuswatch.site.phases import load_phases
 from statuswatch.site.stamps import maybe_stamp, stamp
 from statuswatch.site.view import load_site_source, site_view
 from statuswatch.status.component import ComponentStatus
@@ -91,6 +92,8 @@ async def _render_component(app: web.Application, comp: Component) -> bytes:
     source = await load_site_source(app[STORE], config, now)
     monitors = [m.id for m in config.monitors if m.component == comp.id]
     points = await load_latency(app[STORE], monitors, now)
+    own = [m for m in config.monitors if m.component == comp.id]
+    phases = await load_phases(app[STORE], own, now, tz)
     status = public_statuses(app[BOARD].status, source.incidents).get(
         comp.id, ComponentStatus.OPERATIONAL
     )
@@ -113,6 +116,7 @@ async def _render_component(app: web.Application, comp: Component) -> bytes:
             c=view,
             targets=[f"{t:g}" for t in config.site.targets],
             chart=latency_chart(points, now, tz),
+            phases=phases,
             incidents=incidents,
             gaps=source.gap_list(comp.id),
             generated=stamp(now, tz),

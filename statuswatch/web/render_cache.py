@@ -29,6 +29,10 @@ from statuswatch.clock import Clock
 
 # Smaller bodies are sent as they are: gzip's framing would eat most of the gain.
 GZIP_MIN = 1024
+# Following versions (a web worker), a body whose state changed is re-rendered once it is this
+# old: a change shows within it (plus the render), and a storm of changes costs at most four
+# renders a second of each page.
+CHANGED_TTL = 0.25
 
 Headers = tuple[tuple[str, str], ...]  # hashable: a response's header set is memoised by it
 
@@ -88,6 +92,10 @@ class RenderCache:
         # and how to wait until the changes counted so far are readable (the store's commit).
         self.version: Callable[[], int] | None = None
         self.settle: Callable[[], Awaitable[None]] | None = None
+        # True where versions move at most a few times a second (a web worker's published
+        # board): a new version is rendered at once, not after `ttl`, so a change shows on
+        # every worker within a second.
+        self.follow_versions = False
         self._entries: dict[str, Rendered] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -154,7 +162,9 @@ class RenderCache:
     def _fresh(self, entry: Rendered) -> bool:
         now = self._clock.monotonic()
         if entry.expires > now:
-            return True
+            if not self.follow_versions or entry.version == self.version():  # type: ignore[misc]
+                return True
+            return entry.expires - self.ttl + CHANGED_TTL > now  # rendered under CHANGED_TTL ago
         return (
             entry.idle_expires > now
             and self.version is not None

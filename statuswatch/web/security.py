@@ -9,7 +9,8 @@ from aiohttp import web
 
 from statuswatch.auth.tokens import matches
 from statuswatch.config.model import Site
-from statuswatch.web.keys import ADMIN_TOKEN, AUTH_LIMITER, CONFIG
+from statuswatch.roles.forward import CLIENT_HEADER
+from statuswatch.web.keys import ADMIN_TOKEN, AUTH_LIMITER, CONFIG, ROLE
 from statuswatch.web.render_cache import CachedResponse
 
 # Two years would be the preload list's ask; one year is the common floor and easy to back out of.
@@ -63,7 +64,13 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
 
 
 def client_key(request: web.Request) -> str:
-    """The address rate limits are kept per (the peer; proxies are not trusted blindly)."""
+    """The address rate limits are kept per (the peer; proxies are not trusted blindly).
+
+    In the monitor role the peer is a web worker on the monitor's private socket, which passes
+    on the address its own peer had.
+    """
+    if request.app.get(ROLE) == "monitor":
+        return request.headers.get(CLIENT_HEADER, "unknown")
     return request.remote or "unknown"
 
 

@@ -20,7 +20,8 @@ from statuswatch.sla.evidence import Evidence
 from statuswatch.sla.load import load_evidence
 from statuswatch.status.statuspage import AVAILABILITY_WINDOWS, DOCUMENTS, LIST_LIMIT, PageState
 from statuswatch.status.statuspage import document as build_document
-from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STARTED_AT, STORE
+from statuswatch.web.freshness import monitor_started, paused_since
+from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STORE
 from statuswatch.web.render_cache import respond
 
 PREFIX = "/api/v2/"
@@ -55,6 +56,7 @@ async def page_state(app: web.Application) -> PageState:
         open_incidents=await store.incidents(open_only=True),
         latest_incidents=await store.incidents(limit=LIST_LIMIT),
         window_created=await window_created(app),
+        paused_since=paused_since(app),
     )
     calendar = board.calendar
     return await asyncio.get_running_loop().run_in_executor(
@@ -66,7 +68,7 @@ async def window_created(app: web.Application) -> dict[str, float]:
     """When each window was created: stored ones when first stored, config ones (overridden or
     not) when this statuswatch loaded the config, the earliest it can know of them."""
     created = await app[STORE].maintenance_created()
-    loaded = app[STARTED_AT]
+    loaded = monitor_started(app)
     created.update({m.id: loaded for m in app[CONFIG].maintenance})
     return {wid: loaded if at is None else at for wid, at in created.items()}
 
