@@ -238,26 +238,28 @@ class BatchApplier:
         """Open an outage unless one is open already (the partial unique index says so)."""
         key = self.keys.key(e.monitor_id, e.start)
         self.conn.execute(
-            """INSERT INTO outages (monitor, started, error_class, message) VALUES (?, ?, ?, ?)
-            ON CONFLICT (monitor) WHERE ended IS NULL DO NOTHING""",
-            (key, e.start, e.error_class, e.message),
+            """INSERT INTO outages (monitor, started, error_class, message, location)
+            VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (monitor, location) WHERE ended IS NULL DO NOTHING""",
+            (key, e.start, e.error_class, e.message, e.location),
         )
 
     def outage_closed(self, e: OutageClosed) -> None:
         """Close the monitor's open outage, if any."""
         key = self.keys.key(e.monitor_id, e.end)
         self.conn.execute(
-            "UPDATE outages SET ended = ?, end_reason = ? WHERE monitor = ? AND ended IS NULL",
-            (e.end, e.reason, key),
+            """UPDATE outages SET ended = ?, end_reason = ?
+            WHERE monitor = ? AND location = ? AND ended IS NULL""",
+            (e.end, e.reason, key, e.location),
         )
 
     def gap(self, e: GapRecorded) -> None:
         """Record a gap; an exact duplicate is ignored."""
         key = self.keys.key(e.monitor_id, e.start)
         self.conn.execute(
-            """INSERT INTO gaps (monitor, started, ended, reason) VALUES (?, ?, ?, ?)
+            """INSERT INTO gaps (monitor, started, ended, reason, location) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING""",
-            (key, e.start, e.end, e.reason),
+            (key, e.start, e.end, e.reason, e.location),
         )
 
     def snapshot(self, s: MonitorSnapshot) -> None:

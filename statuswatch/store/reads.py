@@ -215,7 +215,7 @@ def outages(
     rows = where.select(
         db,
         """SELECT m.id AS monitor_id, started AS start, ended AS "end", error_class, message,
-        end_reason FROM outages o JOIN monitors m ON m.key = o.monitor""",
+        end_reason, location FROM outages o JOIN monitors m ON m.key = o.monitor""",
         "started, o.id",
     )
     return [Outage(**row) for row in rows]
@@ -231,7 +231,7 @@ def gaps(
     where = _overlapping(monitor_id, since, until, "started", "ended")
     rows = where.select(
         db,
-        """SELECT m.id AS monitor_id, started AS start, ended AS "end", reason
+        """SELECT m.id AS monitor_id, started AS start, ended AS "end", reason, location
         FROM gaps g JOIN monitors m ON m.key = g.monitor""",
         "started, ended",
     )

@@ -245,6 +245,7 @@ async def _board(app: web.Application) -> AsyncIterator[None]:
         events.follow(lambda: board.status)
     await board.start(monitoring.states())
     monitoring.hooks.append(board.on_events)
+    board.before_tick.append(monitoring.tick)
     app[BOARD] = board
     app[RENDER_CACHE].version = lambda: board.version
     app[RENDER_CACHE].settle = store.settle
