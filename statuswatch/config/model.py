@@ -104,6 +104,9 @@ class Probing(_Section):
     max_in_flight: int = 512
     # A run that cannot start within this much of its slot is skipped (and counted), never queued.
     max_lateness: Duration = Duration(10)
+    # Where every monitor is probed from unless it says otherwise: "local" is this process,
+    # any other id a [[locations]] entry whose agents probe it.
+    locations: list[str] = msgspec.field(default_factory=lambda: ["local"])
 
 
 class MetricsSettings(_Section):
@@ -119,6 +122,15 @@ class MetricsSettings(_Section):
     # statuswatch_probe_phase_duration_seconds: five series per http monitor; off for fleets
     # where that is too many.
     probe_phases: bool = True
+
+
+class Location(_Section, kw_only=True):
+    """A place agents probe from (`statuswatch agent --location ID`)."""
+
+    id: str
+    name: str = ""
+    # Env var holding the bearer token this location's agents send (or NAME_FILE).
+    token_env: str
 
 
 class Group(_Section):
@@ -156,6 +168,8 @@ class _MonitorBase(_Section, tag_field="kind"):
     timeout: Duration | None = None
     confirm_failures: int | None = None
     confirm_recoveries: int | None = None
+    # Where this monitor is probed from; None: [probing] locations.
+    locations: list[str] | None = None
 
     @property
     def kind(self) -> str:
@@ -369,8 +383,14 @@ class Config(_Section, dict=True):
     maintenance: list[Maintenance] = []
     email: EmailSettings = EmailSettings()
     webhooks: list[Webhook] = []
+    locations: list[Location] = []
 
     @cached_property
     def component_names(self) -> dict[str, str]:
         """Component id -> display name (shared: read it, never change it)."""
         return {c.id: c.name for c in self.components}
+
+
+def probed_from(config: Config, monitor: Monitor) -> list[str]:
+    """Where `monitor` is probed from: its own `locations`, else [probing] locations."""
+    return config.probing.locations if monitor.locations is None else monitor.locations

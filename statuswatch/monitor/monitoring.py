@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from statuswatch.auth.tokens import token_digest
 from statuswatch.clock import Clock
 from statuswatch.config import Config, Monitor, PushMonitor, read_secret
+from statuswatch.config.model import probed_from
 from statuswatch.monitor.events import Event, OutageClosed, OutageOpened, State, Transition
 from statuswatch.monitor.scheduler import ProbeScheduler, SchedulerStats
 from statuswatch.monitor.tally import ResultTally
@@ -16,6 +17,7 @@ from statuswatch.monitor.tracker import MonitorTracker
 from statuswatch.probes import ErrorClass, ProbeContext, run_probe
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import RegisterMonitors, StoreProtocol
+from statuswatch.store.models import LOCAL
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +139,8 @@ class Monitoring:
                 self._seed_last_push(mon, last_results.get(mon.id))
         if probe:
             self.scheduler = ProbeScheduler(
-                self.config.monitors,
+                # Stand-in until the locations work merges: only what this process probes.
+                [m for m in self.config.monitors if LOCAL in probed_from(self.config, m)],
                 self.run_one,
                 clock=self.clock,
                 max_in_flight=self.config.probing.max_in_flight,
@@ -185,6 +188,13 @@ class Monitoring:
         if events or before != (tracker.state, tracker.fail_count, tracker.pass_count):
             self._persist(monitor, events, tracker)
         return events
+
+    # Minimal stand-in for the per-location receive (design: a loop over handle_result per
+    # (monitor, location)); the locations work replaces it with the real one.
+    def receive(self, location: str, results: Sequence[CheckResult]) -> None:
+        """Feed results an agent uploaded for `location`, oldest first."""
+        for result in sorted(results, key=lambda r: r.time):
+            self.handle_result(self.monitors[result.monitor_id], result)
 
     def _handle_inconclusive(
         self, monitor: Monitor, result: CheckResult, tracker: MonitorTracker, mono: float | None
