@@ -10,7 +10,7 @@ import aiohttp
 import msgspec
 
 from statuswatch import __version__
-from statuswatch.config.durations import duration_hook
+from statuswatch.agent.wire import seconds_hook
 from statuswatch.config.model import Monitor
 
 # One request never waits longer than this: a hung server must not stop the spooling.
@@ -60,7 +60,7 @@ class ServerClient:
         """This agent's share of its location's monitors (the poll is also its heartbeat)."""
         params = {"agent": agent, "poll": f"{poll:g}"}
         body = await self._call("GET", "/api/v1/agent/monitors", params=params)
-        monitors = [msgspec.convert(m, Monitor, dec_hook=duration_hook) for m in body["monitors"]]
+        monitors = [msgspec.convert(m, Monitor, dec_hook=seconds_hook) for m in body["monitors"]]
         return Assignment(monitors, str(body["generation"]), float(body["server_time"]))
 
     async def upload(self, batch: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from statuswatch.config.durations import Duration
 from statuswatch.probes.base import CheckResult
 from statuswatch.probes.phases import PHASES
 
@@ -77,3 +78,10 @@ def result_body(result: CheckResult) -> dict[str, Any]:
         "inconclusive": result.inconclusive,
         "phases": None if result.phases is None else dict(result.phases),
     }
+
+
+def seconds_hook(type_: type, obj: object) -> object:
+    """msgspec dec_hook: a monitor's durations come as plain seconds (sent with enc_hook=float)."""
+    if type_ is Duration and isinstance(obj, int | float) and not isinstance(obj, bool):
+        return Duration(obj)
+    raise NotImplementedError

@@ -64,7 +64,8 @@ async def agent_monitors(request: web.Request) -> web.Response:
     hub.registry.heard(location, agent, poll=poll)
     monitors = {m.id: m for m in location_monitors(request.app[CONFIG], location)}
     mine = hub.registry.share(location, agent, list(monitors))
-    listed = [msgspec.to_builtins(monitors[m]) for m in mine]
+    # Durations go as seconds: the agent decodes them with the config's own hook.
+    listed = [msgspec.to_builtins(monitors[m], enc_hook=float) for m in mine]
     generation = hashlib.sha256(msgspec.json.encode(listed)).hexdigest()[:16]
     return web.json_response(
         {
