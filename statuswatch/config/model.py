@@ -393,3 +393,8 @@ class Config(_Section, dict=True):
     def component_names(self) -> dict[str, str]:
         """Component id -> display name (shared: read it, never change it)."""
         return {c.id: c.name for c in self.components}
+
+
+def probed_from(config: Config, monitor: Monitor) -> list[str]:
+    """Where `monitor` is probed from: its own `locations`, else [probing] locations."""
+    return config.probing.locations if monitor.locations is None else monitor.locations

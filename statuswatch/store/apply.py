@@ -29,11 +29,14 @@ from statuswatch.store.models import (
 from statuswatch.store.protocol import WriteItem
 from statuswatch.store.rollup import RollupBatch
 
-# The phase columns are store/phases.COLUMNS, in that order.
+# The phase columns are store/phases.COLUMNS, in that order. A check already stored for the
+# same (monitor, location, time) is an agent's replay: ignored (the unique index checks_once).
 _INSERT_CHECK = """INSERT INTO checks
     (monitor, time, ok, latency, status_code, error_class, message, degraded, cert_expiry,
-     phase_resolve_us, phase_connect_us, phase_tls_us, phase_processing_us, phase_transfer_us)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+     phase_resolve_us, phase_connect_us, phase_tls_us, phase_processing_us, phase_transfer_us,
+     location)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (monitor, location, time) DO NOTHING"""
 
 _UPSERT_ROLLUP = """INSERT INTO rollups
     (monitor, hour, n, failures, degraded, latency_sum, latency_min, latency_max,
@@ -194,7 +197,7 @@ class BatchApplier:
     def check(self, r: CheckResult) -> None:
         """Buffer one result: a raw row, its hour's aggregate, and the per-monitor latest."""
         key = self.keys.key(r.monitor_id, r.time)
-        self.checks.append(_result_row(key, r))
+        self.checks.append((*_result_row(key, r), r.location))
         self.rollups.add(key, r)
         previous = self.last.get(key)
         if previous is None or r.time >= previous.time:

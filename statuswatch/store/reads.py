@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import msgspec
@@ -272,6 +272,24 @@ def checks(
         "time, c.rowid",
     )
     return [_result(row) for row in rows]
+
+
+def stored_checks(
+    db: sqlite_utils.Database, location: str, keys: Sequence[tuple[str, float]]
+) -> set[tuple[str, float]]:
+    """Which of these (monitor id, time) checks from `location` are stored already."""
+    by_monitor: dict[str, set[float]] = {}
+    for monitor_id, time in keys:
+        by_monitor.setdefault(monitor_id, set()).add(time)
+    found: set[tuple[str, float]] = set()
+    for monitor_id, times in by_monitor.items():
+        rows = db.execute(
+            """SELECT time FROM checks c JOIN monitors m ON m.key = c.monitor
+            WHERE m.id = ? AND c.location = ? AND time BETWEEN ? AND ?""",
+            (monitor_id, location, min(times), max(times)),
+        )
+        found.update((monitor_id, t) for (t,) in rows if t in times)
+    return found
 
 
 def rollups(

@@ -325,4 +325,17 @@ def _v9(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9)
+def _v10(db: sqlite_utils.Database) -> None:
+    """Where each check ran, and one row per (monitor, location, time): an agent's replayed
+    upload is then a no-op, whatever the writer is handed."""
+    db.executescript(
+        """
+        ALTER TABLE checks ADD COLUMN location TEXT NOT NULL DEFAULT 'local';
+        DELETE FROM checks WHERE rowid NOT IN
+            (SELECT min(rowid) FROM checks GROUP BY monitor, location, time);
+        CREATE UNIQUE INDEX checks_once ON checks(monitor, location, time);
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10)
