@@ -163,7 +163,8 @@ class Evidence:
         self._monitors = {
             m: combine_locations(by_location, quorums.get(m)) for m, by_location in seen.items()
         }
-        self._components: dict[tuple[str, bool], ServiceInputs] = {}
+        self._components: dict[str, ServiceInputs] = {}
+        self._components_regional_down: dict[str, ServiceInputs] = {}  # regional_counts_as
 
     def monitor_unmonitored(self, monitor_id: str) -> list[Interval]:
         """Gaps, plus the time before the monitor existed (or all of it, if it never did)."""
@@ -178,7 +179,8 @@ class Evidence:
     ) -> ServiceInputs:
         """Downtime, maintenance and unobserved time of one component (cached)."""
         as_down = regional_counts_as == "downtime"
-        cached = self._components.get((component_id, as_down))
+        cache = self._components_regional_down if as_down else self._components
+        cached = cache.get(component_id)
         if cached is not None:
             return cached
         monitors = self.component_monitors.get(component_id, [])
@@ -193,7 +195,7 @@ class Evidence:
             dark = intersect(dark, self.monitor_unmonitored(m))
         maint = self.calendar.intervals(component_id, self.lo, self.hi)
         inputs = ServiceInputs(down, maint, subtract(dark, down), regional)
-        self._components[component_id, as_down] = inputs
+        cache[component_id] = inputs
         return inputs
 
     def service(
