@@ -166,6 +166,53 @@ def cmd_report_token(args: argparse.Namespace) -> int:
     return 0
 
 
+AGENT_TOKEN_ENV = "STATUSWATCH_AGENT_TOKEN"  # noqa: S105 - a variable name
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    """Probe a location's monitors here and upload the results to the server."""
+    import os
+    import socket
+
+    from statuswatch.agent.runner import AgentSettings, run_agent
+    from statuswatch.config import read_secret
+
+    token = read_secret(AGENT_TOKEN_ENV)
+    if not token:
+        return _usage_error(f"{AGENT_TOKEN_ENV} (or {AGENT_TOKEN_ENV}_FILE) is not set")
+    if not args.server.startswith(("http://", "https://")):
+        return _usage_error(f"--server: expected an http:// or https:// URL, got {args.server!r}")
+    if args.ca is not None and not os.path.isfile(args.ca):
+        return _usage_error(f"--ca: no such file: {args.ca}")
+    if not 0 < args.poll <= 300:
+        return _usage_error("--poll: expected seconds in (0, 300]")
+    setup_logging(args.log_level, f"agent {args.location}")
+    settings = AgentSettings(
+        server=args.server,
+        location=args.location,
+        agent_id=args.agent_id or f"{socket.gethostname()}-{os.getpid()}",
+        token=token,
+        spool=args.spool,
+        ca_file=args.ca,
+        poll=args.poll,
+    )
+    return run_agent(settings)
+
+
+def _agent_options(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--server", required=True, help="the central statuswatch's URL")
+    cmd.add_argument("--location", required=True, help="the [[locations]] id this agent is")
+    cmd.add_argument(
+        "--spool",
+        default="statuswatch-agent.spool",
+        help="SQLite file keeping results until the server has them",
+    )
+    cmd.add_argument("--ca", help="PEM file of a private CA to trust for the server")
+    cmd.add_argument("--agent-id", help="this agent's id (default: hostname-pid)")
+    cmd.add_argument("--poll", type=float, default=10.0, help="seconds between polls for monitors")
+    cmd.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+
 def _token_options(cmd: argparse.ArgumentParser) -> None:
     _with_config(cmd)
     cmd.add_argument("--customer", required=True, help="customer id")
@@ -210,6 +257,11 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, Callable]] =
         cmd_report_token,
         "make a new private report URL for a customer",
         _token_options,
+    ),
+    "agent": (
+        cmd_agent,
+        "probe a location's monitors and upload the results (token: STATUSWATCH_AGENT_TOKEN)",
+        _agent_options,
     ),
     "sla evaluate": (
         cmd_sla_evaluate,

@@ -14,6 +14,7 @@ import msgspec
 from statuswatch.config.bounds import check_numbers
 from statuswatch.config.csp import check_frame_ancestors
 from statuswatch.config.durations import duration_hook, format_duration
+from statuswatch.config.location_checks import check_locations, monitor_locations, monitor_quorum
 from statuswatch.config.model import (
     Config,
     HttpMonitor,
@@ -112,6 +113,8 @@ def _validate(config: Config, base_dir: Path) -> Iterator[str]:
     yield from _check_ids("groups", [g.id for g in config.groups])
     yield from _check_ids("components", [c.id for c in config.components])
     yield from _check_ids("monitors", [m.id for m in config.monitors])
+    yield from _check_ids("locations", [loc.id for loc in config.locations])
+    yield from check_locations(config)
     groups = {g.id for g in config.groups}
     for i, comp in enumerate(config.components):
         if comp.group is not None and comp.group not in groups:
@@ -252,6 +255,8 @@ def _resolve(config: Config, base_dir: Path) -> Config:
             "confirm_failures": mon.confirm_failures or d.confirm_failures,
             "confirm_recoveries": mon.confirm_recoveries or d.confirm_recoveries,
             "name": mon.name or mon.id,
+            "locations": monitor_locations(mon, config),
+            "quorum": monitor_quorum(mon, config),
         }
         if getattr(mon, "ca_file", None) is not None:
             changes["ca_file"] = str((base_dir / mon.ca_file).resolve())  # type: ignore[union-attr]

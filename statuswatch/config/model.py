@@ -104,6 +104,19 @@ class Probing(_Section):
     max_in_flight: int = 512
     # A run that cannot start within this much of its slot is skipped (and counted), never queued.
     max_lateness: Duration = Duration(10)
+    # Where every monitor is probed from unless it says otherwise ("local": this process).
+    locations: list[str] = msgspec.field(default_factory=lambda: ["local"])
+    # Locations that must see a monitor down for it to be down; 0: a strict majority.
+    quorum: int = 0
+
+
+class Location(_Section):
+    """A place agents probe from (README "Probing from several locations")."""
+
+    id: str
+    name: str
+    # Env var holding the bearer token this location's agents send (or NAME_FILE).
+    token_env: str
 
 
 class MetricsSettings(_Section):
@@ -156,6 +169,9 @@ class _MonitorBase(_Section, tag_field="kind"):
     timeout: Duration | None = None
     confirm_failures: int | None = None
     confirm_recoveries: int | None = None
+    # None: [probing] locations and quorum; Config.monitors holds the resolved values.
+    locations: list[str] | None = None
+    quorum: int | None = None
 
     @property
     def kind(self) -> str:
@@ -237,6 +253,8 @@ class SlaPolicy(_Section, kw_only=True):
     # How the contract counts time without evidence (docs/sla.md "Figures"): as available (the
     # seeds' formula), left out of the denominator, or as downtime.
     unmonitored_policy: UnmonitoredPolicy = "available"
+    # Regional time (down from fewer locations than the quorum): available, or downtime.
+    regional_counts_as: Literal["available", "downtime"] = "available"
 
 
 class Customer(_Section, kw_only=True):
@@ -357,6 +375,7 @@ class Config(_Section, dict=True):
     storage: Storage = Storage()
     defaults: Defaults = Defaults()
     probing: Probing = Probing()
+    locations: list[Location] = []
     metrics: MetricsSettings = MetricsSettings()
     groups: list[Group] = []
     components: list[Component] = []
@@ -374,3 +393,8 @@ class Config(_Section, dict=True):
     def component_names(self) -> dict[str, str]:
         """Component id -> display name (shared: read it, never change it)."""
         return {c.id: c.name for c in self.components}
+
+
+def probed_from(config: Config, monitor: Monitor) -> list[str]:
+    """Where `monitor` is probed from: its own `locations`, else [probing] locations."""
+    return config.probing.locations if monitor.locations is None else monitor.locations

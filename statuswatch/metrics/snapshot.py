@@ -103,7 +103,7 @@ def compute_figures(
     customers = []
     for cust in config.customers:
         plan, period = plans[cust.plan], running[cust.id]
-        inputs = evidence.service(cust.components)
+        inputs = evidence.service(cust.components, regional_counts_as=plan.regional_counts_as)
         # The contract's figures: time without evidence counts as the plan's policy says.
         fig = inputs.figures(period, plan.target_percent, policy=plan.unmonitored_policy)
         percent = plan.credit.percent(fig)

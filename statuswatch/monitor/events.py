@@ -8,12 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+# Where a result was observed: the monitor role's own probes; agents report their location's id.
+LOCAL = "local"
+
 
 class State(StrEnum):
     UNKNOWN = "unknown"  # no evidence yet
     UP = "up"
     DEGRADED = "degraded"  # passing but slow or close to certificate expiry; not downtime
     DOWN = "down"  # a confirmed outage is open
+    # Down from some of a monitor's locations, fewer than its quorum: visible, not an outage.
+    REGIONAL = "regional"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +30,8 @@ class Transition:
     old: State
     new: State
     reason: str
+    # The locations that see it down, when it is probed from several (regional or down).
+    locations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +42,7 @@ class OutageOpened:
     start: float
     error_class: str
     message: str
+    location: str = LOCAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +56,7 @@ class OutageClosed:
     monitor_id: str
     end: float
     reason: str
+    location: str = LOCAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +72,7 @@ class GapRecorded:
     start: float
     end: float
     reason: str
+    location: str = LOCAL
 
 
 @dataclass(frozen=True, slots=True)

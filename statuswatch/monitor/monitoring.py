@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from statuswatch.auth.tokens import token_digest
 from statuswatch.clock import Clock
 from statuswatch.config import Config, Monitor, PushMonitor, read_secret
-from statuswatch.monitor.events import Event, OutageClosed, OutageOpened, State, Transition
+from statuswatch.monitor.events import (
+    LOCAL,
+    Event,
+    MonitorSnapshot,
+    OutageClosed,
+    OutageOpened,
+    State,
+    Transition,
+)
+from statuswatch.monitor.locations import LocatedMonitor, LocationView
 from statuswatch.monitor.scheduler import ProbeScheduler, SchedulerStats
 from statuswatch.monitor.tally import ResultTally
 from statuswatch.monitor.tracker import MonitorTracker
 from statuswatch.probes import ErrorClass, ProbeContext, run_probe
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import RegisterMonitors, StoreProtocol
+from statuswatch.store.models import Outage
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +97,8 @@ class Monitoring:
         self.clock = clock
         self.monitors = {m.id: m for m in config.monitors}
         self._trackers: dict[str, MonitorTracker] = {}
+        # Monitors probed from anywhere but "local" alone: their trackers and quorum verdict.
+        self._located: dict[str, LocatedMonitor] = {}
         self._last: dict[str, CheckResult] = {}
         self._outage_start: dict[str, float] = {}
         self.hooks: list[ResultHook] = []
@@ -113,10 +125,14 @@ class Monitoring:
             RegisterMonitors([(m.id, m.kind, m.component) for m in self.config.monitors], now)
         )
         snapshots = await self.store.monitor_snapshots()
-        open_outages = {o.monitor_id: o.start for o in await self.store.open_outages()}
+        opened = await self.store.open_outages()
+        open_outages = {o.monitor_id: o.start for o in opened if o.location == LOCAL}
         last_results = await self.store.last_results()
         for mon in self.config.monitors:
             assert mon.interval is not None
+            if mon.locations not in (None, [LOCAL]):
+                self._start_located(mon, snapshots.get(mon.id), opened, now)
+                continue
             tracker = MonitorTracker(
                 mon.id,
                 interval=mon.interval,
@@ -137,13 +153,38 @@ class Monitoring:
                 self._seed_last_push(mon, last_results.get(mon.id))
         if probe:
             self.scheduler = ProbeScheduler(
-                self.config.monitors,
+                [m for m in self.config.monitors if LOCAL in (m.locations or [LOCAL])],
                 self.run_one,
                 clock=self.clock,
                 max_in_flight=self.config.probing.max_in_flight,
                 max_lateness=self.config.probing.max_lateness,
             )
             self.scheduler.start()
+
+    def _start_located(
+        self, mon: Monitor, snapshot: MonitorSnapshot | None, opened: list[Outage], now: float
+    ) -> None:
+        """A tracker per location (only the local one resumes a snapshot: agents' verdicts are
+        rebuilt from their next results), then the quorum verdict."""
+        assert mon.interval is not None and mon.locations is not None
+        open_at = {o.location: o.start for o in opened if o.monitor_id == mon.id}
+        trackers = {
+            loc: MonitorTracker(
+                mon.id,
+                interval=mon.interval,
+                confirm_failures=mon.confirm_failures or 2,
+                confirm_recoveries=mon.confirm_recoveries or 1,
+                snapshot=snapshot if loc == LOCAL else None,
+                outage_open=loc in open_at,
+                location=loc,
+            )
+            for loc in mon.locations
+        }
+        located = LocatedMonitor(mon, trackers)
+        located.outage_starts.update(open_at)
+        self._located[mon.id] = located
+        if LOCAL in trackers:
+            self._emit(mon, located, trackers[LOCAL].resume(now), [])
 
     def _seed_last_push(self, mon: PushMonitor, last: CheckResult | None) -> None:
         if last is not None and last.error_class != ErrorClass.MISSED_PUSH:
@@ -158,6 +199,12 @@ class Monitoring:
             for event in tracker.stop(now):  # an inconclusive episode ends here, as a gap
                 self.store.submit(event)
             self.store.submit(tracker.snapshot())
+        for located in self._located.values():
+            for loc, tracker in located.trackers.items():
+                for event in tracker.stop(now):
+                    self.store.submit(event)
+                if loc == LOCAL:
+                    self.store.submit(tracker.snapshot())
         await self.ctx.close()
         await self.store.flush()
 
@@ -169,9 +216,18 @@ class Monitoring:
             self.handle_result(monitor, result, mono)
 
     def handle_result(
-        self, monitor: Monitor, result: CheckResult, mono: float | None = None
+        self,
+        monitor: Monitor,
+        result: CheckResult,
+        mono: float | None = None,
+        *,
+        location: str = LOCAL,
     ) -> list[Event]:
-        """Feed one result (run at monotonic `mono`) through its state machine; store it all."""
+        """Feed one result (run at monotonic `mono`, at `location`) through its state machine
+        and, for a monitor of several locations, the quorum verdict; store it all."""
+        located = self._located.get(monitor.id)
+        if located is not None:
+            return self._handle_located(monitor, located, result, mono, location)
         tracker = self._trackers[monitor.id]
         if result.inconclusive is not None:
             return self._handle_inconclusive(monitor, result, tracker, mono)
@@ -185,6 +241,71 @@ class Monitoring:
         if events or before != (tracker.state, tracker.fail_count, tracker.pass_count):
             self._persist(monitor, events, tracker)
         return events
+
+    def receive(self, location: str, results: Sequence[CheckResult]) -> None:
+        """Results an agent uploaded for `location`, in time order per monitor."""
+        for result in results:
+            monitor = self.monitors[result.monitor_id]
+            self.handle_result(monitor, result, None, location=location)
+
+    def _handle_located(
+        self,
+        monitor: Monitor,
+        located: LocatedMonitor,
+        result: CheckResult,
+        mono: float | None,
+        location: str,
+    ) -> list[Event]:
+        own, combined = located.observe(location, result, mono)
+        if result.inconclusive is not None:
+            self._tally.add_inconclusive(result)
+            self._inconclusive_log.note(result)
+        else:
+            self._last[monitor.id] = result
+            self._tally.add(monitor.component, result)
+            self.store.submit(result)
+        return self._emit(monitor, located, own, combined, location)
+
+    def _emit(
+        self,
+        monitor: Monitor,
+        located: LocatedMonitor,
+        own: list[Event],
+        combined: list[Event],
+        location: str = LOCAL,
+    ) -> list[Event]:
+        """Store a location's outages and gaps and the monitor's own transitions (a location's
+        transitions stay in memory: the monitor's state is the verdict); tell the hooks."""
+        events = [e for e in own if not isinstance(e, Transition)] + combined
+        for event in events:
+            self.store.submit(event)
+            if isinstance(event, Transition):
+                log.info(
+                    "monitor %s: %s -> %s (%s)",
+                    event.monitor_id,
+                    event.old.value,
+                    event.new.value,
+                    event.reason,
+                )
+        if located.outage_start is None:
+            self._outage_start.pop(monitor.id, None)
+        else:
+            self._outage_start[monitor.id] = located.outage_start
+        if location == LOCAL and LOCAL in located.trackers and (own or combined):
+            self.store.submit(located.trackers[LOCAL].snapshot())
+        if events:
+            for hook in self.hooks:
+                hook(monitor, self._last.get(monitor.id), events)  # type: ignore[arg-type]
+        return events
+
+    def tick(self) -> None:
+        """Housekeeping: re-evaluate freshness, so a silent location ages out."""
+        now = self.clock.time()
+        for monitor_id, located in self._located.items():
+            own = located.age_out(now)
+            combined = located.evaluate(now)
+            if own or combined:
+                self._emit(self.monitors[monitor_id], located, own, combined, location="")
 
     def _handle_inconclusive(
         self, monitor: Monitor, result: CheckResult, tracker: MonitorTracker, mono: float | None
@@ -234,11 +355,12 @@ class Monitoring:
         return monitor_id
 
     def views(self) -> list[MonitorView]:
-        """Every monitor with its confirmed state, last result and open outage."""
+        """Every monitor with its confirmed state (the quorum verdict), last result and outage."""
+        states = self.states()
         return [
             MonitorView(
                 mon,
-                self._trackers[mon.id].state if mon.id in self._trackers else State.UNKNOWN,
+                states.get(mon.id, State.UNKNOWN),
                 self._last.get(mon.id),
                 self._outage_start.get(mon.id),
             )
@@ -248,7 +370,22 @@ class Monitoring:
     def states(self) -> dict[str, State]:
         """Every started monitor's confirmed state, by id."""
         trackers = self._trackers.copy()  # one step under the GIL: safe from another thread
-        return {mid: t.state for mid, t in trackers.items()}
+        located = self._located.copy()
+        return {mid: t.state for mid, t in trackers.items()} | {
+            mid: m.state for mid, m in located.items()
+        }
+
+    def location_states(self, monitor_id: str) -> dict[str, LocationView]:
+        """Each location's state, last result and last run of one monitor."""
+        located = self._located.get(monitor_id)
+        if located is not None:
+            return located.views()
+        tracker = self._trackers.get(monitor_id)
+        if tracker is None:
+            return {}
+        last = self._last.get(monitor_id)
+        seen = tracker.last_evidence if last is None else max(last.time, tracker.last_evidence or 0)
+        return {LOCAL: LocationView(tracker.state, last, seen)}
 
     def snapshot(self) -> MonitoringSnapshot:
         """States, last results, counts and scheduler figures now (safe from any thread)."""

@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 
 from statuswatch.monitor.events import (
+    LOCAL,
     Event,
     GapRecorded,
     MonitorSnapshot,
@@ -60,12 +61,14 @@ class MonitorTracker:
         "fail_start",
         "interval",
         "last_evidence",
+        "location",
         "monitor_id",
         "mono_evidence",
         "mono_last",
         "outage_open",
         "pass_count",
         "pass_start",
+        "silence_reason",
         "state",
     )
 
@@ -78,8 +81,12 @@ class MonitorTracker:
         confirm_recoveries: int = 1,
         snapshot: MonitorSnapshot | None = None,
         outage_open: bool = False,
+        location: str = LOCAL,
     ) -> None:
         self.monitor_id = monitor_id
+        self.location = location  # stamped on every outage and gap it records
+        # Why silence is a gap: a late loop here; an agent's location that went quiet.
+        self.silence_reason = "stalled" if location == LOCAL else "silent"
         self.interval = interval
         self.confirm_failures = confirm_failures
         self.confirm_recoveries = confirm_recoveries
@@ -133,7 +140,7 @@ class MonitorTracker:
         if last_run is not None and result.time < last_run:
             result = dataclasses.replace(result, time=last_run)
         silence = self._since(last_run, self.mono_last, result.time, mono)
-        events = self._gap_until(result.time, "stalled", silence)
+        events = self._gap_until(result.time, self.silence_reason, silence)
         self.mono_last = mono
         if result.inconclusive is not None:
             self._on_inconclusive(result, events)
@@ -166,7 +173,7 @@ class MonitorTracker:
         since, self.dark_since, self.dark_last = self.dark_since, None, None
         if since is None or t <= since:
             return []
-        return [GapRecorded(self.monitor_id, since, t, self.dark_reason)]
+        return [GapRecorded(self.monitor_id, since, t, self.dark_reason, self.location)]
 
     def _last_run(self) -> float | None:
         """The last run of any kind: silence is measured from it."""
@@ -196,10 +203,10 @@ class MonitorTracker:
             return []
         events: list[Event] = self._end_dark(last)
         if self.outage_open:
-            events.append(OutageClosed(self.monitor_id, last, reason))
+            events.append(OutageClosed(self.monitor_id, last, reason, self.location))
             self.outage_open = False
         if t > last:  # after a step back the wall clock cannot place the gap: none recorded
-            events.append(GapRecorded(self.monitor_id, last, t, reason))
+            events.append(GapRecorded(self.monitor_id, last, t, reason, self.location))
         self._reset_runs()
         return events
 
@@ -215,7 +222,9 @@ class MonitorTracker:
         if self.pass_count >= self.confirm_recoveries:
             if self.outage_open:
                 assert self.pass_start is not None
-                events.append(OutageClosed(self.monitor_id, self.pass_start, "recovered"))
+                events.append(
+                    OutageClosed(self.monitor_id, self.pass_start, "recovered", self.location)
+                )
                 self.outage_open = False
             self._move(healthy, result.time, "recovered", events)
             self.pass_count, self.pass_start = 0, None
@@ -226,7 +235,9 @@ class MonitorTracker:
         if self.state is State.DOWN:
             if not self.outage_open:  # still down after a gap: the outage continues, observed
                 events.append(
-                    OutageOpened(self.monitor_id, result.time, error_class, result.message)
+                    OutageOpened(
+                        self.monitor_id, result.time, error_class, result.message, self.location
+                    )
                 )
                 self.outage_open = True
             return
@@ -238,7 +249,11 @@ class MonitorTracker:
             assert self.fail_start is not None and self.fail_error_class is not None
             events.append(
                 OutageOpened(
-                    self.monitor_id, self.fail_start, self.fail_error_class, self.fail_message
+                    self.monitor_id,
+                    self.fail_start,
+                    self.fail_error_class,
+                    self.fail_message,
+                    self.location,
                 )
             )
             self.outage_open = True

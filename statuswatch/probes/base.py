@@ -57,6 +57,8 @@ class CheckResult:
     # (probes/phases.py): only the phases it finished; None for other kinds and for a check
     # that failed before finishing any.
     phases: tuple[tuple[str, float], ...] | None = None
+    # Where the check ran: "local" (store.models.LOCAL, this process) or an agent's location.
+    location: str = "local"
 
 
 @dataclass(frozen=True, slots=True)

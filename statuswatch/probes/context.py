@@ -108,9 +108,12 @@ class _PeerAwareConnector(aiohttp.TCPConnector):
 class ProbeContext:
     """Opened once by the service (or a test), passed to every probe, closed at shutdown."""
 
-    def __init__(self, clock: Clock, *, max_connections: int = 0) -> None:
+    def __init__(self, clock: Clock, *, max_connections: int = 0, trust_env: bool = False) -> None:
         self.clock = clock
         self.max_connections = max_connections
+        # HTTP(S)_PROXY / NO_PROXY from the environment, as curl reads them (an agent behind an
+        # egress proxy); the central process connects directly, as it always has.
+        self.trust_env = trust_env
         # Last time each push monitor was pushed to (epoch seconds); seeded from the database
         # at start-up and by the service's start time for monitors never pushed to.
         self.last_push: dict[str, float] = {}
@@ -139,6 +142,7 @@ class ProbeContext:
                 cookie_jar=aiohttp.DummyCookieJar(),
                 headers={"User-Agent": "statuswatch/0.1 (+uptime monitor)"},
                 skip_auto_headers=("Accept-Encoding",),
+                trust_env=self.trust_env,
             )
             self._sessions[reuse] = session
         return session

@@ -32,7 +32,7 @@ from statuswatch.site.targets import (
 )
 from statuswatch.sla import periods
 from statuswatch.sla.credits import PerExcessHour, Tiered
-from statuswatch.sla.evidence import Evidence, ServiceTimeline
+from statuswatch.sla.evidence import Evidence, RegionalCountsAs, ServiceTimeline
 from statuswatch.sla.intervals import Timeline
 from statuswatch.sla.load import read_records
 from statuswatch.status.component import ComponentStatus, worst
@@ -191,9 +191,12 @@ class SiteSource:
             self._timelines[component_id] = ServiceTimeline(self.evidence.component(component_id))
         return self._timelines[component_id]
 
-    def service(self, component_ids: Iterable[str]) -> ServiceTimeline:
+    def service(
+        self, component_ids: Iterable[str], regional_counts_as: RegionalCountsAs = "available"
+    ) -> ServiceTimeline:
         """Several components as one service (Evidence.service: a customer's rule)."""
-        return ServiceTimeline(self.evidence.service(component_ids))
+        inputs = self.evidence.service(component_ids, regional_counts_as=regional_counts_as)
+        return ServiceTimeline(inputs)
 
     def incident_refs(self, component_id: str) -> list[IncidentRef]:
         """Incidents that affected the component, oldest first; an open one runs until now."""
@@ -292,7 +295,7 @@ class SiteSource:
         ids = [c.id for c in self.config.components if c.id in shared]
         if not ids:
             return None
-        rows = plan_credits(plan, self.service(ids), self.now)
+        rows = plan_credits(plan, self.service(ids, plan.regional_counts_as), self.now)
         names = self.config.component_names
         return PlanView(
             plan.id,

@@ -11,21 +11,26 @@ and unobserved. Pure: the caller loads the records (store) and passes `now` in.
   down component was in its own maintenance.
 
 Locations: every outage and gap names the location that observed it (`store.models.LOCAL`, the
-monitor role's own probes, for every record today). Evidence is collected per (monitor,
+monitor role's own probes, or an agent's location). Evidence is collected per (monitor,
 location), and each monitor's locations are combined by `combine_locations` alone, before any
-of the rules above: a quorum of several locations will be that function's rule, and nothing
-else has to change.
+of the rules above, with the live rule (monitor/quorum.py): down where at least the quorum of
+locations are down, dark where fewer than the quorum have evidence, regional where some but
+fewer than the quorum are down. Regional time is kept apart: a plan says whether it is downtime
+(`regional_counts_as`).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Literal
 
 from statuswatch.maintenance.calendar import MaintenanceCalendar
+from statuswatch.monitor.quorum import Verdict, verdict
 from statuswatch.sla.availability import Figures, UnmonitoredPolicy, evaluate, from_measures
 from statuswatch.sla.intervals import Interval, Timeline, intersect, normalize, subtract, union
 from statuswatch.sla.periods import Period
@@ -39,6 +44,8 @@ class ServiceInputs:
     downtime: list[Interval]
     maintenance: list[Interval]
     unmonitored: list[Interval]
+    # Down from some locations, fewer than the quorum, and not in `downtime`.
+    regional: list[Interval] = field(default_factory=list)
 
     def figures(
         self,
@@ -64,20 +71,42 @@ class MonitorEvidence:
 
     down: list[Interval]
     dark: list[Interval]
+    regional: list[Interval] = field(default_factory=list)
 
 
 NO_EVIDENCE = MonitorEvidence([], [])
+RegionalCountsAs = Literal["available", "downtime"]
 
 
-def combine_locations(by_location: Mapping[str, MonitorEvidence]) -> MonitorEvidence:
-    """Return one monitor's evidence from what each of its locations observed."""
-    # Every result is local today, so the only location's evidence stands as it is. Several
-    # locations need the quorum rule (down when `quorum` of them are, dark when fewer than
-    # `quorum` have evidence), which comes with the locations themselves.
-    if len(by_location) != 1:
-        raise ValueError(f"no rule yet to combine locations {sorted(by_location)}")
-    (evidence,) = by_location.values()
-    return evidence
+def combine_locations(
+    by_location: Mapping[str, MonitorEvidence], quorum: int | None = None
+) -> MonitorEvidence:
+    """Return one monitor's evidence from what each of its locations observed.
+
+    `by_location` holds every location of the monitor (one with nothing recorded: NO_EVIDENCE,
+    evidence throughout); `quorum` None is a strict majority of them.
+    """
+    if len(by_location) == 1 and quorum in (None, 1):
+        (evidence,) = by_location.values()  # one location: its evidence is the monitor's
+        return evidence
+    total = len(by_location)
+    need = total // 2 + 1 if quorum is None else quorum
+    cuts = sorted({t for e in by_location.values() for iv in (*e.down, *e.dark) for t in iv})
+    found: dict[Verdict, list[Interval]] = defaultdict(list)
+    for lo, hi in itertools.pairwise(cuts):
+        down = sum(1 for e in by_location.values() if _covers(e.down, lo))
+        dark = sum(
+            1 for e in by_location.values() if not _covers(e.down, lo) and _covers(e.dark, lo)
+        )
+        found[verdict(down=down, dark=dark, total=total, quorum=need)].append((lo, hi))
+    return MonitorEvidence(
+        union(found[Verdict.DOWN]), union(found[Verdict.DARK]), union(found[Verdict.REGIONAL])
+    )
+
+
+def _covers(intervals: list[Interval], t: int) -> bool:
+    """Whether t lies in one of the (normalized) half-open intervals."""
+    return any(lo <= t < hi for lo, hi in intervals)
 
 
 def whole_span(start: float, end: float | None, now: int) -> Interval:
@@ -104,7 +133,11 @@ class Evidence:
         lo: int,
         hi: int,
         now: int,
+        locations: Mapping[str, Sequence[str]] | None = None,
+        quorums: Mapping[str, int] | None = None,
     ) -> None:
+        """`locations` and `quorums` by monitor id (the config's); absent: what was recorded,
+        and a strict majority of it."""
         self.lo, self.hi, self.now = lo, hi, min(now, hi)
         self.component_monitors = component_monitors
         self.calendar = calendar
@@ -123,8 +156,15 @@ class Evidence:
             seen[monitor][location] = MonitorEvidence(
                 normalize(down.get(key, []), lo, self.now), normalize(dark.get(key, []), lo, hi)
             )
-        self._monitors = {m: combine_locations(by_location) for m, by_location in seen.items()}
+        for monitor, configured in (locations or {}).items():
+            if monitor in seen:  # a location with nothing recorded had evidence throughout
+                seen[monitor] = {loc: NO_EVIDENCE for loc in configured} | seen[monitor]
+        quorums = quorums or {}
+        self._monitors = {
+            m: combine_locations(by_location, quorums.get(m)) for m, by_location in seen.items()
+        }
         self._components: dict[str, ServiceInputs] = {}
+        self._components_regional_down: dict[str, ServiceInputs] = {}  # regional_counts_as
 
     def monitor_unmonitored(self, monitor_id: str) -> list[Interval]:
         """Gaps, plus the time before the monitor existed (or all of it, if it never did)."""
@@ -134,24 +174,35 @@ class Evidence:
         dark = self._monitors.get(monitor_id, NO_EVIDENCE).dark
         return normalize([*before, *dark], self.lo, self.hi)
 
-    def component(self, component_id: str) -> ServiceInputs:
+    def component(
+        self, component_id: str, *, regional_counts_as: RegionalCountsAs = "available"
+    ) -> ServiceInputs:
         """Downtime, maintenance and unobserved time of one component (cached)."""
-        cached = self._components.get(component_id)
+        as_down = regional_counts_as == "downtime"
+        cache = self._components_regional_down if as_down else self._components
+        cached = cache.get(component_id)
         if cached is not None:
             return cached
         monitors = self.component_monitors.get(component_id, [])
         down = union(*(self._monitors.get(m, NO_EVIDENCE).down for m in monitors))
+        regional = subtract(
+            union(*(self._monitors.get(m, NO_EVIDENCE).regional for m in monitors)), down
+        )
+        if as_down:
+            down, regional = union(down, regional), []
         dark = [(self.lo, self.hi)]
         for m in monitors:
             dark = intersect(dark, self.monitor_unmonitored(m))
         maint = self.calendar.intervals(component_id, self.lo, self.hi)
-        inputs = ServiceInputs(down, maint, subtract(dark, down))
-        self._components[component_id] = inputs
+        inputs = ServiceInputs(down, maint, subtract(dark, down), regional)
+        cache[component_id] = inputs
         return inputs
 
-    def service(self, component_ids: Iterable[str]) -> ServiceInputs:
+    def service(
+        self, component_ids: Iterable[str], *, regional_counts_as: RegionalCountsAs = "available"
+    ) -> ServiceInputs:
         """The combined inputs of a service made of several components (a customer's plan)."""
-        parts = [self.component(c) for c in component_ids]
+        parts = [self.component(c, regional_counts_as=regional_counts_as) for c in component_ids]
         down = union(*(p.downtime for p in parts))
         unexcused = union(*(subtract(p.downtime, p.maintenance) for p in parts))
         # Handing the engine "downtime minus unexcused" as the maintenance makes its
@@ -163,7 +214,8 @@ class Evidence:
             # component is in its own maintenance; inside D, downtime wins and its rule stands.
             dark_outside = union(*(subtract(p.unmonitored, p.maintenance) for p in parts))
             excused = union(excused, subtract(subtract(dark, down), dark_outside))
-        return ServiceInputs(down, excused, dark)
+        regional = subtract(union(*(p.regional for p in parts)), down)
+        return ServiceInputs(down, excused, dark, regional)
 
 
 def component_monitors(monitors: Iterable[tuple[str, str]]) -> dict[str, list[str]]:

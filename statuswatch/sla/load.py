@@ -38,6 +38,8 @@ class EvidenceRecords:
             lo=self.lo,
             hi=self.hi,
             now=now,
+            locations={m.id: m.locations or () for m in config.monitors},
+            quorums={m.id: m.quorum for m in config.monitors if m.quorum is not None},
         )
 
 

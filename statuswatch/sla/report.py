@@ -161,9 +161,8 @@ def credit_line(
     """Evaluate one customer's plan for one period; `gaps` explain outages split by them."""
     plan = next(p for p in config.sla if p.id == customer.plan)
     # The contract decides how time without evidence counts (the plan's unmonitored_policy).
-    figures = evidence.service(customer.components).figures(
-        period, plan.target_percent, policy=plan.unmonitored_policy
-    )
+    inputs = evidence.service(customer.components, regional_counts_as=plan.regional_counts_as)
+    figures = inputs.figures(period, plan.target_percent, policy=plan.unmonitored_policy)
     percent = plan.credit.percent(figures)
     deadline = claim_deadline(plan, period)
     lines = _outage_lines(config, evidence, customer, period, split_outages(config, evidence, gaps))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 
 from statuswatch.clock import Clock
 from statuswatch.config import Config, Monitor
@@ -69,6 +70,12 @@ class StatusBoard:
         for mon in config.monitors:
             self.monitors_of[mon.component].append(mon.id)
         self.monitor_states: dict[str, State] = {}
+        # Regional monitors and the locations that see them down; by component, their names.
+        self.regional_of: dict[str, tuple[str, ...]] = {}
+        self.regional: dict[str, list[str]] = {}
+        self.location_names = {loc.id: loc.name for loc in config.locations}
+        # Run first on every tick (Monitoring.tick: a silent location ages out).
+        self.before_tick: list[Callable[[], None]] = []
         self.status: dict[str, ComponentStatus] = {}
         # Monitors with any evidence ever (a check, or a state resumed from a past run): a
         # component with none of them shows "no data yet", never "operational".
@@ -180,12 +187,27 @@ class StatusBoard:
             if isinstance(event, Transition):
                 self.monitor_states[event.monitor_id] = event.new
                 self.evidenced.add(event.monitor_id)
+                if event.new is State.REGIONAL:
+                    self.regional_of[event.monitor_id] = event.locations
+                else:
+                    self.regional_of.pop(event.monitor_id, None)
+                self._name_regional(monitor.component)
                 changed = True
         if changed:
             self._refresh(monitor.component, self.clock.time())
 
+    def _name_regional(self, cid: str) -> None:
+        """The names of the locations that see the component's regional monitors down."""
+        found = {loc for m in self.monitors_of[cid] for loc in self.regional_of.get(m, ())}
+        if found:
+            self.regional[cid] = sorted(self.location_names.get(loc, loc) for loc in found)
+        else:
+            self.regional.pop(cid, None)
+
     def tick(self) -> None:
         """Maintenance windows starting or ending, and quiet periods running out."""
+        for refresh in self.before_tick:
+            refresh()
         now = self.clock.time()
         for cid in self.components:
             self._refresh(cid, now)

@@ -2,7 +2,8 @@
 
 Statuspage's values: operational, degraded_performance, partial_outage, major_outage,
 under_maintenance. Two rules:
-- `any` (default): the worst monitor decides (down -> major_outage, degraded -> degraded).
+- `any` (default): the worst monitor decides (down -> major_outage, degraded or regional ->
+  degraded).
 - `fraction`: for fleets such as "Storefronts", thresholds on the share of monitors down, so one
   merchant's storefront failing shows as a small blip on the public page (while it still counts
   fully for that merchant's own SLA).
@@ -54,7 +55,8 @@ def component_status(
     if not states:
         return ComponentStatus.OPERATIONAL
     down = sum(1 for s in states if s is State.DOWN)
-    degraded = sum(1 for s in states if s is State.DEGRADED)
+    # Regional (down from fewer locations than the quorum) is visible, but not an outage.
+    degraded = sum(1 for s in states if s in (State.DEGRADED, State.REGIONAL))
     if rule is None:
         if down:
             return ComponentStatus.MAJOR

@@ -29,11 +29,14 @@ from statuswatch.store.models import (
 from statuswatch.store.protocol import WriteItem
 from statuswatch.store.rollup import RollupBatch
 
-# The phase columns are store/phases.COLUMNS, in that order.
+# The phase columns are store/phases.COLUMNS, in that order. A check already stored for the
+# same (monitor, location, time) is an agent's replay: ignored (the unique index checks_once).
 _INSERT_CHECK = """INSERT INTO checks
     (monitor, time, ok, latency, status_code, error_class, message, degraded, cert_expiry,
-     phase_resolve_us, phase_connect_us, phase_tls_us, phase_processing_us, phase_transfer_us)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+     phase_resolve_us, phase_connect_us, phase_tls_us, phase_processing_us, phase_transfer_us,
+     location)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (monitor, location, time) DO NOTHING"""
 
 _UPSERT_ROLLUP = """INSERT INTO rollups
     (monitor, hour, n, failures, degraded, latency_sum, latency_min, latency_max,
@@ -194,7 +197,7 @@ class BatchApplier:
     def check(self, r: CheckResult) -> None:
         """Buffer one result: a raw row, its hour's aggregate, and the per-monitor latest."""
         key = self.keys.key(r.monitor_id, r.time)
-        self.checks.append(_result_row(key, r))
+        self.checks.append((*_result_row(key, r), r.location))
         self.rollups.add(key, r)
         previous = self.last.get(key)
         if previous is None or r.time >= previous.time:
@@ -238,26 +241,28 @@ class BatchApplier:
         """Open an outage unless one is open already (the partial unique index says so)."""
         key = self.keys.key(e.monitor_id, e.start)
         self.conn.execute(
-            """INSERT INTO outages (monitor, started, error_class, message) VALUES (?, ?, ?, ?)
-            ON CONFLICT (monitor) WHERE ended IS NULL DO NOTHING""",
-            (key, e.start, e.error_class, e.message),
+            """INSERT INTO outages (monitor, started, error_class, message, location)
+            VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (monitor, location) WHERE ended IS NULL DO NOTHING""",
+            (key, e.start, e.error_class, e.message, e.location),
         )
 
     def outage_closed(self, e: OutageClosed) -> None:
         """Close the monitor's open outage, if any."""
         key = self.keys.key(e.monitor_id, e.end)
         self.conn.execute(
-            "UPDATE outages SET ended = ?, end_reason = ? WHERE monitor = ? AND ended IS NULL",
-            (e.end, e.reason, key),
+            """UPDATE outages SET ended = ?, end_reason = ?
+            WHERE monitor = ? AND location = ? AND ended IS NULL""",
+            (e.end, e.reason, key, e.location),
         )
 
     def gap(self, e: GapRecorded) -> None:
         """Record a gap; an exact duplicate is ignored."""
         key = self.keys.key(e.monitor_id, e.start)
         self.conn.execute(
-            """INSERT INTO gaps (monitor, started, ended, reason) VALUES (?, ?, ?, ?)
+            """INSERT INTO gaps (monitor, started, ended, reason, location) VALUES (?, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING""",
-            (key, e.start, e.end, e.reason),
+            (key, e.start, e.end, e.reason, e.location),
         )
 
     def snapshot(self, s: MonitorSnapshot) -> None:

@@ -10,15 +10,16 @@ import msgspec
 from statuswatch.config.durations import Duration
 from statuswatch.config.model import Maintenance
 from statuswatch.incidents.model import Incident
+from statuswatch.monitor.events import LOCAL as _LOCAL
 from statuswatch.store.outbox import NotifyEvent
 
 # Upper bounds (seconds) of the latency histogram, Prometheus `le` style; the last is +Inf.
 LATENCY_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, math.inf)
 
 HOUR = 3600
-# Where a result was observed: the monitor role's own probes. Outages and gaps carry it so that
-# results from several locations can be told apart; today every record is local.
-LOCAL = "local"
+# Where a result was observed (the monitor role's own probes, or an agent's location): outages
+# and gaps carry it, so results from several locations can be told apart.
+LOCAL = _LOCAL
 
 
 @dataclass(frozen=True, slots=True)

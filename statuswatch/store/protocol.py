@@ -7,7 +7,7 @@ opened (a file path, a DSN) is its own business; everything after that is here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from statuswatch.config.model import Maintenance
@@ -136,6 +136,12 @@ class StoreProtocol(Protocol):
         failures_only: bool = False,
     ) -> list[CheckResult]:
         """Return a monitor's raw checks with time in [since, until), in time order."""
+        ...
+
+    async def stored_checks(
+        self, location: str, keys: Sequence[tuple[str, float]]
+    ) -> set[tuple[str, float]]:
+        """Which of these (monitor id, time) checks from `location` are stored already."""
         ...
 
     async def rollups(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import msgspec
@@ -215,7 +215,7 @@ def outages(
     rows = where.select(
         db,
         """SELECT m.id AS monitor_id, started AS start, ended AS "end", error_class, message,
-        end_reason FROM outages o JOIN monitors m ON m.key = o.monitor""",
+        end_reason, location FROM outages o JOIN monitors m ON m.key = o.monitor""",
         "started, o.id",
     )
     return [Outage(**row) for row in rows]
@@ -231,7 +231,7 @@ def gaps(
     where = _overlapping(monitor_id, since, until, "started", "ended")
     rows = where.select(
         db,
-        """SELECT m.id AS monitor_id, started AS start, ended AS "end", reason
+        """SELECT m.id AS monitor_id, started AS start, ended AS "end", reason, location
         FROM gaps g JOIN monitors m ON m.key = g.monitor""",
         "started, ended",
     )
@@ -272,6 +272,24 @@ def checks(
         "time, c.rowid",
     )
     return [_result(row) for row in rows]
+
+
+def stored_checks(
+    db: sqlite_utils.Database, location: str, keys: Sequence[tuple[str, float]]
+) -> set[tuple[str, float]]:
+    """Which of these (monitor id, time) checks from `location` are stored already."""
+    by_monitor: dict[str, set[float]] = {}
+    for monitor_id, time in keys:
+        by_monitor.setdefault(monitor_id, set()).add(time)
+    found: set[tuple[str, float]] = set()
+    for monitor_id, times in by_monitor.items():
+        rows = db.execute(
+            """SELECT time FROM checks c JOIN monitors m ON m.key = c.monitor
+            WHERE m.id = ? AND c.location = ? AND time BETWEEN ? AND ?""",
+            (monitor_id, location, min(times), max(times)),
+        )
+        found.update((monitor_id, t) for (t,) in rows if t in times)
+    return found
 
 
 def rollups(

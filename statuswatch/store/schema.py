@@ -302,4 +302,40 @@ def _v8(db: sqlite_utils.Database) -> None:
             db.execute(f"ALTER TABLE {table} ADD COLUMN phase_{column}_us INTEGER")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8)
+def _v9(db: sqlite_utils.Database) -> None:
+    """Outages and gaps name the location that observed them (one open outage per location)."""
+    db.executescript(
+        """
+        ALTER TABLE outages ADD COLUMN location TEXT NOT NULL DEFAULT 'local';
+        DROP INDEX outages_open;
+        CREATE UNIQUE INDEX outages_open ON outages(monitor, location) WHERE ended IS NULL;
+        CREATE TABLE gaps_by_location (
+            monitor INTEGER NOT NULL REFERENCES monitors(key),
+            started REAL NOT NULL,
+            ended REAL NOT NULL,
+            reason TEXT NOT NULL,
+            location TEXT NOT NULL DEFAULT 'local',
+            UNIQUE (monitor, started, ended, reason, location)
+        );
+        INSERT INTO gaps_by_location (monitor, started, ended, reason)
+            SELECT monitor, started, ended, reason FROM gaps;
+        DROP TABLE gaps;
+        ALTER TABLE gaps_by_location RENAME TO gaps;
+        """
+    )
+
+
+def _v10(db: sqlite_utils.Database) -> None:
+    """Where each check ran, and one row per (monitor, location, time): an agent's replayed
+    upload is then a no-op, whatever the writer is handed."""
+    db.executescript(
+        """
+        ALTER TABLE checks ADD COLUMN location TEXT NOT NULL DEFAULT 'local';
+        DELETE FROM checks WHERE rowid NOT IN
+            (SELECT min(rowid) FROM checks GROUP BY monitor, location, time);
+        CREATE UNIQUE INDEX checks_once ON checks(monitor, location, time);
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10)

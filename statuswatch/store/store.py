@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -181,6 +181,12 @@ class Store:
     ) -> list[CheckResult]:
         """Return a monitor's raw checks with time in [since, until)."""
         return await self._read(reads.checks, monitor_id, since, until, failures_only)
+
+    async def stored_checks(
+        self, location: str, keys: Sequence[tuple[str, float]]
+    ) -> set[tuple[str, float]]:
+        """Which of these (monitor id, time) checks from `location` are stored already."""
+        return await self._read(reads.stored_checks, location, keys)
 
     async def rollups(
         self, monitor_id: str, since: float | None = None, until: float | None = None

@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from statuswatch.clock import iso
+from statuswatch.monitor.locations import LocationView
 from statuswatch.monitor.monitoring import MonitorView
 from statuswatch.probes.base import CheckResult
 from statuswatch.probes.phases import PHASES, Phases
@@ -39,7 +40,20 @@ def phases_json(phases: Phases | None) -> dict[str, float | None] | None:
     return {name: None if name not in got else round(got[name], 6) for name in PHASES}
 
 
-def monitor_json(view: MonitorView) -> dict[str, Any]:
+def locations_json(states: dict[str, LocationView]) -> list[dict[str, Any]]:
+    """Each location's view of a monitor, by location id."""
+    return [
+        {
+            "location": loc,
+            "state": view.state.value,
+            "last_result": result_json(view.last_result),
+            "last_seen": iso(view.last_seen),
+        }
+        for loc, view in sorted(states.items())
+    ]
+
+
+def monitor_json(view: MonitorView, locations: dict[str, LocationView]) -> dict[str, Any]:
     """One monitor as the API shows it."""
     mon = view.monitor
     return {
@@ -51,14 +65,16 @@ def monitor_json(view: MonitorView) -> dict[str, Any]:
         "state": view.state.value,
         "last_result": result_json(view.last),
         "open_outage": None if view.outage_start is None else {"start": iso(view.outage_start)},
+        "locations": locations_json(locations),
     }
 
 
 async def list_monitors(request: web.Request) -> web.Response:
     """GET /api/v1/monitors."""
     require_admin(request)
-    views = request.app[MONITORING].views()
-    return web.json_response({"monitors": [monitor_json(v) for v in views]})
+    monitoring = request.app[MONITORING]
+    body = [monitor_json(v, monitoring.location_states(v.monitor.id)) for v in monitoring.views()]
+    return web.json_response({"monitors": body})
 
 
 def add_routes(app: web.Application) -> None:

@@ -11,6 +11,7 @@ import jinja2
 from aiohttp import web
 from prometheus_client import CollectorRegistry, ProcessCollector
 
+from statuswatch.agent.hub import LocationHub
 from statuswatch.auth.ratelimit import RateLimiter
 from statuswatch.auth.tokens import token_digest
 from statuswatch.clock import Clock, SystemClock
@@ -35,6 +36,7 @@ from statuswatch.sla.report_tokens import ensure_report_tokens
 from statuswatch.status.board import StatusBoard
 from statuswatch.store import Store, StoreProtocol
 from statuswatch.web import (
+    agent_api,
     api,
     badge_routes,
     calendar_ics,
@@ -63,6 +65,7 @@ from statuswatch.web.keys import (
     CLOCK,
     CONFIG,
     HEALTH_CACHE,
+    LOCATION_HUB,
     METRICS,
     METRICS_REGISTRY,
     MONITORING,
@@ -84,7 +87,15 @@ log = logging.getLogger(__name__)
 
 # Route modules whose every route changes state or is the admin's: in the web role the monitor
 # role answers them (roles/forward.py), except the routes kept local beside them.
-_WRITES = (push_api, api, incidents_api, maintenance_api, subscriptions, subscribers_admin)
+_WRITES = (
+    push_api,
+    agent_api,
+    api,
+    incidents_api,
+    maintenance_api,
+    subscriptions,
+    subscribers_admin,
+)
 _KEPT_LOCAL = {("GET", "/subscribe")}  # the form itself: a page, read by crowds
 _READS = (
     pages,
@@ -135,6 +146,8 @@ def create_app(
     token = read_secret(config.site.admin_token_env, env, unset=unset)
     app[ADMIN_TOKEN] = token_digest(token) if token else None
     app[AUTH_LIMITER] = RateLimiter(clock, rate=0.5, burst=20)
+    if role != "web":  # the web role forwards the agents to the monitor, which keeps them
+        app[LOCATION_HUB] = LocationHub.for_config(config, env, clock)
     secure = security_headers_for(config.site)
     app[RENDER_CACHE] = RenderCache(
         clock, config.site.cache_ttl, headers=secure, idle_ttl=config.site.idle_cache_ttl
@@ -245,6 +258,7 @@ async def _board(app: web.Application) -> AsyncIterator[None]:
         events.follow(lambda: board.status)
     await board.start(monitoring.states())
     monitoring.hooks.append(board.on_events)
+    board.before_tick.append(monitoring.tick)
     app[BOARD] = board
     app[RENDER_CACHE].version = lambda: board.version
     app[RENDER_CACHE].settle = store.settle

@@ -6,6 +6,7 @@ import jinja2
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from statuswatch.agent.hub import LocationHub
 from statuswatch.auth.ratelimit import RateLimiter
 from statuswatch.clock import Clock
 from statuswatch.config import Config
@@ -49,3 +50,5 @@ SLA_SNAPSHOT = web.AppKey("sla_snapshot", SlaSnapshot)
 NOTIFICATIONS = web.AppKey("notifications", Notifications)
 # Notification attempts and outbox counts for /metrics (only when metrics are enabled).
 NOTIFY_STATS = web.AppKey("notify_stats", NotifyStats)
+# The locations' agent tokens and the agents heard (monitor role; web/agent_api.py).
+LOCATION_HUB = web.AppKey("location_hub", LocationHub)

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from statuswatch import __version__
-from statuswatch.web import openapi_statuspage
+from statuswatch.web import openapi_agents, openapi_statuspage
 from statuswatch.web.openapi_schemas import SCHEMAS, STR, Schema, ref
 
 ADMIN = [{"bearer": []}]
@@ -208,6 +208,44 @@ PATHS["/push/{token}"] = {
     },
 }
 
+# Agents: their location's bearer token (web/agent_api.py); the locations list: admin.
+_AGENT_ERRORS = {
+    "401": _json(ref("Error"), "missing or wrong location token"),
+    "429": _json(ref("Error"), "too many failed attempts from this address"),
+    "422": _json(ref("ValidationErrors"), "the body or query is invalid: each bad field"),
+}
+PATHS["/api/v1/agent/monitors"] = {
+    "get": {
+        **_op(
+            "This agent's share of its location's monitors (its heartbeat)",
+            (200, "AgentMonitors", ""),
+        ),
+        "security": ADMIN,
+        "parameters": [
+            _param("agent", "query", STR, "this agent's id", required=True),
+            _param("poll", "query", {"type": "number"}, "seconds between its polls"),
+        ],
+    }
+}
+PATHS["/api/v1/agent/results"] = {
+    "post": _op(
+        "Upload a batch of results (idempotent by monitor, location and time)",
+        (200, "AgentUploaded", "stored"),
+        body="AgentUpload",
+    )
+}
+for _item in (PATHS["/api/v1/agent/monitors"]["get"], PATHS["/api/v1/agent/results"]["post"]):
+    _item["responses"].update(_AGENT_ERRORS)
+PATHS["/api/v1/agent/results"]["post"]["responses"].update(
+    {
+        "403": _json(ref("Error"), "results for another location than the token's"),
+        "413": _json(ref("Error"), "over the body size cap or the results per upload"),
+    }
+)
+PATHS["/api/v1/locations"] = {
+    "get": _op("Each location with its agents, last seen, lag and skew", (200, "LocationList", ""))
+}
+
 # Subscribers: subscribing is public (same answer for every address), the rest is admin.
 _SUBSCRIBE = _op(
     "Subscribe an address (double opt-in; the same answer for every address)",
@@ -275,7 +313,7 @@ DOCUMENT: dict[str, Any] = {
     },
     "paths": PATHS,
     "components": {
-        "schemas": {**SCHEMAS, **openapi_statuspage.SCHEMAS},
+        "schemas": {**SCHEMAS, **openapi_statuspage.SCHEMAS, **openapi_agents.SCHEMAS},
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
     },
 }

@@ -235,6 +235,7 @@ _CREDIT_PROPS: dict[str, Schema] = dict(
     claim_deadline_passed=BOOL,
     outages={"type": "array", "items": _OUTAGE},
 )
+MONITOR_STATES = ("unknown", "up", "degraded", "down", "regional")
 _CREDIT_LINE = obj([k for k in _CREDIT_PROPS if k != "claim_deadline"], **_CREDIT_PROPS)
 _PUBLIC: dict[str, Schema] = {
     "Monitor": obj(
@@ -243,9 +244,19 @@ _PUBLIC: dict[str, Schema] = {
         kind=enum("http", "tcp", "tls", "dns", "push"),
         component=STR,
         interval_seconds=NUM,
-        state=enum("unknown", "up", "degraded", "down"),
+        state=enum(*MONITOR_STATES),
         last_result=nullable(_CHECK_RESULT),
         open_outage=nullable(obj(start=UTC)),
+        locations={
+            "type": "array",
+            "description": "each location's own verdict (state: the quorum verdict of them)",
+            "items": obj(
+                location=STR,
+                state=enum(*MONITOR_STATES),
+                last_result=nullable(_CHECK_RESULT),
+                last_seen=nullable(UTC),
+            ),
+        },
     ),
     "MonitorList": obj(monitors={"type": "array", "items": ref("Monitor")}),
     "CreditsReport": obj(
