@@ -280,13 +280,7 @@ class Monitoring:
         for event in events:
             self.store.submit(event)
             if isinstance(event, Transition):
-                log.info(
-                    "monitor %s: %s -> %s (%s)",
-                    event.monitor_id,
-                    event.old.value,
-                    event.new.value,
-                    event.reason,
-                )
+                _log_transition(event)
         if located.outage_start is None:
             self._outage_start.pop(monitor.id, None)
         else:
@@ -323,13 +317,7 @@ class Monitoring:
             self.store.submit(event)
             self._track_outage(event)
             if isinstance(event, Transition):
-                log.info(
-                    "monitor %s: %s -> %s (%s)",
-                    event.monitor_id,
-                    event.old.value,
-                    event.new.value,
-                    event.reason,
-                )
+                _log_transition(event)
         self.store.submit(tracker.snapshot())
         if events:
             for hook in self.hooks:
@@ -395,3 +383,9 @@ class Monitoring:
             self._tally.copy(),
             self.scheduler.stats if self.scheduler is not None else None,
         )
+
+
+def _log_transition(event: Transition) -> None:
+    """The one log line of a monitor's state change (what an operator reads at info)."""
+    old, new = event.old.value, event.new.value
+    log.info("monitor %s: %s -> %s (%s)", event.monitor_id, old, new, event.reason)
