@@ -262,7 +262,7 @@ class Monitoring:
             self._inconclusive_log.note(result)
         else:
             self._last[monitor.id] = result
-            self._tally.add(monitor.component, result)
+            self._tally.add(monitor.component, result, location)
             self.store.submit(result)
         return self._emit(monitor, located, own, combined, location)
 
