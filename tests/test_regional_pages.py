@@ -31,7 +31,7 @@ REPORT_TOKEN = "acme-report-token-0123456789abcdef"
 ENV = {"TEST_ADMIN_TOKEN": "admin-secret-token-1234567890", "ACME_TOKEN": REPORT_TOKEN}
 
 
-def config_for(path, regional_counts_as="available"):
+def config_for(path, regional_counts_as="available", regional_alert_after="15m"):
     monitor = {
         "id": "api-health",
         "name": "Health check",
@@ -46,6 +46,7 @@ def config_for(path, regional_counts_as="available"):
         [monitor],
         locations=LOCATIONS,
         probing={"locations": ["local", "eu", "us"]},
+        incidents={"regional_alert_after": regional_alert_after},
         sla=[
             {
                 "id": "gold",
@@ -176,3 +177,46 @@ async def test_the_customer_report_says_when_downtime_was_regional(regional_site
         assert "Under your plan it counts as available, not as downtime." in text
         assert "(not downtime under your plan)" in text
         assert "(not downtime)" in text
+
+
+def alerts(caplog):
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "statuswatch.status.regional_alerts" and r.levelname == "WARNING"
+    ]
+
+
+@pytest.mark.parametrize("after", ["10m", "0s"])
+async def test_a_monitor_regional_too_long_warns_the_operator_once_and_opens_no_incident(
+    tmp_path, aiohttp_client, caplog, after
+):
+    config = config_for(tmp_path, regional_alert_after=after)
+    clock = FakeClock(START)
+    client = await aiohttp_client(create_app(config, clock=clock, probe=False, environ=ENV))
+    app = client.app
+    caplog.set_level("WARNING", logger="statuswatch.status.regional_alerts")
+    step(app, clock)
+    while app[MONITORING].states()["api-health"].value != "regional":
+        regional_at = step(app, clock, down=("eu",))  # until eu's failures are confirmed
+    while clock.time() < regional_at + 9 * 60:
+        step(app, clock, down=("eu",))
+    assert alerts(caplog) == []  # nine minutes regional: not yet
+    step(app, clock, down=("eu",))  # ten minutes
+    if after != "0s":
+        assert len(alerts(caplog)) == 1
+    for _ in range(15):
+        step(app, clock, down=("eu",))
+    if after == "0s":
+        assert alerts(caplog) == []  # never
+        return
+    (message,) = alerts(caplog)  # once per episode
+    assert message.startswith("monitor api-health regional for ")
+    assert "down from Europe only" in message
+    await app[STORE].flush()
+    assert await app[STORE].incidents() == []
+    step(app, clock)  # recovered from everywhere: the next episode is alerted afresh
+    step(app, clock)
+    for _ in range(20):
+        step(app, clock, down=("eu",))
+    assert len(alerts(caplog)) == 2

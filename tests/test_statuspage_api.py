@@ -297,6 +297,7 @@ async def test_x_statuswatch_holds_truncated_availability(site):
         "availability_90d": "100.000",
         "coverage_90d": "100.000",
         "no_data": False,
+        "regional_locations": [],
     }
 
 
