@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from statuswatch.auth.tokens import token_digest
 from statuswatch.clock import Clock
@@ -256,6 +256,8 @@ class Monitoring:
         mono: float | None,
         location: str,
     ) -> list[Event]:
+        if result.location != location:  # stored under where it ran: (monitor, location, time)
+            result = replace(result, location=location)
         own, combined = located.observe(location, result, mono)
         if result.inconclusive is not None:
             self._tally.add_inconclusive(result)
