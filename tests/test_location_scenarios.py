@@ -230,3 +230,118 @@ def test_down_from_every_location_is_one_incident_one_mail_each_from_the_quorum_
     start = epoch(lab.monitor()["open_outage"]["start"])
     assert start == pytest.approx(quorum_time, abs=0.001), (firsts, lab.monitor())
     assert "Major outage" in lab.page() or "major outage" in lab.page().lower()
+
+
+def test_down_from_one_location_of_three_is_regional_no_incident_no_mail_no_downtime(lab):
+    lab.proxies["east"].set("hang")  # accepted, never answered: east's probes time out
+    wait_until("east down", lambda: lab.location_states()["east"] == "down", 15)
+    assert lab.state() == "regional"
+    assert lab.location_states() == {"east": "down", "west": "up", "north": "up"}
+    wait_until("degraded", lambda: lab.component() == "degraded_performance", 5)
+    page = lab.page().lower()
+    assert "degraded performance" in page and "major outage" not in page
+    hold(
+        "regional, no incident, no mail",
+        lambda: lab.state() == "regional" and lab.incidents() == [] and not lab.mail(),
+        QUIET,
+    )
+    figures = get_json(lab.url("/api/v1/availability?component=api&window=1d"))
+    assert figures["unexcused_downtime_minutes"] == 0, figures
+    assert figures["availability_percent"] == 100, figures
+
+
+def test_down_from_two_locations_of_three_is_down_one_incident(lab):
+    switched = time.time()
+    lab.proxies["east"].set("drop")  # the answer cut mid-stream
+    lab.proxies["west"].set("refuse")
+    want = {"east": "down", "west": "down", "north": "up"}
+    wait_until("east and west down", lambda: lab.location_states() == want, 15)
+    assert lab.state() == "down"
+    wait_until("the component in an outage", lambda: lab.component() == "major_outage", 5)
+    wait_until("a mail to each", lambda: len(lab.mail()) == 2, 15)
+    hold("one incident", lambda: len(lab.incidents()) == 1, QUIET)
+    assert lab.mail() == Counter(dict.fromkeys(SUBSCRIBERS, 1))
+    quorum_time = max(lab.failing_since(p, switched) for p in ("east", "west"))
+    assert epoch(lab.monitor()["open_outage"]["start"]) == pytest.approx(quorum_time, abs=0.001)
+
+
+def test_a_stopped_agent_is_no_evidence_never_down_and_resumes_without_duplicates(lab):
+    west = lab.agents["west"]
+    west.signal(signal.SIGSTOP)
+    stopped = time.time()
+    wait_until("west silent", lambda: lab.location_states()["west"] != "up", 15)
+    assert lab.location_states()["west"] == "unknown", lab.monitor()
+    hold("east and north carry it: up", lambda: lab.state() == "up", QUIET)
+    west.signal(signal.SIGCONT)
+    resumed = time.time()
+    wait_until("west up again", lambda: lab.location_states()["west"] == "up", 15)
+    gaps = wait_until(
+        "west's silence on record",
+        lambda: lab.stored(
+            "SELECT started, ended, reason FROM gaps WHERE location = 'west' AND started >= ?",
+            stopped - 2 * INTERVAL,
+        ),
+        10,
+    )
+    # Its silence; then maybe the run frozen mid-way, inconclusive ("stalled"): never down.
+    assert gaps[0][2] == "silent" and {r for _, _, r in gaps[1:]} <= {"stalled"}, gaps
+    started, ended, _ = gaps[0]
+    assert stopped - 2 * INTERVAL <= started <= stopped + INTERVAL
+    assert resumed - INTERVAL <= ended <= resumed + 3 * INTERVAL
+    wait_until("west's spool drained", lambda: west.spooled() == [], 10)
+    stored = checks(lab.db, "west")
+    assert all(n == 1 for n in Counter(stored).values())
+    assert [t for _, t in stored if t > resumed]
+    hold("never down, no mail, no incident", lambda: not lab.mail() and not lab.incidents(), QUIET)
+    states = lab.stored("SELECT new FROM transitions")
+    assert ("down",) not in states, states
+
+
+def test_a_replayed_spool_changes_no_verdict_and_sends_no_mail(lab, tmp_path):
+    east = lab.agents["east"]
+    east.stop()
+    link = FaultProxy(lab.port)  # between east and the server: a partition when it refuses
+    try:
+        proxy = f"http://127.0.0.1:{lab.proxies['east'].port}"
+        east = AgentProcess(
+            tmp_path,
+            link.port,
+            agent_id="east-1",
+            location="east",
+            token=TOKENS["east"],
+            env={"HTTP_PROXY": proxy, "http_proxy": proxy, "NO_PROXY": "127.0.0.1"},
+        )
+        lab.agents["east"] = east
+        wait_until("east probing", lambda: "probing api-0" in east.log(), 20)
+        link.set("refuse")
+        wait_until("east spools", lambda: len(east.spooled()) >= 3, 20)
+        copy = tmp_path / "east-copy.spool"
+        with sqlite3.connect(east.spool) as live, sqlite3.connect(copy) as saved:
+            live.backup(saved)
+        link.set("pass")
+        wait_until("the spool drains", lambda: east.spooled() == [], 20)
+        before = checks(lab.db, "east")
+        transitions = lab.stored("SELECT time, old, new FROM transitions")
+        east.stop()
+        shutil.copy(copy, east.spool)
+        assert east.spooled(), "the copy holds the old batch"
+        east = AgentProcess(
+            tmp_path,
+            link.port,
+            agent_id="east-1",
+            location="east",
+            token=TOKENS["east"],
+            env={"HTTP_PROXY": proxy, "http_proxy": proxy, "NO_PROXY": "127.0.0.1"},
+        )
+        lab.agents["east"] = east
+        wait_until("the replay uploaded", lambda: east.spooled() == [], 20)
+        after = checks(lab.db, "east")
+        assert after[: len(before)] == before  # nothing twice, nothing moved
+        assert all(n == 1 for n in Counter(after).values())
+        assert (
+            lab.stored("SELECT time, old, new FROM transitions")[: len(transitions)] == transitions
+        )
+        hold("up, no mail, no incident", lambda: lab.state() == "up" and not lab.mail(), QUIET)
+        assert lab.incidents() == []
+    finally:
+        link.stop()
