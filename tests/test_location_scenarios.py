@@ -11,8 +11,8 @@ Waits poll with deadlines; the only fixed waits are the quiet periods a "no more
 
 from __future__ import annotations
 
+import json
 import re
-import shutil
 import signal
 import sqlite3
 import time
@@ -245,7 +245,9 @@ def test_down_from_one_location_of_three_is_regional_no_incident_no_mail_no_down
         lambda: lab.state() == "regional" and lab.incidents() == [] and not lab.mail(),
         QUIET,
     )
-    figures = get_json(lab.url("/api/v1/availability?component=api&window=1d"))
+    status, _, raw = request("GET", lab.url("/api/v1/availability?component=api&window=24h"))
+    assert status == 200, raw
+    figures = json.loads(raw)
     assert figures["unexcused_downtime_minutes"] == 0, figures
     assert figures["availability_percent"] == 100, figures
 
@@ -312,18 +314,29 @@ def test_a_replayed_spool_changes_no_verdict_and_sends_no_mail(lab, tmp_path):
             env={"HTTP_PROXY": proxy, "http_proxy": proxy, "NO_PROXY": "127.0.0.1"},
         )
         lab.agents["east"] = east
-        wait_until("east probing", lambda: "probing api-0" in east.log(), 20)
+        wait_until("east probing again", lambda: east.log().count("probing api-0") == 2, 20)
         link.set("refuse")
         wait_until("east spools", lambda: len(east.spooled()) >= 3, 20)
         copy = tmp_path / "east-copy.spool"
-        with sqlite3.connect(east.spool) as live, sqlite3.connect(copy) as saved:
+        live, saved = sqlite3.connect(east.spool), sqlite3.connect(copy)
+        try:
             live.backup(saved)
+        finally:
+            live.close()
+            saved.close()
         link.set("pass")
         wait_until("the spool drains", lambda: east.spooled() == [], 20)
         before = checks(lab.db, "east")
         transitions = lab.stored("SELECT time, old, new FROM transitions")
         east.stop()
-        shutil.copy(copy, east.spool)
+        # The old batch back into the spool (its rows as they were, the agent stopped).
+        spool = sqlite3.connect(east.spool)
+        try:
+            spool.execute("ATTACH ? AS saved", (str(copy),))
+            spool.execute("INSERT INTO results SELECT * FROM saved.results")
+            spool.commit()
+        finally:
+            spool.close()
         assert east.spooled(), "the copy holds the old batch"
         east = AgentProcess(
             tmp_path,

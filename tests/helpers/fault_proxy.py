@@ -34,12 +34,14 @@ class FaultProxy:
         self.connections = 0  # accepted so far, whatever the mode
         self._listener: socket.socket | None = None
         self._held: list[socket.socket] = []
+        self._open: set[socket.socket] = set()  # both ends of every forwarded connection
         self._lock = threading.Lock()
         self._closed = False
         self.set(mode)
 
     def set(self, mode: str) -> None:
-        """Switch to `mode`; connections already open keep what they had."""
+        """Switch to `mode`; a fault also cuts the connections already open (a kept-alive
+        connection would otherwise carry on as if nothing happened)."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
         with self._lock:
@@ -51,6 +53,11 @@ class FaultProxy:
                 self._listen()
             if mode != "hang":
                 self._drop_held()
+            if mode in ("refuse", "hang", "drop"):
+                for sock in self._open:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)
+                self._open.clear()
 
     def stop(self) -> None:
         with self._lock:
@@ -102,6 +109,8 @@ class FaultProxy:
             conn.close()
             return
         limit = DROP_AFTER if mode == "drop" else None
+        with self._lock:
+            self._open.update((conn, upstream))
         threading.Thread(target=_pipe, args=(conn, upstream, None), daemon=True).start()
         _pipe(upstream, conn, limit)
 
