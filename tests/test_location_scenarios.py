@@ -192,6 +192,7 @@ class Lab:
 @pytest.fixture
 def lab(tmp_path, monkeypatch):
     lab = Lab(tmp_path, monkeypatch)
+    _LABS.append(lab)
     yield lab
     lab.close()
 
@@ -201,11 +202,20 @@ def epoch(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
+_LABS: list[Lab] = []
+
+
+def lab_now() -> object:
+    """What the lab's central process shows now (for a failed hold's message)."""
+    lab = _LABS[-1]
+    return lab.monitor(), lab.incidents(), lab.mail()
+
+
 def hold(what: str, check, seconds: float) -> None:
     """Assert `check()` holds throughout `seconds` (sampled)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        assert check(), what
+        assert check(), (what, lab_now())
         time.sleep(0.1)
 
 
@@ -337,7 +347,9 @@ def test_a_replayed_spool_changes_no_verdict_and_sends_no_mail(lab, tmp_path):
             spool.commit()
         finally:
             spool.close()
-        assert east.spooled(), "the copy holds the old batch"
+        replayed = len(east.spooled())
+        assert replayed >= 3, "the copy holds the old batch"
+        started = len(east.log())
         east = AgentProcess(
             tmp_path,
             link.port,
@@ -348,6 +360,7 @@ def test_a_replayed_spool_changes_no_verdict_and_sends_no_mail(lab, tmp_path):
         )
         lab.agents["east"] = east
         wait_until("the replay uploaded", lambda: east.spooled() == [], 20)
+        assert f"reachable; {replayed} results spooled" in east.log()[started:]  # sent again
         after = checks(lab.db, "east")
         assert after[: len(before)] == before  # nothing twice, nothing moved
         assert all(n == 1 for n in Counter(after).values())
