@@ -369,7 +369,7 @@ class Monitoring:
         """Each location's state, last result and last run of one monitor."""
         located = self._located.get(monitor_id)
         if located is not None:
-            return located.views()
+            return located.views(self.clock.time())
         tracker = self._trackers.get(monitor_id)
         if tracker is None:
             return {}
