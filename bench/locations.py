@@ -21,7 +21,7 @@ Figures:
   keeps a ledger of (monitor, time)) is in the central checks table once: zero lost, zero
   duplicated.
 
-Run: python bench/locations.py [--monitors 10000] [--interval 60] [--partition 600] [--quick] [--json]
+Run: python bench/locations.py [--monitors N] [--interval S] [--partition S] [--quick] [--json]
 """
 
 from __future__ import annotations
@@ -113,7 +113,10 @@ class Relay:
             finally:
                 dst.close()
 
-        await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
+        try:
+            await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
+        except asyncio.CancelledError:  # cut: the connections were aborted
+            pass
         self.conns -= {writer, up_w}
 
 
@@ -157,7 +160,7 @@ def env() -> dict[str, str]:
 
 def start_run(cfg: Path, tmp: Path) -> subprocess.Popen:
     argv = [sys.executable, "-m", "statuswatch", "run", "-c", str(cfg), "--log-level", "warning"]
-    out = open(tmp / f"{cfg.stem}.log", "w")  # noqa: SIM115 - closed with the directory
+    out = open(tmp / f"{cfg.stem}.log", "w")
     return subprocess.Popen(argv, env=env(), stdout=out, stderr=out, preexec_fn=die_with_parent)
 
 
@@ -167,7 +170,7 @@ def start_agent(loc: str, server: str, tmp: Path) -> subprocess.Popen:
         db.executescript(LEDGER)
     argv = [sys.executable, "-m", "statuswatch", "agent", "--server", server, "--location", loc]
     argv += ["--spool", str(spool), "--agent-id", f"agent-{loc}", "--log-level", "warning"]
-    out = open(tmp / f"agent-{loc}.log", "w")  # noqa: SIM115
+    out = open(tmp / f"agent-{loc}.log", "w")
     run_env = {**env(), "STATUSWATCH_AGENT_TOKEN": f"token-{loc}"}
     return subprocess.Popen(argv, env=run_env, stdout=out, stderr=out, preexec_fn=die_with_parent)
 
