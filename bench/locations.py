@@ -58,9 +58,11 @@ TARGETS = {
 }
 LEDGER = """
 CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY, time REAL NOT NULL, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS ledger (monitor TEXT NOT NULL, time REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS ledger (monitor TEXT NOT NULL, time REAL NOT NULL, inconclusive);
 CREATE TRIGGER IF NOT EXISTS ledger_add AFTER INSERT ON results BEGIN
-  INSERT INTO ledger VALUES (json_extract(NEW.body, '$.monitor'), NEW.time);
+  INSERT INTO ledger VALUES (
+    json_extract(NEW.body, '$.monitor'), NEW.time, json_extract(NEW.body, '$.inconclusive')
+  );
 END;
 """
 
@@ -236,7 +238,12 @@ def epoch(value: str) -> float:
 
 
 async def verdict_delays(args, session, port: int, target: FlipTarget) -> list[float]:
-    """Flip the flip monitors' target, time each monitor's new state from its deciding result."""
+    """Turn the flip monitors' target failing, time each monitor's down from its deciding result.
+
+    The deciding result is the one that made a quorum of locations see the monitor down: its
+    check time is the open outage's start. The delay runs to the first /api/v1/monitors answer
+    showing the monitor down, so it includes the probe, the agent's upload and the poll.
+    """
     url = f"http://127.0.0.1:{port}/api/v1/monitors"
     headers = {"Authorization": f"Bearer {ADMIN}"}
     delays: list[float] = []
@@ -251,9 +258,8 @@ async def verdict_delays(args, session, port: int, target: FlipTarget) -> list[f
             seen = time.time()
             for mon in doc["monitors"]:
                 if mon["id"] in pending and (mon["state"] == "down") == down:
-                    last = mon["last_result"]
-                    done = epoch(last["time"]) + (last["latency_seconds"] or 0)
-                    delays.append(max(0.0, seen - done))
+                    if down:
+                        delays.append(max(0.0, seen - epoch(mon["open_outage"]["start"])))
                     pending.discard(mon["id"])
             await asyncio.sleep(args.poll)
         if pending:
@@ -298,11 +304,19 @@ async def partition(args, tmp: Path, relay: Relay) -> dict:
     }
 
 
+def count_in(db: sqlite3.Connection, sql: str) -> int:
+    return int(db.execute(sql).fetchone()[0])
+
+
 def ledger_check(tmp: Path, central: Path) -> dict:
     """Every result agent c spooled against the central checks table: lost, duplicated."""
     spool = sqlite3.connect(tmp / f"agent-{CUT}.spool")
     try:
-        ledger = spool.execute("SELECT monitor, time FROM ledger").fetchall()
+        # Inconclusive results (the prober's own trouble) are no evidence: never stored as checks.
+        ledger = spool.execute(
+            "SELECT monitor, time FROM ledger WHERE inconclusive IS NULL"
+        ).fetchall()
+        inconclusive = count_in(spool, "SELECT count(*) FROM ledger WHERE inconclusive IS NOT NULL")
         left = {
             (json.loads(b)["monitor"], t)
             for t, b in spool.execute("SELECT time, body FROM results").fetchall()
@@ -319,15 +333,19 @@ def ledger_check(tmp: Path, central: Path) -> dict:
     finally:
         db.close()
     expected = [k for k in ledger if k not in left]  # still spooled at the stop: not lost
+    have = {(m, t) for m, t in rows}
+    lost = [k for k in expected if k not in have]
     stored: dict[tuple[str, float], int] = {}
     for key in rows:
         stored[key] = stored.get(key, 0) + 1
     return {
-        "spooled": len(ledger),
+        "spooled": len(ledger) + inconclusive,
+        "inconclusive": inconclusive,
         "left_in_spool": len(left),
         "expected": len(expected),
         "stored": len(rows),
-        "lost": sum(1 for k in expected if k not in stored),
+        "lost": len(lost),
+        "lost_sample": [[m, round(t, 3)] for m, t in lost[:10]],
         "duplicated": sum(n - 1 for n in stored.values()),
         "unexpected": sum(1 for k in stored if k not in set(ledger)),
     }
