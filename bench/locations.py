@@ -333,7 +333,7 @@ def ledger_check(tmp: Path, central: Path) -> dict:
     finally:
         db.close()
     expected = [k for k in ledger if k not in left]  # still spooled at the stop: not lost
-    have = {(m, t) for m, t in rows}
+    have, known = {(m, t) for m, t in rows}, set(ledger)
     lost = [k for k in expected if k not in have]
     stored: dict[tuple[str, float], int] = {}
     for key in rows:
@@ -347,7 +347,7 @@ def ledger_check(tmp: Path, central: Path) -> dict:
         "lost": len(lost),
         "lost_sample": [[m, round(t, 3)] for m, t in lost[:10]],
         "duplicated": sum(n - 1 for n in stored.values()),
-        "unexpected": sum(1 for k in stored if k not in set(ledger)),
+        "unexpected": sum(1 for k in stored if k not in known),
     }
 
 
