@@ -240,9 +240,11 @@ def epoch(value: str) -> float:
 async def verdict_delays(args, session, port: int, target: FlipTarget) -> list[float]:
     """Turn the flip monitors' target failing, time each monitor's down from its deciding result.
 
-    The deciding result is the one that made a quorum of locations see the monitor down: its
-    check time is the open outage's start. The delay runs to the first /api/v1/monitors answer
-    showing the monitor down, so it includes the probe, the agent's upload and the poll.
+    The deciding result is the one that made a quorum (2 of 3) of locations see the monitor down:
+    with one result per location per --flip-interval (far longer than the poll), it is the
+    second-earliest last result of the locations shown down. The delay runs from that result's
+    end (check time + latency) to the first /api/v1/monitors answer showing the monitor down, so
+    it includes the agent's upload and the poll: an upper bound on the delay after its arrival.
     """
     url = f"http://127.0.0.1:{port}/api/v1/monitors"
     headers = {"Authorization": f"Bearer {ADMIN}"}
@@ -259,7 +261,13 @@ async def verdict_delays(args, session, port: int, target: FlipTarget) -> list[f
             for mon in doc["monitors"]:
                 if mon["id"] in pending and (mon["state"] == "down") == down:
                     if down:
-                        delays.append(max(0.0, seen - epoch(mon["open_outage"]["start"])))
+                        ends = sorted(
+                            epoch(r["time"]) + (r["latency_seconds"] or 0)
+                            for r in (v["last_result"] for v in mon["locations"])
+                            if r is not None and not r["ok"]
+                        )
+                        if len(ends) >= 2:
+                            delays.append(max(0.0, seen - ends[1]))
                     pending.discard(mon["id"])
             await asyncio.sleep(args.poll)
         if pending:
@@ -539,7 +547,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=None, help="default: one interval + 10 s")
     parser.add_argument("--flips", type=int, default=10, help="down-and-up cycles")
     parser.add_argument("--flip-monitors", type=int, default=5)
-    parser.add_argument("--flip-interval", type=float, default=2.0)
+    parser.add_argument("--flip-interval", type=float, default=5.0)
     parser.add_argument("--poll", type=float, default=0.05, help="API poll (s)")
     parser.add_argument("--quick", action="store_true", help="300 monitors at 10 s, 30 s cut")
     parser.add_argument("--json", action="store_true")
