@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+import time
 
 import pytest
 import trustme
 from aiohttp import web
 
 from statuswatch.agent.client import ServerClient
+from statuswatch.agent.runner import Agent, AgentSettings
 from statuswatch.clock import SystemClock
 from statuswatch.probes import ProbeContext, run_probe
 from tests.helpers.probe_servers import http_monitor
@@ -82,3 +85,36 @@ async def test_the_agent_trusts_a_private_ca_for_the_server_only_when_told(
     finally:
         await trusting.close()
         await plain.close()
+
+
+async def test_results_of_the_same_moment_share_one_upload(aiohttp_server, tmp_path, no_proxy_env):
+    batches: list[int] = []
+
+    async def monitors(_request: web.Request) -> web.Response:
+        return web.json_response({"monitors": [], "generation": "g", "server_time": time.time()})
+
+    async def results(request: web.Request) -> web.Response:
+        batches.append(len((await request.json())["results"]))
+        return web.json_response({"accepted": batches[-1], "duplicates": 0})
+
+    app = web.Application()
+    app.router.add_get("/api/v1/agent/monitors", monitors)
+    app.router.add_post("/api/v1/agent/results", results)
+    server = await aiohttp_server(app)
+    settings = AgentSettings(
+        f"http://127.0.0.1:{server.port}", "a", "a1", "token", str(tmp_path / "spool")
+    )
+    agent = Agent(settings, SystemClock())
+    stop = asyncio.Event()
+    running = asyncio.create_task(agent.run(stop))
+    try:
+        for i in range(30):  # 30 results over ~60 ms, as a busy agent's probes finish
+            agent.keep({"monitor": "m", "time": 1000.0 + i})
+            await asyncio.sleep(0.002)
+        async with asyncio.timeout(5):
+            while sum(batches) < 30:
+                await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        await running
+    assert len(batches) <= 2, batches

@@ -51,7 +51,7 @@ def start(config: Path) -> subprocess.Popen:
     )
 
 
-def wait_healthy(port: int, proc: subprocess.Popen, seconds: float = 10) -> dict:
+def wait_healthy(port: int, proc: subprocess.Popen, seconds: float = 30) -> dict:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -523,9 +523,15 @@ def test_tally_and_buckets():
     tally.add("api", CheckResult("m", 1, False, 0.5, 503, "http_status"))
     tally.add("api", CheckResult("m", 2, False, None, None, None))
     tally.add("api", CheckResult("m", 3, True, 0.02, cert_expiry=99.0))
-    assert tally.checks == {"m": [2, 2]}
-    assert tally.failures == {("m", "http_status"): 1, ("m", "unknown"): 1}
-    assert tally.cert_expiry == {"m": 99.0}
+    tally.add("api", CheckResult("m", 4, False, None, None, "timeout"), "eu")
+    assert tally.checks == {("m", "local"): [2, 2], ("m", "eu"): [0, 1]}
+    assert tally.failures == {
+        ("m", "local", "http_status"): 1,
+        ("m", "local", "unknown"): 1,
+        ("m", "eu", "timeout"): 1,
+    }
+    assert tally.cert_expiry == {("m", "local"): 99.0}
+    assert tally.last[("m", "eu")].time == 4 and tally.last[("m", "local")].time == 3
     hist = Buckets((0.01, 0.1))
     for v in (0.01, 0.05, 0.1, 7):  # a bound belongs to its own bucket (le)
         hist.observe(v)

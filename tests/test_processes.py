@@ -225,7 +225,7 @@ def test_a_web_worker_killed_under_load_costs_only_its_own_connections(tmp_path,
         for thread in threads:
             thread.start()
         # Both workers carry some of the load before one of them dies.
-        wait_until("load on both workers", lambda: len(set(load.open.values()) & workers) == 2, 10)
+        wait_until("load on both workers", lambda: len(set(load.open.values()) & workers) == 2, 30)
         wait_until("some requests answered", lambda: load.ok >= 50, 10)
         dead = min(workers)
         killed_at = time.time()

@@ -108,6 +108,7 @@ async def test_no_operational_before_the_first_check(fresh):
         "availability_90d": None,
         "coverage_90d": "0.000",
         "no_data": True,
+        "regional_locations": [],
     }
     assert json.loads(before["/badge/api.json"])["message"] == "no data"
     for badge in ("/badge/api.svg", "/badge/api/uptime.svg?window=24h"):

@@ -289,6 +289,7 @@ async def test_x_statuswatch_holds_truncated_availability(site):
         "availability_90d": "99.953",
         "coverage_90d": "100.000",
         "no_data": False,
+        "regional_locations": [],
     }
     assert extra["components"]["docs"] == {
         "availability_30d": "100.000",
@@ -296,6 +297,7 @@ async def test_x_statuswatch_holds_truncated_availability(site):
         "availability_90d": "100.000",
         "coverage_90d": "100.000",
         "no_data": False,
+        "regional_locations": [],
     }
 
 

@@ -10,6 +10,7 @@ well before their next check when the poll interval is shorter than the check in
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass
 
@@ -32,6 +33,11 @@ class AgentSeen:
     poll: float = DEFAULT_POLL
     lag: float | None = None  # server receive time - newest result time of its last upload
     skew: float | None = None  # server receive time - the upload's sent_at
+
+
+def _is_live(seen: AgentSeen, mono: float) -> bool:
+    """Heard within TTL_POLLS of its own poll interval (monotonic `mono` is now)."""
+    return mono - seen.seen_mono <= seen.poll * TTL_POLLS
 
 
 def score(agent: str, monitor_id: str) -> bytes:
@@ -73,7 +79,17 @@ class AgentRegistry:
         """The agents of `location` heard within their TTL, by id."""
         mono = self._clock.monotonic()
         agents = self._agents.get(location, {})
-        return sorted(a for a, s in agents.items() if mono - s.seen_mono <= s.poll * TTL_POLLS)
+        return sorted(a for a, s in agents.items() if _is_live(s, mono))
+
+    def seen(self) -> list[tuple[str, str, AgentSeen, bool]]:
+        """(location, agent, as last heard, live) of every agent, copied so another thread (the
+        metrics render) may read it while the event loop hears agents; forgets nobody."""
+        mono = self._clock.monotonic()
+        out = []
+        for location, agents in sorted(self._agents.copy().items()):
+            for agent, seen in sorted(agents.copy().items()):
+                out.append((location, agent, copy.copy(seen), _is_live(seen, mono)))
+        return out
 
     def share(self, location: str, agent: str, monitor_ids: list[str]) -> list[str]:
         """The monitors among `monitor_ids` that `agent` should probe (it counts as live)."""

@@ -31,6 +31,9 @@ UPLOAD_EVERY = 1.0
 BATCH = 100  # results per upload: well under the server's MAX_RESULTS and its body cap
 assert BATCH <= MAX_RESULTS
 BACKOFF_MAX = 5.0  # a server back after a partition is found within this long
+# A result wakes the upload, which then waits this long so the results of the same moment share
+# its request: an upload per result cost the agent and the server a request and a commit each.
+COALESCE = 0.1
 _RESULT_INDEX = re.compile(r"results\[(\d+)\]")
 
 
@@ -121,17 +124,26 @@ class Agent:
     async def _run_one(self, monitor: Monitor, lateness: float) -> None:
         result = await run_probe(monitor, self.ctx, lateness=lateness)
         if result is not None:
-            self.spool.add(result_body(result))
-            self._wake.set()
+            self.keep(result_body(result))
+
+    def keep(self, body: dict) -> None:
+        """Spool one result (its upload shape) and wake the upload."""
+        self.spool.add(body)
+        self._wake.set()
 
     async def _upload_loop(self) -> None:
         backoff = UPLOAD_EVERY
         while True:
-            try:
-                async with asyncio.timeout(backoff):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+            if backoff > UPLOAD_EVERY:  # unreachable: new results wait for the back-off
+                await asyncio.sleep(backoff)
+            else:
+                try:
+                    async with asyncio.timeout(backoff):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+                else:
+                    await asyncio.sleep(COALESCE)
             self._wake.clear()
             try:
                 await self._upload_spooled()

@@ -292,6 +292,8 @@ class Incidents(_Section):
     """Automatic incidents. Texts use $component and $status (never a template engine)."""
 
     quiet_period: Duration = Duration(900)
+    # A monitor regional this long is logged at WARNING for the operator (0s: never).
+    regional_alert_after: Duration = Duration(900)
     title: str = "$component is unavailable"
     # The title while several components are affected ($component: their names, joined).
     title_several: str = "$component are unavailable"

@@ -12,12 +12,15 @@ from collections.abc import Iterator
 
 from prometheus_client.core import Metric
 
+from statuswatch.agent.registry import AgentRegistry
+from statuswatch.clock import Clock, SystemClock
 from statuswatch.config import Config
 from statuswatch.metrics import (
     commitments,
     components,
     customers,
     database,
+    locations,
     monitors,
     notifications,
     process,
@@ -37,6 +40,7 @@ FAMILIES = Families(
     {
         **process.FAMILIES,
         **monitors.FAMILIES,
+        **locations.FAMILIES,
         **components.FAMILIES,
         **customers.FAMILIES,
         **scheduling.FAMILIES,
@@ -73,6 +77,8 @@ class StatuswatchCollector:
         lateness: Buckets | None = None,
         loaded_at: float,
         notify: NotifyStats | None = None,
+        agents: AgentRegistry | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.monitoring = monitoring
         self.board = board
@@ -81,6 +87,7 @@ class StatuswatchCollector:
         self.loaded_at = loaded_at
         self.notify = notify
         self._monitors = monitors.MonitorFamilies(config)
+        self._locations = locations.LocationFamilies(config, agents, clock or SystemClock())
         self._components = components.ComponentFamilies(config)
         self._customers = customers.CustomerFamilies(config)
         self._scheduling = scheduling.SchedulingFamilies(lateness)
@@ -92,6 +99,7 @@ class StatuswatchCollector:
         figures = self.snapshot.current
         yield from process.collect(self.loaded_at)
         yield from self._monitors.collect(fleet)
+        yield from self._locations.collect()
         yield from self._components.collect(statuses, figures)
         yield from self._customers.collect(figures, fleet.states, statuses)
         yield from self._scheduling.collect(fleet.scheduler, fleet.tally.inconclusive)

@@ -16,25 +16,31 @@ from statuswatch.monitor.monitoring import MonitoringSnapshot
 from statuswatch.monitor.tally import LATENCY_BUCKETS
 from statuswatch.probes.base import CheckResult
 from statuswatch.probes.phases import PHASES
+from statuswatch.store.models import LOCAL
 
 MONITOR = ("monitor", "component", "kind")
+# The probe families are per location (where the check ran: "local" or an agent's location);
+# the confirmed state (monitor_up, monitor_degraded) is the monitor's verdict over all its
+# locations (the quorum rule), so it has no location label.
+PROBE = (*MONITOR, "location")
 
 FAMILIES = Families(
     {
         "statuswatch_probe_success": (
             "gauge",
-            "1 if the monitor's last check passed, 0 if it failed.",
-            MONITOR,
+            "1 if the monitor's last check from the location passed, 0 if it failed.",
+            PROBE,
         ),
         "statuswatch_probe_duration_seconds": (
             "gauge",
-            "Latency of the monitor's last check.",
-            MONITOR,
+            "Latency of the monitor's last check from the location.",
+            PROBE,
         ),
         "statuswatch_monitor_up": (
             "gauge",
-            "Confirmed state: 1 up (degraded included), 0 down after confirm_failures "
-            "failures; absent until the first check.",
+            "Confirmed state over all the monitor's locations: 1 up (degraded and regional "
+            "included), 0 down after confirm_failures failures from a quorum; absent until the "
+            "first check.",
             MONITOR,
         ),
         "statuswatch_monitor_degraded": (
@@ -44,29 +50,29 @@ FAMILIES = Families(
         ),
         "statuswatch_probe_checks_total": (
             "counter",
-            "Checks since statuswatch started, by result.",
-            (*MONITOR, "result"),
+            "Checks since statuswatch started, by location and result.",
+            (*PROBE, "result"),
         ),
         "statuswatch_probe_failures_total": (
             "counter",
-            "Failed checks since statuswatch started, by error class.",
-            (*MONITOR, "error_class"),
+            "Failed checks since statuswatch started, by location and error class.",
+            (*PROBE, "error_class"),
         ),
         "statuswatch_tls_cert_expiry_timestamp_seconds": (
             "gauge",
-            "notAfter of the certificate the monitor last saw.",
-            MONITOR,
+            "notAfter of the certificate the monitor last saw from the location.",
+            PROBE,
         ),
         "statuswatch_http_status_code": (
             "gauge",
-            "HTTP status code of the monitor's last check.",
-            MONITOR,
+            "HTTP status code of the monitor's last check from the location.",
+            PROBE,
         ),
         "statuswatch_probe_phase_duration_seconds": (
             "gauge",
             "Duration of each phase (resolve, connect, tls, processing, transfer) of the http "
             "monitor's last check, summed over redirects; only the phases it finished.",
-            (*MONITOR, "phase"),
+            (*PROBE, "phase"),
         ),
         "statuswatch_probe_latency_seconds": (
             "histogram",
@@ -91,8 +97,10 @@ CACHED = (
 
 
 @dataclass(frozen=True, slots=True)
-class _MonitorLabels:
-    id: str
+class _Where:
+    """One location of a monitor: the label sets of its probe series."""
+
+    location: str
     base: LabelSet
     ok: LabelSet
     fail: LabelSet
@@ -100,39 +108,49 @@ class _MonitorLabels:
 
 
 @dataclass(frozen=True, slots=True)
+class _MonitorLabels:
+    id: str
+    verdict: LabelSet  # monitor, component, kind: the confirmed state's labels
+    where: tuple[_Where, ...]  # in the monitor's configured order of locations
+    local_only: bool  # probed from "local" alone: its last result is Monitoring's (restarts)
+
+
+@dataclass(frozen=True, slots=True)
 class _Series:
     """One monitor's samples per CACHED family, their text, and what they were built from."""
 
-    key: tuple[object, ...]  # (last result, state, passed, failed, certificate expiry)
+    # (state, then per location: last result, passed, failed, certificate expiry)
+    key: tuple[object, ...]
     samples: tuple[tuple[Sample, ...], ...]
     lines: tuple[str, ...]
 
 
 def _series(ml: _MonitorLabels, key: tuple[object, ...]) -> _Series:
-    result, state, passed, failed, expiry = key
+    state = key[0]
     # The FAMILIES names are the sample names (the counter's carries its _total).
     success, duration, up, degraded, checks, cert, status, phase = CACHED
-    labels = ml.base
-    own: list[tuple[Sample, ...]] = [()] * len(CACHED)
-    if result is not None:
-        assert isinstance(result, CheckResult)
-        own[0] = (Sample(success, labels, 1.0 if result.ok else 0.0),)
-        if result.latency is not None:
-            own[1] = (Sample(duration, labels, result.latency),)
-        if result.status_code is not None:
-            own[6] = (Sample(status, labels, float(result.status_code)),)
-        if ml.phases and result.phases is not None:
-            own[7] = tuple(Sample(phase, ml.phases[p], sec) for p, sec in result.phases)
+    own: list[list[Sample]] = [[] for _ in CACHED]
+    for i, where in enumerate(ml.where):
+        result, passed, failed, expiry = key[1 + 4 * i : 5 + 4 * i]
+        labels = where.base
+        if result is not None:
+            assert isinstance(result, CheckResult)
+            own[0].append(Sample(success, labels, 1.0 if result.ok else 0.0))
+            if result.latency is not None:
+                own[1].append(Sample(duration, labels, result.latency))
+            if result.status_code is not None:
+                own[6].append(Sample(status, labels, float(result.status_code)))
+            if where.phases and result.phases is not None:
+                own[7].extend(Sample(phase, where.phases[p], sec) for p, sec in result.phases)
+        own[4].append(Sample(checks, where.ok, float(passed)))  # type: ignore[arg-type]
+        own[4].append(Sample(checks, where.fail, float(failed)))  # type: ignore[arg-type]
+        if expiry is not None:
+            own[5].append(Sample(cert, labels, float(expiry)))  # type: ignore[arg-type]
     if state is not State.UNKNOWN:
-        own[2] = (Sample(up, labels, 0.0 if state is State.DOWN else 1.0),)
-        own[3] = (Sample(degraded, labels, 1.0 if state is State.DEGRADED else 0.0),)
-    own[4] = (
-        Sample(checks, ml.ok, float(passed)),  # type: ignore[arg-type]
-        Sample(checks, ml.fail, float(failed)),
-    )  # type: ignore[arg-type]
-    if expiry is not None:
-        own[5] = (Sample(cert, labels, float(expiry)),)  # type: ignore[arg-type]
-    return _Series(key, tuple(own), tuple(sample_lines(x) for x in own))
+        own[2].append(Sample(up, ml.verdict, 0.0 if state is State.DOWN else 1.0))
+        own[3].append(Sample(degraded, ml.verdict, 1.0 if state is State.DEGRADED else 0.0))
+    samples = tuple(tuple(x) for x in own)
+    return _Series(key, samples, tuple(sample_lines(x) for x in samples))
 
 
 class MonitorFamilies:
@@ -142,20 +160,25 @@ class MonitorFamilies:
         self._monitors = []
         self._phases = config.metrics.probe_phases
         for m in config.monitors:
-            base = {"monitor": m.id, "component": m.component, "kind": m.kind}
+            verdict = {"monitor": m.id, "component": m.component, "kind": m.kind}
             timed = self._phases and m.kind == "http"
-            self._monitors.append(
-                _MonitorLabels(
-                    m.id,
-                    LabelSet(base),
-                    LabelSet({**base, "result": "ok"}),
-                    LabelSet({**base, "result": "fail"}),
-                    {p: LabelSet({**base, "phase": p}) for p in PHASES} if timed else {},
+            where = []
+            for loc in m.locations or [LOCAL]:
+                base = {**verdict, "location": loc}
+                where.append(
+                    _Where(
+                        loc,
+                        LabelSet(base),
+                        LabelSet({**base, "result": "ok"}),
+                        LabelSet({**base, "result": "fail"}),
+                        {p: LabelSet({**base, "phase": p}) for p in PHASES} if timed else {},
+                    )
                 )
-            )
-        self._by_id = {ml.id: ml for ml in self._monitors}
+            local_only = [w.location for w in where] == [LOCAL]
+            self._monitors.append(_MonitorLabels(m.id, LabelSet(verdict), tuple(where), local_only))
+        self._where = {(ml.id, w.location): w for ml in self._monitors for w in ml.where}
         self._series: dict[str, _Series] = {}  # only the render thread touches it
-        self._failure_labels: dict[tuple[str, str], LabelSet] = {}
+        self._failure_labels: dict[tuple[str, str, str], LabelSet] = {}
         self._latency_labels = {
             c.id: HistogramLabels({"component": c.id}, LATENCY_BUCKETS) for c in config.components
         }
@@ -168,6 +191,7 @@ class MonitorFamilies:
         # the work (bench/metrics.py measures it).
         tally = snap.tally
         last, states, checks, certs = snap.last, snap.states, tally.checks, tally.cert_expiry
+        by_location = tally.last
         cache = self._series
         fams = [FAMILIES.rendered(name) for name in CACHED]
         samples = [fam.samples for fam in fams]
@@ -176,16 +200,16 @@ class MonitorFamilies:
         unknown = State.UNKNOWN
         for ml in self._monitors:
             mid = ml.id
-            counts = checks.get(mid)
-            key = (
-                last.get(mid),
-                states.get(mid, unknown),
-                *(counts or (0, 0)),
-                certs.get(mid),
-            )
+            key: list[object] = [states.get(mid, unknown)]
+            for where in ml.where:
+                at = (mid, where.location)
+                # A local-only monitor's last result survives a restart (read from the store).
+                result = last.get(mid) if ml.local_only else by_location.get(at)
+                key += (result, *(checks.get(at) or (0, 0)), certs.get(at))
+            frozen = tuple(key)
             series = cache.get(mid)
-            if series is None or series.key != key:
-                series = cache[mid] = _series(ml, key)
+            if series is None or series.key != frozen:
+                series = cache[mid] = _series(ml, frozen)
             for (fam_samples, fam_lines), own, text in zip(
                 per_family, series.samples, series.lines, strict=True
             ):
@@ -194,13 +218,14 @@ class MonitorFamilies:
                     fam_lines.append(text)
         yield from fams[:5]  # success, duration, up, degraded, checks
         failures = FAMILIES.new("statuswatch_probe_failures_total")
-        for key, count in sorted(tally.failures.items()):
-            labels = self._failure_labels.get(key)
+        for fkey, count in sorted(tally.failures.items()):
+            labels = self._failure_labels.get(fkey)
             if labels is None:
-                ml = self._by_id.get(key[0])
-                if ml is None:
+                where = self._where.get(fkey[:2])
+                if where is None:
                     continue
-                labels = self._failure_labels[key] = LabelSet({**ml.base, "error_class": key[1]})
+                labels = LabelSet({**where.base, "error_class": fkey[2]})
+                self._failure_labels[fkey] = labels
             put(failures, labels, count)
         yield from (failures, *fams[5:7])  # then cert expiry, status code
         if self._phases:  # metrics.probe_phases: the family is left out whole, not empty

@@ -126,9 +126,15 @@ class LocatedMonitor:
         self._follow(events)
         return events
 
-    def views(self) -> dict[str, LocationView]:
+    def views(self, now: float) -> dict[str, LocationView]:
         """Each location's state, last conclusive result and last run."""
+        # A location with no fresh evidence shows unknown, not its last word (which would
+        # keep a silent location "up" or "down" for ever).
         return {
-            loc: LocationView(t.state, self.last.get(loc), self.last_seen.get(loc))
+            loc: LocationView(
+                t.state if self.has_evidence(loc, now) else State.UNKNOWN,
+                self.last.get(loc),
+                self.last_seen.get(loc),
+            )
             for loc, t in self.trackers.items()
         }

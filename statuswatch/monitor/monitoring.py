@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from statuswatch.auth.tokens import token_digest
 from statuswatch.clock import Clock
@@ -256,13 +256,15 @@ class Monitoring:
         mono: float | None,
         location: str,
     ) -> list[Event]:
+        if result.location != location:  # stored under where it ran: (monitor, location, time)
+            result = replace(result, location=location)
         own, combined = located.observe(location, result, mono)
         if result.inconclusive is not None:
             self._tally.add_inconclusive(result)
             self._inconclusive_log.note(result)
         else:
             self._last[monitor.id] = result
-            self._tally.add(monitor.component, result)
+            self._tally.add(monitor.component, result, location)
             self.store.submit(result)
         return self._emit(monitor, located, own, combined, location)
 
@@ -280,13 +282,7 @@ class Monitoring:
         for event in events:
             self.store.submit(event)
             if isinstance(event, Transition):
-                log.info(
-                    "monitor %s: %s -> %s (%s)",
-                    event.monitor_id,
-                    event.old.value,
-                    event.new.value,
-                    event.reason,
-                )
+                _log_transition(event)
         if located.outage_start is None:
             self._outage_start.pop(monitor.id, None)
         else:
@@ -323,13 +319,7 @@ class Monitoring:
             self.store.submit(event)
             self._track_outage(event)
             if isinstance(event, Transition):
-                log.info(
-                    "monitor %s: %s -> %s (%s)",
-                    event.monitor_id,
-                    event.old.value,
-                    event.new.value,
-                    event.reason,
-                )
+                _log_transition(event)
         self.store.submit(tracker.snapshot())
         if events:
             for hook in self.hooks:
@@ -379,7 +369,7 @@ class Monitoring:
         """Each location's state, last result and last run of one monitor."""
         located = self._located.get(monitor_id)
         if located is not None:
-            return located.views()
+            return located.views(self.clock.time())
         tracker = self._trackers.get(monitor_id)
         if tracker is None:
             return {}
@@ -395,3 +385,9 @@ class Monitoring:
             self._tally.copy(),
             self.scheduler.stats if self.scheduler is not None else None,
         )
+
+
+def _log_transition(event: Transition) -> None:
+    """The one log line of a monitor's state change (what an operator reads at info)."""
+    old, new = event.old.value, event.new.value
+    log.info("monitor %s: %s -> %s (%s)", event.monitor_id, old, new, event.reason)

@@ -13,6 +13,7 @@ from bisect import bisect_left
 from collections.abc import Sequence
 
 from statuswatch.probes.base import CheckResult, Inconclusive
+from statuswatch.store.models import LOCAL
 
 # Probe latency (seconds): from a local health check to a storefront near its timeout.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -36,24 +37,28 @@ class Buckets:
 
 
 class ResultTally:
-    """Counts of every check result since start: per monitor, per failure class, per component."""
+    """Counts of every check result since start: per monitor and location, per failure class,
+    per component (the metrics' series are per location, so the counts are kept so)."""
 
     __slots__ = (
         "cert_expiry",
         "checks",
         "failures",
         "inconclusive",
+        "last",
         "last_inconclusive",
         "latency",
     )
 
     def __init__(self) -> None:
-        self.checks: dict[str, list[int]] = {}  # monitor id -> [passed, failed]
-        self.failures: dict[tuple[str, str], int] = {}  # (monitor id, error class) -> count
+        self.checks: dict[tuple[str, str], list[int]] = {}  # (monitor, location) -> [pass, fail]
+        # (monitor id, location, error class) -> count
+        self.failures: dict[tuple[str, str, str], int] = {}
+        self.last: dict[tuple[str, str], CheckResult] = {}  # (monitor, location) -> last result
         self.latency: dict[str, Buckets] = {}  # component id -> latency histogram
         # Last certificate expiry seen per monitor: a failed check that could not read the
         # certificate (connect error) must not make an expiring certificate's series vanish.
-        self.cert_expiry: dict[str, float] = {}
+        self.cert_expiry: dict[tuple[str, str], float] = {}  # by (monitor, location)
         # Runs that were no evidence, by reason: every reason from the start, so rate() works.
         self.inconclusive: dict[str, int] = {r.value: 0 for r in Inconclusive}
         self.last_inconclusive: CheckResult | None = None
@@ -64,9 +69,10 @@ class ResultTally:
         self.inconclusive[reason] = self.inconclusive.get(reason, 0) + 1
         self.last_inconclusive = result
 
-    def add(self, component: str, result: CheckResult) -> None:
-        """Count one result (called for every result: keep it cheap)."""
-        mid = result.monitor_id
+    def add(self, component: str, result: CheckResult, location: str = LOCAL) -> None:
+        """Count one result from `location` (called for every result: keep it cheap)."""
+        mid = (result.monitor_id, location)
+        self.last[mid] = result
         counts = self.checks.get(mid)
         if counts is None:
             counts = self.checks[mid] = [0, 0]
@@ -74,7 +80,7 @@ class ResultTally:
             counts[0] += 1
         else:
             counts[1] += 1
-            key = (mid, result.error_class or "unknown")
+            key = (*mid, result.error_class or "unknown")
             self.failures[key] = self.failures.get(key, 0) + 1
         if result.latency is not None:
             hist = self.latency.get(component)
@@ -90,6 +96,7 @@ class ResultTally:
         out = ResultTally()
         out.checks = self.checks.copy()
         out.failures = self.failures.copy()
+        out.last = self.last.copy()
         out.latency = self.latency.copy()
         out.cert_expiry = self.cert_expiry.copy()
         out.inconclusive = self.inconclusive.copy()

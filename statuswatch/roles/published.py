@@ -36,6 +36,8 @@ class Published:
     pid: int
     started: float
     stopping: bool
+    # Components with regional monitors -> the names of the locations that see them down.
+    regional: dict[str, list[str]]
 
 
 def encode(
@@ -47,6 +49,7 @@ def encode(
     no_data: frozenset[str],
     health: dict[str, Any],
     stopping: bool = False,
+    regional: Mapping[str, list[str]] | None = None,
 ) -> Publish:
     """The row for the monitor's board at `version` (its process and start make it unique)."""
     pid = os.getpid()
@@ -57,6 +60,7 @@ def encode(
         "pid": pid,
         "started": started,
         "stopping": stopping,
+        "regional": dict(regional or {}),
     }
     # A restarted monitor counts versions from 0 again: its pid and start keep generations apart.
     generation = f"{pid}:{started!r}:{version}:{int(stopping)}"
@@ -75,6 +79,8 @@ def decode(row: Publish) -> Published:
         pid=body["pid"],
         started=body["started"],
         stopping=body["stopping"],
+        # A row published before locations were named has none.
+        regional=body.get("regional", {}),
     )
 
 
@@ -90,6 +96,7 @@ class PublishedBoard:
         self.store = store
         self.clock = clock
         self.status: dict[str, ComponentStatus] = {}
+        self.regional: dict[str, list[str]] = {}
         self._no_data = frozenset(c.id for c in config.components)
         self.calendar = MaintenanceCalendar(config.maintenance)
         self.current: Published | None = None
@@ -143,5 +150,6 @@ class PublishedBoard:
         if previous is not None and previous.generation == pub.generation:
             return False
         self.status = pub.statuses
+        self.regional = pub.regional
         self._no_data = pub.no_data
         return True

@@ -57,6 +57,7 @@ class Publisher:
                 beat=self.clock.time(),
                 statuses=board.status,
                 no_data=board.no_data(),
+                regional=board.regional,
                 health=self.health(),
                 stopping=stopping,
             )

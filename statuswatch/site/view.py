@@ -11,7 +11,7 @@ The build is pure and synchronous so callers can run it off the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from statuswatch.config import Config
@@ -108,6 +108,8 @@ class ComponentView:
     targets: list[TargetRow]
     incidents: list[IncidentRef]
     since: Stamp | None  # when its first monitor was registered; None: never
+    # The names of the locations that see it down while fewer than the quorum do (regional).
+    regional: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,9 +229,14 @@ class SiteSource:
         return gap_list(unmonitored, monitors, self.evidence.first_seen, self.gaps, self.tz)
 
     def component(
-        self, comp: Component, status: ComponentStatus, no_data: bool = False
+        self,
+        comp: Component,
+        status: ComponentStatus,
+        no_data: bool = False,
+        regional: Iterable[str] = (),
     ) -> ComponentView:
-        """One component's view; `no_data` when none of its monitors was ever checked."""
+        """One component's view; `no_data` when none of its monitors was ever checked;
+        `regional`: the locations that see it down while fewer than the quorum do."""
         timeline = self.timeline(comp.id)
         maintenance = Timeline(self.evidence.component(comp.id).maintenance)
         refs = self.incident_refs(comp.id)
@@ -244,6 +251,7 @@ class SiteSource:
             target_rows(timeline, self.now, self.tz, self.config.site.targets),
             [r for r in refs if r.end > self.starts[0]],
             self.since([comp.id]),
+            tuple(regional),
         )
 
     def maintenance(self) -> tuple[list[MaintenanceView], list[MaintenanceView]]:
@@ -346,16 +354,18 @@ def site_view(
     source: SiteSource,
     statuses: Mapping[str, ComponentStatus],
     no_data: frozenset[str] = frozenset(),
+    regional: Mapping[str, Sequence[str]] | None = None,
 ) -> SiteView:
     """The whole of `/`, from the loaded source and the board's current statuses; `no_data`:
-    the components never checked yet."""
+    the components never checked yet; `regional`: component -> the locations seeing it down."""
+    regional = regional or {}
     config, now = source.config, source.now
     ok = ComponentStatus.OPERATIONAL
     board = {c.id: statuses.get(c.id, ok) for c in config.components}
     # status.json and the badges follow the same rule (status/overall.py): worst wins.
     statuses = public_statuses(board, source.incidents)
     views = {
-        c.id: source.component(c, statuses.get(c.id, ok), c.id in no_data)
+        c.id: source.component(c, statuses.get(c.id, ok), c.id in no_data, regional.get(c.id, ()))
         for c in config.components
     }
     groups = []

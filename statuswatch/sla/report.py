@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 from itertools import pairwise
@@ -22,9 +22,10 @@ from statuswatch.sla.availability import Figures
 from statuswatch.sla.credits import credit_amount
 from statuswatch.sla.evaluate import figures_json
 from statuswatch.sla.evidence import Evidence, whole_span
-from statuswatch.sla.intervals import intersect, measure, normalize
+from statuswatch.sla.intervals import Interval, intersect, measure, normalize
 from statuswatch.sla.load import load_evidence, read_records
 from statuswatch.store import Gap, Outage, StoreProtocol
+from statuswatch.store.models import LOCAL
 
 WINDOWS = (*periods.ROLLING_WINDOWS, "mtd", "ytd")
 
@@ -58,6 +59,10 @@ class OutageLine:
     split_by: tuple[GapLine, ...] = ()
     # Still open when the report was made: `end` is then only where the evidence stops (now).
     ongoing: bool = False
+    # Where it was observed, and how much of it the component was regional (down from fewer
+    # locations than the quorum): downtime only under a plan that counts regional time so.
+    location: str = LOCAL
+    regional_seconds: int = 0
 
     @property
     def seconds(self) -> int:
@@ -75,6 +80,17 @@ class CreditLine:
     credit_amount: Fraction
     claim_deadline: int | None
     outages: list[OutageLine]
+    # The period's regional time (some locations saw it down, fewer than the quorum), whichever
+    # way the plan counts it.
+    regional: list[Interval] = field(default_factory=list)
+
+    @property
+    def regional_seconds(self) -> int:
+        return measure(self.regional)
+
+    @property
+    def regional_is_downtime(self) -> bool:
+        return self.plan.regional_counts_as == "downtime"
 
     def claim_passed(self, now: int) -> bool:
         return self.claim_deadline is not None and now > self.claim_deadline
@@ -167,7 +183,9 @@ def credit_line(
     deadline = claim_deadline(plan, period)
     lines = _outage_lines(config, evidence, customer, period, split_outages(config, evidence, gaps))
     amount = credit_amount(customer.fee, percent)
-    return CreditLine(customer, plan, figures, percent, amount, deadline, lines)
+    # Regional time apart from downtime (the default plan's view), to say what it was.
+    regional = normalize(evidence.service(customer.components).regional, period.start, period.end)
+    return CreditLine(customer, plan, figures, percent, amount, deadline, lines, regional)
 
 
 def full_period(plan: SlaPolicy, period: periods.Period) -> periods.Period:
@@ -230,6 +248,7 @@ def _outage_lines(
         if not span:
             continue
         excused = measure(intersect(span, evidence.component(comp).maintenance))
+        regional = measure(intersect(span, evidence.component(comp).regional))
         lines.append(
             OutageLine(
                 o.monitor_id,
@@ -241,6 +260,8 @@ def _outage_lines(
                 o.message,
                 split.get((o.monitor_id, o.start), ()),
                 o.end is None and span[0][1] == evidence.now,
+                o.location,
+                regional,
             )
         )
     return sorted(lines, key=lambda line: (line.start, line.monitor_id))

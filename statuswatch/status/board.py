@@ -30,6 +30,7 @@ from statuswatch.status.changes import (
     maintenance_edges,
 )
 from statuswatch.status.component import ComponentStatus, FractionRule, component_status
+from statuswatch.status.regional_alerts import RegionalAlerts
 from statuswatch.store import SaveIncident, SaveMaintenance, StoreProtocol
 from statuswatch.store.outbox import EnqueueEvent, NotifyEvent
 
@@ -74,6 +75,9 @@ class StatusBoard:
         self.regional_of: dict[str, tuple[str, ...]] = {}
         self.regional: dict[str, list[str]] = {}
         self.location_names = {loc.id: loc.name for loc in config.locations}
+        self.regional_alerts = RegionalAlerts(
+            config.incidents.regional_alert_after, self.location_names
+        )
         # Run first on every tick (Monitoring.tick: a silent location ages out).
         self.before_tick: list[Callable[[], None]] = []
         self.status: dict[str, ComponentStatus] = {}
@@ -189,8 +193,10 @@ class StatusBoard:
                 self.evidenced.add(event.monitor_id)
                 if event.new is State.REGIONAL:
                     self.regional_of[event.monitor_id] = event.locations
+                    self.regional_alerts.regional(event.monitor_id, event.time)
                 else:
                     self.regional_of.pop(event.monitor_id, None)
+                    self.regional_alerts.cleared(event.monitor_id)
                 self._name_regional(monitor.component)
                 changed = True
         if changed:
@@ -212,6 +218,7 @@ class StatusBoard:
         for cid in self.components:
             self._refresh(cid, now)
         self._announce_maintenance(now)
+        self.regional_alerts.check(now, self.regional_of)
         if (edit := self.auto.tick(now)) is not None:
             self._save(edit)
 

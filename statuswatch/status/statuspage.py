@@ -25,7 +25,8 @@ the top level of a document. The mapping, in one place:
   checks", never "All Systems Operational".
 - x_statuswatch.components[id]: measured availability (policy excluded) over 30 and 90 days,
   truncated, null under one hour of evidence; its coverage (truncated percent of the window
-  observed); no_data.
+  observed); no_data; regional_locations (the names of the locations that see it down while
+  fewer than the quorum do: status degraded_performance, Statuspage's enumeration kept).
 - incidents: title -> name, created -> created_at and started_at, shortlink =
   <base_url>/incidents/<id>; components: the affected components as component objects;
   incident_updates newest first (as Statuspage lists them); affected_components from the
@@ -105,6 +106,8 @@ class PageState:
     window_created: Mapping[str, float] = field(default_factory=dict)  # window id -> created
     # When the monitor last reported, if it has stopped (the figures are as of then).
     paused_since: float | None = None
+    # Components down from some locations but fewer than the quorum -> those locations' names.
+    regional: Mapping[str, list[str]] = field(default_factory=dict)
 
 
 class Formatter:
@@ -231,6 +234,7 @@ class Formatter:
                     None if f.coverage is None else truncate_percent(f.coverage * 100)
                 )
             item["no_data"] = cid in self.state.no_data
+            item["regional_locations"] = list(self.state.regional.get(cid, ()))
             out[cid] = item
         paused = self.state.paused_since
         # paused 0.0: the monitor never reported (nothing to be "as of").

@@ -144,6 +144,12 @@ class StoreProtocol(Protocol):
         """Which of these (monitor id, time) checks from `location` are stored already."""
         ...
 
+    async def last_by_location(
+        self, pairs: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], CheckResult]:
+        """The newest stored check of each (monitor id, location) asked for that has one."""
+        ...
+
     async def rollups(
         self, monitor_id: str, since: float | None = None, until: float | None = None
     ) -> list[HourlyRollup]:

@@ -292,6 +292,25 @@ def stored_checks(
     return found
 
 
+def last_by_location(
+    db: sqlite_utils.Database, pairs: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], CheckResult]:
+    """The newest stored check of each (monitor id, location) asked for that has one."""
+    found: dict[tuple[str, str], CheckResult] = {}
+    for monitor_id, location in pairs:
+        # One seek on the unique index checks_once (monitor, location, time) per pair.
+        rows = list(
+            db.query(
+                f"""{_SELECT_RESULT} FROM checks c JOIN monitors m ON m.key = c.monitor
+                WHERE m.id = ? AND c.location = ? ORDER BY time DESC LIMIT 1""",
+                (monitor_id, location),
+            )
+        )
+        if rows:
+            found[monitor_id, location] = _result(rows[0])
+    return found
+
+
 def rollups(
     db: sqlite_utils.Database,
     monitor_id: str,

@@ -188,6 +188,12 @@ class Store:
         """Which of these (monitor id, time) checks from `location` are stored already."""
         return await self._read(reads.stored_checks, location, keys)
 
+    async def last_by_location(
+        self, pairs: Sequence[tuple[str, str]]
+    ) -> dict[tuple[str, str], CheckResult]:
+        """The newest stored check of each (monitor id, location) asked for that has one."""
+        return await self._read(reads.last_by_location, pairs)
+
     async def rollups(
         self, monitor_id: str, since: float | None = None, until: float | None = None
     ) -> list[HourlyRollup]:

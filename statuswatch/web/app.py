@@ -325,6 +325,8 @@ async def _collector(app: web.Application) -> AsyncIterator[None]:
         lateness=lateness,
         loaded_at=app[STARTED_AT],
         notify=app[NOTIFY_STATS],
+        agents=app[LOCATION_HUB].registry,
+        clock=app[CLOCK],
     )
     app[METRICS_REGISTRY].register(collector)
     yield

@@ -10,11 +10,12 @@ from aiohttp import web
 from statuswatch.auth.tokens import find_owner
 from statuswatch.config.model import Customer
 from statuswatch.site.gaps import reason_words
+from statuswatch.site.locations import location_names
 from statuswatch.site.stamps import maybe_stamp, stamp
 from statuswatch.site.view import ComponentView, load_site_source
 from statuswatch.sla.display import duration_text, truncate_percent
 from statuswatch.sla.periods import iso_z
-from statuswatch.sla.report import CreditLine, GapLine, customer_history
+from statuswatch.sla.report import CreditLine, GapLine, OutageLine, customer_history
 from statuswatch.sla.report_format import POLICY_EXPLAINED, POLICY_WORDS, as_csv, money
 from statuswatch.status.component import ComponentStatus
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, STORE, TEMPLATES
@@ -58,7 +59,11 @@ async def customer_report(request: web.Request) -> web.Response:
             plan=lines[0].plan,
             policy=POLICY_EXPLAINED[lines[0].plan.unmonitored_policy],
             rows=[_row(line, now, config.site.tz) for line in lines],
-            outages=await _outages_with_evidence(store, lines, config.site.tz),
+            outages=await _outages_with_evidence(
+                store, lines, config.site.tz, location_names(config)
+            ),
+            regional_is_downtime=lines[0].regional_is_downtime,
+            any_regional=any(line.regional for line in lines),
             components=components,
             services=[(c.name, c.targets) for c in components],
             targets=[f"{t:g}" for t in config.site.targets],
@@ -75,9 +80,14 @@ async def _component_views(
     config = app[CONFIG]
     source = await load_site_source(app[STORE], config, now)
     board = app[BOARD]
-    status, no_data = board.status, board.no_data()
+    status, no_data, regional = board.status, board.no_data(), board.regional
     return [
-        source.component(c, status.get(c.id, ComponentStatus.OPERATIONAL), c.id in no_data)
+        source.component(
+            c,
+            status.get(c.id, ComponentStatus.OPERATIONAL),
+            c.id in no_data,
+            regional.get(c.id, ()),
+        )
         for c in config.components
         if c.id in customer.components
     ]
@@ -93,6 +103,7 @@ def _row(line: CreditLine, now: int, tz: ZoneInfo) -> dict:
         "counted": POLICY_WORDS[line.plan.unmonitored_policy] if fig.unmonitored else "",
         "unexcused": duration_text(fig.unexcused),
         "excused": duration_text(fig.excused),
+        "regional": duration_text(line.regional_seconds) if line.regional else "",
         "allowed": duration_text(fig.allowed),
         "met": fig.met,
         "credit_percent": f"{float(line.credit_percent):g}",
@@ -103,7 +114,9 @@ def _row(line: CreditLine, now: int, tz: ZoneInfo) -> dict:
     }
 
 
-async def _outages_with_evidence(store, lines: list[CreditLine], tz: ZoneInfo) -> list[dict]:
+async def _outages_with_evidence(
+    store, lines: list[CreditLine], tz: ZoneInfo, names: dict[str, str]
+) -> list[dict]:
     """Each outage (newest first) with the error classes of the failing checks behind it."""
     seen, out = set(), []
     for line in lines:
@@ -129,9 +142,21 @@ async def _outages_with_evidence(store, lines: list[CreditLine], tz: ZoneInfo) -
                     "evidence": ", ".join(f"{n} × {cls}" for cls, n in classes.most_common())
                     or o.error_class,
                     "split": [_split_text(g) for g in o.split_by],
+                    "regional": _regional_text(o, line, names),
                 }
             )
     return sorted(out, key=lambda row: row["start_ts"], reverse=True)
+
+
+def _regional_text(o: OutageLine, line: CreditLine, names: dict[str, str]) -> str:
+    """Whether an outage was seen from one location only, and how the plan counts that."""
+    if not o.regional_seconds:
+        return ""
+    counted = "counted as downtime" if line.regional_is_downtime else "not downtime"
+    seen = names.get(o.location, o.location)
+    part = "" if o.regional_seconds == o.seconds else f" for {duration_text(o.regional_seconds)}"
+    quorum = "fewer locations than the quorum"
+    return f"regional{part}: down from {seen}, {quorum} ({counted} under your plan)"
 
 
 def _split_text(gap: GapLine) -> str:

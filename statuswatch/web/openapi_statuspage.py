@@ -71,6 +71,12 @@ _SP_EXTRAS = obj(
             availability_90d=nullable(STR),
             coverage_90d=nullable(STR),
             no_data=BOOL,
+            regional_locations={
+                "type": "array",
+                "items": STR,
+                "description": "names of the locations that see the component down while fewer"
+                " than the quorum do (its status is then degraded_performance); empty otherwise",
+            },
         ),
     },
     monitoring=obj(

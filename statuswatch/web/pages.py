@@ -7,6 +7,7 @@ from aiohttp import web
 from statuswatch.config.model import Component
 from statuswatch.incidents.severity import next_update_due, severities_of, update_overdue
 from statuswatch.site.latency import latency_chart, load_latency
+from statuswatch.site.locations import load_location_rows
 from statuswatch.site.markdown import render_markdown
 from statuswatch.site.phases import load_phases
 from statuswatch.site.stamps import maybe_stamp, stamp
@@ -34,12 +35,13 @@ async def _render_index(app: web.Application) -> bytes:
     source = await load_site_source(app[STORE], config, now)
     statuses = dict(app[BOARD].status)  # a copy: the render runs in another thread
     no_data = app[BOARD].no_data()
+    regional = dict(app[BOARD].regional)
     incidents = await _active_incidents(app, now)
     template = app[TEMPLATES].get_template("index.html")
 
     def render() -> str:
         # Figures and template both off the event loop: 50 components x 90 days is real work.
-        view = site_view(source, statuses, no_data)
+        view = site_view(source, statuses, no_data, regional)
         return template.render(site=config.site, view=view, incidents=incidents)
 
     return await off_loop(render)
@@ -94,14 +96,16 @@ async def _render_component(app: web.Application, comp: Component) -> bytes:
     points = await load_latency(app[STORE], monitors, now)
     own = [m for m in config.monitors if m.component == comp.id]
     phases = await load_phases(app[STORE], own, now, tz)
+    by_location = await load_location_rows(app[STORE], config, own, now, tz)
     status = public_statuses(app[BOARD].status, source.incidents).get(
         comp.id, ComponentStatus.OPERATIONAL
     )
     no_data = comp.id in app[BOARD].no_data()
+    regional = tuple(app[BOARD].regional.get(comp.id, ()))
     template = app[TEMPLATES].get_template("component.html")
 
     def render() -> str:
-        view = source.component(comp, status, no_data)
+        view = source.component(comp, status, no_data, regional)
         incidents = [
             {
                 "id": i.id,
@@ -117,6 +121,7 @@ async def _render_component(app: web.Application, comp: Component) -> bytes:
             targets=[f"{t:g}" for t in config.site.targets],
             chart=latency_chart(points, now, tz),
             phases=phases,
+            by_location=by_location,
             incidents=incidents,
             gaps=source.gap_list(comp.id),
             generated=stamp(now, tz),

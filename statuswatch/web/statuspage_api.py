@@ -51,6 +51,7 @@ async def page_state(app: web.Application) -> PageState:
         now=now,
         status=dict(board.status),
         no_data=board.no_data(),
+        regional=dict(board.regional),
         created=created,
         updated={},
         open_incidents=await store.incidents(open_only=True),

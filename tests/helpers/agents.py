@@ -23,20 +23,29 @@ TOKENS = {"LAB_TOKEN": LAB_TOKEN, "FAR_TOKEN": OTHER_TOKEN}
 
 
 class AgentProcess:
-    """One `statuswatch agent` of location lab, its log in a file beside its spool."""
+    """One `statuswatch agent` (of location lab unless told), its log beside its spool."""
 
     def __init__(
-        self, tmp_path: Path, server_port: int, *, agent_id: str = "a1", poll: float = 0.3
+        self,
+        tmp_path: Path,
+        server_port: int,
+        *,
+        agent_id: str = "a1",
+        poll: float = 0.3,
+        location: str = "lab",
+        token: str = LAB_TOKEN,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.spool = tmp_path / f"{agent_id}.spool"
         self.log_path = tmp_path / f"agent-{agent_id}.log"
         env = {
             **{k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")},
-            "STATUSWATCH_AGENT_TOKEN": LAB_TOKEN,
+            "STATUSWATCH_AGENT_TOKEN": token,
             "PYTHONPATH": str(ROOT),
+            **(env or {}),
         }
         args = [
-            *("--server", f"http://127.0.0.1:{server_port}", "--location", "lab"),
+            *("--server", f"http://127.0.0.1:{server_port}", "--location", location),
             *("--spool", str(self.spool), "--agent-id", agent_id, "--poll", str(poll)),
         ]
         with self.log_path.open("a") as log:
