@@ -32,6 +32,9 @@ class Transition:
     reason: str
     # The locations that see it down, when it is probed from several (regional or down).
     locations: tuple[str, ...] = ()
+    # When the new state began, for a verdict announced after the fact (monitor/late.py): the
+    # outage's true start. None: it began at `time`.
+    since: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -258,7 +258,7 @@ class Monitoring:
     ) -> list[Event]:
         if result.location != location:  # stored under where it ran: (monitor, location, time)
             result = replace(result, location=location)
-        own, combined = located.observe(location, result, mono)
+        own, combined = located.observe(location, result, mono, self.clock.time())
         if result.inconclusive is not None:
             self._tally.add_inconclusive(result)
             self._inconclusive_log.note(result)
@@ -266,7 +266,7 @@ class Monitoring:
             self._last[monitor.id] = result
             self._tally.add(monitor.component, result, location)
             self.store.submit(result)
-        return self._emit(monitor, located, own, combined, location)
+        return self._emit(monitor, located, own, combined, location, decided=result.time)
 
     def _emit(
         self,
@@ -275,23 +275,29 @@ class Monitoring:
         own: list[Event],
         combined: list[Event],
         location: str = LOCAL,
+        decided: float | None = None,
     ) -> list[Event]:
         """Store a location's outages and gaps and the monitor's own transitions (a location's
-        transitions stay in memory: the monitor's state is the verdict); tell the hooks."""
+        transitions stay in memory: the monitor's state is the verdict); tell the hooks what is
+        not late (monitor/late.py), the verdict decided at `decided` (default: now)."""
         events = [e for e in own if not isinstance(e, Transition)] + combined
         for event in events:
             self.store.submit(event)
             if isinstance(event, Transition):
                 _log_transition(event)
+        now = self.clock.time()
+        told = located.late.sift(events, now)
+        if not located.late.late(now if decided is None else decided, now):
+            told += located.late.release(located.state, located.down, located.outage_start, now)
         if located.outage_start is None:
             self._outage_start.pop(monitor.id, None)
         else:
             self._outage_start[monitor.id] = located.outage_start
         if location == LOCAL and LOCAL in located.trackers and (own or combined):
             self.store.submit(located.trackers[LOCAL].snapshot())
-        if events:
+        if told:
             for hook in self.hooks:
-                hook(monitor, self._last.get(monitor.id), events)  # type: ignore[arg-type]
+                hook(monitor, self._last.get(monitor.id), told)  # type: ignore[arg-type]
         return events
 
     def tick(self) -> None:
@@ -300,7 +306,7 @@ class Monitoring:
         for monitor_id, located in self._located.items():
             own = located.age_out(now)
             combined = located.evaluate(now)
-            if own or combined:
+            if own or combined or located.late.held is not None:
                 self._emit(self.monitors[monitor_id], located, own, combined, location="")
 
     def _handle_inconclusive(
