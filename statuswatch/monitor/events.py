@@ -91,6 +91,7 @@ class MonitorSnapshot:
     pass_count: int
     pass_start: float | None
     last_evidence: float | None
+    location: str = LOCAL  # each location's tracker of a monitor has its own
 
 
 Event = Transition | OutageOpened | OutageClosed | GapRecorded
