@@ -138,3 +138,21 @@ async def test_a_clean_stop_closes_a_locations_silence_as_a_gap(aiohttp_client, 
     assert gaps == [(eu_last, stopped_at, "silent"), (stopped_at, clock.time(), "silent")]
     assert outages == [(last, eu_last)]
     await central.stop()
+
+
+def test_the_migration_keeps_each_snapshot_as_the_local_one(tmp_path):
+    from statuswatch.store import reads
+    from statuswatch.store.schema import MIGRATIONS, connect, migrate
+
+    db = connect(tmp_path / "old.db", busy_timeout=1.0)
+    migrate(db, MIGRATIONS[:10])  # the schema before snapshots had a location
+    db.execute("INSERT INTO monitors (key, id) VALUES (1, 'm')")
+    db.execute(
+        """INSERT INTO snapshots (monitor, state, fail_count, fail_message, pass_count,
+        last_evidence) VALUES (1, 'down', 0, '', 0, 100.0)"""
+    )
+    migrate(db)
+    (snapshot,) = reads.location_snapshots(db).values()
+    assert (snapshot.monitor_id, snapshot.location, snapshot.state) == ("m", "local", State.DOWN)
+    assert reads.monitor_snapshots(db)["m"].last_evidence == 100.0
+    db.close()
