@@ -301,6 +301,11 @@ class Incidents(_Section):
     joined: str = "$component is also affected ($status)."
     recovered: str = "$component has recovered; we are monitoring."
     resolved: str = "All affected components have been operating normally for a while."
+    # Opens an incident announced late (its results reached us after the fact); $start: when
+    # the problem began, in UTC.
+    opened_late: str = (
+        "We are investigating problems with $component ($status), which began at $start."
+    )
     # Severity given to an automatic incident, by its impact.
     severity_by_impact: dict[str, str] = msgspec.field(
         default_factory=lambda: {"critical": "S1", "major": "S1", "minor": "S3", "none": "S4"}

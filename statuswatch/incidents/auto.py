@@ -9,12 +9,15 @@
 - The title follows the components still affected ("Checkout is unavailable" once Admin has
   recovered and Checkout joined; `title_several` while there are several); once all have
   recovered it keeps naming the last ones. A title an operator set is never overwritten.
+- A problem announced late (its results reached us after the fact, monitor/late.py) opens its
+  incident now with `opened_late`, which says when it began ($start, UTC).
 - Downtime inside a maintenance window opens nothing; a component still down when its window
   ends opens an incident then, once (the caller reports the window's end as a change).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from string import Template
 
@@ -43,6 +46,9 @@ class AutoSettings:
     joined: str = "$component is also affected ($status)."
     recovered: str = "$component has recovered; we are monitoring."
     resolved: str = "All affected components have been operating normally for a while."
+    opened_late: str = (
+        "We are investigating problems with $component ($status), which began at $start."
+    )
     severity_by_impact: tuple[tuple[str, str], ...] = ()  # (impact, severity) pairs
 
 
@@ -60,11 +66,14 @@ def _names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _fill(template: str, component: str, status: ComponentStatus) -> str:
+def _fill(
+    template: str, component: str, status: ComponentStatus, start: float | None = None
+) -> str:
     # safe_substitute: a stray "$" in an operator's template is left alone, never an error,
     # and nothing is evaluated (never Jinja for configured text).
     label = status.value.replace("_", " ")
-    return Template(template).safe_substitute(component=component, status=label)
+    began = "" if start is None else time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(start))
+    return Template(template).safe_substitute(component=component, status=label, start=began)
 
 
 class AutoIncidents:
@@ -85,14 +94,16 @@ class AutoIncidents:
         now: float,
         *,
         enabled: bool = True,
+        since: float | None = None,
     ) -> Edit | None:
-        """A component's status changed (maintenance already folded into `new`)."""
+        """A component's status changed (maintenance already folded into `new`; `since`: when
+        it began, for a change announced late)."""
         if old is new:
             return None
         was_out, is_out = old in OUTAGE_STATUSES, new in OUTAGE_STATUSES
         inc = self.current
         if is_out and enabled and (inc is None or component not in inc.components or not was_out):
-            return self._failing(component, old, new, now)
+            return self._failing(component, old, new, now, since)
         if inc is None or component not in inc.components:
             return None
         if is_out:  # a different outage level within the incident
@@ -104,7 +115,12 @@ class AutoIncidents:
         return None
 
     def _failing(
-        self, component: str, old: ComponentStatus, new: ComponentStatus, now: float
+        self,
+        component: str,
+        old: ComponentStatus,
+        new: ComponentStatus,
+        now: float,
+        since: float | None = None,
     ) -> Edit:
         inc = self.current
         if inc is None:
@@ -114,8 +130,9 @@ class AutoIncidents:
             )
             inc.severity = dict(self.settings.severity_by_impact).get(inc.impact.value)
             self.current = inc
+            opened = self.settings.opened if since is None else self.settings.opened_late
             edit = self._post(
-                inc, now, IncidentStatus.INVESTIGATING, self.settings.opened, component, old, new
+                inc, now, IncidentStatus.INVESTIGATING, opened, component, old, new, since
             )
             return Edit(edit.incident, edit.update, opened=True)
         if IMPACT_ORDER[impact_of(new)] > IMPACT_ORDER[inc.impact]:
@@ -160,8 +177,9 @@ class AutoIncidents:
         component: str,
         old: ComponentStatus,
         new: ComponentStatus,
+        start: float | None = None,
     ) -> Edit:
-        body = _fill(template, self.names.get(component, component), new)
+        body = _fill(template, self.names.get(component, component), new, start)
         update = inc.post(now, status, body, AUTHOR, (ComponentChange(component, old, new),))
         self._retitle(inc)
         return Edit(inc, update)

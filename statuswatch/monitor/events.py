@@ -32,6 +32,9 @@ class Transition:
     reason: str
     # The locations that see it down, when it is probed from several (regional or down).
     locations: tuple[str, ...] = ()
+    # When the new state began, for a verdict announced after the fact (monitor/late.py): the
+    # outage's true start. None: it began at `time`.
+    since: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,7 @@ class MonitorSnapshot:
     pass_count: int
     pass_start: float | None
     last_evidence: float | None
+    location: str = LOCAL  # each location's tracker of a monitor has its own
 
 
 Event = Transition | OutageOpened | OutageClosed | GapRecorded

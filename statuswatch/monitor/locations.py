@@ -24,6 +24,7 @@ from statuswatch.monitor.events import (
     State,
     Transition,
 )
+from statuswatch.monitor.late import LateVerdicts
 from statuswatch.monitor.quorum import Verdict, verdict
 from statuswatch.monitor.tracker import GAP_INTERVALS, MonitorTracker
 from statuswatch.probes.base import CheckResult
@@ -49,19 +50,27 @@ class LocatedMonitor:
         self.quorum = monitor.quorum or len(trackers) // 2 + 1
         self.last: dict[str, CheckResult] = {}
         self.last_seen: dict[str, float] = {}  # each location's last run of any kind (wall)
+        # When each location was last heard from (its results' arrival): a location replaying
+        # a backlog is not silent, though its results are old.
+        self.heard: dict[str, float] = {}
         self.outage_starts: dict[str, float] = {}  # each location's open outage
         self.state = State.UNKNOWN
         self.down: tuple[str, ...] = ()
         self.outage_start: float | None = None
         assert monitor.interval is not None and monitor.timeout is not None
         self.max_age = GAP_INTERVALS * monitor.interval + monitor.timeout
+        # A verdict decided by a result older than its freshness window is late: not announced
+        # until the verdict is current again.
+        self.late = LateVerdicts(self.max_age)
 
     def observe(
-        self, location: str, result: CheckResult, mono: float | None
+        self, location: str, result: CheckResult, mono: float | None, arrived: float | None = None
     ) -> tuple[list[Event], list[Event]]:
-        """Feed one location's result; return (its own events, the monitor's transitions)."""
+        """Feed one location's result (reaching us at `arrived`, default its time); return (its
+        own events, the monitor's transitions)."""
         events = self.trackers[location].observe(result, mono)
         self.last_seen[location] = max(result.time, self.last_seen.get(location, result.time))
+        self.heard[location] = max(self.heard.get(location, 0.0), arrived or result.time)
         if result.inconclusive is None:
             self.last[location] = result
         self._follow(events)
@@ -113,11 +122,13 @@ class LocatedMonitor:
         return [event]
 
     def age_out(self, now: float) -> list[Event]:
-        """Housekeeping: a silent location's open outage ends at its last evidence."""
+        """Housekeeping: a silent location's open outage ends at its last evidence (a location
+        uploading its backlog is heard from, not silent: its outage goes on as its results say)."""
         events: list[Event] = []
         for location, tracker in self.trackers.items():
             seen = self.last_seen.get(location)
-            if tracker.outage_open and seen is not None and now - seen > self.max_age:
+            heard = max(seen or 0.0, self.heard.get(location, 0.0))
+            if tracker.outage_open and seen is not None and now - heard > self.max_age:
                 # Closed at the last evidence, as a gap closes it; the tracker keeps its state,
                 # so a location still failing when heard from continues its outage at once.
                 tracker.outage_open = False

@@ -18,6 +18,7 @@ from statuswatch.monitor.events import (
     State,
     Transition,
 )
+from statuswatch.monitor.inconclusive_log import InconclusiveLog
 from statuswatch.monitor.locations import LocatedMonitor, LocationView
 from statuswatch.monitor.scheduler import ProbeScheduler, SchedulerStats
 from statuswatch.monitor.tally import ResultTally
@@ -50,35 +51,6 @@ class MonitoringSnapshot:
     last: dict[str, CheckResult]  # last result by monitor id (none before its first)
     tally: ResultTally  # counts of every result since start
     scheduler: SchedulerStats | None  # live counters, each read whole; None when not probing
-
-
-class InconclusiveLog:
-    """Log inconclusive runs once per reason per LOG_EVERY seconds, with a count: a descriptor
-    shortage fails every probe, and a line (or a traceback) per run would flood the log."""
-
-    LOG_EVERY = 60.0
-
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._since: dict[str, tuple[float, int]] = {}  # reason -> (last logged, runs since)
-
-    def note(self, result: CheckResult) -> None:
-        """Count the run; log it when this reason was not logged in the last LOG_EVERY s."""
-        reason = result.inconclusive or "unknown"
-        now = self._clock.monotonic()
-        last, count = self._since.get(reason, (None, 0))
-        if last is not None and now - last < self.LOG_EVERY:
-            self._since[reason] = (last, count + 1)
-            return
-        self._since[reason] = (now, 0)
-        more = f" ({count} more since the last report)" if count else ""
-        log.warning(
-            "inconclusive check of %s (%s): %s; recorded as unmonitored%s",
-            result.monitor_id,
-            reason,
-            result.message,
-            more,
-        )
 
 
 class Monitoring:
@@ -124,21 +96,24 @@ class Monitoring:
         self.store.submit(
             RegisterMonitors([(m.id, m.kind, m.component) for m in self.config.monitors], now)
         )
-        snapshots = await self.store.monitor_snapshots()
+        snapshots = await self.store.location_snapshots()
         opened = await self.store.open_outages()
         open_outages = {o.monitor_id: o.start for o in opened if o.location == LOCAL}
         last_results = await self.store.last_results()
+        located = [m for m in self.config.monitors if m.locations not in (None, [LOCAL])]
+        pairs = [(m.id, loc) for m in located for loc in m.locations or ()]
+        newest = await self.store.last_by_location(pairs) if pairs else {}
         for mon in self.config.monitors:
             assert mon.interval is not None
             if mon.locations not in (None, [LOCAL]):
-                self._start_located(mon, snapshots.get(mon.id), opened, now)
+                self._start_located(mon, snapshots, opened, newest, now)
                 continue
             tracker = MonitorTracker(
                 mon.id,
                 interval=mon.interval,
                 confirm_failures=mon.confirm_failures or 2,
                 confirm_recoveries=mon.confirm_recoveries or 1,
-                snapshot=snapshots.get(mon.id),
+                snapshot=snapshots.get((mon.id, LOCAL)),
                 outage_open=mon.id in open_outages,
             )
             self._trackers[mon.id] = tracker
@@ -162,10 +137,17 @@ class Monitoring:
             self.scheduler.start()
 
     def _start_located(
-        self, mon: Monitor, snapshot: MonitorSnapshot | None, opened: list[Outage], now: float
+        self,
+        mon: Monitor,
+        snapshots: dict[tuple[str, str], MonitorSnapshot],
+        opened: list[Outage],
+        newest: dict[tuple[str, str], CheckResult],
+        now: float,
     ) -> None:
-        """A tracker per location (only the local one resumes a snapshot: agents' verdicts are
-        rebuilt from their next results), then the quorum verdict."""
+        """A tracker per location, each resumed from its snapshot and its newest stored check
+        (newer than the snapshot when nothing changed since); the local one accounts for the
+        stop as a gap, while an agent's location was not stopped: its silence is a gap when it
+        is heard from again, unless its spool fills it. Then the verdict, resumed unannounced."""
         assert mon.interval is not None and mon.locations is not None
         open_at = {o.location: o.start for o in opened if o.monitor_id == mon.id}
         trackers = {
@@ -174,7 +156,7 @@ class Monitoring:
                 interval=mon.interval,
                 confirm_failures=mon.confirm_failures or 2,
                 confirm_recoveries=mon.confirm_recoveries or 1,
-                snapshot=snapshot if loc == LOCAL else None,
+                snapshot=snapshots.get((mon.id, loc)),
                 outage_open=loc in open_at,
                 location=loc,
             )
@@ -182,9 +164,16 @@ class Monitoring:
         }
         located = LocatedMonitor(mon, trackers)
         located.outage_starts.update(open_at)
+        for loc, tracker in trackers.items():
+            if (last := newest.get((mon.id, loc))) is not None:
+                tracker.evidence_until(last.time)
+                located.last[loc], located.last_seen[loc] = last, last.time
         self._located[mon.id] = located
         if LOCAL in trackers:
             self._emit(mon, located, trackers[LOCAL].resume(now), [])
+            self.store.submit(trackers[LOCAL].snapshot())
+        located.evaluate(now)  # as a local monitor's state resumes: not a change to announce
+        located.late.told = located.state
 
     def _seed_last_push(self, mon: PushMonitor, last: CheckResult | None) -> None:
         if last is not None and last.error_class != ErrorClass.MISSED_PUSH:
@@ -201,10 +190,11 @@ class Monitoring:
             self.store.submit(tracker.snapshot())
         for located in self._located.values():
             for loc, tracker in located.trackers.items():
-                for event in tracker.stop(now):
+                # Only the local probes stop with us; an agent's say until its last run.
+                stopped = tracker.stop(now) if loc == LOCAL else tracker.close_silence(now)
+                for event in stopped:
                     self.store.submit(event)
-                if loc == LOCAL:
-                    self.store.submit(tracker.snapshot())
+                self.store.submit(tracker.snapshot())
         await self.ctx.close()
         await self.store.flush()
 
@@ -258,7 +248,13 @@ class Monitoring:
     ) -> list[Event]:
         if result.location != location:  # stored under where it ran: (monitor, location, time)
             result = replace(result, location=location)
-        own, combined = located.observe(location, result, mono)
+        tracker = located.trackers[location]
+        before = (tracker.state, tracker.fail_count, tracker.pass_count)
+        own, combined = located.observe(location, result, mono, self.clock.time())
+        # Each location's tracker resumes after a restart; as for a local monitor, a result
+        # that moves nothing but the time of the last evidence needs no snapshot.
+        if own or before != (tracker.state, tracker.fail_count, tracker.pass_count):
+            self.store.submit(tracker.snapshot())
         if result.inconclusive is not None:
             self._tally.add_inconclusive(result)
             self._inconclusive_log.note(result)
@@ -266,7 +262,7 @@ class Monitoring:
             self._last[monitor.id] = result
             self._tally.add(monitor.component, result, location)
             self.store.submit(result)
-        return self._emit(monitor, located, own, combined, location)
+        return self._emit(monitor, located, own, combined, location, decided=result.time)
 
     def _emit(
         self,
@@ -275,23 +271,27 @@ class Monitoring:
         own: list[Event],
         combined: list[Event],
         location: str = LOCAL,
+        decided: float | None = None,
     ) -> list[Event]:
         """Store a location's outages and gaps and the monitor's own transitions (a location's
-        transitions stay in memory: the monitor's state is the verdict); tell the hooks."""
+        transitions stay in memory: the monitor's state is the verdict); tell the hooks what is
+        not late (monitor/late.py), the verdict decided at `decided` (default: now)."""
         events = [e for e in own if not isinstance(e, Transition)] + combined
         for event in events:
             self.store.submit(event)
             if isinstance(event, Transition):
                 _log_transition(event)
+        now = self.clock.time()
+        told = located.late.sift(events, now)
+        if not located.late.late(now if decided is None else decided, now):
+            told += located.late.release(located.state, located.down, located.outage_start, now)
         if located.outage_start is None:
             self._outage_start.pop(monitor.id, None)
         else:
             self._outage_start[monitor.id] = located.outage_start
-        if location == LOCAL and LOCAL in located.trackers and (own or combined):
-            self.store.submit(located.trackers[LOCAL].snapshot())
-        if events:
+        if told:
             for hook in self.hooks:
-                hook(monitor, self._last.get(monitor.id), events)  # type: ignore[arg-type]
+                hook(monitor, self._last.get(monitor.id), told)  # type: ignore[arg-type]
         return events
 
     def tick(self) -> None:
@@ -300,7 +300,7 @@ class Monitoring:
         for monitor_id, located in self._located.items():
             own = located.age_out(now)
             combined = located.evaluate(now)
-            if own or combined:
+            if own or combined or located.late.held is not None:
                 self._emit(self.monitors[monitor_id], located, own, combined, location="")
 
     def _handle_inconclusive(

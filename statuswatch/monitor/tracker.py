@@ -134,6 +134,17 @@ class MonitorTracker:
         self.evidence_until(now)
         return events
 
+    def close_silence(self, now: float) -> list[Event]:
+        """Statuswatch is stopping cleanly, but these probes ran elsewhere (an agent's location):
+        what they said holds until their last run only. A silence already past the gap rule is a
+        gap to now (an open outage ends at the last evidence), as when the location is heard
+        from again; an inconclusive episode ends now, as a local one does; a shorter silence is
+        left for the location's next results (its spool) to fill."""
+        events = self._gap_until(now, self.silence_reason) or self._end_dark(now)
+        if events:
+            self.evidence_until(now)  # recorded to now: a later gap starts here, never overlaps
+        return events
+
     def observe(self, result: CheckResult, mono: float | None = None) -> list[Event]:
         """Feed one check result (`mono`: the monotonic reading when it ran); return its events."""
         last_run = self._last_run()
@@ -277,4 +288,5 @@ class MonitorTracker:
             self.pass_count,
             self.pass_start,
             self.last_evidence,
+            self.location,
         )

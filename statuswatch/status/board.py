@@ -48,6 +48,7 @@ def auto_settings(config: Config) -> AutoSettings:
         joined=inc.joined,
         recovered=inc.recovered,
         resolved=inc.resolved,
+        opened_late=inc.opened_late,
         severity_by_impact=tuple(inc.severity_by_impact.items()),
     )
 
@@ -186,9 +187,10 @@ class StatusBoard:
             self.version += 1
         if result is not None:
             self.evidenced.add(monitor.id)
-        changed = False
+        changed, since = False, None
         for event in events:
             if isinstance(event, Transition):
+                since = event.since  # a state announced late says when it began
                 self.monitor_states[event.monitor_id] = event.new
                 self.evidenced.add(event.monitor_id)
                 if event.new is State.REGIONAL:
@@ -200,7 +202,7 @@ class StatusBoard:
                 self._name_regional(monitor.component)
                 changed = True
         if changed:
-            self._refresh(monitor.component, self.clock.time())
+            self._refresh(monitor.component, self.clock.time(), since)
 
     def _name_regional(self, cid: str) -> None:
         """The names of the locations that see the component's regional monitors down."""
@@ -222,7 +224,7 @@ class StatusBoard:
         if (edit := self.auto.tick(now)) is not None:
             self._save(edit)
 
-    def _refresh(self, cid: str, now: float) -> None:
+    def _refresh(self, cid: str, now: float, since: float | None = None) -> None:
         new = self._compute(cid, now)
         old = self.status.get(cid, ComponentStatus.OPERATIONAL)
         if new is old:
@@ -230,7 +232,8 @@ class StatusBoard:
         self.status[cid] = new
         self.version += 1
         log.info("component %s: %s -> %s", cid, old.value, new.value)
-        edit = self.auto.changed(cid, old, new, now, enabled=self.components[cid].auto_incident)
+        enabled = self.components[cid].auto_incident
+        edit = self.auto.changed(cid, old, new, now, enabled=enabled, since=since)
         if edit is not None:
             self._save(edit)
 

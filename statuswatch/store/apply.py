@@ -56,7 +56,7 @@ _UPSERT_ROLLUP = """INSERT INTO rollups
 
 _UPSERT_SNAPSHOT = """INSERT OR REPLACE INTO snapshots
     (monitor, state, fail_count, fail_start, fail_error_class, fail_message,
-     pass_count, pass_start, last_evidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+     pass_count, pass_start, last_evidence, location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
 
 # Keep the newest result by time, so a late-arriving older result cannot overwrite it.
 _UPSERT_LAST = """INSERT INTO last_results
@@ -180,7 +180,8 @@ class BatchApplier:
         self.held_written = False
         self.checks: list[tuple[Any, ...]] = []
         self.rollups = RollupBatch()
-        self.snapshots: dict[int, MonitorSnapshot] = {}  # coalesced: the last one wins
+        # Coalesced by (monitor key, location): the last one wins.
+        self.snapshots: dict[tuple[int, str], MonitorSnapshot] = {}
         self.last: dict[int, CheckResult] = {}  # coalesced: the newest by time wins
 
     def apply(self, items: Iterable[WriteItem]) -> None:
@@ -189,7 +190,7 @@ class BatchApplier:
             _HANDLERS[type(item)](self, item)
         self.write_checks()
         self.conn.executemany(
-            _UPSERT_SNAPSHOT, [_snapshot_row(k, s) for k, s in self.snapshots.items()]
+            _UPSERT_SNAPSHOT, [_snapshot_row(k, s) for (k, _), s in self.snapshots.items()]
         )
         if self.write_held:
             self.write_rollups_and_latest()
@@ -268,7 +269,7 @@ class BatchApplier:
     def snapshot(self, s: MonitorSnapshot) -> None:
         """Remember the monitor's latest snapshot; written once at the end of the batch."""
         key = self.keys.key(s.monitor_id, s.last_evidence)
-        self.snapshots[key] = s
+        self.snapshots[key, s.location] = s
 
     def prune(self, p: Prune) -> None:
         """Delete old passing raw checks and old rollups, after writing what came before."""
@@ -348,6 +349,7 @@ def _snapshot_row(key: int, s: MonitorSnapshot) -> tuple[Any, ...]:
         s.pass_count,
         s.pass_start,
         s.last_evidence,
+        s.location,
     )
 
 

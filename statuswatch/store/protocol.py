@@ -121,7 +121,11 @@ class StoreProtocol(Protocol):
         ...
 
     async def monitor_snapshots(self) -> dict[str, MonitorSnapshot]:
-        """Return the last saved snapshot per monitor id."""
+        """Return the last saved snapshot per monitor id (its local probes')."""
+        ...
+
+    async def location_snapshots(self) -> dict[tuple[str, str], MonitorSnapshot]:
+        """Return the last saved snapshot per (monitor id, location)."""
         ...
 
     async def last_results(self) -> dict[str, CheckResult]:

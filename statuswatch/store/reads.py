@@ -11,7 +11,7 @@ import sqlite_utils
 
 from statuswatch.config.model import Maintenance
 from statuswatch.incidents.model import Incident
-from statuswatch.monitor.events import MonitorSnapshot, State
+from statuswatch.monitor.events import LOCAL, MonitorSnapshot, State
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import phases
 from statuswatch.store.models import (
@@ -167,14 +167,22 @@ def data_version(db: sqlite_utils.Database) -> int:
 
 
 def monitor_snapshots(db: sqlite_utils.Database) -> dict[str, MonitorSnapshot]:
-    """Return the last saved snapshot of each monitor."""
+    """Return the last saved snapshot of each monitor's own (local) probes."""
+    return {m: s for (m, loc), s in location_snapshots(db).items() if loc == LOCAL}
+
+
+def location_snapshots(db: sqlite_utils.Database) -> dict[tuple[str, str], MonitorSnapshot]:
+    """Return the last saved snapshot of each (monitor id, location)."""
     rows = db.query(
         """SELECT m.id AS monitor_id, state, fail_count, fail_start, fail_error_class,
-        fail_message, pass_count, pass_start, last_evidence
+        fail_message, pass_count, pass_start, last_evidence, location
         FROM snapshots s JOIN monitors m ON m.key = s.monitor"""
     )
     return {
-        row["monitor_id"]: MonitorSnapshot(**{**row, "state": State(row["state"])}) for row in rows
+        (row["monitor_id"], row["location"]): MonitorSnapshot(
+            **{**row, "state": State(row["state"])}
+        )
+        for row in rows
     }
 
 

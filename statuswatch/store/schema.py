@@ -338,4 +338,31 @@ def _v10(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10)
+def _v11(db: sqlite_utils.Database) -> None:
+    """A state snapshot per (monitor, location): each agent location's tracker resumes too."""
+    db.executescript(
+        """
+        CREATE TABLE snapshots_by_location (
+            monitor INTEGER NOT NULL REFERENCES monitors(key),
+            location TEXT NOT NULL DEFAULT 'local',
+            state TEXT NOT NULL,
+            fail_count INTEGER NOT NULL,
+            fail_start REAL,
+            fail_error_class TEXT,
+            fail_message TEXT NOT NULL,
+            pass_count INTEGER NOT NULL,
+            pass_start REAL,
+            last_evidence REAL,
+            PRIMARY KEY (monitor, location)
+        );
+        INSERT INTO snapshots_by_location (monitor, state, fail_count, fail_start,
+            fail_error_class, fail_message, pass_count, pass_start, last_evidence)
+            SELECT monitor, state, fail_count, fail_start, fail_error_class, fail_message,
+            pass_count, pass_start, last_evidence FROM snapshots;
+        DROP TABLE snapshots;
+        ALTER TABLE snapshots_by_location RENAME TO snapshots;
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11)

@@ -143,8 +143,12 @@ class Store:
         return await self._read(reads.data_version)
 
     async def monitor_snapshots(self) -> dict[str, MonitorSnapshot]:
-        """Return the last saved snapshot per monitor id."""
+        """Return the last saved snapshot per monitor id (its local probes')."""
         return await self._read(reads.monitor_snapshots)
+
+    async def location_snapshots(self) -> dict[tuple[str, str], MonitorSnapshot]:
+        """Return the last saved snapshot per (monitor id, location)."""
+        return await self._read(reads.location_snapshots)
 
     async def last_results(self) -> dict[str, CheckResult]:
         """Return the newest check result per monitor id."""
