@@ -24,6 +24,7 @@ from statuswatch.metrics import (
     monitors,
     notifications,
     process,
+    regional,
     scheduling,
 )
 from statuswatch.metrics.family import Families
@@ -41,6 +42,7 @@ FAMILIES = Families(
         **process.FAMILIES,
         **monitors.FAMILIES,
         **locations.FAMILIES,
+        **regional.FAMILIES,
         **components.FAMILIES,
         **customers.FAMILIES,
         **scheduling.FAMILIES,
@@ -88,6 +90,7 @@ class StatuswatchCollector:
         self.notify = notify
         self._monitors = monitors.MonitorFamilies(config)
         self._locations = locations.LocationFamilies(config, agents, clock or SystemClock())
+        self._regional = regional.RegionalFamilies(config)
         self._components = components.ComponentFamilies(config)
         self._customers = customers.CustomerFamilies(config)
         self._scheduling = scheduling.SchedulingFamilies(lateness)
@@ -96,10 +99,12 @@ class StatuswatchCollector:
         # One reading of the fleet and of the board per scrape: every family says the same.
         fleet = self.monitoring.snapshot()
         statuses = self.board.status.copy()
+        alerted = frozenset(self.board.regional_alerts.alerted)
         figures = self.snapshot.current
         yield from process.collect(self.loaded_at)
         yield from self._monitors.collect(fleet)
         yield from self._locations.collect()
+        yield from self._regional.collect(alerted)
         yield from self._components.collect(statuses, figures)
         yield from self._customers.collect(figures, fleet.states, statuses)
         yield from self._scheduling.collect(fleet.scheduler, fleet.tally.inconclusive)

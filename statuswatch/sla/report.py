@@ -110,6 +110,10 @@ class CreditLine:
             "coverage_percent": None if fig.coverage is None else float(fig.coverage * 100),
             "budget_remaining_minutes": float(fig.budget_remaining / 60),
             "claim_deadline_passed": self.claim_passed(now),
+            # Regional time whichever way the plan counts it, and which way that is: under
+            # "downtime" it is already inside the downtime figures, under "available" not.
+            "regional_minutes": self.regional_seconds / 60,
+            "regional_counts_as": self.plan.regional_counts_as,
         }
         if self.claim_deadline is not None:  # a running period's deadline follows its real end
             out["claim_deadline"] = periods.iso_z(self.claim_deadline)
@@ -129,6 +133,8 @@ def outage_json(o: OutageLine) -> dict[str, Any]:
         "excused": o.excused_seconds == o.seconds,
         "error_class": o.error_class,
         "message": o.message,
+        "location": o.location,
+        "regional_minutes": o.regional_seconds / 60,
         "split_by_gaps": [
             {"start": periods.iso_z(g.start), "end": periods.iso_z(g.end), "reason": g.reason}
             for g in o.split_by

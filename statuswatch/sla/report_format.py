@@ -35,6 +35,9 @@ CSV_COLUMNS = [
     "claim_deadline",
     "claim_deadline_passed",
     "outages",
+    # Appended, so scripts that read the columns by position keep working.
+    "regional_minutes",
+    "regional_counts_as",
 ]
 
 
@@ -99,6 +102,7 @@ def as_table(lines: list[CreditLine], now: int, tz: ZoneInfo = UTC) -> str:
         "availability",
         "coverage",
         "unmonitored",
+        "regional",
         "unexcused",
         "allowed",
         "excess",
@@ -122,6 +126,7 @@ def as_table(lines: list[CreditLine], now: int, tz: ZoneInfo = UTC) -> str:
                 truncate_percent(fig.availability) + ("%" if fig.availability is not None else ""),
                 truncate_percent(None if fig.coverage is None else fig.coverage * 100, 1) + "%",
                 duration_text(fig.unmonitored),
+                duration_text(line.regional_seconds),
                 duration_text(fig.unexcused),
                 duration_text(fig.allowed),
                 duration_text(fig.excess),
@@ -138,6 +143,10 @@ def as_table(lines: list[CreditLine], now: int, tz: ZoneInfo = UTC) -> str:
     if plans:
         text += "\n\nunmonitored time: " + "; ".join(
             f"{plan}: {POLICY_WORDS[policy]}" for plan, policy in plans.items()
+        )
+        regional = {line.plan.id: line.plan.regional_counts_as for line in lines}
+        text += "\nregional time: " + "; ".join(
+            f"{plan}: {POLICY_WORDS[counts]}" for plan, counts in regional.items()
         )
     totals = totals_by_currency(lines)
     if totals:

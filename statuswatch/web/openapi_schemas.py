@@ -208,6 +208,8 @@ _OUTAGE = obj(
     excused=BOOL,
     error_class=STR,
     message=STR,
+    location={**STR, "description": "where it was observed (local: this server)"},
+    regional_minutes={**NUM, "description": "of it, down from fewer locations than the quorum"},
     split_by_gaps={"type": "array", "items": obj(start=UTC, end=UTC, reason=STR)},
 )
 _CREDIT_PROPS: dict[str, Schema] = dict(
@@ -233,6 +235,11 @@ _CREDIT_PROPS: dict[str, Schema] = dict(
     coverage_percent=nullable(NUM),
     budget_remaining_minutes=NUM,
     claim_deadline_passed=BOOL,
+    regional_minutes={**NUM, "description": "down from fewer locations than the quorum"},
+    regional_counts_as={
+        **enum("available", "downtime"),
+        "description": "how the plan counted the regional time",
+    },
     outages={"type": "array", "items": _OUTAGE},
 )
 MONITOR_STATES = ("unknown", "up", "degraded", "down", "regional")
