@@ -66,14 +66,16 @@ def locations_config(smtp_port: int) -> str:
 class Lab:
     """The central process, one agent and one fault proxy per location, and the mailbox."""
 
+    host = "127.0.0.1"  # where the central process and the target listen
+
     def __init__(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         self.tmp_path = tmp_path
         self.db = tmp_path / "statuswatch.db"
         self.mailbox = Mailbox()
         self.smtp = Controller(self.mailbox, hostname="127.0.0.1", port=free_port())
         self.smtp.start()
-        self.target = Target()
-        self.proxies = {p: FaultProxy(self.target.port) for p in PLACES}
+        self.target = Target(self.host)
+        self.proxies = self.make_proxies()
         for p, token in TOKENS.items():
             monkeypatch.setenv(f"{p.upper()}_TOKEN", token)
         self.port = free_port()
@@ -90,9 +92,8 @@ class Lab:
         text = config.read_text(encoding="utf-8").replace(
             "confirm_failures = 1", "confirm_failures = 2"
         )
-        config.write_text(
-            text.replace(f"127.0.0.1:{self.target.port}", f"{TARGET_HOST}:{self.target.port}")
-        )
+        text = text.replace(f"127.0.0.1:{self.port}", f"{self.host}:{self.port}")
+        config.write_text(text.replace(f"127.0.0.1:{self.target.port}", self.target_address()))
         self.central = Statuswatch(config)
         self.agents: dict[str, AgentProcess] = {}
         try:
@@ -106,6 +107,15 @@ class Lab:
         except BaseException:
             self.close()
             raise
+        _LABS.append(self)
+
+    def make_proxies(self) -> dict[str, FaultProxy]:
+        """Each location's way to the target."""
+        return {p: FaultProxy(self.target.port) for p in PLACES}
+
+    def target_address(self) -> str:
+        """host:port of the target in the monitor's URL."""
+        return f"{TARGET_HOST}:{self.target.port}"
 
     def start_agent(self, place: str) -> AgentProcess:
         proxy = f"http://127.0.0.1:{self.proxies[place].port}"
@@ -135,7 +145,7 @@ class Lab:
         return request("GET", self.url("/healthz"))[0] in (200, 503)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def subscribe(self, address: str) -> None:
         """Subscribe and confirm through the mailed link, as a person would."""
@@ -197,7 +207,6 @@ class Lab:
 @pytest.fixture
 def lab(tmp_path, monkeypatch):
     lab = Lab(tmp_path, monkeypatch)
-    _LABS.append(lab)
     yield lab
     lab.close()
 
@@ -249,9 +258,14 @@ def test_down_from_every_location_is_one_incident_one_mail_each_from_the_quorum_
 
 def test_down_from_one_location_of_three_is_regional_no_incident_no_mail_no_downtime(lab):
     lab.proxies["east"].set("hang")  # accepted, never answered: east's probes time out
-    wait_until("east down", lambda: lab.location_states()["east"] == "down", 15)
+    assert_regional(lab, "east")
+
+
+def assert_regional(lab: Lab, place: str) -> None:
+    """`place` alone down: regional, degraded, no incident, no mail, no downtime."""
+    wait_until(f"{place} down", lambda: lab.location_states()[place] == "down", 15)
     assert lab.state() == "regional"
-    assert lab.location_states() == {"east": "down", "west": "up", "north": "up"}
+    assert lab.location_states() == {p: "down" if p == place else "up" for p in PLACES}
     wait_until("degraded", lambda: lab.component() == "degraded_performance", 5)
     page = lab.page().lower()
     assert "degraded performance" in page and "major outage" not in page
@@ -271,14 +285,19 @@ def test_down_from_two_locations_of_three_is_down_one_incident(lab):
     switched = time.time()
     lab.proxies["east"].set("drop")  # the answer cut mid-stream
     lab.proxies["west"].set("refuse")
-    want = {"east": "down", "west": "down", "north": "up"}
-    wait_until("east and west down", lambda: lab.location_states() == want, 15)
+    assert_down_from(lab, ("east", "west"), switched)
+
+
+def assert_down_from(lab: Lab, places: tuple[str, ...], switched: float) -> None:
+    """A quorum of `places` down since `switched`: down, one incident, one mail each."""
+    want = {p: "down" if p in places else "up" for p in PLACES}
+    wait_until(f"{' and '.join(places)} down", lambda: lab.location_states() == want, 15)
     assert lab.state() == "down"
     wait_until("the component in an outage", lambda: lab.component() == "major_outage", 5)
     wait_until("a mail to each", lambda: len(lab.mail()) == 2, 15)
     hold("one incident", lambda: len(lab.incidents()) == 1, QUIET)
     assert lab.mail() == Counter(dict.fromkeys(SUBSCRIBERS, 1))
-    quorum_time = max(lab.failing_since(p, switched) for p in ("east", "west"))
+    quorum_time = max(lab.failing_since(p, switched) for p in places)
     assert epoch(lab.monitor()["open_outage"]["start"]) == pytest.approx(quorum_time, abs=0.001)
 
 
@@ -286,9 +305,7 @@ def test_a_stopped_agent_is_no_evidence_never_down_and_resumes_without_duplicate
     west = lab.agents["west"]
     west.signal(signal.SIGSTOP)
     stopped = time.time()
-    wait_until("west silent", lambda: lab.location_states()["west"] != "up", 15)
-    assert lab.location_states()["west"] == "unknown", lab.monitor()
-    hold("east and north carry it: up", lambda: lab.state() == "up", QUIET)
+    assert_silent(lab, "west")
     west.signal(signal.SIGCONT)
     resumed = time.time()
     wait_until("west up again", lambda: lab.location_states()["west"] == "up", 15)
@@ -305,13 +322,27 @@ def test_a_stopped_agent_is_no_evidence_never_down_and_resumes_without_duplicate
     started, ended, _ = gaps[0]
     assert stopped - 2 * INTERVAL <= started <= stopped + INTERVAL
     assert resumed - INTERVAL <= ended <= resumed + 3 * INTERVAL
-    wait_until("west's spool drained", lambda: west.spooled() == [], 10)
-    stored = checks(lab.db, "west")
+    assert_back_once(lab, "west", resumed)
+
+
+def assert_silent(lab: Lab, place: str) -> None:
+    """`place` unheard: no evidence from it (unknown, never down), the others carry it: up."""
+    wait_until(f"{place} silent", lambda: lab.location_states()[place] != "up", 15)
+    assert lab.location_states()[place] == "unknown", lab.monitor()
+    hold("the others carry it: up", lambda: lab.state() == "up", QUIET)
+
+
+def assert_back_once(lab: Lab, place: str, since: float) -> list[tuple[str, float]]:
+    """`place` heard again after `since`: its spool drained, every check stored once, never
+    down, no mail, no incident; its stored checks."""
+    wait_until(f"{place}'s spool drained", lambda: lab.agents[place].spooled() == [], 10)
+    stored = checks(lab.db, place)
     assert all(n == 1 for n in Counter(stored).values())
-    assert [t for _, t in stored if t > resumed]
+    assert [t for _, t in stored if t > since]
     hold("never down, no mail, no incident", lambda: not lab.mail() and not lab.incidents(), QUIET)
     states = lab.stored("SELECT new FROM transitions")
     assert ("down",) not in states, states
+    return stored
 
 
 def test_a_replayed_spool_changes_no_verdict_and_sends_no_mail(lab, tmp_path):

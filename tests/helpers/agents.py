@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from tests.helpers.system import ROOT
@@ -35,6 +36,8 @@ class AgentProcess:
         location: str = "lab",
         token: str = LAB_TOKEN,
         env: dict[str, str] | None = None,
+        server_host: str = "127.0.0.1",
+        prefix: Sequence[str] = (),  # e.g. `ip netns exec NAME`: where the agent runs
     ) -> None:
         self.spool = tmp_path / f"{agent_id}.spool"
         self.log_path = tmp_path / f"agent-{agent_id}.log"
@@ -45,12 +48,12 @@ class AgentProcess:
             **(env or {}),
         }
         args = [
-            *("--server", f"http://127.0.0.1:{server_port}", "--location", location),
+            *("--server", f"http://{server_host}:{server_port}", "--location", location),
             *("--spool", str(self.spool), "--agent-id", agent_id, "--poll", str(poll)),
         ]
         with self.log_path.open("a") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "statuswatch", "agent", *args],
+                [*prefix, sys.executable, "-m", "statuswatch", "agent", *args],
                 stdout=log,
                 stderr=log,
                 env=env,

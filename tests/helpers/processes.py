@@ -49,7 +49,7 @@ class Switchable(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Switchable)
+server = ThreadingHTTPServer((sys.argv[2], int(sys.argv[1])), Switchable)
 server.daemon_threads = True
 server.serve_forever()
 """
@@ -71,11 +71,11 @@ def wait_until(what: str, check: Callable[[], T | None], seconds: float, every: 
         time.sleep(every)
 
 
-def wait_for_port(port: int, seconds: float = 10.0) -> None:
+def wait_for_port(port: int, seconds: float = 10.0, host: str = "127.0.0.1") -> None:
     """Until something accepts connections on the port."""
 
     def accepts() -> bool:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        socket.create_connection((host, port), timeout=0.5).close()
         return True
 
     wait_until(f"something listening on port {port}", accepts, seconds)
@@ -84,18 +84,19 @@ def wait_for_port(port: int, seconds: float = 10.0) -> None:
 class Target:
     """A healthy local HTTP target in a process of its own, switchable to another status."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", TARGET, str(self.port)],
+            [sys.executable, "-c", TARGET, str(self.port), host],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_for_port(self.port)
+        wait_for_port(self.port, host=host)
 
     def answer(self, status: int) -> None:
         """From now on every request gets `status`."""
-        request("GET", f"http://127.0.0.1:{self.port}/_status/{status}")
+        request("GET", f"http://{self.host}:{self.port}/_status/{status}")
 
     def stop(self) -> None:
         self.proc.kill()
