@@ -183,6 +183,25 @@ def test_spooled_results_arrive_with_their_times_after_the_server_is_back(
     assert all(n == 1 for n in Counter(stored).values())
 
 
+def test_an_agent_killed_9_loses_nothing_it_had_spooled(central, agents, tmp_path):
+    server = central(monitors=10)
+    agent = agents(server.port)
+    db = tmp_path / "statuswatch.db"
+    wait_until("first results stored", lambda: len(checks(db)) >= 4, START)
+    server.stop()
+    wait_until("the agent spools", lambda: len(agent.spooled()) >= 30, 20)
+    agent.signal(signal.SIGKILL)  # no chance to commit, upload or close anything
+    agent.proc.wait(timeout=10)
+    spooled = agent.spooled()  # committed: what it had acknowledged as spooled
+    assert len(spooled) >= 30
+    server = central(monitors=10)
+    again = agents(server.port)  # the same id, so the same spool file
+    wait_until("the old spool drains", lambda: not set(spooled) & set(again.spooled()), START)
+    stored = checks(db)
+    assert set(spooled) <= {t for _, t in stored}
+    assert all(n == 1 for n in Counter(stored).values())
+
+
 def test_sigstopped_agent_resumes_without_duplicates(central, agents, tmp_path):
     server = central()
     agent = agents(server.port)

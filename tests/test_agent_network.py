@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import ssl
 import time
 
@@ -118,3 +119,40 @@ async def test_results_of_the_same_moment_share_one_upload(aiohttp_server, tmp_p
         stop.set()
         await running
     assert len(batches) <= 2, batches
+
+
+async def test_the_proxy_environment_is_read_once_at_start_with_its_credentials(
+    aiohttp_server, no_proxy_env
+):
+    seen: list[tuple[str, str, str | None]] = []
+
+    def proxy_app(name: str) -> web.Application:
+        async def forward(request: web.Request) -> web.Response:
+            seen.append((name, str(request.url), request.headers.get("Proxy-Authorization")))
+            if request.path == "/api/v1/agent/monitors":
+                return web.json_response({"monitors": [], "generation": "g", "server_time": 1.0})
+            return web.Response(text="via proxy")
+
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", forward)
+        return app
+
+    first, second = await aiohttp_server(proxy_app("first")), await aiohttp_server(proxy_app("2"))
+    no_proxy_env.setenv("HTTP_PROXY", f"http://agent:s3cret@127.0.0.1:{first.port}")
+    ctx = ProbeContext(SystemClock(), trust_env=True)
+    client = ServerClient("http://central.invalid", "token")
+    # Read at start, as curl reads its environment: a later change needs a restart.
+    no_proxy_env.setenv("HTTP_PROXY", f"http://127.0.0.1:{second.port}")
+    no_proxy_env.setenv("NO_PROXY", "*")
+    try:
+        result = await run_probe(http_monitor("http://behind-the-proxy.invalid/health"), ctx)
+        assert result is not None and result.ok, result
+        assert (await client.monitors("a1", 10)).generation == "g"
+    finally:
+        await ctx.close()
+        await client.close()
+    auth = "Basic " + base64.b64encode(b"agent:s3cret").decode()
+    assert seen == [
+        ("first", "http://behind-the-proxy.invalid/health", auth),
+        ("first", "http://central.invalid/api/v1/agent/monitors?agent=a1&poll=10", auth),
+    ]

@@ -2,9 +2,10 @@
 
 Three loops: the poll (every `poll` seconds: this agent's monitors, and its heartbeat), the
 probes (the central process's ProbeScheduler and run_probe, so the same deadlines and phases),
-and the upload (every UPLOAD_EVERY seconds or as soon as BATCH results wait). Every result goes
-to the spool first; the server unreachable, the agent keeps probing the monitors it last had
-and the spool grows, then drains oldest first with the original check times.
+and the upload (COALESCE after a result comes, or every UPLOAD_EVERY seconds). Every result
+goes to the spool first (committed within COMMIT_EVERY, those of one moment together); the
+server unreachable, the agent keeps probing the monitors it last had and the spool grows, then
+drains oldest first with the original check times, in bodies as full as the server takes.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import time
 from dataclasses import dataclass
 
 import aiohttp
+import msgspec
 
 from statuswatch.agent.client import Assignment, ServerClient, ServerError
 from statuswatch.agent.spool import Spool
-from statuswatch.agent.wire import MAX_RESULTS, result_body
+from statuswatch.agent.wire import MAX_BODY, MAX_RESULTS, ResultIn, result_in
 from statuswatch.clock import Clock
 from statuswatch.config.model import Monitor
 from statuswatch.monitor.scheduler import ProbeScheduler
@@ -28,8 +30,12 @@ from statuswatch.probes import ProbeContext, run_probe
 log = logging.getLogger(__name__)
 
 UPLOAD_EVERY = 1.0
-BATCH = 100  # results per upload: well under the server's MAX_RESULTS and its body cap
-assert BATCH <= MAX_RESULTS
+BATCH = MAX_RESULTS  # results per upload, as many as fit in the server's body cap
+# Bytes of results per upload: the cap less the envelope (location, agent id, sent_at).
+BATCH_BYTES = MAX_BODY - 1024
+# Results taken are committed to the spool this soon, all in one transaction (spool.py: what a
+# kill -9 can lose); the upload commits first too, so it sends nothing that is not spooled.
+COMMIT_EVERY = 0.05
 BACKOFF_MAX = 5.0  # a server back after a partition is found within this long
 # A result wakes the upload, which then waits this long so the results of the same moment share
 # its request: an upload per result cost the agent and the server a request and a commit each.
@@ -67,6 +73,7 @@ class Agent:
         self._wake = asyncio.Event()
         self._reachable: bool | None = None
         self._batch = BATCH
+        self._commit_due: asyncio.TimerHandle | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until `stop` is set; then upload what it can (briefly) and close."""
@@ -86,12 +93,14 @@ class Agent:
                 pass  # what is left stays spooled for the next start
             await self.ctx.close()
             await self.client.close()
-            self.spool.close()
+            self.spool.close()  # commits what is left
 
     async def _poll_loop(self) -> None:
         while True:
             try:
-                assignment = await self.client.monitors(self.settings.agent_id, self.settings.poll)
+                assignment = await self.client.monitors(
+                    self.settings.agent_id, self.settings.poll, known=self.generation
+                )
             except (OSError, TimeoutError, aiohttp.ClientError, ServerError) as exc:
                 self._note_reachable(False, exc)
             else:
@@ -101,7 +110,7 @@ class Agent:
 
     async def _assign(self, assignment: Assignment) -> None:
         """Probe what the server assigned, when it changed (phases are stable across a change)."""
-        if assignment.generation == self.generation:
+        if assignment.monitors is None or assignment.generation == self.generation:
             return
         skew = self.clock.time() - assignment.server_time
         if abs(skew) > 5:
@@ -124,12 +133,23 @@ class Agent:
     async def _run_one(self, monitor: Monitor, lateness: float) -> None:
         result = await run_probe(monitor, self.ctx, lateness=lateness)
         if result is not None:
-            self.keep(result_body(result))
+            self.keep(result_in(result))
 
-    def keep(self, body: dict) -> None:
-        """Spool one result (its upload shape) and wake the upload."""
-        self.spool.add(body)
+    def keep(self, body: ResultIn | dict) -> None:
+        """Spool one result (its upload shape) within COMMIT_EVERY, and wake the upload."""
+        self.spool.add(body.time if isinstance(body, ResultIn) else body["time"], body)
+        if self._commit_due is None:
+            self._commit_due = asyncio.get_running_loop().call_later(COMMIT_EVERY, self._commit)
         self._wake.set()
+
+    def _commit(self) -> None:
+        if self._commit_due is not None:
+            self._commit_due.cancel()
+            self._commit_due = None
+        try:
+            self.spool.commit()
+        except Exception:  # a full disk, say: kept in memory, retried at the next result
+            log.exception("spool commit failed; %d results wait in memory", self.spool.uncommitted)
 
     async def _upload_loop(self) -> None:
         backoff = UPLOAD_EVERY
@@ -155,16 +175,11 @@ class Agent:
 
     async def _upload_spooled(self) -> None:
         """Upload the spool, oldest first, until it is empty; a failure leaves the rest."""
-        while batch := self.spool.oldest(self._batch):
+        self._commit()
+        while batch := self.spool.oldest(self._batch, BATCH_BYTES):
             ids = [rid for rid, _ in batch]
-            body = {
-                "location": self.settings.location,
-                "agent": self.settings.agent_id,
-                "sent_at": time.time(),
-                "results": [result for _, result in batch],
-            }
             try:
-                counts = await self.client.upload(body)
+                counts = await self.client.upload(self._envelope([body for _, body in batch]))
             except ServerError as exc:
                 if not self._refused(exc, ids):
                     raise
@@ -173,6 +188,17 @@ class Agent:
             self.spool.remove(ids)  # acknowledged: only now may they go
             self._batch = BATCH
             log.debug("uploaded %s", counts)
+
+    def _envelope(self, results: list[bytes]) -> bytes:
+        """The upload's JSON, the spooled bodies joined as they are (none decoded)."""
+        head = msgspec.json.encode(
+            {
+                "location": self.settings.location,
+                "agent": self.settings.agent_id,
+                "sent_at": time.time(),
+            }
+        )
+        return b"".join((head[:-1], b',"results":[', b",".join(results), b"]}"))
 
     def _refused(self, exc: ServerError, ids: list[int]) -> bool:
         """Handle an answer no retry can change; False when retrying later may help."""

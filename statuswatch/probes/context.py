@@ -13,6 +13,7 @@ import aiohttp
 from statuswatch.clock import Clock
 from statuswatch.probes.inconclusive import ResolverHealth
 from statuswatch.probes.phases import PhaseTimer
+from statuswatch.probes.proxies import EnvProxies
 
 if TYPE_CHECKING:
     import dns.asyncresolver
@@ -111,9 +112,9 @@ class ProbeContext:
     def __init__(self, clock: Clock, *, max_connections: int = 0, trust_env: bool = False) -> None:
         self.clock = clock
         self.max_connections = max_connections
-        # HTTP(S)_PROXY / NO_PROXY from the environment, as curl reads them (an agent behind an
-        # egress proxy); the central process connects directly, as it always has.
-        self.trust_env = trust_env
+        # HTTP(S)_PROXY / NO_PROXY from the environment, read once (an agent behind an egress
+        # proxy); the central process connects directly, as it always has.
+        self.proxies = EnvProxies() if trust_env else None
         # Last time each push monitor was pushed to (epoch seconds); seeded from the database
         # at start-up and by the service's start time for monitors never pushed to.
         self.last_push: dict[str, float] = {}
@@ -142,7 +143,8 @@ class ProbeContext:
                 cookie_jar=aiohttp.DummyCookieJar(),
                 headers={"User-Agent": "statuswatch/0.1 (+uptime monitor)"},
                 skip_auto_headers=("Accept-Encoding",),
-                trust_env=self.trust_env,
+                # Never: aiohttp would re-read the environment and ~/.netrc for every request.
+                trust_env=False,
             )
             self._sessions[reuse] = session
         return session

@@ -16,6 +16,7 @@ from statuswatch.probes.base import ErrorClass, Observation, ProbeFailure
 from statuswatch.probes.context import ProbeContext, current_attempt, tls_peer_hook
 from statuswatch.probes.http_body import check_body, has_body_check, read_capped
 from statuswatch.probes.phases import PhaseTimer
+from statuswatch.probes.proxies import DIRECT
 from statuswatch.probes.tcp import cert_error_message, connect_failure, lookup_failure
 from statuswatch.probes.tls import peer_cert_expiry
 
@@ -72,13 +73,14 @@ async def _fetch(monitor: HttpMonitor, ctx: ProbeContext, seen: _Seen) -> None:
     method, url, data = monitor.method, monitor.request_url, monitor.body
     for _hop in range(monitor.max_redirects + 1):
         seen.expiry = None  # the connector reports it again for an https hop
+        route = DIRECT if ctx.proxies is None else ctx.proxies.route(url)
         async with session.request(
             method,
             url,
-            headers=headers,
             data=data.encode() if data is not None else None,
             allow_redirects=False,
             ssl=sslctx,
+            **route.options(url, headers),
         ) as resp:
             seen.status = resp.status
             if seen.timer is not None:
