@@ -12,8 +12,10 @@ second agent's late result) is looked up in the store, which stays the one truth
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from statuswatch.store.protocol import StoreProtocol
+if TYPE_CHECKING:  # the store imports the agent's wire format: no cycle at run time
+    from statuswatch.store.protocol import StoreProtocol
 
 # A pair with no check stored yet: every result is newer.
 _NONE = float("-inf")
