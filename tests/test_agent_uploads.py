@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
+import msgspec
 import pytest
 
 from statuswatch.agent.stored import StoredChecks
@@ -16,6 +17,7 @@ from statuswatch.clock import FakeClock
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import Store
 from statuswatch.web import create_app
+from statuswatch.web.keys import CONFIG
 from tests.helpers.config import make_config
 from tests.helpers.openapi import CheckedClient
 
@@ -196,3 +198,24 @@ async def test_a_bad_upload_still_names_every_problem(start):
     status, errors = await api.post("/api/v1/agent/results", body)
     assert status == 422 and errors["errors"][0]["field"] == "results[0].colour"
     assert api.store.asked == []  # nothing of a refused batch reaches the store
+
+
+async def test_a_poll_lists_the_share_as_configured_and_its_generation_follows_the_share(start):
+    started, _clock = start
+    api = await started()
+
+    async def poll(agent: str) -> dict:
+        status, body = await api.get(f"/api/v1/agent/monitors?agent={agent}&poll=1")
+        assert status == 200
+        return body
+
+    alone = await poll("a1")
+    config = api.app[CONFIG]
+    assert alone["monitors"] == [msgspec.to_builtins(m, enc_hook=float) for m in config.monitors]
+    assert (await poll("a1"))["generation"] == alone["generation"]
+    await poll("a2")  # a second agent takes part of the location's monitors
+    shared = await poll("a1")
+    assert shared["generation"] != alone["generation"]
+    assert [m["id"] for m in shared["monitors"]] == [
+        m.id for m in config.monitors if m.id in {x["id"] for x in shared["monitors"]}
+    ]

@@ -25,6 +25,7 @@ class LocationHub:
         # Each location's monitor ids, worked out once: the config does not change while the
         # process runs, and scanning the fleet per upload was O(monitors) a request.
         self.probed: dict[str, frozenset[str]] = {}
+        self.encoded: dict[str, dict[str, bytes]] = {}  # and the monitors as agents get them
 
     @classmethod
     def for_config(cls, config: Config, environ: Mapping[str, str], clock: Clock) -> LocationHub:

@@ -62,27 +62,37 @@ async def agent_monitors(request: web.Request) -> web.Response:
         raise unprocessable(["poll: must be a number of seconds"]) from None
     hub = request.app[LOCATION_HUB]
     hub.registry.heard(location, agent, poll=poll)
-    monitors = {m.id: m for m in location_monitors(request.app[CONFIG], location)}
-    mine = hub.registry.share(location, agent, list(monitors))
-    # Durations go as seconds: the agent decodes them with the config's own hook.
-    listed = [msgspec.to_builtins(monitors[m], enc_hook=float) for m in mine]
-    generation = hashlib.sha256(msgspec.json.encode(listed)).hexdigest()[:16]
-    return web.json_response(
-        {
-            "location": location,
-            "agent": agent,
-            "monitors": listed,
-            "generation": generation,
-            "server_time": request.app[CLOCK].time(),
+    encoded = encoded_monitors(request.app, location)
+    mine = hub.registry.share(location, agent, list(encoded))
+    listed = b"[" + b",".join(encoded[m] for m in mine) + b"]"  # as msgspec encodes the list
+    body = {
+        "location": location,
+        "agent": agent,
+        "monitors": msgspec.Raw(listed),
+        "generation": hashlib.sha256(listed).hexdigest()[:16],
+        "server_time": request.app[CLOCK].time(),
+    }
+    return web.Response(body=msgspec.json.encode(body), content_type="application/json")
+
+
+def encoded_monitors(app: web.Application, location: str) -> dict[str, bytes]:
+    """Each monitor `location` probes, by id in config order, as JSON (encoded once: every
+    agent's poll listed the whole share anew)."""
+    cache = app[LOCATION_HUB].encoded
+    if (encoded := cache.get(location)) is None:
+        # Durations go as seconds: the agent decodes them with the config's own hook.
+        encoded = cache[location] = {
+            m.id: msgspec.json.encode(m, enc_hook=float)
+            for m in location_monitors(app[CONFIG], location)
         }
-    )
+    return encoded
 
 
 def probed_ids(app: web.Application, location: str) -> frozenset[str]:
     """The ids of the monitors `location` probes (worked out once per location)."""
     probed = app[LOCATION_HUB].probed
     if (ids := probed.get(location)) is None:
-        ids = probed[location] = frozenset(m.id for m in location_monitors(app[CONFIG], location))
+        ids = probed[location] = frozenset(encoded_monitors(app, location))
     return ids
 
 
