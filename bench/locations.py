@@ -562,6 +562,10 @@ async def distributed(args, tmp: Path, base: str, session, single: dict) -> dict
     finally:
         codes = {loc: stop(p) for loc, p in agents.items()}
         central_code = stop(central)
+        for r in relays.values():
+            if r.server is not None:
+                await r.cut()  # its handlers end here, not cancelled at the loop's close
+        await asyncio.sleep(0.1)
         await runner.cleanup()
     part["ledger"] = ledger_check(tmp, db)
     delays = flips["delays"]["down"] + flips["delays"]["up"]
