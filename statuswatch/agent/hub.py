@@ -6,13 +6,14 @@ import asyncio
 from collections.abc import Mapping
 
 from statuswatch.agent.registry import AgentRegistry
+from statuswatch.agent.stored import StoredChecks
 from statuswatch.auth.tokens import find_owner, token_digest
 from statuswatch.clock import Clock
 from statuswatch.config import Config, read_secret
 
 
 class LocationHub:
-    """Tokens by digest -> location id, the agents registry, and the upload lock."""
+    """Tokens by digest -> location id, the agents registry, the upload lock, what is stored."""
 
     def __init__(self, tokens: dict[bytes, str], clock: Clock) -> None:
         self._tokens = tokens
@@ -20,6 +21,11 @@ class LocationHub:
         # Uploads are checked against the store and then written one at a time, so two copies
         # of one batch in flight at once cannot both be counted as accepted.
         self.upload_lock = asyncio.Lock()
+        self.stored = StoredChecks()
+        # Each location's monitor ids, worked out once: the config does not change while the
+        # process runs, and scanning the fleet per upload was O(monitors) a request.
+        self.probed: dict[str, frozenset[str]] = {}
+        self.encoded: dict[str, dict[str, bytes]] = {}  # and the monitors as agents get them
 
     @classmethod
     def for_config(cls, config: Config, environ: Mapping[str, str], clock: Clock) -> LocationHub:

@@ -148,6 +148,10 @@ class StoreProtocol(Protocol):
         """Which of these (monitor id, time) checks from `location` are stored already."""
         ...
 
+    async def newest_checks(self, location: str, monitor_ids: Sequence[str]) -> dict[str, float]:
+        """The newest stored check time from `location` of each of these monitors that has one."""
+        ...
+
     async def last_by_location(
         self, pairs: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], CheckResult]:

@@ -300,6 +300,22 @@ def stored_checks(
     return found
 
 
+def newest_checks(
+    db: sqlite_utils.Database, location: str, monitor_ids: Sequence[str]
+) -> dict[str, float]:
+    """The newest stored check time from `location` of each of these monitors that has one."""
+    found: dict[str, float] = {}
+    for monitor_id in monitor_ids:  # each a walk down the unique (monitor, location, time) index
+        row = db.execute(
+            """SELECT max(time) FROM checks
+            WHERE monitor = (SELECT key FROM monitors WHERE id = ?) AND location = ?""",
+            (monitor_id, location),
+        ).fetchone()
+        if row[0] is not None:
+            found[monitor_id] = row[0]
+    return found
+
+
 def last_by_location(
     db: sqlite_utils.Database, pairs: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], CheckResult]:

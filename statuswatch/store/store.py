@@ -192,6 +192,10 @@ class Store:
         """Which of these (monitor id, time) checks from `location` are stored already."""
         return await self._read(reads.stored_checks, location, keys)
 
+    async def newest_checks(self, location: str, monitor_ids: Sequence[str]) -> dict[str, float]:
+        """The newest stored check time from `location` of each of these monitors that has one."""
+        return await self._read(reads.newest_checks, location, monitor_ids)
+
     async def last_by_location(
         self, pairs: Sequence[tuple[str, str]]
     ) -> dict[tuple[str, str], CheckResult]:

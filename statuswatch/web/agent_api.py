@@ -18,7 +18,7 @@ from statuswatch.clock import iso
 from statuswatch.config import Config, PushMonitor
 from statuswatch.config.model import Monitor, probed_from
 from statuswatch.probes.base import CheckResult
-from statuswatch.web.json_io import read_body, unprocessable
+from statuswatch.web.json_io import Body, read_body, unprocessable
 from statuswatch.web.keys import CLOCK, CONFIG, LOCATION_HUB, MONITORING, STORE
 from statuswatch.web.security import refuse_if_limited, require_admin, too_many
 
@@ -62,30 +62,57 @@ async def agent_monitors(request: web.Request) -> web.Response:
         raise unprocessable(["poll: must be a number of seconds"]) from None
     hub = request.app[LOCATION_HUB]
     hub.registry.heard(location, agent, poll=poll)
-    monitors = {m.id: m for m in location_monitors(request.app[CONFIG], location)}
-    mine = hub.registry.share(location, agent, list(monitors))
-    # Durations go as seconds: the agent decodes them with the config's own hook.
-    listed = [msgspec.to_builtins(monitors[m], enc_hook=float) for m in mine]
-    generation = hashlib.sha256(msgspec.json.encode(listed)).hexdigest()[:16]
-    return web.json_response(
-        {
-            "location": location,
-            "agent": agent,
-            "monitors": listed,
-            "generation": generation,
-            "server_time": request.app[CLOCK].time(),
+    encoded = encoded_monitors(request.app, location)
+    mine = hub.registry.share(location, agent, list(encoded))
+    listed = b"[" + b",".join(encoded[m] for m in mine) + b"]"  # as msgspec encodes the list
+    body = {
+        "location": location,
+        "agent": agent,
+        "monitors": msgspec.Raw(listed),
+        "generation": hashlib.sha256(listed).hexdigest()[:16],
+        "server_time": request.app[CLOCK].time(),
+    }
+    return web.Response(body=msgspec.json.encode(body), content_type="application/json")
+
+
+def encoded_monitors(app: web.Application, location: str) -> dict[str, bytes]:
+    """Each monitor `location` probes, by id in config order, as JSON (encoded once: every
+    agent's poll listed the whole share anew)."""
+    cache = app[LOCATION_HUB].encoded
+    if (encoded := cache.get(location)) is None:
+        # Durations go as seconds: the agent decodes them with the config's own hook.
+        encoded = cache[location] = {
+            m.id: msgspec.json.encode(m, enc_hook=float)
+            for m in location_monitors(app[CONFIG], location)
         }
-    )
+    return encoded
 
 
-def _check(upload: Upload, location: str, config: Config, now: float) -> list[str]:
+def probed_ids(app: web.Application, location: str) -> frozenset[str]:
+    """The ids of the monitors `location` probes (worked out once per location)."""
+    probed = app[LOCATION_HUB].probed
+    if (ids := probed.get(location)) is None:
+        ids = probed[location] = frozenset(encoded_monitors(app, location))
+    return ids
+
+
+async def read_upload(request: web.Request) -> Body[Upload]:
+    """The upload decoded straight into its structs; a bad one again, field by field, to name
+    every problem (read_body)."""
+    try:
+        return Body(msgspec.json.decode(await request.read(), type=Upload), ())
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return await read_body(request, Upload)
+
+
+def _check(upload: Upload, location: str, app: web.Application, now: float) -> list[str]:
     """Problems with the batch's results, each naming its field."""
-    probed = {m.id for m in location_monitors(config, location)}
-    known = {m.id for m in config.monitors}
+    probed = probed_ids(app, location)
     problems = []
     for i, r in enumerate(upload.results):
         if r.monitor not in probed:
-            why = "not probed" if r.monitor in known else "unknown monitor"
+            known = any(m.id == r.monitor for m in app[CONFIG].monitors)
+            why = "not probed" if known else "unknown monitor"
             problems.append(f"results[{i}].monitor: {why} from {location}: {r.monitor!r}")
         if not 0 < r.time <= now + MAX_FUTURE:
             problems.append(
@@ -99,7 +126,7 @@ def _check(upload: Upload, location: str, config: Config, now: float) -> list[st
 async def upload_results(request: web.Request) -> web.Response:
     """POST /api/v1/agent/results: store and judge the new results; count the duplicates."""
     location = agent_location(request)
-    body = await read_body(request, Upload)
+    body = await read_upload(request)
     if body.value.location != location:  # before any other check: nothing of it is looked at
         return web.json_response(
             {"error": f"this token reports for location {location!r} only"}, status=403
@@ -108,19 +135,24 @@ async def upload_results(request: web.Request) -> web.Response:
         return web.json_response({"error": f"at most {MAX_RESULTS} results per upload"}, status=413)
     app = request.app
     now = app[CLOCK].time()
-    upload = body.check(_check(body.value, location, app[CONFIG], now))
+    upload = body.check(_check(body.value, location, app, now))
     results = [r.result(location) for r in upload.results]
     hub, store = app[LOCATION_HUB], app[STORE]
     newest = max((r.time for r in results), default=None)
     hub.registry.uploaded(location, upload.agent, newest=newest, sent_at=upload.sent_at)
     async with hub.upload_lock:
-        seen = await store.stored_checks(location, [(r.monitor_id, r.time) for r in results])
+        seen = await hub.stored.stored(store, location, [(r.monitor_id, r.time) for r in results])
         fresh: dict[tuple[str, float], CheckResult] = {}
         for r in results:
             if (key := (r.monitor_id, r.time)) not in seen:
                 fresh.setdefault(key, r)
         app[MONITORING].receive(location, list(fresh.values()))
-        await store.flush()  # the answer is the agent's licence to forget them
+        try:
+            await store.flush()  # the answer is the agent's licence to forget them
+        except BaseException:
+            hub.stored.forget(location, {m for m, _ in fresh})  # they may still be committed
+            raise
+        hub.stored.committed(location, fresh)
     return web.json_response({"accepted": len(fresh), "duplicates": len(results) - len(fresh)})
 
 
