@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 CONFIG ?= config.example.toml
 # Debian packages the test suite needs: prometheus brings promtool (checks /metrics and the rules
 # in contrib/prometheus); chromium is the browser tests/test_browser.py drives with Playwright;
-# iproute2 (ip) and nftables (nft) give tests/test_location_netns.py its namespaces and faults.
-SYSTEM_PACKAGES ?= prometheus chromium iproute2 nftables
+# iproute2 (ip) and nftables (nft) give tests/test_location_netns.py its namespaces and faults;
+# postgresql is the server the PostgreSQL backend's tests start themselves (initdb, pg_ctl).
+SYSTEM_PACKAGES ?= prometheus chromium iproute2 nftables postgresql
 
 .PHONY: run test bench lint check-config system-deps clean
 

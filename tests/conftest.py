@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from statuswatch.probes import ProbeContext
 from statuswatch.store import StoreProtocol
 from tests.helpers.browser import chromium
 from tests.helpers.config import build_config
+from tests.helpers.postgres import PostgresCluster, require_postgres
 from tests.helpers.store import BACKENDS, StoreBackend
 from tests.helpers.system import ROOT
 
@@ -33,7 +34,7 @@ def root() -> Path:
 @pytest.fixture(params=list(BACKENDS))
 def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> StoreBackend:
     """A fresh database of each backend in turn; every test using it runs once per backend."""
-    return BACKENDS[request.param](tmp_path)
+    return BACKENDS[request.param](tmp_path, request.getfixturevalue)
 
 
 @pytest.fixture
@@ -42,6 +43,16 @@ async def store(store_backend: StoreBackend) -> AsyncIterator[StoreProtocol]:
     store = await store_backend.started()
     yield store
     await store.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One PostgreSQL server for the session (Debian's package, initdb and pg_ctl in a temporary
+    directory, 127.0.0.1 only); tests take a fresh database of it with `postgres.database()`."""
+    cluster = PostgresCluster(require_postgres()).init()
+    cluster.start()
+    yield cluster
+    cluster.destroy()
 
 
 @pytest.fixture
