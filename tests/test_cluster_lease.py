@@ -96,12 +96,14 @@ def test_a_failed_renew_ends_leadership_at_once(node: Callable[..., Lease], url:
 
 
 def test_a_node_restarted_under_the_same_name_starts_a_new_term(
-    node: Callable[..., Lease],
+    node: Callable[..., Lease], url: str
 ) -> None:
     before = node("a")
     assert before.attempt() and before.fence == 1
     after = node("a")  # the same node name, a new process: its predecessor may still write
     assert after.attempt() and after.fence == 2
+    with psycopg.connect(url) as conn, pytest.raises(FencedError, match="fence 1 is no longer"):
+        before.guard(conn)  # same holder name, old fence: refused
     assert not before.attempt()  # the old process's renew finds a fence not its own
 
 
