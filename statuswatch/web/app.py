@@ -6,7 +6,8 @@ import contextlib
 import gc
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
 import jinja2
 from aiohttp import web
@@ -237,15 +238,17 @@ def _cluster(env: dict[str, str], url: str, deciding: tuple[Resource, ...]) -> R
             published = app.get(BOARD)
 
             async def elected() -> None:
-                for ctx in deciding:
-                    opened = contextlib.asynccontextmanager(ctx)(app)
-                    await leader_work.enter_async_context(opened)
+                with _started_app_state():
+                    for ctx in deciding:
+                        opened = contextlib.asynccontextmanager(ctx)(app)
+                        await leader_work.enter_async_context(opened)
 
             async def deposed() -> None:
-                await leader_work.aclose()
-                if published is not None:  # back to the leader's board, as a follower
-                    app[BOARD] = published
-                    app[RENDER_CACHE].version = lambda: published.version
+                with _started_app_state():
+                    await leader_work.aclose()
+                    if published is not None:  # back to the leader's board, as a follower
+                        app[BOARD] = published
+                        app[RENDER_CACHE].version = lambda: published.version
 
             lease_figures = LeaseCollector(node.lease)
             app[METRICS_REGISTRY].register(lease_figures)
@@ -255,6 +258,15 @@ def _cluster(env: dict[str, str], url: str, deciding: tuple[Resource, ...]) -> R
             app[METRICS_REGISTRY].unregister(lease_figures)
 
     return cluster
+
+
+@contextlib.contextmanager
+def _started_app_state() -> Iterator[None]:
+    """The deciding resources set their app keys when opened; a node elected (or deposed)
+    after start-up does so on a started app, which aiohttp allows but warns about."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Changing state of started", category=DeprecationWarning)
+        yield
 
 
 async def freeze_startup_heap(_app: web.Application) -> None:
