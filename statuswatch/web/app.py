@@ -155,7 +155,7 @@ def create_app(
     unset = "the admin API answers 401 to everyone"
     token = read_secret(config.site.admin_token_env, env, unset=unset)
     app[ADMIN_TOKEN] = token_digest(token) if token else None
-    shared = cluster_token(env) if database_url else None
+    shared = cluster_token(env)  # a web worker trusts a node's forwarded address with it too
     app[CLUSTER_TOKEN] = token_digest(shared) if shared else None
     app[AUTH_LIMITER] = RateLimiter(clock, rate=0.5, burst=20)
     if role != "web":  # the web role forwards the agents to the monitor, which keeps them
