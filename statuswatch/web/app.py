@@ -40,7 +40,8 @@ from statuswatch.roles.forward import (
 from statuswatch.roles.publisher import Publisher
 from statuswatch.sla.report_tokens import ensure_report_tokens
 from statuswatch.status.board import StatusBoard
-from statuswatch.store import Store, StoreProtocol
+from statuswatch.store import StoreProtocol
+from statuswatch.store.open import open_store, storage_url
 from statuswatch.web import (
     agent_api,
     api,
@@ -133,12 +134,15 @@ def create_app(
     database_url: str | None = None,
 ) -> web.Application:
     """Build the app for `role`. A store passed in is the caller's to start and close; else one
-    is opened (read-only in the web role). `database_url` (PostgreSQL) makes this process a
-    node of several: it campaigns for the lease and runs the deciding work only as leader."""
+    is opened (read-only in the web role). On PostgreSQL (the config's URL, or `database_url`)
+    this process is a node of several: it campaigns for the lease and runs the deciding work
+    only while it leads."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     clock = clock or SystemClock()
     env = dict(os.environ if environ is None else environ)
+    if database_url is None and role != "web":
+        database_url = storage_url(config, env)  # PostgreSQL: a node of several
     # No middlewares, on purpose: see web/not_found.py and add_security_headers.
     app = web.Application(client_max_size=64 * 1024)
     app.on_response_prepare.append(add_security_headers)
@@ -186,11 +190,11 @@ def create_app(
     if role == "web":
         contexts: tuple[Resource, ...] = web_role.resources(store, env)
     elif database_url is not None:  # a node of several: the deciding work only while leading
-        contexts = (_store(store), _metrics_thread, _cluster(env, database_url, deciding))
+        contexts = (_store(store, env), _metrics_thread, _cluster(deciding))
         contexts += (_metrics_listener,)
     else:
         contexts = (
-            _store(store),
+            _store(store, env),
             _monitoring(env, probe),
             _board,
             _report_tokens(env),
@@ -222,7 +226,7 @@ def create_app(
     return app
 
 
-def _cluster(env: dict[str, str], url: str, deciding: tuple[Resource, ...]) -> Resource:
+def _cluster(deciding: tuple[Resource, ...]) -> Resource:
     """This node's campaign: the deciding resources are opened when it is elected and closed,
     in reverse, when it loses the lease; every write it makes is fenced meanwhile."""
 
@@ -297,11 +301,11 @@ def _metrics_endpoint(
 Resource = Callable[[web.Application], AsyncIterator[None]]
 
 
-def _store(given: StoreProtocol | None) -> Resource:
+def _store(given: StoreProtocol | None, env: dict[str, str]) -> Resource:
     """The store: one passed in is the caller's to start and close; else one is opened here."""
 
     async def store(app: web.Application) -> AsyncIterator[None]:
-        opened = given if given is not None else Store(app[CONFIG].storage.path, clock=app[CLOCK])
+        opened = given if given is not None else open_store(app[CONFIG], env, clock=app[CLOCK])
         if given is None:
             await opened.start()
         app[STORE] = opened
