@@ -1,8 +1,8 @@
 """Two nodes' apps, each campaigning on a real PostgreSQL lease: the leader opens the deciding
 work (monitoring, board, housekeeping, notifications), the follower none of it and forwards a
 write to the leader's advertised site over real HTTP; when the leader stops, it gives the lease
-up and the follower's next round makes it the leader. The stores here are each node's own
-SQLite file: what is under test is the campaign's wiring, not the shared store."""
+up and the follower's next round makes it the leader. Both use the one PostgreSQL store the
+config selects (`storage.url_env`), as real nodes do."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from aiohttp.test_utils import TestServer
 from statuswatch.clock import FakeClock
 from statuswatch.web import create_app
 from statuswatch.web.keys import CLOCK, CLUSTER, MONITORING
-from tests.helpers.cluster import lease_database
 from tests.helpers.config import make_config
 from tests.helpers.net import free_port
 from tests.helpers.notify import ADMIN, ENV
@@ -29,16 +28,17 @@ def _node(tmp_path: Path, name: str, url: str) -> TestServer:
     where = tmp_path / name
     where.mkdir()
     cluster = {"node": name, "advertise": f"http://127.0.0.1:{port}"}
-    config = make_config(where, [], cluster=cluster)
-    env = {**ENV, "STATUSWATCH_CLUSTER_TOKEN": TOKEN}
-    app = create_app(config, clock=FakeClock(), environ=env, probe=False, database_url=url)
+    storage = {"path": str(where / "sw.db"), "url_env": "STATUSWATCH_DATABASE_URL"}
+    config = make_config(where, [], cluster=cluster, storage=storage)
+    env = {**ENV, "STATUSWATCH_CLUSTER_TOKEN": TOKEN, "STATUSWATCH_DATABASE_URL": url}
+    app = create_app(config, clock=FakeClock(), environ=env, probe=False)
     return TestServer(app, port=port)
 
 
 async def test_one_node_decides_the_other_forwards_then_takes_over(
     tmp_path: Path, postgres: PostgresCluster
 ) -> None:
-    url = lease_database(postgres)
+    url = postgres.database()  # the first node's store migrates it (the lease table too)
     a, b = _node(tmp_path, "a", url), _node(tmp_path, "b", url)
     await a.start_server()
     await b.start_server()
@@ -66,6 +66,8 @@ async def test_one_node_decides_the_other_forwards_then_takes_over(
             async with http.get(a.make_url("/api/v1/incidents"), headers=AUTH) as resp:
                 listed = await resp.json()
             assert [i["id"] for i in listed["incidents"]] == [created["id"]]
+            async with http.get(b.make_url("/api/v1/incidents"), headers=AUTH) as resp:
+                assert [i["id"] for i in (await resp.json())["incidents"]] == [created["id"]]
             async with http.get(b.make_url("/metrics")) as resp:
                 text = await resp.text()
             assert "statuswatch_leader 0.0" in text
