@@ -104,6 +104,9 @@ def test_run_keeps_its_data_in_postgresql(
     """The monitor writes to PostgreSQL and the site (web workers too) reads it from there."""
     url = postgres.database()
     monkeypatch.setenv(URL_ENV, url)
+    monkeypatch.setenv(
+        "STATUSWATCH_CLUSTER_TOKEN", "cluster-token-of-the-test"
+    )  # PostgreSQL: needed
     target = Target()
     port = free_port()
     config = _postgres_config(tmp_path, workers=workers, target_port=target.port, port=port)

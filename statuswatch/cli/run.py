@@ -52,11 +52,16 @@ def run(args: argparse.Namespace, config: Config) -> int:
         except ValueError as exc:
             print(f"statuswatch: --listen: {exc}", file=sys.stderr)
             return 2
+    from statuswatch.cluster.node import ClusterConfigError
+
     try:
         return _run_role(args, config, role, listen)
     except AnotherMonitorError as exc:
         print(f"statuswatch: {exc}", file=sys.stderr)
         return 1
+    except ClusterConfigError as exc:
+        print(f"statuswatch: config error: {exc}", file=sys.stderr)
+        return 2
 
 
 def _run_role(args: argparse.Namespace, config: Config, role: str, listen: str) -> int:

@@ -153,6 +153,9 @@ def _check_site(config: Config) -> Iterator[str]:
         parse_listen(config.site.listen)
     except ValueError as exc:
         yield f"site.listen: {exc}"
+    advertise = config.cluster.advertise
+    if advertise and _bad_url(advertise):
+        yield f"cluster.advertise: must be an http:// or https:// URL, got {advertise!r}"
     if config.metrics.listen:
         try:
             parse_listen(config.metrics.listen)
@@ -171,6 +174,7 @@ def _check_positive(config: Config) -> Iterator[str]:
         ("storage.raw_retention", config.storage.raw_retention),
         ("storage.rollup_retention", config.storage.rollup_retention),
         ("metrics.sla_refresh", config.metrics.sla_refresh),
+        ("cluster.lease_ttl", config.cluster.lease_ttl),
         ("email.retention", config.email.retention),
     ]
     for key, value in checks:

@@ -102,6 +102,18 @@ class Storage(_Section):
     rollup_retention: Duration = Duration(400 * 86400)
 
 
+class Cluster(_Section):
+    """Several nodes on one PostgreSQL (README "Running several nodes"); unused on SQLite."""
+
+    # This node's name in the leader lease; empty: the machine's hostname.
+    node: Annotated[str, msgspec.Meta(pattern=r"^([A-Za-z0-9][A-Za-z0-9._-]{0,62})?$")] = ""
+    # How long a leader's lease lasts without a renew (renewed every third of it).
+    lease_ttl: Duration = Duration(15)
+    # The URL other nodes reach THIS node's site at (followers forward writes to the leader's);
+    # empty: site.base_url.
+    advertise: str = ""
+
+
 class Defaults(_Section):
     interval: Duration = Duration(60)
     timeout: Duration = Duration(10)
@@ -390,6 +402,7 @@ MONITOR_KINDS = ("http", "tcp", "tls", "dns", "push")
 class Config(_Section, dict=True):
     site: Site = Site()
     storage: Storage = Storage()
+    cluster: Cluster = Cluster()
     defaults: Defaults = Defaults()
     probing: Probing = Probing()
     locations: list[Location] = []

@@ -20,6 +20,7 @@ from statuswatch.metrics import (
     components,
     customers,
     database,
+    lease,
     locations,
     monitors,
     notifications,
@@ -47,6 +48,7 @@ FAMILIES = Families(
         **customers.FAMILIES,
         **scheduling.FAMILIES,
         **database.FAMILIES,
+        **lease.FAMILIES,
         **notifications.FAMILIES,
         **commitments.FAMILIES,
     }
@@ -81,7 +83,10 @@ class StatuswatchCollector:
         notify: NotifyStats | None = None,
         agents: AgentRegistry | None = None,
         clock: Clock | None = None,
+        lease_families: bool = True,
     ) -> None:
+        # On SQLite this process leads its own file; several nodes expose their lease apart.
+        self.lease_families = lease_families
         self.monitoring = monitoring
         self.board = board
         self.store = store
@@ -109,5 +114,7 @@ class StatuswatchCollector:
         yield from self._customers.collect(figures, fleet.states, statuses)
         yield from self._scheduling.collect(fleet.scheduler, fleet.tally.inconclusive)
         yield from database.collect(self.store)
+        if self.lease_families:
+            yield from lease.collect(None)
         yield from notifications.collect(self.notify)
         yield commitments.collect(figures)

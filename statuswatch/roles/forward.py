@@ -69,8 +69,9 @@ def socket_problem(config: Config) -> str | None:
 class MonitorLink:
     """The web worker's client of the monitor role (one connection pool, bounded)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path | None, base: str = "http://monitor") -> None:
+        self.path = path  # None: over TCP to `base` (a follower's link to the leader's site)
+        self.base = base
         self._session: aiohttp.ClientSession | None = None
         self._slots = asyncio.Semaphore(IN_FLIGHT)
         self._waiting = 0
@@ -78,7 +79,9 @@ class MonitorLink:
     async def start(self) -> None:
         """Open the connection pool (connections are made on first use)."""
         self._session = aiohttp.ClientSession(
-            connector=aiohttp.UnixConnector(path=str(self.path), limit=IN_FLIGHT),
+            connector=aiohttp.UnixConnector(path=str(self.path), limit=IN_FLIGHT)
+            if self.path is not None
+            else aiohttp.TCPConnector(limit=IN_FLIGHT),
             timeout=aiohttp.ClientTimeout(total=TIMEOUT),
             auto_decompress=False,  # bodies pass through as the monitor encoded them
             cookie_jar=aiohttp.DummyCookieJar(),
@@ -90,7 +93,7 @@ class MonitorLink:
             await self._session.close()
 
     async def call(
-        self, method: str, path_qs: str, headers: dict[str, str], body: bytes
+        self, method: str, path_qs: str, headers: dict[str, str], body: bytes, base: str = ""
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """Send one request to the monitor; its status, headers and body (raises when it fails)."""
         assert self._session is not None, "MonitorLink.start() first"
@@ -101,7 +104,7 @@ class MonitorLink:
             async with self._slots:
                 async with self._session.request(
                     method,
-                    "http://monitor" + path_qs,
+                    (base or self.base) + path_qs,
                     headers=headers,
                     data=body or None,
                     allow_redirects=False,
@@ -112,23 +115,32 @@ class MonitorLink:
         finally:
             self._waiting -= 1
 
-    async def forward(self, request: web.Request) -> web.Response:
-        """Answer `request` with the monitor's answer to the same request."""
+    async def forward(
+        self,
+        request: web.Request,
+        *,
+        client: str | None = None,
+        extra: dict[str, str] | None = None,
+        base: str = "",
+    ) -> web.Response:
+        """Answer `request` with the monitor's answer to the same request (`client`: the
+        stranger's address when it came from a trusted hop; `extra`: headers to add)."""
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
-        headers[CLIENT_HEADER] = request.remote or "unknown"
+        headers[CLIENT_HEADER] = client or request.remote or "unknown"
+        headers.update(extra or {})
         body = await request.read()
         try:
             status, kept, payload = await self.call(
-                request.method, request.rel_url.raw_path_qs, headers, body
+                request.method, request.rel_url.raw_path_qs, headers, body, base
             )
         except Busy:
-            return _unavailable(request, 503, "too many requests are waiting; try again shortly")
+            return unavailable(request, 503, "too many requests are waiting; try again shortly")
         except (aiohttp.ClientConnectionError, FileNotFoundError, ConnectionRefusedError):
             # Nothing reached the monitor: safe to try again, nothing was done.
-            return _unavailable(request, 503, "statuswatch's monitor is restarting; try again")
+            return unavailable(request, 503, "statuswatch's monitor is restarting; try again")
         except TimeoutError:
             # The monitor may have done it: say so rather than claim either way.
-            return _unavailable(
+            return unavailable(
                 request, 504, "statuswatch's monitor did not answer in time; check before retrying"
             )
         response = web.Response(status=status, body=payload)
@@ -141,7 +153,7 @@ class Busy(Exception):
     """Too many forwarded requests are already waiting in this worker."""
 
 
-def _unavailable(request: web.Request, status: int, reason: str) -> web.Response:
+def unavailable(request: web.Request, status: int, reason: str) -> web.Response:
     headers = {"Retry-After": "5"} if status == 503 else {}
     if request.path.startswith("/api/"):
         return web.json_response({"error": reason}, status=status, headers=headers)

@@ -365,4 +365,22 @@ def _v11(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11)
+def _v12(db: sqlite_utils.Database) -> None:
+    """The leader lease of several nodes on PostgreSQL (statuswatch/cluster/lease.py); on
+    SQLite the table stays empty: one process owns the file."""
+    # DOUBLE PRECISION, not REAL: PostgreSQL's REAL is 4 bytes, too coarse for epoch seconds
+    # (SQLite gives both the same 8-byte affinity).
+    db.executescript(
+        """
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            fence INTEGER NOT NULL,
+            expires DOUBLE PRECISION NOT NULL,
+            advertise TEXT
+        );
+        """
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _v11, _v12)

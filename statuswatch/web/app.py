@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+import warnings
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
 import jinja2
 from aiohttp import web
@@ -15,9 +17,13 @@ from statuswatch.agent.hub import LocationHub
 from statuswatch.auth.ratelimit import RateLimiter
 from statuswatch.auth.tokens import token_digest
 from statuswatch.clock import Clock, SystemClock
+from statuswatch.cluster.forward import LeaderRouter
+from statuswatch.cluster.node import ClusterNode
+from statuswatch.cluster.settings import cluster_token
 from statuswatch.config import Config, read_secret
 from statuswatch.metrics.collector import StatuswatchCollector
 from statuswatch.metrics.endpoint import MetricsEndpoint
+from statuswatch.metrics.lease import LeaseCollector
 from statuswatch.metrics.scheduling import LATENESS_BUCKETS
 from statuswatch.metrics.snapshot import SlaSnapshot
 from statuswatch.monitor.housekeeping import start_housekeeping
@@ -35,7 +41,7 @@ from statuswatch.roles.publisher import Publisher
 from statuswatch.sla.report_tokens import ensure_report_tokens
 from statuswatch.status.board import StatusBoard
 from statuswatch.store import StoreProtocol
-from statuswatch.store.open import open_store
+from statuswatch.store.open import open_store, storage_url
 from statuswatch.web import (
     agent_api,
     api,
@@ -64,6 +70,8 @@ from statuswatch.web.keys import (
     AUTH_LIMITER,
     BOARD,
     CLOCK,
+    CLUSTER,
+    CLUSTER_TOKEN,
     CONFIG,
     HEALTH_CACHE,
     LOCATION_HUB,
@@ -81,7 +89,7 @@ from statuswatch.web.keys import (
 )
 from statuswatch.web.not_found import add_catch_all, add_static
 from statuswatch.web.render_cache import RenderCache
-from statuswatch.web.security import add_security_headers, security_headers_for
+from statuswatch.web.security import add_security_headers, client_key, security_headers_for
 
 log = logging.getLogger(__name__)
 
@@ -123,13 +131,18 @@ def create_app(
     environ: Mapping[str, str] | None = None,
     probe: bool = True,
     role: str = "all",
+    database_url: str | None = None,
 ) -> web.Application:
     """Build the app for `role`. A store passed in is the caller's to start and close; else one
-    is opened (read-only in the web role)."""
+    is opened (read-only in the web role). On PostgreSQL (the config's URL, or `database_url`)
+    this process is a node of several: it campaigns for the lease and runs the deciding work
+    only while it leads."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     clock = clock or SystemClock()
     env = dict(os.environ if environ is None else environ)
+    if database_url is None and role != "web":
+        database_url = storage_url(config, env)  # PostgreSQL: a node of several
     # No middlewares, on purpose: see web/not_found.py and add_security_headers.
     app = web.Application(client_max_size=64 * 1024)
     app.on_response_prepare.append(add_security_headers)
@@ -146,6 +159,8 @@ def create_app(
     unset = "the admin API answers 401 to everyone"
     token = read_secret(config.site.admin_token_env, env, unset=unset)
     app[ADMIN_TOKEN] = token_digest(token) if token else None
+    shared = cluster_token(env)  # a web worker trusts a node's forwarded address with it too
+    app[CLUSTER_TOKEN] = token_digest(shared) if shared else None
     app[AUTH_LIMITER] = RateLimiter(clock, rate=0.5, burst=20)
     if role != "web":  # the web role forwards the agents to the monitor, which keeps them
         app[LOCATION_HUB] = LocationHub.for_config(config, env, clock)
@@ -162,8 +177,21 @@ def create_app(
     app[METRICS] = _metrics_endpoint(config, registry, env, forked=role == "monitor")
     # One context per resource, in start-up order: aiohttp closes them in reverse, so each
     # resource outlives everything started after it (the store outlives monitoring's flush).
+    deciding: tuple[Resource, ...] = (
+        _monitoring(env, probe),
+        _board,
+        _report_tokens(env),
+        _sla_figures,
+        _collector,
+        _housekeeping,
+        _notifications(env),
+        _publisher,
+    )
     if role == "web":
         contexts: tuple[Resource, ...] = web_role.resources(store, env)
+    elif database_url is not None:  # a node of several: the deciding work only while leading
+        contexts = (_store(store, env), _metrics_thread, _cluster(deciding))
+        contexts += (_metrics_listener,)
     else:
         contexts = (
             _store(store, env),
@@ -182,15 +210,67 @@ def create_app(
         app.cleanup_ctx.append(ctx)
     for module in _READS:
         module.add_routes(app)
+    if role != "web" and database_url is not None:
+        app[CLUSTER] = ClusterNode(config, env, database_url, clock, client=client_key)
     for module in _WRITES:
         if role == "web":
             router = ForwardingRouter(app.router, web_role.forward, keep=_KEPT_LOCAL)
             module.add_routes(ForwardingApp(app, router))  # type: ignore[arg-type]
+        elif database_url is not None:
+            leader = LeaderRouter(app.router, app[CLUSTER].link, keep=_KEPT_LOCAL)
+            module.add_routes(ForwardingApp(app, leader))  # type: ignore[arg-type]
         else:
             module.add_routes(app)
     add_static(app, resource_dir("static"))
     add_catch_all(app)  # last: it matches every URL
     return app
+
+
+def _cluster(deciding: tuple[Resource, ...]) -> Resource:
+    """This node's campaign: the deciding resources are opened when it is elected and closed,
+    in reverse, when it loses the lease; every write it makes is fenced meanwhile."""
+
+    async def cluster(app: web.Application) -> AsyncIterator[None]:
+        node = app[CLUSTER]
+        # Fenced from the start: a follower's write (there should be none) never lands either.
+        app[STORE].guard = node.lease.guard  # type: ignore[attr-defined]
+        leader_work = contextlib.AsyncExitStack()
+        async with contextlib.AsyncExitStack() as following:
+            if app[ROLE] == "all":  # a follower's pages: what the leader published
+                followed = contextlib.asynccontextmanager(web_role.published_board)(app)
+                await following.enter_async_context(followed)
+            published = app.get(BOARD)
+
+            async def elected() -> None:
+                with _started_app_state():
+                    for ctx in deciding:
+                        opened = contextlib.asynccontextmanager(ctx)(app)
+                        await leader_work.enter_async_context(opened)
+
+            async def deposed() -> None:
+                with _started_app_state():
+                    await leader_work.aclose()
+                    if published is not None:  # back to the leader's board, as a follower
+                        app[BOARD] = published
+                        app[RENDER_CACHE].version = lambda: published.version
+
+            lease_figures = LeaseCollector(node.lease)
+            app[METRICS_REGISTRY].register(lease_figures)
+            await node.start(elected, deposed)
+            yield
+            await node.stop()
+            app[METRICS_REGISTRY].unregister(lease_figures)
+
+    return cluster
+
+
+@contextlib.contextmanager
+def _started_app_state() -> Iterator[None]:
+    """The deciding resources set their app keys when opened; a node elected (or deposed)
+    after start-up does so on a started app, which aiohttp allows but warns about."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Changing state of started", category=DeprecationWarning)
+        yield
 
 
 async def freeze_startup_heap(_app: web.Application) -> None:
@@ -328,6 +408,7 @@ async def _collector(app: web.Application) -> AsyncIterator[None]:
         notify=app[NOTIFY_STATS],
         agents=app[LOCATION_HUB].registry,
         clock=app[CLOCK],
+        lease_families=CLUSTER not in app,  # a node of several has its own, leader or not
     )
     app[METRICS_REGISTRY].register(collector)
     yield

@@ -16,8 +16,19 @@ from typing import Any
 from aiohttp import web
 
 from statuswatch.clock import iso
+from statuswatch.cluster.settings import node_name
 from statuswatch.roles.published import PublishedBoard
-from statuswatch.web.keys import BOARD, CLOCK, HEALTH_CACHE, MONITORING, ROLE, STARTED_AT, STORE
+from statuswatch.web.keys import (
+    BOARD,
+    CLOCK,
+    CLUSTER,
+    CONFIG,
+    HEALTH_CACHE,
+    MONITORING,
+    ROLE,
+    STARTED_AT,
+    STORE,
+)
 from statuswatch.web.render_cache import respond
 
 
@@ -31,6 +42,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 def monitor_health(app: web.Application) -> dict[str, Any]:
     """The monitor role's own figures (also what it publishes for the web role every beat)."""
+    cluster = app.get(CLUSTER)
+    # On SQLite the one process leads its own file; of several nodes, the lease's holder.
+    lease = None if cluster is None else cluster.health()
+    if cluster is not None and not cluster.leading:
+        return _follower_health(app, lease)
     monitoring = app[MONITORING]
     db = app[STORE].write_stats()
     fleet = monitoring.snapshot()
@@ -50,6 +66,8 @@ def monitor_health(app: web.Application) -> dict[str, Any]:
     database = {k: db[k] for k in ("writable", "last_write", "pending", "last_error")}
     return {
         "status": "ok" if db["writable"] else "failing",
+        "role": "leader",
+        "lease": lease,
         "uptime_seconds": round(app[CLOCK].time() - app[STARTED_AT], 1),
         "database": {**database, "last_write": iso(database["last_write"])},
         "scheduler": scheduler,
@@ -59,6 +77,18 @@ def monitor_health(app: web.Application) -> dict[str, Any]:
         "last_inconclusive": None
         if last is None
         else {"time": iso(last.time), "monitor": last.monitor_id, "reason": last.inconclusive},
+    }
+
+
+def _follower_health(app: web.Application, lease: dict[str, Any] | None) -> dict[str, Any]:
+    """A follower decides nothing: healthy while it serves; the lease says who leads."""
+    return {
+        "status": "ok",
+        "role": "follower",
+        "lease": lease,
+        "uptime_seconds": round(app[CLOCK].time() - app[STARTED_AT], 1),
+        "scheduler": None,
+        "monitors": {"total": len(app[CONFIG].monitors)},
     }
 
 
@@ -104,6 +134,8 @@ async def _web_health(app: web.Application, web_only: bool) -> dict[str, Any]:
         "age_seconds": age,
     }
     body = dict(pub.health)
+    if (lease := body.get("lease")) is not None:  # the leader published it: is that us?
+        body["role"] = "leader" if lease.get("holder") == node_name(app[CONFIG]) else "follower"
     body["status"] = "ok" if monitor_status == "ok" else "failing"
     body["roles"] = {"monitor": monitor, "web": worker}
     return body

@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 from statuswatch.agent.hub import LocationHub
 from statuswatch.auth.ratelimit import RateLimiter
 from statuswatch.clock import Clock
+from statuswatch.cluster.node import ClusterNode
 from statuswatch.config import Config
 from statuswatch.metrics.endpoint import MetricsEndpoint
 from statuswatch.metrics.snapshot import SlaSnapshot
@@ -52,3 +53,7 @@ NOTIFICATIONS = web.AppKey("notifications", Notifications)
 NOTIFY_STATS = web.AppKey("notify_stats", NotifyStats)
 # The locations' agent tokens and the agents heard (monitor role; web/agent_api.py).
 LOCATION_HUB = web.AppKey("location_hub", LocationHub)
+# This node among several on PostgreSQL (its lease and link to the leader); absent on SQLite.
+CLUSTER = web.AppKey("cluster", ClusterNode)
+# sha256 digest of the nodes' shared token (STATUSWATCH_CLUSTER_TOKEN), or None when unset.
+CLUSTER_TOKEN = web.AppKey("cluster_token", bytes | None)  # type: ignore[arg-type]

@@ -301,6 +301,17 @@ _PUBLIC: dict[str, Schema] = {
             ),
         ),
         uptime_seconds=NUM,
+        # Of several nodes on PostgreSQL, whether this one leads, and the lease (null: SQLite).
+        role=enum("leader", "follower"),
+        lease=nullable(
+            obj(
+                node=STR,
+                holder=nullable(STR),
+                fence=nullable(INT),
+                expires=nullable(UTC),
+                last_error=nullable(STR),
+            )
+        ),
         database=obj(
             writable=BOOL, last_write=nullable(UTC), pending=INT, last_error=nullable(STR)
         ),

@@ -8,9 +8,10 @@ import math
 from aiohttp import web
 
 from statuswatch.auth.tokens import matches
+from statuswatch.cluster.forward import has_cluster_token
 from statuswatch.config.model import Site
 from statuswatch.roles.forward import CLIENT_HEADER
-from statuswatch.web.keys import ADMIN_TOKEN, AUTH_LIMITER, CONFIG, ROLE
+from statuswatch.web.keys import ADMIN_TOKEN, AUTH_LIMITER, CLUSTER_TOKEN, CONFIG, ROLE
 from statuswatch.web.render_cache import CachedResponse
 
 # Two years would be the preload list's ask; one year is the common floor and easy to back out of.
@@ -67,9 +68,11 @@ def client_key(request: web.Request) -> str:
     """The address rate limits are kept per (the peer; proxies are not trusted blindly).
 
     In the monitor role the peer is a web worker on the monitor's private socket, which passes
-    on the address its own peer had.
+    on the address its own peer had; so does another node, proven by the cluster token.
     """
-    if request.app.get(ROLE) == "monitor":
+    if request.app.get(ROLE) == "monitor" or has_cluster_token(
+        request, request.app.get(CLUSTER_TOKEN)
+    ):
         return request.headers.get(CLIENT_HEADER, "unknown")
     return request.remote or "unknown"
 

@@ -10,15 +10,17 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from statuswatch.cluster.forward import has_cluster_token
 from statuswatch.config import Config
 from statuswatch.notify.runtime import form_pages
-from statuswatch.roles.forward import MonitorLink, monitor_socket
+from statuswatch.roles.forward import CLIENT_HEADER, MonitorLink, monitor_socket
 from statuswatch.roles.published import PublishedBoard
 from statuswatch.store import SchemaNotReadyError, StoreProtocol
 from statuswatch.store.open import open_store
 from statuswatch.web.keys import (
     BOARD,
     CLOCK,
+    CLUSTER_TOKEN,
     CONFIG,
     MONITOR_LINK,
     NOTIFICATIONS,
@@ -43,8 +45,12 @@ def resources(store: StoreProtocol | None, env: dict[str, str]) -> tuple[Resourc
 
 
 async def forward(request: web.Request) -> web.Response:
-    """A route the monitor role answers (the web role's handler for every write)."""
-    return await request.app[MONITOR_LINK].forward(request)
+    """A route the monitor role answers (the web role's handler for every write). A request
+    another node forwarded with the cluster token keeps the stranger's address it passed on."""
+    client = None
+    if has_cluster_token(request, request.app.get(CLUSTER_TOKEN)):
+        client = request.headers.get(CLIENT_HEADER)
+    return await request.app[MONITOR_LINK].forward(request, client=client)
 
 
 def _read_store(given: StoreProtocol | None, env: dict[str, str]) -> Resource:
@@ -115,3 +121,7 @@ async def _monitor_link(app: web.Application) -> AsyncIterator[None]:
     await link.start()
     yield
     await link.close()
+
+
+# A follower node's pages in one process follow the leader's board the same way.
+published_board = _published_board

@@ -1,0 +1,117 @@
+"""The node's campaign: renew (or take) the lease every third of its TTL, start the leader's
+work when elected and stop it when the lease is lost, before the TTL ends anywhere.
+
+The work is stopped as soon as a renew fails or finds another holder, and independently when
+the local deadline passes while a renew is still hanging (a partition): a watchdog wakes at the
+deadline. Meanwhile the store's guard refuses every write of a node whose fence is not current,
+so even a leader paused mid-write cannot land a stale batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from statuswatch.cluster.lease import Lease, Term
+
+log = logging.getLogger(__name__)
+
+Work = Callable[[], Awaitable[None]]
+
+
+class Campaign:
+    """Keeps `lease`, running `elected` when a term starts and `deposed` when it ends."""
+
+    def __init__(self, lease: Lease, *, elected: Work, deposed: Work) -> None:
+        self.lease = lease
+        self._elected = elected
+        self._deposed = deposed
+        self.term: int | None = None  # the fence of the term whose work is running
+        self.known: Term | None = None  # who leads, as of the last round (forwarding's target)
+        self._task: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
+        self._turn = asyncio.Lock()  # one start or stop of the work at a time
+
+    @property
+    def leading(self) -> bool:
+        """True while the leader's work runs under a current term."""
+        return self.term is not None
+
+    async def step(self) -> None:
+        """One campaign round: stop stale work, renew or acquire, start or stop the work."""
+        await self.check_deadline()
+        await asyncio.to_thread(self.lease.attempt)
+        fence = self.lease.fence if self.lease.leading else None
+        self.known = await asyncio.to_thread(self._leader) if fence is None else self._ours()
+        async with self._turn:
+            if self.term is not None and fence != self.term:
+                await self._stop_work()
+            if fence is not None and self.term is None:
+                self.term = fence
+                try:
+                    await self._elected()
+                except Exception:
+                    log.exception("the leader's work failed to start; stepping down")
+                    await self._stop_work()
+                    await asyncio.to_thread(self.lease.release)
+
+    def _leader(self) -> Term | None:
+        try:
+            return self.lease.current()
+        except Exception:
+            return None
+
+    def _ours(self) -> Term:
+        lease = self.lease
+        assert lease.fence is not None and lease.expires is not None
+        return Term(lease.node, lease.fence, lease.expires, lease.advertise)
+
+    async def check_deadline(self) -> None:
+        """Stop the leader's work if the local deadline passed without a renew."""
+        if self.term is not None and not self.lease.leading:
+            async with self._turn:
+                if self.term is not None:
+                    await self._stop_work()
+
+    async def start(self) -> None:
+        """Campaign until stopped (the first round runs before this returns)."""
+        await self.step()
+        self._task = asyncio.create_task(self._campaign(), name="lease-campaign")
+        self._watchdog = asyncio.create_task(self._watch(), name="lease-deadline")
+
+    async def stop(self) -> None:
+        """Stop campaigning and the leader's work; give the lease up for a quick takeover."""
+        for task in (self._task, self._watchdog):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        async with self._turn:
+            if self.term is not None:
+                await self._stop_work()
+        await asyncio.to_thread(self.lease.release)
+        await asyncio.to_thread(self.lease.close)
+
+    async def _campaign(self) -> None:
+        while True:
+            await asyncio.sleep(self.lease.interval)
+            try:
+                await self.step()
+            except Exception:
+                log.exception("lease campaign round failed")
+
+    async def _watch(self) -> None:
+        while True:
+            remaining = self.lease.deadline_in()
+            await asyncio.sleep(self.lease.interval if remaining is None else max(remaining, 0))
+            await self.check_deadline()
+
+    async def _stop_work(self) -> None:
+        log.warning("%s: stopping the leader's work (term %s)", self.lease.node, self.term)
+        self.term = None
+        try:
+            await self._deposed()
+        except Exception:
+            log.exception("stopping the leader's work failed")
