@@ -47,9 +47,33 @@ def copy_rows(
     query = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, cols))
     )
+    text = _text_columns(conn, table, cols)
     with conn.cursor() as cur, cur.copy(query) as copy:
         for row in rows:
+            if text and any(isinstance(row[i], bytes) for i in text):
+                row = _as_text(row, text)
             copy.write_row(row)
+
+
+def _text_columns(conn: psycopg.Connection, table: str, cols: Sequence[str]) -> list[int]:
+    """Positions of the columns that are text in the target."""
+    found = conn.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND table_name = %s AND data_type IN ('text', 'character varying')",
+        (table,),
+    ).fetchall()
+    names = {row[0] for row in found}
+    return [i for i, col in enumerate(cols) if col in names]
+
+
+def _as_text(row: Sequence[Any], text: list[int]) -> list[Any]:
+    """SQLite keeps whatever it was given: UTF-8 bytes written into a TEXT column stay bytes
+    there, and would land in PostgreSQL as their escaped hex; decode them."""
+    out = list(row)
+    for i in text:
+        if isinstance(out[i], bytes):
+            out[i] = out[i].decode()
+    return out
 
 
 def reset_sequences(conn: psycopg.Connection, tables: Sequence[str]) -> list[str]:
