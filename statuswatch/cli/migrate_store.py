@@ -25,15 +25,15 @@ def options(cmd: argparse.ArgumentParser) -> None:
 
 
 def create_schema(url: str) -> None:
-    """The target's schema, by the PostgreSQL backend's migrations (opening it migrates)."""
-    import asyncio
+    """The target's schema, by the PostgreSQL backend's migrations (what PgStore runs)."""
+    from statuswatch.store.pg.connection import PgConnection
+    from statuswatch.store.pg.schema import migrate
 
-    from statuswatch.store.pg import PgStore
-
-    async def opened() -> None:
-        await PgStore(url).close()
-
-    asyncio.run(opened())
+    db = PgConnection(url)
+    try:
+        migrate(db)
+    finally:
+        db.close()
 
 
 def where(url: str) -> str:
