@@ -190,6 +190,11 @@ async def test_an_older_file_is_moved_through_a_migrated_copy_and_left_as_it_was
         "INSERT INTO outages (monitor, started, ended, error_class, message) "
         "VALUES (1, 100.0, 200.0, 'connect', 'refused')"
     )
+    db.execute(  # an older writer's bytes, which SQLite keeps as a BLOB in a TEXT column
+        "INSERT INTO notify_events (source, topic, kind, created, payload) "
+        "VALUES ('i.1', 'i', 'incident', 100.0, ?)",
+        [b'{"title": "caf\xc3\xa9"}'],
+    )
     db.close()
     url = postgres.database()
 
@@ -198,6 +203,10 @@ async def test_an_older_file_is_moved_through_a_migrated_copy_and_left_as_it_was
     assert "schema version 8 read through a migrated copy" in capsys.readouterr().out
     with sqlite3.connect(path) as src:
         assert src.execute("PRAGMA user_version").fetchone()[0] == 8  # the way back is intact
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT payload FROM notify_events").fetchone() == (
+            '{"title": "caf\u00e9"}',
+        )
     moved = pg_store(url)
     try:
         (outage,) = await moved.outages()
