@@ -265,3 +265,24 @@ def test_tables_come_from_the_file_parents_first(tmp_path):
         ("zz_future", "outbox"),
     ]:
         assert tables.index(parent) < tables.index(child), (child, parent)
+
+
+async def test_a_target_from_a_newer_statuswatch_is_refused(
+    tmp_path, postgres: PostgresCluster, capsys
+):
+    from statuswatch.store.pg.connection import PgConnection
+    from statuswatch.store.pg.schema import migrate as migrate_pg
+
+    config, store = await populated(tmp_path)
+    await store.close()
+    url = postgres.database()
+    target = PgConnection(url)
+    try:
+        migrate_pg(target, [*MIGRATIONS, lambda _db: None])  # one step this version lacks
+    finally:
+        target.close()
+
+    assert main(["migrate-store", "--from", str(config.storage.path), "--to", url]) == 2
+
+    assert "--to: database schema version" in capsys.readouterr().err
+    assert not any(counts(url, source_counts(config.storage.path)).values())
