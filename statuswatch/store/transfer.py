@@ -128,7 +128,6 @@ def move(
     url: str,
     *,
     create_schema: Callable[[str], None],
-    progress: Callable[[str], None] = lambda _line: None,
 ) -> Report:
     """Copy every table of `source_path` into the empty database at `url`, in one transaction.
 
@@ -153,7 +152,6 @@ def move(
                     cols = columns(src, table)
                     rows = src.execute(f"SELECT {', '.join(map(_q, cols))} FROM {_q(table)}")  # noqa: S608
                     transfer_pg.copy_rows(target, table, cols, rows)
-                    progress(f"copied {table}")
                 sequences = transfer_pg.reset_sequences(target, tables)
                 found = transfer_pg.count_rows(target, tables)
                 moved = [Moved(t, expected[t], found[t]) for t in tables]
