@@ -34,7 +34,7 @@ def root() -> Path:
 @pytest.fixture(params=list(BACKENDS))
 def store_backend(request: pytest.FixtureRequest, tmp_path: Path) -> StoreBackend:
     """A fresh database of each backend in turn; every test using it runs once per backend."""
-    return BACKENDS[request.param](tmp_path)
+    return BACKENDS[request.param](tmp_path, request.getfixturevalue)
 
 
 @pytest.fixture

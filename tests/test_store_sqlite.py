@@ -19,13 +19,13 @@ from statuswatch.store import SchemaTooNewError, Store, WriteItem, reads
 from statuswatch.store.apply import ITEM_TYPES
 from statuswatch.store.schema import MIGRATIONS, _v8, connect, migrate, schema_version
 from statuswatch.store.writer import Writer
-from tests.helpers.store import BACKENDS, T0, StoreBackend, result
+from tests.helpers.store import T0, StoreBackend, result, sqlite
 
 
 @pytest.fixture
 def store_backend(tmp_path: Path) -> StoreBackend:
     """SQLite only (overrides the conftest fixture, so `store` is a SQLite Store here too)."""
-    return BACKENDS["sqlite"](tmp_path)
+    return sqlite(tmp_path)
 
 
 @pytest.fixture

@@ -6,11 +6,15 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from statuswatch import __version__
 from statuswatch.cli import migrate_store
 from statuswatch.cli.admin import ADMIN_COMMANDS
 from statuswatch.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from statuswatch.store import StoreProtocol
 
 EXIT_USAGE = 2
 
@@ -24,6 +28,20 @@ def _usage_error(message: str) -> int:
 def _load_or_exit(path: str) -> Config:
     try:
         return load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"statuswatch: config error: {problem}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def open_store_or_exit(config: Config, *, readonly: bool = False) -> StoreProtocol:
+    """The store the config names; exit 2 naming the key when its URL variable is unset."""
+    import os
+
+    from statuswatch.store.open import open_store
+
+    try:
+        return open_store(config, os.environ, readonly=readonly)
     except ConfigError as exc:
         for problem in exc.problems:
             print(f"statuswatch: config error: {problem}", file=sys.stderr)
@@ -108,13 +126,12 @@ def cmd_credits(args: argparse.Namespace) -> int:
 
     from statuswatch.sla.report import ReportError, credits_report
     from statuswatch.sla.report_format import FORMATS
-    from statuswatch.store import Store
 
     config = _load_or_exit(args.config)
     now = int(time.time())
 
     async def report() -> str:
-        store = Store(config.storage.path)
+        store = open_store_or_exit(config)
         try:
             lines = await credits_report(store, config, args.period, now, args.customer)
         finally:
@@ -134,7 +151,6 @@ def cmd_report_token(args: argparse.Namespace) -> int:
 
     from statuswatch.clock import SystemClock
     from statuswatch.sla.report_tokens import rotate
-    from statuswatch.store import Store
 
     config = _load_or_exit(args.config)
     customer = next((c for c in config.customers if c.id == args.customer), None)
@@ -142,7 +158,7 @@ def cmd_report_token(args: argparse.Namespace) -> int:
         return _usage_error(f"customer: unknown customer {args.customer!r}")
 
     async def write() -> str:
-        store = Store(config.storage.path)
+        store = open_store_or_exit(config)
         await store.start()
         try:
             token = rotate(store, customer.id, SystemClock())

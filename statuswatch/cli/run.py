@@ -17,6 +17,7 @@ from pathlib import Path
 
 from statuswatch.config import Config
 from statuswatch.roles.forward import monitor_socket, socket_problem
+from statuswatch.store.open import storage_problem
 
 log = logging.getLogger("statuswatch")
 
@@ -37,6 +38,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
     """Run the role asked for (or supervise them all); the exit status."""
     role = args.role or ("all" if config.site.workers == 0 else "supervisor")
     if role != "all" and (problem := socket_problem(config)) is not None:
+        print(f"statuswatch: config error: {problem}", file=sys.stderr)
+        return 2
+    if (problem := storage_problem(config, os.environ)) is not None:  # url_env unset, say
         print(f"statuswatch: config error: {problem}", file=sys.stderr)
         return 2
     listen = args.listen or config.site.listen

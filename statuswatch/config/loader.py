@@ -24,6 +24,7 @@ from statuswatch.config.model import (
 from statuswatch.config.notify_checks import check_notify_sections
 from statuswatch.config.sla_checks import check_incident_sections, check_sla_sections
 from statuswatch.config.status_codes import parse_status_range
+from statuswatch.config.storage_checks import check_storage
 from statuswatch.config.text_checks import check_texts
 from statuswatch.validation import describe
 
@@ -110,6 +111,7 @@ def _validate(config: Config, base_dir: Path) -> Iterator[str]:
     yield from check_numbers(config)
     yield from _check_site(config)
     yield from _check_positive(config)
+    yield from check_storage(config)
     yield from _check_ids("groups", [g.id for g in config.groups])
     yield from _check_ids("components", [c.id for c in config.components])
     yield from _check_ids("monitors", [m.id for m in config.monitors])

@@ -85,6 +85,16 @@ class Site(_Section, dict=True):
 
 class Storage(_Section):
     path: str = "statuswatch.db"
+    # PostgreSQL instead of SQLite: the env var holding its URL (secrets only from the
+    # environment), or the URL itself without a password. Neither: SQLite at `path`.
+    url_env: str | None = None
+    url: str | None = None
+
+    @property
+    def backend(self) -> Literal["sqlite", "postgresql"]:
+        """Which database statuswatch keeps its data in."""
+        return "postgresql" if self.url or self.url_env else "sqlite"
+
     # Raw passing checks are folded into hourly rollups and deleted after this long; failing
     # checks and transitions are kept (they are the evidence behind an SLA claim).
     raw_retention: Duration = Duration(48 * 3600)

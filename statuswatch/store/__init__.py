@@ -1,6 +1,7 @@
 """Storage: the only package that talks SQL. One writer thread, WAL, batched writes, migrations.
 
-Code elsewhere types against StoreProtocol (the interface); Store is its SQLite implementation.
+Code elsewhere types against StoreProtocol (the interface); Store is its SQLite implementation,
+store.pg.PgStore its PostgreSQL one, and store.open.open_store picks the one the config names.
 """
 
 from statuswatch.store.models import (

@@ -38,25 +38,32 @@ _INSERT_CHECK = """INSERT INTO checks
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (monitor, location, time) DO NOTHING"""
 
+# The existing row's columns are named with the table: PostgreSQL finds a bare name ambiguous.
 _UPSERT_ROLLUP = """INSERT INTO rollups
     (monitor, hour, n, failures, degraded, latency_sum, latency_min, latency_max,
      le_0_1, le_0_25, le_0_5, le_1, le_2_5, le_5, le_inf)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (monitor, hour) DO UPDATE SET
-    n = n + excluded.n, failures = failures + excluded.failures,
-    degraded = degraded + excluded.degraded, latency_sum = latency_sum + excluded.latency_sum,
-    latency_min = min(coalesce(latency_min, excluded.latency_min),
-                      coalesce(excluded.latency_min, latency_min)),
-    latency_max = max(coalesce(latency_max, excluded.latency_max),
-                      coalesce(excluded.latency_max, latency_max)),
-    le_0_1 = le_0_1 + excluded.le_0_1, le_0_25 = le_0_25 + excluded.le_0_25,
-    le_0_5 = le_0_5 + excluded.le_0_5, le_1 = le_1 + excluded.le_1,
-    le_2_5 = le_2_5 + excluded.le_2_5, le_5 = le_5 + excluded.le_5,
-    le_inf = le_inf + excluded.le_inf"""
+    n = rollups.n + excluded.n, failures = rollups.failures + excluded.failures,
+    degraded = rollups.degraded + excluded.degraded,
+    latency_sum = rollups.latency_sum + excluded.latency_sum,
+    latency_min = min(coalesce(rollups.latency_min, excluded.latency_min),
+                      coalesce(excluded.latency_min, rollups.latency_min)),
+    latency_max = max(coalesce(rollups.latency_max, excluded.latency_max),
+                      coalesce(excluded.latency_max, rollups.latency_max)),
+    le_0_1 = rollups.le_0_1 + excluded.le_0_1, le_0_25 = rollups.le_0_25 + excluded.le_0_25,
+    le_0_5 = rollups.le_0_5 + excluded.le_0_5, le_1 = rollups.le_1 + excluded.le_1,
+    le_2_5 = rollups.le_2_5 + excluded.le_2_5, le_5 = rollups.le_5 + excluded.le_5,
+    le_inf = rollups.le_inf + excluded.le_inf"""
 
-_UPSERT_SNAPSHOT = """INSERT OR REPLACE INTO snapshots
+_UPSERT_SNAPSHOT = """INSERT INTO snapshots
     (monitor, state, fail_count, fail_start, fail_error_class, fail_message,
-     pass_count, pass_start, last_evidence, location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+     pass_count, pass_start, last_evidence, location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (monitor, location) DO UPDATE SET
+    state = excluded.state, fail_count = excluded.fail_count, fail_start = excluded.fail_start,
+    fail_error_class = excluded.fail_error_class, fail_message = excluded.fail_message,
+    pass_count = excluded.pass_count, pass_start = excluded.pass_start,
+    last_evidence = excluded.last_evidence"""
 
 # Keep the newest result by time, so a late-arriving older result cannot overwrite it.
 _UPSERT_LAST = """INSERT INTO last_results
@@ -310,7 +317,9 @@ def _report_token(applier: BatchApplier, t: ReportToken) -> None:
 def _publish(applier: BatchApplier, p: Publish) -> None:
     """Replace the published board (there is only ever one row)."""
     applier.conn.execute(
-        "INSERT OR REPLACE INTO published (id, generation, beat, body) VALUES (1, ?, ?, ?)",
+        "INSERT INTO published (id, generation, beat, body) VALUES (1, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET generation = excluded.generation, "
+        "beat = excluded.beat, body = excluded.body",
         (p.generation, p.beat, p.body),
     )
 

@@ -128,14 +128,14 @@ def _components(components: tuple[str, ...] | None) -> str | None:
 
 def enqueue_event(conn: sqlite3.Connection, e: NotifyEvent) -> None:
     """Record the event once and give every matching subscriber a message (or coalesce)."""
-    cur = conn.execute(
+    row = conn.execute(
         "INSERT INTO notify_events (source, topic, kind, created, payload) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT(source) DO NOTHING",
+        "ON CONFLICT(source) DO NOTHING RETURNING id",
         (e.source, e.topic, e.kind, e.time, e.payload.decode()),
-    )
-    if cur.rowcount == 0:  # saved before (a re-save of the same update): already fanned out
+    ).fetchone()
+    if row is None:  # saved before (a re-save of the same update): already fanned out
         return
-    event_id, affected = cur.lastrowid, json.dumps(list(e.components))
+    event_id, affected = row[0], json.dumps(list(e.components))
     # Not sent yet: the waiting message will carry the newest state instead of a second one.
     coalesce_into = f"UPDATE outbox SET event = ?1 WHERE state = 'pending' AND topic = ?3 AND subscriber IN ({_MATCHING})"  # noqa: S608, E501 - fixed clauses
     conn.execute(coalesce_into, (event_id, affected, e.topic))
@@ -162,12 +162,12 @@ def subscribe(conn: sqlite3.Connection, s: Subscribe) -> None:
         (s.channel, s.address),
     ).fetchone()
     if row is None:
-        cur = conn.execute(
+        (sid,) = conn.execute(
             "INSERT INTO subscribers (channel, address, state, components, created) "
-            "VALUES (?, ?, 'pending', ?, ?)",
+            "VALUES (?, ?, 'pending', ?, ?) RETURNING id",
             (s.channel, s.address, _components(s.components), s.now),
-        )
-        sid, due = cur.lastrowid, True
+        ).fetchone()
+        due = True
     else:
         sid, state, sent = row
         if state == "confirmed":  # a stranger must not be able to change someone's choice

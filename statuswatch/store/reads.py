@@ -35,7 +35,7 @@ class Where:
     """A conjunction of SQL conditions and their parameters, built one optional filter at a time."""
 
     def __init__(self) -> None:
-        self.conditions: list[str] = ["1"]
+        self.conditions: list[str] = ["TRUE"]  # a boolean on both backends
         self.params: list[Any] = []
 
     def add(self, condition: str, *params: Any) -> Where:

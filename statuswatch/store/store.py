@@ -271,6 +271,7 @@ class Store:
             "last_error": w.last_error,
             "commits": w.commits,
             "commit_seconds": w.commit_seconds,
+            "fenced": w.fenced,
         }
 
     def size_bytes(self) -> int:

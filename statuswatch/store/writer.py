@@ -10,12 +10,14 @@ import sqlite3
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlite_utils
 
 from statuswatch.store.apply import BatchApplier, HeldRows, MonitorKeys
+from statuswatch.store.errors import FencedError
 from statuswatch.store.protocol import WriteItem
 
 log = logging.getLogger(__name__)
@@ -83,8 +85,14 @@ class Writer:
         batch_max: int,
         flush_interval: float,
         held_flush: float = HELD_FLUSH,
+        transient: tuple[type[Exception], ...] = (sqlite3.OperationalError,),
     ) -> None:
         self.db = db
+        # The backend's errors worth retrying (locked, busy, disk full, connection lost).
+        self.transient = transient
+        # Called as the first statement of every write transaction (the leader's fence check).
+        self.guard: Callable[[Any], None] | None = None
+        self.fenced = 0  # items dropped because the guard refused their transaction
         self.keys = MonitorKeys(db.conn)
         self.clock = clock
         self.batch_max = batch_max
@@ -218,7 +226,10 @@ class Writer:
             return True
         try:
             self._commit(list(batch.items), write_held=write_held)
-        except sqlite3.OperationalError as exc:  # locked, busy, full, I/O error: transient
+        except FencedError as exc:  # a stale leader's writes: never retried, never committed
+            self._fenced(batch, exc)
+            return True
+        except self.transient as exc:  # locked, busy, full, I/O error, connection lost
             self._failed(exc)
             return False
         except Exception:  # a bad item or a bug: isolate it so it cannot wedge the queue
@@ -234,7 +245,10 @@ class Writer:
             item = batch.items[0]
             try:
                 self._commit([item], write_held=True)
-            except sqlite3.OperationalError as exc:
+            except FencedError as exc:
+                self._fenced(batch, exc)
+                return True
+            except self.transient as exc:
                 self._failed(exc)
                 return False  # what is left is retried; what committed stays committed
             except Exception as exc:
@@ -257,6 +271,8 @@ class Writer:
         started = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")  # take the write lock now: a lock fails here, not mid-way
         try:
+            if self.guard is not None:
+                self.guard(conn)
             applier = BatchApplier(conn, self.keys, self.held, write_held=write_held)
             applier.apply(items)
             conn.execute("COMMIT")
@@ -280,7 +296,16 @@ class Writer:
         self.writable = True
         self.last_write = self.clock.time()
 
-    def _failed(self, exc: sqlite3.OperationalError) -> None:
+    def _fenced(self, batch: Batch, exc: FencedError) -> None:
+        """Drop the batch's items: the fence says another node leads now."""
+        dropped = len(batch.items)
+        log.warning("store dropped a batch of %d items: %s", dropped, exc)
+        self.fenced += dropped
+        self.done += dropped
+        self.last_error = f"fenced: {exc}"
+        batch.items.clear()
+
+    def _failed(self, exc: Exception) -> None:
         self.failures += 1
         self.writable = False
         self.last_error = f"{type(exc).__name__}: {exc}"

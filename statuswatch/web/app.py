@@ -34,7 +34,8 @@ from statuswatch.roles.forward import (
 from statuswatch.roles.publisher import Publisher
 from statuswatch.sla.report_tokens import ensure_report_tokens
 from statuswatch.status.board import StatusBoard
-from statuswatch.store import Store, StoreProtocol
+from statuswatch.store import StoreProtocol
+from statuswatch.store.open import open_store
 from statuswatch.web import (
     agent_api,
     api,
@@ -165,7 +166,7 @@ def create_app(
         contexts: tuple[Resource, ...] = web_role.resources(store, env)
     else:
         contexts = (
-            _store(store),
+            _store(store, env),
             _monitoring(env, probe),
             _board,
             _report_tokens(env),
@@ -220,11 +221,11 @@ def _metrics_endpoint(
 Resource = Callable[[web.Application], AsyncIterator[None]]
 
 
-def _store(given: StoreProtocol | None) -> Resource:
+def _store(given: StoreProtocol | None, env: dict[str, str]) -> Resource:
     """The store: one passed in is the caller's to start and close; else one is opened here."""
 
     async def store(app: web.Application) -> AsyncIterator[None]:
-        opened = given if given is not None else Store(app[CONFIG].storage.path, clock=app[CLOCK])
+        opened = given if given is not None else open_store(app[CONFIG], env, clock=app[CLOCK])
         if given is None:
             await opened.start()
         app[STORE] = opened

@@ -10,10 +10,12 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from statuswatch.config import Config
 from statuswatch.notify.runtime import form_pages
 from statuswatch.roles.forward import MonitorLink, monitor_socket
 from statuswatch.roles.published import PublishedBoard
-from statuswatch.store import ReadOnlyStore, SchemaNotReadyError, StoreProtocol
+from statuswatch.store import SchemaNotReadyError, StoreProtocol
+from statuswatch.store.open import open_store
 from statuswatch.web.keys import (
     BOARD,
     CLOCK,
@@ -37,7 +39,7 @@ SCHEMA_WAIT = 120.0
 
 def resources(store: StoreProtocol | None, env: dict[str, str]) -> tuple[Resource, ...]:
     """The web role's cleanup contexts, in start-up order."""
-    return (_read_store(store), _form_pages(env), _published_board, _monitor_link)
+    return (_read_store(store, env), _form_pages(env), _published_board, _monitor_link)
 
 
 async def forward(request: web.Request) -> web.Response:
@@ -45,11 +47,11 @@ async def forward(request: web.Request) -> web.Response:
     return await request.app[MONITOR_LINK].forward(request)
 
 
-def _read_store(given: StoreProtocol | None) -> Resource:
+def _read_store(given: StoreProtocol | None, env: dict[str, str]) -> Resource:
     """The web role's store: read-only, once the monitor role has created and migrated it."""
 
     async def store(app: web.Application) -> AsyncIterator[None]:
-        opened = given if given is not None else await _wait_for_schema(app[CONFIG].storage.path)
+        opened = given if given is not None else await _wait_for_schema(app[CONFIG], env)
         app[STORE] = opened
         yield
         if given is None:
@@ -58,12 +60,12 @@ def _read_store(given: StoreProtocol | None) -> Resource:
     return store
 
 
-async def _wait_for_schema(path: str) -> ReadOnlyStore:
+async def _wait_for_schema(config: Config, env: dict[str, str]) -> StoreProtocol:
     """Open the database read-only, waiting (a while) for the monitor role to migrate it."""
     deadline = asyncio.get_running_loop().time() + SCHEMA_WAIT
     while True:
         try:
-            opened = ReadOnlyStore(path)
+            opened = open_store(config, env, readonly=True)
         except SchemaNotReadyError as exc:
             if asyncio.get_running_loop().time() > deadline:
                 raise RuntimeError(f"{exc}: is the monitor role running?") from None

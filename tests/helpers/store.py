@@ -1,7 +1,9 @@
 """The store backends the tests run against (a fresh database per test), and items to submit.
 
 A backend is one entry in BACKENDS: the `store_backend` fixture (tests/conftest.py) takes its
-params from it, so every test of the store runs once per backend.
+params from it, so every test of the store runs once per backend. An entry is called with the
+test's tmp_path and a fixture look-up (request.getfixturevalue), so only the PostgreSQL entry
+starts the session's PostgreSQL cluster, and only when a test asks for it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 from statuswatch.monitor.events import MonitorSnapshot, State
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import Store, StoreProtocol
+from statuswatch.store.pg import PgStore
+from tests.helpers.postgres import PostgresCluster
 
 # Short batching window: a test's flush answers at once instead of after the default 0.25 s.
 FLUSH_INTERVAL = 0.01
@@ -24,8 +28,9 @@ class StoreBackend:
     """Opens stores of one backend on one test's database: the same database on every call."""
 
     name: str
-    path: Path  # where the database lives (SQLite: the file itself)
+    path: Path  # where the database lives (SQLite: the file itself; PostgreSQL: tmp_path)
     opener: Callable[..., StoreProtocol]
+    url: str | None = None  # PostgreSQL: the test's own database
 
     def open(self, **options: Any) -> StoreProtocol:
         """Open a store, not started; options are the writer's (clock, batch_max, flush_interval,
@@ -50,7 +55,18 @@ def sqlite(tmp_path: Path) -> StoreBackend:
     return StoreBackend("sqlite", path, lambda **options: Store(path, **options))
 
 
-BACKENDS: dict[str, Callable[[Path], StoreBackend]] = {"sqlite": sqlite}
+def postgresql(tmp_path: Path, cluster: PostgresCluster) -> StoreBackend:
+    """A fresh database on the session's PostgreSQL server (tests/helpers/postgres.py)."""
+    url = cluster.database()
+    return StoreBackend("postgresql", tmp_path, lambda **options: PgStore(url, **options), url)
+
+
+FixtureLookup = Callable[[str], Any]
+
+BACKENDS: dict[str, Callable[[Path, FixtureLookup], StoreBackend]] = {
+    "sqlite": lambda tmp_path, _fixture: sqlite(tmp_path),
+    "postgresql": lambda tmp_path, fixture: postgresql(tmp_path, fixture("postgres")),
+}
 
 
 # --- items to submit ------------------------------------------------------------------------

@@ -1,0 +1,58 @@
+"""open_store: the one factory that turns the config into a store (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from statuswatch.config.loader import ConfigError
+from statuswatch.config.model import Config
+from statuswatch.config.secrets import read_secret
+from statuswatch.config.storage_checks import database_url_problem
+from statuswatch.store.protocol import StoreProtocol
+from statuswatch.store.store import ReadOnlyStore, Store
+from statuswatch.store.writer import WallClock
+
+
+def storage_url(config: Config, env: Mapping[str, str]) -> str | None:
+    """The PostgreSQL URL the config selects, or None for SQLite at storage.path.
+
+    Raises ConfigError naming storage.url_env when the variable it names is unset or does not
+    hold a PostgreSQL URL (known only at run time: the config check cannot see it).
+    """
+    storage = config.storage
+    if not storage.url_env:
+        return storage.url
+    name = storage.url_env
+    url = read_secret(name, env)
+    if url is None:
+        raise ConfigError([f"storage.url_env: {name} is not set (nor {name}_FILE)"])
+    problem = database_url_problem(url)
+    if problem is not None:
+        raise ConfigError([f"storage.url_env: {name} {problem}"])
+    return url
+
+
+def open_store(
+    config: Config,
+    env: Mapping[str, str],
+    *,
+    readonly: bool = False,
+    clock: WallClock | None = None,
+) -> StoreProtocol:
+    """Open (not start) the store the config names; read-only for the web role."""
+    url = storage_url(config, env)
+    if url is None:
+        path = config.storage.path
+        return ReadOnlyStore(path) if readonly else Store(path, clock=clock)
+    from statuswatch.store.pg import PgStore  # psycopg loads only for PostgreSQL
+
+    return PgStore(url, readonly=readonly, clock=clock)
+
+
+def storage_problem(config: Config, env: Mapping[str, str]) -> str | None:
+    """What stops the configured store from being found at run time ("key.path: ..."), or None."""
+    try:
+        storage_url(config, env)
+    except ConfigError as exc:
+        return exc.problems[0]
+    return None
