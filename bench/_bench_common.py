@@ -228,3 +228,67 @@ def contender_arguments(parser, *, warmup: float = 2.0, workers_help: str | None
     parser.add_argument("--warmup", type=float, default=warmup)
     parser.add_argument("--workers", type=int, default=512, help=workers_help)
     parser.add_argument("--timeout", type=float, default=10.0)
+
+
+class PostgresServer:
+    """A throw-away PostgreSQL for a benchmark (the few lines of tests/helpers/postgres.py that
+    matter here: bench/ does not import tests/): Debian's initdb and pg_ctl in a temporary
+    directory, 127.0.0.1 on a free port, run as the `postgres` user when we are root. Durability
+    settings stay at PostgreSQL's defaults (fsync, synchronous_commit on): a figure for
+    production, unlike the tests' cluster."""
+
+    def __init__(self, root: str) -> None:
+        import glob
+        import pwd
+
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not found:
+            raise RuntimeError(
+                "PostgreSQL server is not installed (Debian: apt-get install postgresql)"
+            )
+        self.bindir = os.path.dirname(found[-1])
+        self.root = root
+        self.port = free_port()
+        self._as = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
+
+    def _run(self, *args: str) -> None:
+        import subprocess
+
+        kwargs: dict[str, Any] = {}
+        if self._as is not None:
+            kwargs = {"user": self._as.pw_uid, "group": self._as.pw_gid, "extra_groups": []}
+        cmd = [os.path.join(self.bindir, args[0]), *args[1:]]
+        subprocess.run(cmd, check=True, capture_output=True, cwd=self.root, **kwargs)
+
+    def start(self) -> str:
+        """initdb and start; the URL of its `postgres` database."""
+        if self._as is not None:
+            os.chown(self.root, self._as.pw_uid, self._as.pw_gid)
+        data = os.path.join(self.root, "data")
+        self._run("initdb", "-D", data, "-U", "bench", "-A", "trust", "--no-sync")
+        opts = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+        log_file = os.path.join(self.root, "log")
+        self._run("pg_ctl", "-D", data, "-o", opts, "-l", log_file, "-w", "start")
+        return f"postgresql://bench@127.0.0.1:{self.port}/postgres"
+
+    def stop(self) -> None:
+        data = os.path.join(self.root, "data")
+        self._run("pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
+
+    def cpu(self) -> float:
+        """CPU seconds of the server so far: the postmaster and every backend it forked."""
+        data = os.path.join(self.root, "data")
+        with open(os.path.join(data, "postmaster.pid")) as f:
+            postmaster = int(f.readline())
+        total = 0.0
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+                if int(pid) == postmaster or parent == postmaster:
+                    total += proc_cpu(pid)
+            except (OSError, ValueError):  # ended meanwhile
+                continue
+        return total

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from statuswatch import __version__
+from statuswatch.cli import migrate_store
 from statuswatch.cli.admin import ADMIN_COMMANDS
 from statuswatch.config import Config, ConfigError, load_config
 
@@ -279,6 +280,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str, Callable]] =
         "probe a location's monitors and upload the results (token: STATUSWATCH_AGENT_TOKEN)",
         _agent_options,
     ),
+    "migrate-store": (migrate_store.run, migrate_store.HELP, migrate_store.options),
     "sla evaluate": (
         cmd_sla_evaluate,
         "evaluate SLA inputs (JSON on stdin) into figures",
