@@ -129,6 +129,7 @@ def line(name: str, f: dict[str, float]) -> str:
 async def postgresql_column(items: list, unbatched: list, root: str) -> dict[str, dict]:
     """The same batched (and batch_max=1) writes through PgStore into a server of our own."""
     import psycopg
+
     from statuswatch.store.pg import PgStore
 
     server = PostgresServer(root)
