@@ -57,7 +57,7 @@ from statuswatch.web import (
     theme,
     web_role,
 )
-from statuswatch.web.freshness import add_freshness
+from statuswatch.web.freshness import add_freshness, stale_copy
 from statuswatch.web.keys import (
     ADMIN_TOKEN,
     AUTH_LIMITER,
@@ -152,6 +152,7 @@ def create_app(
     app[RENDER_CACHE] = RenderCache(
         clock, config.site.cache_ttl, headers=secure, idle_ttl=config.site.idle_cache_ttl
     )
+    app[RENDER_CACHE].stale_copy = stale_copy(app)
     # /metrics compresses on its own thread at its own level; /healthz is tiny.
     app[HEALTH_CACHE] = RenderCache(
         clock, min(1.0, config.site.cache_ttl), compress=False, headers=secure
@@ -224,7 +225,12 @@ def _store(given: StoreProtocol | None) -> Resource:
     """The store: one passed in is the caller's to start and close; else one is opened here."""
 
     async def store(app: web.Application) -> AsyncIterator[None]:
-        opened = given if given is not None else Store(app[CONFIG].storage.path, clock=app[CLOCK])
+        storage = app[CONFIG].storage
+        opened = (
+            given
+            if given is not None
+            else Store(storage.path, clock=app[CLOCK], max_pending=storage.max_pending)
+        )
         if given is None:
             await opened.start()
         app[STORE] = opened
