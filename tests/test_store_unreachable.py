@@ -11,9 +11,12 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+from statuswatch.clock import FakeClock
 from statuswatch.metrics import database as db_metrics
 from statuswatch.monitor.events import OutageOpened
 from statuswatch.store import Store, StoreProtocol
+from statuswatch.web import create_app
+from tests.helpers.config import make_config
 from tests.helpers.store import T0, result, snapshot
 
 
@@ -88,4 +91,36 @@ async def test_failing_checks_go_only_after_the_passing_ones_and_events_never(
         assert "api" in await store.monitor_snapshots()
     finally:
         locker.close()
+        await store.close()
+
+
+async def test_healthz_says_degraded_with_the_stores_error_while_writes_wait(
+    tmp_path: Path, aiohttp_client
+) -> None:
+    config = make_config(tmp_path, [])
+    clock = FakeClock(T0)
+    store = Store(config.storage.path, busy_timeout=0.05, flush_interval=0.01, max_pending=3)
+    await store.start()
+    app = create_app(config, store=store, clock=clock, probe=False, environ={})
+    client = await aiohttp_client(app)
+    locker = sqlite3.connect(config.storage.path, isolation_level=None)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")
+        for i in range(5):
+            store.submit(result("api", T0 + i))
+        await wait_for_dropped(store, 2)
+        resp = await client.get("/healthz")
+        body = await resp.json()
+        assert resp.status == 503 and body["status"] == "degraded", body
+        assert body["database"]["dropped"] == 2 and body["database"]["pending"] == 3
+        assert "locked" in body["database"]["last_error"]
+        locker.execute("ROLLBACK")
+        await asyncio.wait_for(store.flush(), 10)
+        clock.advance(2)  # past /healthz's one second of caching
+        resp = await client.get("/healthz")
+        body = await resp.json()
+        assert resp.status == 200 and body["status"] == "ok" and body["database"]["dropped"] == 2
+    finally:
+        locker.close()
+        await client.close()
         await store.close()

@@ -260,7 +260,6 @@ class Store:
             "writable": w.writable,
             "last_write": w.last_write,
             "pending": w.pending,
-            "dropped": w.dropped,
             "last_error": w.last_error,
         }
 

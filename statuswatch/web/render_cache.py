@@ -35,6 +35,10 @@ GZIP_MIN = 1024
 # old: a change shows within it (plus the render), and a storm of changes costs at most four
 # renders a second of each page.
 CHANGED_TTL = 0.25
+# How long a render waits for the store to commit what was submitted before it (see `settle`):
+# a commit takes milliseconds; longer, the database is away, and the render goes ahead (and
+# falls back on the last good copy if it cannot read either).
+SETTLE_WAIT = 2.0
 
 Headers = tuple[tuple[str, str], ...]  # hashable: a response's header set is memoised by it
 
@@ -130,7 +134,10 @@ class RenderCache:
                     # A change is counted when it is submitted to the store; rendering before
                     # it is committed would keep the old figures under the new version for
                     # the whole idle_ttl (an opened incident missing during an outage).
-                    await self.settle()
+                    try:
+                        await asyncio.wait_for(self.settle(), SETTLE_WAIT)
+                    except TimeoutError:
+                        log.warning("the store has not committed for %.0f s", SETTLE_WAIT)
                 old = self._entries.get(key)
                 try:
                     out = await render()
