@@ -24,6 +24,7 @@ INT_RANGES: dict[tuple[str, str], tuple[int, int, str]] = {
     ("Defaults", "confirm_failures"): (1, 100, ""),
     ("Defaults", "confirm_recoveries"): (1, 100, ""),
     ("Probing", "max_in_flight"): (1, 100_000, ""),
+    ("Storage", "max_pending"): (1000, 100_000_000, ""),
     ("Probing", "quorum"): (0, 1000, "0: a strict majority of the monitor's locations"),
     ("_MonitorBase", "confirm_failures"): (1, 100, ""),
     ("_MonitorBase", "confirm_recoveries"): (1, 100, ""),

@@ -100,6 +100,9 @@ class Storage(_Section):
     raw_retention: Duration = Duration(48 * 3600)
     # Hourly rollups are kept this long (a year of SLA history plus a margin).
     rollup_retention: Duration = Duration(400 * 86400)
+    # Items waiting in memory while the database is unreachable; past it the oldest passing
+    # checks are dropped (counted), never a transition, outage, gap, incident or message.
+    max_pending: int = 100_000
 
 
 class Cluster(_Section):

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from prometheus_client.core import Metric, SummaryMetricFamily
 
-from statuswatch.metrics.family import Families
+from statuswatch.metrics.family import Families, put
 from statuswatch.store import StoreProtocol
 
 FAMILIES = Families(
@@ -20,6 +20,11 @@ FAMILIES = Families(
         "statuswatch_db_pending_writes": (
             "gauge",
             "Items submitted to the store, not committed.",
+            (),
+        ),
+        "statuswatch_store_dropped_total": (
+            "counter",
+            "Check results dropped while the database was unreachable (storage.max_pending).",
             (),
         ),
     }
@@ -37,3 +42,6 @@ def collect(store: StoreProtocol) -> Iterator[Metric]:
     )
     yield FAMILIES.gauge("statuswatch_db_writable", 1 if db["writable"] else 0)
     yield FAMILIES.gauge("statuswatch_db_pending_writes", db["pending"])
+    dropped = FAMILIES.new("statuswatch_store_dropped_total")
+    put(dropped, {}, db.get("dropped", 0))
+    yield dropped

@@ -4,13 +4,20 @@ Delivery order: each subscriber's messages go strictly in outbox order (a failin
 later ones back). After a send, the attempt is committed before the next message: a process
 killed between a send and that commit sends that one message again after restart (same
 Message-ID, so mail clients can fold it), and never more than that one per kill.
+
+Several senders on one database (PostgreSQL: nodes taking over from each other) each claim the
+messages they send (`claim_due`) until the claim runs out, so no two send one message; a dead
+sender's claims run out and its messages are taken over. A sender never starts a message
+whose claim may run out before it is done.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random as random_module
+import socket
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -22,7 +29,7 @@ from statuswatch.notify.messages import MessageBuilder
 from statuswatch.notify.stats import NotifyStats
 from statuswatch.store import StoreProtocol
 from statuswatch.store.outbox import PruneSubscriberTokens, RecordAttempt, SaveSubscriberToken
-from statuswatch.store.outbox_reads import Outgoing, due_messages
+from statuswatch.store.outbox_reads import Outgoing, claim_due
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +37,9 @@ log = logging.getLogger(__name__)
 # two, so without an end the table would only grow). Newer mail always carries live links.
 LINK_TTL = 400 * 86400.0
 PRUNE_EVERY = 3600.0
+# How long a round's claim on its messages lasts: long enough for a batch of slow deliveries,
+# short enough that a dead sender's messages are taken over within minutes.
+CLAIM_TTL = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +72,8 @@ class Sender:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         batch: int = 100,
         stats: NotifyStats | None = None,
+        claimant: str | None = None,
+        claim_ttl: float = CLAIM_TTL,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -75,6 +87,9 @@ class Sender:
         self.sleep = sleep
         self.batch = batch
         self.stats = stats
+        # Unique per sender (a restarted process is another claimant: its old claims run out).
+        self.claimant = claimant or f"{socket.gethostname()}:{os.getpid()}:{new_token()[:8]}"
+        self.claim_ttl = claim_ttl
         self.backoff = Backoff(settings.retry_base, settings.retry_cap)
         self.wake = asyncio.Event()
         # One round at a time (the task and a caller driving it): a message is never in two.
@@ -91,8 +106,16 @@ class Sender:
         if self.pruned_at is None or now - self.pruned_at >= PRUNE_EVERY:
             self.store.submit(PruneSubscriberTokens(now))
             self.pruned_at = now
-        due = await self.store.read_outbox(due_messages, self.clock.time(), self.batch)
+        claimed = self.clock.time()
+        until = claimed + self.claim_ttl
+        due = await self.store.read_outbox(claim_due, claimed, self.batch, self.claimant, until)
+        # A message is started only while its claim outlasts the slowest delivery (the channel's
+        # timeout, twice: the links' tokens are committed first): the rest wait for a round.
+        last_start = until - 2 * self.settings.timeout
         for message in due:
+            if self.clock.time() >= last_start:
+                log.warning("notification round outlasted its claim; the rest go next round")
+                break
             try:
                 outcome = await self._deliver(message)
             except Exception as exc:  # a bug in one message must not block the others

@@ -9,6 +9,7 @@ said it is stopping) makes the pages say "as of" instead of claiming to be curre
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from statuswatch.config import Config
 from statuswatch.maintenance.calendar import MaintenanceCalendar
 from statuswatch.status.component import ComponentStatus
 from statuswatch.store import Publish, StoreProtocol
+
+log = logging.getLogger(__name__)
 
 BEAT = 1.0  # the monitor publishes at least this often
 STALE_AFTER = 5.0  # five missed beats: the monitor is not running (or not writing)
@@ -105,6 +108,9 @@ class PublishedBoard:
         self.version = 0
         self._seen_data: int | None = None
         self._was_stale = True
+        # Why the store could not be read at the last look (None: it could): until it can,
+        # what the worker shows is as of the last state it read.
+        self.read_error: str | None = None
 
     def no_data(self) -> frozenset[str]:
         """Components with no evidence yet, as the monitor last said."""
@@ -112,9 +118,10 @@ class PublishedBoard:
 
     @property
     def stale(self) -> bool:
-        """True when the monitor has not published for STALE_AFTER seconds, or said it stopped."""
+        """True when the monitor has not published for STALE_AFTER seconds, or said it stopped,
+        or the store could not be read at the last look."""
         cur = self.current
-        if cur is None or cur.stopping:
+        if cur is None or cur.stopping or self.read_error is not None:
             return True
         return self.clock.time() - cur.beat > STALE_AFTER
 
@@ -126,23 +133,37 @@ class PublishedBoard:
     async def refresh(self) -> bool:
         """Reload when the database changed and the generation moved; True when a page changes."""
         changed = False
-        seen = await self.store.data_version()
-        if seen != self._seen_data:
-            self._seen_data = seen
-            row = await self.store.published()
-            if row is not None:
-                changed = self._take(decode(row))
-                if changed:
-                    # Edits of run-time windows reach the calendar through the same generation.
-                    self.calendar = MaintenanceCalendar.merged(
-                        self.config, await self.store.maintenance()
-                    )
+        try:
+            changed = await self._read()
+        except Exception as exc:  # the store away: keep the last state, marked as of its time
+            if self.read_error is None:
+                log.warning("cannot read the store; pages show the last state", exc_info=True)
+            self.read_error = f"{type(exc).__name__}: {exc}"
+        else:
+            self.read_error = None
         stale = self.stale
         if stale != self._was_stale:
             self._was_stale = stale
             changed = True
         if changed:
             self.version += 1
+        return changed
+
+    async def _read(self) -> bool:
+        seen = await self.store.data_version()
+        if seen == self._seen_data:
+            return False
+        row = await self.store.published()
+        changed = False
+        if row is not None:
+            pub = decode(row)
+            if self.current is None or self.current.generation != pub.generation:
+                # Edits of run-time windows reach the calendar through the same generation
+                # (read first: a failed read leaves the whole generation to the next look).
+                windows = await self.store.maintenance()
+                self.calendar = MaintenanceCalendar.merged(self.config, windows)
+            changed = self._take(pub)
+        self._seen_data = seen  # only once read: a failed read is tried again
         return changed
 
     def _take(self, pub: Published) -> bool:

@@ -43,10 +43,12 @@ def open_store(
     url = storage_url(config, env)
     if url is None:
         path = config.storage.path
-        return ReadOnlyStore(path) if readonly else Store(path, clock=clock)
+        if readonly:
+            return ReadOnlyStore(path)
+        return Store(path, clock=clock, max_pending=config.storage.max_pending)
     from statuswatch.store.pg import PgStore  # psycopg loads only for PostgreSQL
 
-    return PgStore(url, readonly=readonly, clock=clock)
+    return PgStore(url, readonly=readonly, clock=clock, max_pending=config.storage.max_pending)
 
 
 def storage_problem(config: Config, env: Mapping[str, str]) -> str | None:

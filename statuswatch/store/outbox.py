@@ -254,6 +254,11 @@ def record_attempt(conn: sqlite3.Connection, a: RecordAttempt) -> None:
         "VALUES (?, ?, ?, ?, ?)",
         (a.outbox, a.event, a.time, a.outcome, a.detail[:500]),
     )
+    # The attempt is over: whatever stays pending (a retry, a row coalesced onto a newer event
+    # while on the wire) is due again for any sender, not only after the claim runs out.
+    conn.execute(
+        "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE id = ?", (a.outbox,)
+    )
     if a.outcome == "sent":
         # `event IS ?`: if the row was coalesced onto a newer event while this one was on the
         # wire, it stays pending and the newer state goes out next.

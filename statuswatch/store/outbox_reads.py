@@ -53,18 +53,59 @@ def _subscriber(row: tuple[Any, ...]) -> SubscriberRecord:
     return SubscriberRecord(sid, channel, address, state, components, created, confirmed_at, bounce)
 
 
+# Which message is due (?1 is now): the oldest pending one of its subscriber (a failing one
+# holds the later ones back, so each subscriber hears things in order), past its coalescing
+# window and its backoff, and not claimed by a sender whose claim still runs. The one rule,
+# whether the messages are read (SQLite) or claimed (PostgreSQL).
+_DUE = """o.state = 'pending' AND o.due <= ?1 AND o.next_attempt <= ?1
+    AND (o.claimed_until IS NULL OR o.claimed_until <= ?1)
+    AND o.id = (SELECT min(p.id) FROM outbox p WHERE p.subscriber = o.subscriber
+                AND p.state = 'pending')"""
+
+
 def due_messages(db: sqlite_utils.Database, now: float, limit: int) -> list[Outgoing]:
     """The oldest pending message of each subscriber, when due; later ones wait (order kept)."""
     rows = db.execute(
         f"""SELECT o.id, o.kind, o.event, e.payload, o.attempts, {_SUBSCRIBER}
         FROM outbox o JOIN subscribers s ON s.id = o.subscriber
         LEFT JOIN notify_events e ON e.id = o.event
-        WHERE o.state = 'pending' AND o.due <= ?1 AND o.next_attempt <= ?1
-        AND o.id = (SELECT min(p.id) FROM outbox p WHERE p.subscriber = o.subscriber
-                    AND p.state = 'pending')
-        ORDER BY o.id LIMIT ?2""",  # noqa: S608 - fixed clauses
+        WHERE {_DUE} ORDER BY o.id LIMIT ?2""",  # noqa: S608 - fixed clauses
         (now, limit),
     ).fetchall()
+    return _outgoing(rows)
+
+
+def claim_due(db: Any, now: float, limit: int, claimant: str, until: float) -> list[Outgoing]:
+    """The due messages, claimed for `claimant` until `until`: no other sender takes them
+    before the claim runs out (a dead sender's are then taken over)."""
+    if isinstance(db, sqlite_utils.Database):
+        # SQLite has one writing process and so one sender: what is due is its own (and the
+        # read connection is query-only).
+        return due_messages(db, now, limit)
+    # One statement: the rows are locked, marked and returned at once; SKIP LOCKED passes over
+    # those another sender is claiming right now instead of waiting for them.
+    rows = db.execute(
+        f"""WITH claimed AS (
+            UPDATE outbox SET claimed_by = ?3, claimed_until = ?4
+            WHERE id IN (SELECT o.id FROM outbox o WHERE {_DUE}
+                         ORDER BY o.id LIMIT ?2 FOR UPDATE SKIP LOCKED)
+            RETURNING id, kind, event, attempts, subscriber)
+        SELECT c.id, c.kind, c.event, e.payload, c.attempts, {_SUBSCRIBER}
+        FROM claimed c JOIN subscribers s ON s.id = c.subscriber
+        LEFT JOIN notify_events e ON e.id = c.event ORDER BY c.id""",  # noqa: S608
+        (now, limit, claimant, until),
+    ).fetchall()
+    _commit(db)
+    return _outgoing(rows)
+
+
+def _commit(db: Any) -> None:
+    """Make the claim visible to the other senders now (a connection may hold a transaction)."""
+    if getattr(db, "in_transaction", False):
+        db.execute("COMMIT")
+
+
+def _outgoing(rows: list[Any]) -> list[Outgoing]:
     return [
         Outgoing(
             r[0], _subscriber(r[5:]), r[1], r[2], None if r[3] is None else json.loads(r[3]), r[4]

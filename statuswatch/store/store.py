@@ -27,7 +27,7 @@ from statuswatch.store.models import (
 )
 from statuswatch.store.protocol import WriteItem
 from statuswatch.store.schema import MIGRATIONS, connect, migrate, schema_version
-from statuswatch.store.writer import HELD_FLUSH, Marker, WallClock, Writer
+from statuswatch.store.writer import HELD_FLUSH, MAX_PENDING, Marker, WallClock, Writer
 
 T = TypeVar("T")
 
@@ -46,6 +46,7 @@ class Store:
         batch_max: int = 2000,
         flush_interval: float = 0.25,
         held_flush: float = HELD_FLUSH,
+        max_pending: int = MAX_PENDING,
         clock: WallClock | None = None,
     ) -> None:
         self.path = Path(path)  # a file: the reader and the writer each open it
@@ -60,6 +61,7 @@ class Store:
                 batch_max=batch_max,
                 flush_interval=flush_interval,
                 held_flush=held_flush,
+                max_pending=max_pending,
             )
             self._read_db = connect(self.path, busy_timeout=busy_timeout, readonly=True)
         except BaseException:
@@ -268,6 +270,8 @@ class Store:
             "writable": w.writable,
             "last_write": w.last_write,
             "pending": w.pending,
+            "dropped": w.dropped,
+            "crashed": w.crashed,
             "last_error": w.last_error,
             "commits": w.commits,
             "commit_seconds": w.commit_seconds,
@@ -338,7 +342,7 @@ class ReadOnlyStore(Store):
 
     def write_stats(self) -> dict[str, Any]:
         """No writes here."""
-        return {"writable": None, "last_write": None, "pending": 0, "commits": 0}
+        return {"writable": None, "last_write": None, "pending": 0, "dropped": 0, "commits": 0}
 
 
 def vacuum(path: str | os.PathLike[str]) -> None:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import sqlite_utils
 
+from statuswatch.probes.base import CheckResult
 from statuswatch.store.apply import BatchApplier, HeldRows, MonitorKeys
 from statuswatch.store.errors import FencedError
 from statuswatch.store.protocol import WriteItem
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 BACKOFF_START = 0.05
 BACKOFF_CAP = 5.0
 HELD_FLUSH = 60.0  # seconds rollups and latest results may wait in memory (see HeldRows)
+# Items that may wait in memory while the database is away ([storage] max_pending).
+MAX_PENDING = 100_000
 
 
 class WallClock(Protocol):
@@ -86,6 +89,7 @@ class Writer:
         flush_interval: float,
         held_flush: float = HELD_FLUSH,
         transient: tuple[type[Exception], ...] = (sqlite3.OperationalError,),
+        max_pending: int = MAX_PENDING,
     ) -> None:
         self.db = db
         # The backend's errors worth retrying (locked, busy, disk full, connection lost).
@@ -109,6 +113,10 @@ class Writer:
         self.submitted = 0
         self.done = 0
         self.batch = Batch()  # being written; kept until it commits
+        # Taken off the queue while the database is away, so the bound can be kept (see _spill).
+        self.backlog: deque[WriteItem | Marker] = deque()
+        self.max_pending = max_pending
+        self.dropped = 0  # passing checks given up to keep the bound
         self.crashed = False
         self.failures = 0  # consecutive failed attempts, for the backoff
         self.writable = True
@@ -124,7 +132,7 @@ class Writer:
     @property
     def pending(self) -> int:
         """Return how many submitted items are not committed yet."""
-        return self.submitted - self.done
+        return self.submitted - self.done - self.dropped
 
     def put(self, item: WriteItem) -> None:
         """Queue an item; never blocks, never touches the database."""
@@ -163,6 +171,9 @@ class Writer:
         error = RuntimeError("the store writer crashed; see the log")
         if self.batch.marker is not None:
             self.batch.marker.resolve(error)
+        for thing in self.backlog:
+            if isinstance(thing, Marker):
+                thing.resolve(error)
         with contextlib.suppress(queue.Empty):
             while True:
                 thing = self.queue.get_nowait()
@@ -195,7 +206,7 @@ class Writer:
             due_in = self.held.since + self.held_flush - self.clock.time()
             timeout = min(self.held_flush, max(0.0, due_in))
         try:
-            first = self.queue.get(timeout=timeout)
+            first = self.backlog.popleft() if self.backlog else self.queue.get(timeout=timeout)
         except queue.Empty:
             return batch
         if batch.take(first):
@@ -205,11 +216,11 @@ class Writer:
         # Taking items one by one with get(timeout=...) woke this thread for every put and
         # bounced the GIL between it and the event loop on each probe result.
         self.hurry.clear()  # before the checks: a marker queued after them sets it again
-        if self.markers_queued == 0 and self.queue.qsize() < self.batch_max:
+        if self.markers_queued == 0 and len(self.backlog) + self.queue.qsize() < self.batch_max:
             self.hurry.wait(self.flush_interval)
         while len(batch.items) < self.batch_max:
             try:
-                thing = self.queue.get_nowait()
+                thing = self.backlog.popleft() if self.backlog else self.queue.get_nowait()
             except queue.Empty:
                 break
             if batch.take(thing):
@@ -312,5 +323,49 @@ class Writer:
         log.warning("store write failed (attempt %d), will retry: %s", self.failures, exc)
 
     def _backoff(self) -> None:
+        self._spill()
         delay = min(BACKOFF_CAP, BACKOFF_START * 2 ** (self.failures - 1))
         self.wake.wait(delay)
+
+    def _spill(self) -> None:
+        """While the database is away, take what waits off the queue and keep it within bound."""
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self.backlog.append(self.queue.get_nowait())
+        excess = self.pending - self.max_pending
+        if excess <= 0:
+            return
+        # Passing checks go first, oldest first: they only add to rollups, while a failing
+        # check is evidence (SLA.md) and a transition, outage, gap, incident or outbox item is a
+        # decision that nothing else records. Failing checks go only if passing ones did not
+        # suffice; the rest is kept even past the bound.
+        dropped = 0
+        for ok in (True, False):
+            for items in (self.batch.items, self.backlog):
+                dropped += _drop_checks(items, excess - dropped, ok=ok)
+        if dropped:
+            self.dropped += dropped
+            log.warning(
+                "store unreachable: %d items wait in memory (max_pending %d); dropped the %d "
+                "oldest checks (%d since start)",
+                self.pending,
+                self.max_pending,
+                dropped,
+                self.dropped,
+            )
+
+
+def _drop_checks(items: deque[WriteItem | Marker], count: int, *, ok: bool) -> int:
+    """Remove the first `count` check results whose `ok` is `ok`; return how many went."""
+    if count <= 0:
+        return 0
+    kept: deque[WriteItem | Marker] = deque()
+    dropped = 0
+    for thing in items:
+        if dropped < count and type(thing) is CheckResult and thing.ok == ok:
+            dropped += 1
+        else:
+            kept.append(thing)
+    items.clear()
+    items.extend(kept)
+    return dropped

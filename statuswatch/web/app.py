@@ -64,7 +64,7 @@ from statuswatch.web import (
     theme,
     web_role,
 )
-from statuswatch.web.freshness import add_freshness
+from statuswatch.web.freshness import add_freshness, stale_copy
 from statuswatch.web.keys import (
     ADMIN_TOKEN,
     AUTH_LIMITER,
@@ -168,6 +168,7 @@ def create_app(
     app[RENDER_CACHE] = RenderCache(
         clock, config.site.cache_ttl, headers=secure, idle_ttl=config.site.idle_cache_ttl
     )
+    app[RENDER_CACHE].stale_copy = stale_copy(app)
     # /metrics compresses on its own thread at its own level; /healthz is tiny.
     app[HEALTH_CACHE] = RenderCache(
         clock, min(1.0, config.site.cache_ttl), compress=False, headers=secure

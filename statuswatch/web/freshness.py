@@ -3,9 +3,15 @@
 When the monitor role is not publishing (stopped, crashed, restarting), a web worker still
 serves the last state it was told, but says "as of" that moment and that monitoring is
 interrupted, instead of stamping the page with the time of the request.
+
+When the store cannot be read (PostgreSQL away, a sick disk), a page cannot be rendered at all:
+the worker serves the last good copy it has (web/render_cache.py), with the same notice put in
+the place the page keeps for it (PAUSED_MARK), as of the last state it knows.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -23,6 +29,26 @@ def paused_since(app: web.Application) -> float | None:
     if not isinstance(board, PublishedBoard) or not board.stale:
         return None
     return board.as_of or 0.0
+
+
+# Where a page rendered as current keeps room for the notice (templates/paused_notice.html).
+PAUSED_MARK = b"<!--paused-->"
+
+
+def stale_copy(app: web.Application) -> Callable[[bytes, float], bytes]:
+    """What a last good body becomes when it is served because its render failed: a page gets
+    the notice, as of the monitor's last state (else of when the body was rendered)."""
+    tz = app[CONFIG].site.tz
+    template = app[TEMPLATES].get_template("paused_notice.html")
+
+    def mark(body: bytes, rendered: float) -> bytes:
+        if PAUSED_MARK not in body:  # JSON, feeds, or a page that carries the notice already
+            return body
+        note = {"as_of": maybe_stamp(paused_since(app) or rendered, tz)}
+        notice = template.render(paused=lambda: note).encode()
+        return body.replace(PAUSED_MARK, notice, 1)
+
+    return mark
 
 
 def monitor_started(app: web.Application) -> float:

@@ -64,8 +64,9 @@ def monitor_health(app: web.Application) -> dict[str, Any]:
     tally = fleet.tally
     last = tally.last_inconclusive
     database = {k: db[k] for k in ("writable", "last_write", "pending", "last_error")}
+    database["dropped"] = db.get("dropped", 0)
     return {
-        "status": "ok" if db["writable"] else "failing",
+        "status": _store_status(db),
         "role": "leader",
         "lease": lease,
         "uptime_seconds": round(app[CLOCK].time() - app[STARTED_AT], 1),
@@ -81,15 +82,28 @@ def monitor_health(app: web.Application) -> dict[str, Any]:
 
 
 def _follower_health(app: web.Application, lease: dict[str, Any] | None) -> dict[str, Any]:
-    """A follower decides nothing: healthy while it serves; the lease says who leads."""
+    """A follower decides nothing: healthy while it serves and its store takes writes; the
+    lease says who leads."""
+    db = app[STORE].write_stats()
+    database = {k: db[k] for k in ("writable", "last_write", "pending", "last_error")}
+    database["dropped"] = db.get("dropped", 0)
     return {
-        "status": "ok",
+        "status": _store_status(db),
         "role": "follower",
         "lease": lease,
         "uptime_seconds": round(app[CLOCK].time() - app[STARTED_AT], 1),
+        "database": {**database, "last_write": iso(database["last_write"])},
         "scheduler": None,
         "monitors": {"total": len(app[CONFIG].monitors)},
     }
+
+
+def _store_status(db: dict[str, Any]) -> str:
+    """ok; degraded while writes wait in memory for the database to come back; failing when
+    the writer has stopped for good."""
+    if db["writable"]:
+        return "ok"
+    return "failing" if db.get("crashed") else "degraded"
 
 
 def _this_process(app: web.Application) -> dict[str, Any]:
@@ -107,16 +121,23 @@ async def _answer(app: web.Application, web_only: bool) -> tuple[bytes, int]:
         body = monitor_health(app)
         here = {"status": body["status"], "pid": os.getpid()}
         body["roles"] = {"monitor": here, **({"web": here} if app[ROLE] == "all" else {})}
-    return json.dumps(body).encode(), 200 if body["status"] == "ok" else 503
+    # A worker that cannot read the store still serves its last good pages: a load balancer
+    # asking about the worker alone keeps sending it traffic (every worker shares the store).
+    serving = body["status"] == "ok" or (web_only and body["status"] == "degraded")
+    return json.dumps(body).encode(), 200 if serving else 503
 
 
 async def _web_health(app: web.Application, web_only: bool) -> dict[str, Any]:
     """This worker's figures and the monitor's last published ones, with their age."""
     board: PublishedBoard = app[BOARD]  # type: ignore[assignment]
     worker = _this_process(app)
-    worker["store"] = await app[STORE].health()  # raises, so 500, when it cannot read
+    try:
+        worker["store"] = await app[STORE].health()
+    except Exception as exc:  # the store away: the worker serves its last good pages
+        worker["store"] = {"readable": False, "last_error": f"{type(exc).__name__}: {exc}"}
+        worker["status"] = "degraded"
     if web_only:
-        return {"status": "ok", "roles": {"web": worker}}
+        return {"status": worker["status"], "roles": {"web": worker}}
     pub = board.current
     if pub is None:
         return {"status": "failing", "roles": {"monitor": {"status": "not started"}, "web": worker}}
@@ -136,7 +157,7 @@ async def _web_health(app: web.Application, web_only: bool) -> dict[str, Any]:
     body = dict(pub.health)
     if (lease := body.get("lease")) is not None:  # the leader published it: is that us?
         body["role"] = "leader" if lease.get("holder") == node_name(app[CONFIG]) else "follower"
-    body["status"] = "ok" if monitor_status == "ok" else "failing"
+    body["status"] = monitor_status if monitor_status in ("ok", "degraded") else "failing"
     body["roles"] = {"monitor": monitor, "web": worker}
     return body
 

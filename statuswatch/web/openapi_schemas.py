@@ -282,19 +282,19 @@ _PUBLIC: dict[str, Schema] = {
     # In the web role `?role=web` (and a monitor never heard from) answer status and roles only.
     "Health": obj(
         ["status", "roles"],
-        status=enum("ok", "failing"),
+        status=enum("ok", "degraded", "failing"),
         roles=obj(
             [],
             monitor=obj(
                 ["status"],
-                status=enum("ok", "failing", "not reporting", "stopped", "not started"),
+                status=enum("ok", "degraded", "failing", "not reporting", "stopped", "not started"),
                 pid=INT,
                 as_of=UTC,
                 age_seconds=NUM,
             ),
             web=obj(
                 ["status", "pid"],
-                status=enum("ok", "failing"),
+                status=enum("ok", "degraded", "failing"),
                 pid=INT,
                 uptime_seconds=NUM,
                 store={"type": "object"},
@@ -313,7 +313,11 @@ _PUBLIC: dict[str, Schema] = {
             )
         ),
         database=obj(
-            writable=BOOL, last_write=nullable(UTC), pending=INT, last_error=nullable(STR)
+            writable=BOOL,
+            last_write=nullable(UTC),
+            pending=INT,
+            dropped=INT,
+            last_error=nullable(STR),
         ),
         scheduler=nullable(
             obj(runs=INT, skipped=INT, in_flight=INT, lag_p99_seconds=nullable(NUM))

@@ -18,6 +18,7 @@ import asyncio
 import functools
 import gzip
 import hashlib
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
@@ -27,12 +28,17 @@ from multidict import CIMultiDict
 
 from statuswatch.clock import Clock
 
+log = logging.getLogger(__name__)
 # Smaller bodies are sent as they are: gzip's framing would eat most of the gain.
 GZIP_MIN = 1024
 # Following versions (a web worker), a body whose state changed is re-rendered once it is this
 # old: a change shows within it (plus the render), and a storm of changes costs at most four
 # renders a second of each page.
 CHANGED_TTL = 0.25
+# How long a render waits for the store to commit what was submitted before it (see `settle`):
+# a commit takes milliseconds; longer, the database is away, and the render goes ahead (and
+# falls back on the last good copy if it cannot read either).
+SETTLE_WAIT = 2.0
 
 Headers = tuple[tuple[str, str], ...]  # hashable: a response's header set is memoised by it
 
@@ -96,6 +102,10 @@ class RenderCache:
         # board): a new version is rendered at once, not after `ttl`, so a change shows on
         # every worker within a second.
         self.follow_versions = False
+        # When a render fails (the store unreadable: PostgreSQL away, a sick disk) the last good
+        # body of its key is served instead of an error, made over by this (the page's notice
+        # "as of" when that body was rendered); None: served as it is.
+        self.stale_copy: Callable[[bytes, float], bytes] | None = None
         self._entries: dict[str, Rendered] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -124,11 +134,24 @@ class RenderCache:
                     # A change is counted when it is submitted to the store; rendering before
                     # it is committed would keep the old figures under the new version for
                     # the whole idle_ttl (an opened incident missing during an outage).
-                    await self.settle()
-                out = await render()
+                    try:
+                        await asyncio.wait_for(self.settle(), SETTLE_WAIT)
+                    except TimeoutError:
+                        log.warning("the store has not committed for %.0f s", SETTLE_WAIT)
+                old = self._entries.get(key)
+                try:
+                    out = await render()
+                except web.HTTPException:
+                    raise  # an answer (404, 400), not a failure
+                except Exception:
+                    if old is None:
+                        raise  # nothing good to fall back on
+                    log.warning(
+                        "render of %s failed; serving its last good copy", key, exc_info=True
+                    )
+                    out = self._last_good(old)
                 body, status = out if isinstance(out, tuple) else (out, 200)
                 etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-                old = self._entries.get(key)
                 if old is not None and old.etag == etag:  # unchanged: keep its gzip and date
                     gzipped, modified = old.gzipped, old.modified
                 else:
@@ -158,6 +181,11 @@ class RenderCache:
             # strangers asking for endless made-up keys cannot grow memory.
             if key not in self._entries and not lock.locked():
                 self._locks.pop(key, None)
+
+    def _last_good(self, old: Rendered) -> tuple[bytes, int]:
+        """The body a failed render falls back on, marked as of when it was rendered."""
+        body = old.body if self.stale_copy is None else self.stale_copy(old.body, old.modified)
+        return body, old.status
 
     def _fresh(self, entry: Rendered) -> bool:
         now = self._clock.monotonic()

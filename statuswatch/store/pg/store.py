@@ -18,7 +18,7 @@ from statuswatch.store.pg.schema import migrate, schema_version
 from statuswatch.store.protocol import WriteItem
 from statuswatch.store.schema import MIGRATIONS
 from statuswatch.store.store import SchemaNotReadyError, Store
-from statuswatch.store.writer import HELD_FLUSH, WallClock, Writer
+from statuswatch.store.writer import HELD_FLUSH, MAX_PENDING, WallClock, Writer
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,7 @@ class PgStore(Store):
         flush_interval: float = 0.25,
         held_flush: float = HELD_FLUSH,
         clock: WallClock | None = None,
+        max_pending: int = MAX_PENDING,
     ) -> None:
         self.url = url
         self.readonly = readonly
@@ -70,6 +71,7 @@ class PgStore(Store):
                     flush_interval=flush_interval,
                     held_flush=held_flush,
                     transient=TRANSIENT,
+                    max_pending=max_pending,
                 )
         except BaseException:
             db.close()
