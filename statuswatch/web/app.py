@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
 import os
-import warnings
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import jinja2
 from aiohttp import web
@@ -23,7 +21,6 @@ from statuswatch.cluster.settings import cluster_token
 from statuswatch.config import Config, read_secret
 from statuswatch.metrics.collector import StatuswatchCollector
 from statuswatch.metrics.endpoint import MetricsEndpoint
-from statuswatch.metrics.lease import LeaseCollector
 from statuswatch.metrics.scheduling import LATENESS_BUCKETS
 from statuswatch.metrics.snapshot import SlaSnapshot
 from statuswatch.monitor.housekeeping import start_housekeeping
@@ -53,6 +50,7 @@ from statuswatch.web import (
     incidents_api,
     maintenance_api,
     metrics,
+    node_role,
     openapi,
     pages,
     push_api,
@@ -190,23 +188,9 @@ def create_app(
     )
     if role == "web":
         contexts: tuple[Resource, ...] = web_role.resources(store, env)
-    elif database_url is not None:  # a node of several: the deciding work only while leading
-        contexts = (_store(store, env), _metrics_thread, _cluster(deciding))
-        contexts += (_metrics_listener,)
-    else:
-        contexts = (
-            _store(store, env),
-            _monitoring(env, probe),
-            _board,
-            _report_tokens(env),
-            _metrics_thread,
-            _sla_figures,
-            _collector,
-            _housekeeping,
-            _notifications(env),
-            _publisher,
-            _metrics_listener,
-        )
+    else:  # a node of several (PostgreSQL) does the deciding work only while it leads
+        leading = deciding if database_url is None else (node_role.campaign(deciding),)
+        contexts = (_store(store, env), _metrics_thread, *leading, _metrics_listener)
     for ctx in contexts:
         app.cleanup_ctx.append(ctx)
     for module in _READS:
@@ -225,53 +209,6 @@ def create_app(
     add_static(app, resource_dir("static"))
     add_catch_all(app)  # last: it matches every URL
     return app
-
-
-def _cluster(deciding: tuple[Resource, ...]) -> Resource:
-    """This node's campaign: the deciding resources are opened when it is elected and closed,
-    in reverse, when it loses the lease; every write it makes is fenced meanwhile."""
-
-    async def cluster(app: web.Application) -> AsyncIterator[None]:
-        node = app[CLUSTER]
-        # Fenced from the start: a follower's write (there should be none) never lands either.
-        app[STORE].guard = node.lease.guard  # type: ignore[attr-defined]
-        leader_work = contextlib.AsyncExitStack()
-        async with contextlib.AsyncExitStack() as following:
-            if app[ROLE] == "all":  # a follower's pages: what the leader published
-                followed = contextlib.asynccontextmanager(web_role.published_board)(app)
-                await following.enter_async_context(followed)
-            published = app.get(BOARD)
-
-            async def elected() -> None:
-                with _started_app_state():
-                    for ctx in deciding:
-                        opened = contextlib.asynccontextmanager(ctx)(app)
-                        await leader_work.enter_async_context(opened)
-
-            async def deposed() -> None:
-                with _started_app_state():
-                    await leader_work.aclose()
-                    if published is not None:  # back to the leader's board, as a follower
-                        app[BOARD] = published
-                        app[RENDER_CACHE].version = lambda: published.version
-
-            lease_figures = LeaseCollector(node.lease)
-            app[METRICS_REGISTRY].register(lease_figures)
-            await node.start(elected, deposed)
-            yield
-            await node.stop()
-            app[METRICS_REGISTRY].unregister(lease_figures)
-
-    return cluster
-
-
-@contextlib.contextmanager
-def _started_app_state() -> Iterator[None]:
-    """The deciding resources set their app keys when opened; a node elected (or deposed)
-    after start-up does so on a started app, which aiohttp allows but warns about."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Changing state of started", category=DeprecationWarning)
-        yield
 
 
 async def freeze_startup_heap(_app: web.Application) -> None:
