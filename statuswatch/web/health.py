@@ -63,14 +63,12 @@ def monitor_health(app: web.Application) -> dict[str, Any]:
         }
     tally = fleet.tally
     last = tally.last_inconclusive
-    database = {k: db[k] for k in ("writable", "last_write", "pending", "last_error")}
-    database["dropped"] = db.get("dropped", 0)
     return {
         "status": _store_status(db),
         "role": "leader",
         "lease": lease,
         "uptime_seconds": round(app[CLOCK].time() - app[STARTED_AT], 1),
-        "database": {**database, "last_write": iso(database["last_write"])},
+        "database": _database(db),
         "scheduler": scheduler,
         "monitors": {"total": len(monitoring.monitors), **states},
         # Checks that were statuswatch's own fault (no evidence), by reason, and the last one.
@@ -85,17 +83,21 @@ def _follower_health(app: web.Application, lease: dict[str, Any] | None) -> dict
     """A follower decides nothing: healthy while it serves and its store takes writes; the
     lease says who leads."""
     db = app[STORE].write_stats()
-    database = {k: db[k] for k in ("writable", "last_write", "pending", "last_error")}
-    database["dropped"] = db.get("dropped", 0)
     return {
         "status": _store_status(db),
         "role": "follower",
         "lease": lease,
         "uptime_seconds": round(app[CLOCK].time() - app[STARTED_AT], 1),
-        "database": {**database, "last_write": iso(database["last_write"])},
+        "database": _database(db),
         "scheduler": None,
         "monitors": {"total": len(app[CONFIG].monitors)},
     }
+
+
+def _database(db: dict[str, Any]) -> dict[str, Any]:
+    """The store's state as /healthz shows it (leader and follower alike)."""
+    database = {k: db[k] for k in ("writable", "last_write", "pending", "last_error")}
+    return {**database, "last_write": iso(database["last_write"]), "dropped": db.get("dropped", 0)}
 
 
 def _store_status(db: dict[str, Any]) -> str:
