@@ -593,18 +593,23 @@ def quantiles(values: list[float]) -> dict:
     return {"p50_s": q(0.5), "p99_s": q(0.99), "max_s": q(1.0), "n": len(ordered)}
 
 
+def start_target() -> tuple[subprocess.Popen, str]:
+    """The probe target (_bench_target.py) on a free port, once it serves; its base URL."""
+    port = free_port()
+    target = subprocess.Popen(
+        [sys.executable, str(HERE / "_bench_target.py"), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=die_with_parent,
+    )
+    target.stdout.readline()  # READY
+    return target, f"http://127.0.0.1:{port}"
+
+
 async def run(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-locations-") as tmpdir:
         tmp = Path(tmpdir)
-        tport = free_port()
-        target = subprocess.Popen(
-            [sys.executable, str(HERE / "_bench_target.py"), "--port", str(tport)],
-            stdout=subprocess.PIPE,
-            text=True,
-            preexec_fn=die_with_parent,
-        )
-        target.stdout.readline()  # READY
-        base = f"http://127.0.0.1:{tport}"
+        target, base = start_target()
         try:
             async with aiohttp.ClientSession() as session:
                 single = await single_node(args, tmp, base, session)

@@ -47,11 +47,11 @@ from locations import (
     env,
     fleet,
     start_agent,
+    start_target,
     stop,
     wait_ready,
 )
 
-HERE = Path(__file__).resolve().parent
 CLUSTER_TOKEN = "bench-cluster-token-0123456789abcdef"
 TARGET_RATIO = 1.5
 TTL = 6.0
@@ -280,15 +280,7 @@ async def run(args: argparse.Namespace) -> dict:
         tmp = Path(tmpdir)
         for sub in ("sqlite", "pg"):
             (tmp / sub).mkdir()
-        tport = free_port()
-        target = subprocess.Popen(
-            [sys.executable, str(HERE / "_bench_target.py"), "--port", str(tport)],
-            stdout=subprocess.PIPE,
-            text=True,
-            preexec_fn=die_with_parent,
-        )
-        target.stdout.readline()  # READY
-        base = f"http://127.0.0.1:{tport}"
+        target, base = start_target()
         # Its own directory in /tmp: the server runs as `postgres`, which cannot enter ours.
         pg_root = tempfile.mkdtemp(prefix="bench-nodes-pg-")
         server = PostgresServer(pg_root)
