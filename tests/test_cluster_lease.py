@@ -6,17 +6,22 @@ editing the row's expiry (its clock is the real one); the nodes' side is a FakeC
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
 
 from statuswatch.clock import FakeClock
-from statuswatch.cluster.lease import Lease
+from statuswatch.cluster.lease import MARGIN_SHARE, Lease
 from statuswatch.store.errors import FencedError
 from tests.helpers.cluster import expire_lease, lease_database
 from tests.helpers.postgres import PostgresCluster
+from tests.helpers.processes import wait_until
 
 TTL = 15.0
+WAITING = (
+    "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+)
 
 
 @pytest.fixture
@@ -84,6 +89,29 @@ def test_the_local_deadline_ends_leadership_before_the_ttl_without_asking_the_da
     clock.advance(remaining)
     assert not a.leading  # the row is still valid on the database: we stop first
     assert a.fence is None
+
+
+def test_the_local_deadline_counts_from_before_the_renew_was_sent(
+    node: Callable[..., Lease], url: str
+) -> None:
+    clock = FakeClock()
+    a = node("a", clock)
+    assert a.attempt()
+    sent = clock.monotonic()
+    with (
+        ThreadPoolExecutor(1) as renewing,
+        psycopg.connect(url) as holder,
+        psycopg.connect(url, autocommit=True) as watch,
+    ):
+        holder.execute("SELECT 1 FROM leases FOR UPDATE")  # the renew waits in the database
+        renew = renewing.submit(a.attempt)
+        wait_until("the renew waits", lambda: watch.execute(WAITING).fetchone(), 10)
+        clock.advance(TTL / 2)  # the round trip takes half the TTL
+        holder.rollback()
+        assert renew.result(timeout=10)
+    # The row's expiry counts from when the database ran the statement, the deadline from
+    # before it was sent: the slow round trip shortens leadership, it never lengthens it.
+    assert a.deadline_in() == pytest.approx(sent + TTL * (1 - MARGIN_SHARE) - clock.monotonic())
 
 
 def test_a_failed_renew_ends_leadership_at_once(node: Callable[..., Lease], url: str) -> None:

@@ -3,9 +3,10 @@ forwards the writes to it; the leader `kill -9`ed, the follower leads within the
 renew interval and goes on deciding (the target's outage is recorded under its term).
 
 The failover scenarios run with real mail (aiosmtpd) and confirmed subscribers: a leader killed
-while its target is down, or paused past its TTL and resumed, leaves ONE outage (from the first
-failing check), ONE automatic incident and ONE mail to each subscriber, read from PostgreSQL and
-the mailbox; the only fixed waits are the quiet periods a "nothing more" needs.
+while its target is down, or paused past its TTL (with a write waiting in the database) and
+resumed, leaves ONE outage (from the first failing check), ONE automatic incident and ONE mail
+to each subscriber, read from PostgreSQL and the mailbox, and the paused leader's write refused
+by the database; the only fixed waits are the quiet periods a "nothing more" needs.
 """
 
 from __future__ import annotations
@@ -287,13 +288,104 @@ def test_a_takeover_longer_than_two_intervals_is_a_gap_between_two_halves_one_in
     print(f"failover past the gap rule: node b led {took:.2f} s after node a was killed")
 
 
+# The lease's statements (renew, take over): every other statement waiting at the test's lock
+# is a write transaction of node a's writer (node b, following, sends none).
+CAMPAIGN = "%ON CONFLICT (name)%"
+
+
+class Stall:
+    """The test's transaction holding `leases` and `checks` in EXCLUSIVE mode: plain reads go
+    on, but a write transaction of node a's waits, its guard statement first (FOR SHARE takes
+    ROW SHARE, which EXCLUSIVE excludes, before the statement reads the row: when let go, the
+    guard judges the lease as the database has it then). `checks` too: with the guard gone, the
+    batch's first insert waits instead, so a batch is held either way."""
+
+    def __init__(self, url: str) -> None:
+        # Its own connection: within a transaction pg_stat_activity is a snapshot.
+        self.watch = psycopg.connect(url, autocommit=True)
+        # Locked just after a renew: the leader's renews wait too, and it steps down once one
+        # times out (a third of the TTL later); its next batch (within a check interval plus
+        # the batching window) must reach the guard before that.
+        renewed = self._expires()
+        wait_until("node a renews", lambda: self._expires() != renewed, RENEW + 2, every=0.01)
+        self.holder = psycopg.connect(url)  # a transaction, until `release`
+        self.holder.execute("LOCK TABLE leases, checks IN EXCLUSIVE MODE")
+
+    def _expires(self) -> float:
+        ((expires,),) = self.watch.execute("SELECT expires FROM leases").fetchall()
+        return expires
+
+    def waiting(self, *, before: float = 0.0) -> list[str]:
+        """The statements waiting at the lock (campaign rounds sent before `before` only)."""
+        return [
+            query
+            for (query,) in self.watch.execute(
+                "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' "
+                "AND (query NOT LIKE %s OR extract(epoch from query_start) < %s)",
+                (CAMPAIGN, before),
+            )
+        ]
+
+    def lease_expired(self) -> bool:
+        """Node a's term is over on the database's clock (a plain read passes the lock)."""
+        ((expired,),) = self.watch.execute(
+            "SELECT expires <= extract(epoch from clock_timestamp()) FROM leases"
+        ).fetchall()
+        return expired
+
+    def release(self) -> None:
+        self.holder.commit()
+        self.holder.close()
+        self.watch.close()
+
+
+def _checks_before(url: str, when: float) -> int:
+    """How many check rows are dated before `when` (epoch seconds)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        ((count,),) = conn.execute(
+            "SELECT count(*) FROM checks WHERE time < %s", (when,)
+        ).fetchall()
+    return count
+
+
+def _stopped(pid: int) -> bool:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+
+
 def test_a_paused_leader_resumed_after_the_takeover_writes_nothing_stale(
     make_pair, target: Target
 ) -> None:
+    """Node a is paused with a write transaction sent and its guard statement waiting in the
+    database; the lease expires, node b takes over, and only then does the guard run: the
+    database refuses it (a's log says its fence is no longer current, which only the guard's
+    statement concludes) and not one row of that batch lands.
+
+    A stale row is a check row dated before the pause that was not there at the pause: every
+    check dated then is node a's (node b checks nothing before it leads, after the pause), and
+    a's writer is a single transaction at a time, held at the lock. A pause alone proves
+    nothing: the resumed node's own deadline refuses what it had queued before any of it
+    reaches the database, so a write must be in flight past the guard's local check when the
+    node stops (tests/test_cluster_fencing.py drives the same race in one process).
+    """
     pair = make_pair()
-    pair.a.proc.send_signal(signal.SIGSTOP)
-    paused = time.monotonic()
-    target.answer(500)  # node a saw the target up: resumed, it would decide "down" anew
+    stall = Stall(pair.url)
+    try:
+        (held,) = wait_until("node a's write waits at the lock", stall.waiting, 10)
+        pair.a.proc.send_signal(signal.SIGSTOP)
+        wait_until("node a paused", lambda: _stopped(pair.a.pid), 5)
+        paused, paused_at = time.monotonic(), time.time()
+        checks = _checks_before(pair.url, paused_at)
+        target.answer(500)  # node a saw the target up: resumed, it would decide "down" anew
+        # Let go only once a's term is over on the database and no renew a sent before the
+        # pause still waits (its statement_timeout ends it): the held guard then meets b's term.
+        wait_until(
+            "node a's lease expired, its last renew gone",
+            lambda: stall.lease_expired() and stall.waiting(before=paused_at) == [held],
+            TTL + 5,
+        )
+    finally:
+        stall.release()
     took = pair.takeover(paused)
     pair.settled_once()
     pair.one_outage_from_the_first_failure()
@@ -304,9 +396,12 @@ def test_a_paused_leader_resumed_after_the_takeover_writes_nothing_stale(
     assert stepped <= RENEW + 0.5, stepped
     pair.a.running()
     pair.settled_once()  # nothing doubled by the resumed node
+    assert _checks_before(pair.url, paused_at) == checks  # the held batch did not land
+    refused = re.compile(r"store dropped a batch of (\d+) items: a's lease fence 1 is no longer")
+    found = refused.findall(pair.a.log())  # the guard's statement said so, not a's own clock
+    assert found and int(found[0]) >= 1, found
     assert healthz(pair.port_b)[1]["lease"]["holder"] == "b"
-    fenced = pair.a.log().count("store dropped a batch")
     print(
         f"pause: node b led {took:.2f} s after a was paused; a resumed followed within "
-        f"{stepped:.2f} s; {fenced} stale batches of a refused"
+        f"{stepped:.2f} s; the database refused a's held batch of {found[0]} items"
     )
