@@ -17,6 +17,7 @@ from statuswatch.store import StoreProtocol
 from tests.helpers.browser import chromium
 from tests.helpers.config import build_config
 from tests.helpers.postgres import PostgresCluster, require_postgres
+from tests.helpers.processes import Target
 from tests.helpers.store import BACKENDS, StoreBackend
 from tests.helpers.system import ROOT
 
@@ -85,3 +86,11 @@ async def ctx() -> AsyncIterator[ProbeContext]:
     context = ProbeContext(SystemClock())
     yield context
     await context.close()
+
+
+@pytest.fixture
+def target() -> Iterator[Target]:
+    """A healthy switchable HTTP target in a process of its own."""
+    target = Target()
+    yield target
+    target.stop()

@@ -122,6 +122,38 @@ class PostgresCluster:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def replica(self) -> PostgresCluster:
+        """A streaming replica of this (running) server in a directory of its own, started.
+
+        `pg_basebackup -R` copies the data directory and writes the standby's primary_conninfo;
+        initdb's pg_hba.conf already trusts replication from 127.0.0.1, and wal_level=replica
+        and max_wal_senders=10 are PostgreSQL's defaults."""
+        standby = PostgresCluster(self.bindir)
+        standby.root.mkdir(parents=True, exist_ok=True)
+        if standby._as is not None:
+            os.chown(standby.root, standby._as.pw_uid, standby._as.pw_gid)
+        standby._run(
+            "pg_basebackup",
+            "-R",
+            "-X",
+            "stream",
+            "-D",
+            str(standby.data),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            self.user,
+            "--no-sync",
+        )
+        standby.start()
+        return standby
+
+    def promote(self) -> None:
+        """End a standby's recovery: it takes writes from now on (waits until it does)."""
+        self._run("pg_ctl", "-D", str(self.data), "-w", "-t", "60", "promote")
+
     def destroy(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
