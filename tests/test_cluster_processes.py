@@ -11,10 +11,12 @@ by the database; the only fixed waits are the quiet periods a "nothing more" nee
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.helpers.failover import (
