@@ -210,3 +210,25 @@ async def _until(condition: object) -> None:
     while not condition():  # type: ignore[operator]
         assert asyncio.get_running_loop().time() < deadline, "condition never held"
         await asyncio.sleep(0.02)
+
+
+async def test_the_bulk_insert_keeps_the_first_of_a_replayed_result(
+    postgres: PostgresCluster,
+) -> None:
+    """COPY-loaded checks keep ON CONFLICT DO NOTHING: a result written twice is one row."""
+    url = postgres.database()
+    store = pg_store(url)
+    await store.start()
+    try:
+        store.submit(result(t=T0, latency=0.1))
+        store.submit(result(t=T0, latency=0.9))  # same key in the same batch: the first wins
+        store.submit(result(t=T0 + 60))
+        await store.flush()
+        store.submit(result(t=T0, latency=0.5))  # replayed in a later batch: ignored
+        store.submit(result(t=T0 + 120))
+        await store.flush()
+    finally:
+        await store.close()
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT time, latency FROM checks ORDER BY time").fetchall()
+    assert rows == [(T0, 0.1), (T0 + 60, 0.05), (T0 + 120, 0.05)]

@@ -28,6 +28,9 @@ _TOKENS = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|--[^\n]*|\?(\d*)|%s")
 _DDL = re.compile(r"\b(CREATE TABLE|ADD COLUMN)\b")
 _MIN_MAX = re.compile(r"\b(min|max)\(")
 _JSON_EACH = re.compile(r"\bjson_each\(([^()]*)\)")
+_INSERT = re.compile(
+    r"\s*INSERT INTO (\w+)\s*\(([^)]*)\)\s*VALUES\s*\([^)]*\)\s*(ON CONFLICT .*)?", re.DOTALL
+)
 _STATEMENTS = {
     "BEGIN IMMEDIATE": "BEGIN",
     # Before its first nextval a sequence shows last_value 1 as well: is_called tells them apart.
@@ -61,6 +64,16 @@ def translate(sql: str) -> str:
     # SQLite's `x IS ?` compares with NULL as a value; PostgreSQL's IS takes only NULL/TRUE/...
     sql = re.sub(r"\bIS (\$\d+)", r"IS NOT DISTINCT FROM \1", sql)
     return _scalar_min_max(sql)
+
+
+@functools.lru_cache(maxsize=64)
+def _bulk_insert(sql: str) -> tuple[str, str, str]:
+    """The table, column list and conflict clause (translated) of a single-row INSERT."""
+    match = _INSERT.fullmatch(sql)
+    if match is None:
+        raise ValueError(f"not a single-row INSERT … VALUES statement: {sql!r}")
+    table, columns, conflict = match.groups()
+    return table, " ".join(columns.split()), translate(conflict or "")
 
 
 def _placeholders(sql: str) -> str:
@@ -166,6 +179,8 @@ class PgConnection:
         self.url = url
         self._raw = raw
         self._writing = False  # inside a write transaction (BEGIN IMMEDIATE)
+        # The temporary tables insert_many made, by name, with the connection they live on.
+        self._staging: dict[str, psycopg.Connection[Any]] = {}
 
     @classmethod
     def over(cls, raw: psycopg.Connection[Any]) -> PgConnection:
@@ -211,6 +226,7 @@ class PgConnection:
             self._writing = True  # `raw` reconnects first if the last transaction lost it
         elif statement == "ROLLBACK":
             self._writing = False
+            self._staging.clear()  # a temporary table created in this transaction is gone
         return self._run(translate(sql), params)
 
     def _run(self, sql: str, params: Sequence[Any] | None) -> PgCursor:
@@ -229,6 +245,40 @@ class PgConnection:
         if rows:
             cursor.executemany(translate(sql), rows)
         return PgCursor(cursor)
+
+    def insert_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one `INSERT … VALUES (…) [ON CONFLICT …]` for many rows through COPY.
+
+        COPY into a temporary table, then one INSERT … SELECT with the statement's own conflict
+        clause: the same rows land as with executemany, at about twice the rate, because the
+        server parses and plans one statement per batch instead of one per row.
+        """
+        if not rows:
+            return
+        table, columns, conflict = _bulk_insert(sql)
+        staging = f"{table}_incoming"
+        raw = self.raw
+        if self._staging.get(staging) is not raw:
+            # Created inside the write transaction, so it is gone again if that rolls back:
+            # forgotten on ROLLBACK (see execute), created anew on a new connection.
+            self._run(
+                f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
+                f"SELECT 0::bigint AS seq, {columns} FROM {table} WITH NO DATA",
+                None,
+            )
+            self._staging[staging] = raw
+        with raw.cursor().copy(f"COPY {staging} (seq, {columns}) FROM STDIN") as copy:
+            for seq, row in enumerate(rows):
+                copy.write_row((seq, *row))
+        # Emptied by the statement that reads it: a second call in one transaction (a prune in
+        # the batch) must not insert the first call's rows again. `seq` keeps submission order,
+        # so of two rows for one key the first one wins, as with executemany.
+        self._run(
+            f"WITH incoming AS (DELETE FROM {staging} RETURNING *) "  # noqa: S608
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming ORDER BY seq "
+            f"{conflict}",
+            None,
+        )
 
     def executescript(self, script: str) -> None:
         """Run several statements (no parameters) in one round trip."""
