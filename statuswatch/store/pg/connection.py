@@ -71,7 +71,7 @@ def _bulk_insert(sql: str) -> tuple[str, str, str]:
     """The table, column list and conflict clause (translated) of a single-row INSERT."""
     match = _INSERT.fullmatch(sql)
     if match is None:
-        raise ValueError(f"not a single-row INSERT … VALUES statement: {sql!r}")
+        raise ValueError(f"not a single-row INSERT … VALUES statement: {sql!r}")  # noqa: S608
     table, columns, conflict = match.groups()
     return table, " ".join(columns.split()), translate(conflict or "")
 
@@ -260,9 +260,10 @@ class PgConnection:
         raw = self.raw
         if self._staging.get(staging) is not raw:
             # Created inside the write transaction, so it is gone again if that rolls back:
-            # forgotten on ROLLBACK (see execute), created anew on a new connection.
+            # forgotten on ROLLBACK (see execute), created anew on a new connection. The names
+            # come from our own statement constants (apply.py), never from input.
             self._run(
-                f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "
+                f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS AS "  # noqa: S608
                 f"SELECT 0::bigint AS seq, {columns} FROM {table} WITH NO DATA",
                 None,
             )
