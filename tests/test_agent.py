@@ -18,7 +18,6 @@ from tests.helpers.net import free_port
 from tests.helpers.processes import (
     TOKEN,
     Statuswatch,
-    Target,
     get_json,
     log_time,
     request,
@@ -27,13 +26,6 @@ from tests.helpers.processes import (
 )
 
 START = 30.0
-
-
-@pytest.fixture
-def target():
-    target = Target()
-    yield target
-    target.stop()
 
 
 @pytest.fixture

@@ -18,13 +18,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-import pytest
-
 from tests.helpers.net import free_port
 from tests.helpers.processes import (
     TOKEN,
     Statuswatch,
-    Target,
     alive,
     get_json,
     healthz,
@@ -35,13 +32,6 @@ from tests.helpers.processes import (
 )
 
 START = 30.0  # a cold start of three interpreters on a loaded machine
-
-
-@pytest.fixture
-def target():
-    target = Target()
-    yield target
-    target.stop()
 
 
 def worker_pid(port: int) -> int | None:

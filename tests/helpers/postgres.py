@@ -81,10 +81,14 @@ class PostgresCluster:
             cmd, check=check, capture_output=True, text=True, cwd=self.root, **kwargs
         )
 
-    def init(self) -> PostgresCluster:
+    def _make_root(self) -> None:
+        """The cluster's directory, owned by the user the server runs as."""
         self.root.mkdir(parents=True, exist_ok=True)
         if self._as is not None:
             os.chown(self.root, self._as.pw_uid, self._as.pw_gid)
+
+    def init(self) -> PostgresCluster:
+        self._make_root()
         self._run("initdb", "-D", str(self.data), "-U", self.user, "-A", "trust", "--no-sync")
         return self
 
@@ -129,9 +133,7 @@ class PostgresCluster:
         initdb's pg_hba.conf already trusts replication from 127.0.0.1, and wal_level=replica
         and max_wal_senders=10 are PostgreSQL's defaults."""
         standby = PostgresCluster(self.bindir)
-        standby.root.mkdir(parents=True, exist_ok=True)
-        if standby._as is not None:
-            os.chown(standby.root, standby._as.pw_uid, standby._as.pw_gid)
+        standby._make_root()
         standby._run(
             "pg_basebackup",
             "-R",
