@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from statuswatch.clock import FakeClock
 from statuswatch.web import create_app
 from statuswatch.web.keys import METRICS
@@ -282,3 +284,43 @@ async def test_a_storm_of_published_changes_renders_a_page_four_times_a_second_a
             body = (await cache.get("/", render)).body
             assert state["version"] - int(body[1:]) <= 3  # never more than CHANGED_TTL behind
     assert renders <= 1 + 4 * 4  # at most one render per CHANGED_TTL, not one per change
+
+
+async def test_a_slow_render_serves_the_body_held_and_lands_for_the_next_request():
+    clock = FakeClock()
+    cache = RenderCache(clock, ttl=2, render_wait=0)  # 0: nobody waits when a body is held
+    gate = asyncio.Event()
+    renders = 0
+
+    async def render() -> bytes:
+        nonlocal renders
+        renders += 1
+        if renders > 1:
+            await gate.wait()  # the second render is stuck (a database that is away)
+        return f"v{renders}".encode()
+
+    assert (await cache.get("/", render)).body == b"v1"  # nothing held: the first one waits
+    clock.advance(3)
+    crowd = await asyncio.gather(*(cache.get("/", render) for _ in range(20)))
+    assert {e.body for e in crowd} == {b"v1"} and renders == 2  # one render under way
+    flight = cache._flights["/"]
+    gate.set()
+    await flight  # the render finishes on its own task, though nobody waited for it
+    assert (await cache.get("/", render)).body == b"v2" and renders == 2
+
+
+async def test_closing_cancels_the_renders_under_way():
+    cache = RenderCache(FakeClock(), ttl=2, render_wait=0)
+    started = asyncio.Event()
+
+    async def stuck() -> bytes:
+        started.set()
+        await asyncio.Event().wait()
+        return b"never"
+
+    waiter = asyncio.create_task(cache.get("/", stuck))
+    await started.wait()
+    await cache.close()
+    assert not cache._flights
+    with pytest.raises(asyncio.CancelledError):
+        await waiter

@@ -188,7 +188,7 @@ async def test_misses_leave_nothing_in_the_render_cache(aiohttp_client, tmp_path
     for n in range(20):
         await page(client, f"/incidents/guess{n:07d}", 404)
     cache = client.app[RENDER_CACHE]
-    assert not [k for k in (*cache._entries, *cache._locks) if k.startswith("/incidents/")]
+    assert not [k for k in (*cache._entries, *cache._flights) if k.startswith("/incidents/")]
 
 
 async def test_json_routes_keep_json_404s(aiohttp_client, tmp_path, clock):

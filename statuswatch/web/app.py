@@ -167,6 +167,7 @@ def create_app(
         clock, config.site.cache_ttl, headers=secure, idle_ttl=config.site.idle_cache_ttl
     )
     app[RENDER_CACHE].stale_copy = stale_copy(app)
+    app.on_shutdown.append(app[RENDER_CACHE].close)
     # /metrics compresses on its own thread at its own level; /healthz is tiny.
     app[HEALTH_CACHE] = RenderCache(
         clock, min(1.0, config.site.cache_ttl), compress=False, headers=secure

@@ -2,11 +2,12 @@
 
 When thousands of people refresh the page during an outage, the probes must not notice: each
 key is rendered at most once per `ttl` (concurrent misses wait for the same render: single
-flight), the heavy part runs off the event loop, and clients and proxies revalidate with ETag
-or Last-Modified. With a `version` source (the status board's change counter), an entry whose
-state has not changed stays fresh for `idle_ttl` instead: pages are rendered once per state
-change, or once a minute for the clock-driven figures, rather than every `ttl` under load (a
-render of the 90-day page holds the GIL, and each one showed in the probes' lateness).
+flight; once a body is held, nobody waits long for its next render), the heavy part runs off
+the event loop, and clients and proxies revalidate with ETag or Last-Modified. With a
+`version` source (the status board's change counter), an entry whose state has not changed
+stays fresh for `idle_ttl` instead: pages are rendered once per state change, or once a minute
+for the clock-driven figures, rather than every `ttl` under load (a render of the 90-day page
+holds the GIL, and each one showed in the probes' lateness).
 
 Bodies are gzipped once per change, not per request: the 90-day page is ~0.5 MB of HTML that
 gzips to ~17 kB (50 components), the difference between a stampede fitting the uplink or not.
@@ -39,6 +40,10 @@ CHANGED_TTL = 0.25
 # a commit takes milliseconds; longer, the database is away, and the render goes ahead (and
 # falls back on the last good copy if it cannot read either).
 SETTLE_WAIT = 2.0
+# The longest a request waits for a new render when a body is already held (which is then
+# served): a render takes milliseconds to a few hundred; a store that is away takes the pool's
+# timeout for each read, and a customer reading the page during an outage must not wait it out.
+RENDER_WAIT = 3.0
 
 Headers = tuple[tuple[str, str], ...]  # hashable: a response's header set is memoised by it
 
@@ -86,6 +91,7 @@ class RenderCache:
         compress: bool = True,
         idle_ttl: float = 0.0,
         headers: Mapping[str, str] | None = None,
+        render_wait: float = RENDER_WAIT,
     ) -> None:
         self._clock = clock
         # Sent with every body from this cache (the security headers): built into each
@@ -93,6 +99,7 @@ class RenderCache:
         self._headers: Headers = tuple((headers or {}).items())
         self.ttl = ttl
         self.idle_ttl = idle_ttl
+        self.render_wait = render_wait
         self._compress = compress
         # Set once the state's owner exists (the status board): returns its change counter;
         # and how to wait until the changes counted so far are readable (the store's commit).
@@ -107,7 +114,7 @@ class RenderCache:
         # "as of" when that body was rendered); None: served as it is.
         self.stale_copy: Callable[[bytes, float], bytes] | None = None
         self._entries: dict[str, Rendered] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._flights: dict[str, asyncio.Future[Rendered]] = {}  # the render under way, by key
 
     def fresh(self, key: str) -> Rendered | None:
         """The body for `key` if it is fresh, without a coroutine: the stampede's hit path
@@ -118,69 +125,89 @@ class RenderCache:
     async def get(
         self, key: str, render: Callable[[], Awaitable[bytes | tuple[bytes, int]]]
     ) -> Rendered:
-        """The fresh body for `key`, rendering it (once, however many ask at once) if stale."""
+        """The fresh body for `key`, rendering it (once, however many ask at once) if stale.
+
+        When a body is already held, nobody waits longer than `render_wait` for its new render:
+        past that (a render stuck on a database that is away, where each read waits out the
+        pool's timeout) the body held is served, and the render lands for later requests.
+        """
         entry = self._entries.get(key)
         if entry is not None and self._fresh(entry):
             return entry
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = asyncio.ensure_future(self._render(key, render))
+            self._flights[key] = flight
+            flight.add_done_callback(functools.partial(self._landed, key))
+        if entry is None:  # nothing to serve meanwhile: wait (a waiter gone leaves it running)
+            return await asyncio.shield(flight)
+        done, _ = await asyncio.wait((flight,), timeout=self.render_wait)
+        return flight.result() if done else entry
+
+    async def close(self, _app: web.Application | None = None) -> None:
+        """Cancel the renders under way: at shutdown, before the store they read is closed
+        (an `on_shutdown` handler)."""
+        flights = list(self._flights.values())
+        for flight in flights:
+            flight.cancel()
+        await asyncio.gather(*flights, return_exceptions=True)
+
+    def _landed(self, key: str, flight: asyncio.Future[Rendered]) -> None:
+        if self._flights.get(key) is flight:
+            del self._flights[key]
+        if not flight.cancelled():
+            flight.exception()  # retrieved: a 404 nobody waited for is not an unhandled error
+
+    async def _render(
+        self, key: str, render: Callable[[], Awaitable[bytes | tuple[bytes, int]]]
+    ) -> Rendered:
+        # Read before rendering: a change during the render makes this entry stale.
+        version = self.version() if self.version is not None else None
+        if self.settle is not None:
+            # A change is counted when it is submitted to the store; rendering before it is
+            # committed would keep the old figures under the new version for the whole
+            # idle_ttl (an opened incident missing during an outage).
+            try:
+                await asyncio.wait_for(self.settle(), SETTLE_WAIT)
+            except TimeoutError:
+                log.warning("the store has not committed for %.0f s", SETTLE_WAIT)
+        old = self._entries.get(key)
         try:
-            async with lock:
-                entry = self._entries.get(key)  # someone else may have rendered while we waited
-                if entry is not None and self._fresh(entry):
-                    return entry
-                # Read before rendering: a change during the render makes this entry stale.
-                version = self.version() if self.version is not None else None
-                if self.settle is not None:
-                    # A change is counted when it is submitted to the store; rendering before
-                    # it is committed would keep the old figures under the new version for
-                    # the whole idle_ttl (an opened incident missing during an outage).
-                    try:
-                        await asyncio.wait_for(self.settle(), SETTLE_WAIT)
-                    except TimeoutError:
-                        log.warning("the store has not committed for %.0f s", SETTLE_WAIT)
-                old = self._entries.get(key)
-                try:
-                    out = await render()
-                except web.HTTPException:
-                    raise  # an answer (404, 400), not a failure
-                except Exception:
-                    if old is None:
-                        raise  # nothing good to fall back on
-                    log.warning(
-                        "render of %s failed; serving its last good copy", key, exc_info=True
-                    )
-                    out = self._last_good(old)
-                body, status = out if isinstance(out, tuple) else (out, 200)
-                etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-                if old is not None and old.etag == etag:  # unchanged: keep its gzip and date
-                    gzipped, modified = old.gzipped, old.modified
-                else:
-                    gzipped = None
-                    if self._compress:
-                        loop = asyncio.get_running_loop()
-                        gzipped = await loop.run_in_executor(None, _gzip, body)
-                    modified = self._clock.time()
-                mono = self._clock.monotonic()
-                entry = Rendered(
-                    body,
-                    etag,
-                    mono + self.ttl,
-                    status,
-                    gzipped,
-                    modified,
-                    formatdate(modified, usegmt=True),
-                    version,
-                    mono + max(self.ttl, self.idle_ttl),
-                    self._headers,
-                )
-                if self.ttl > 0:
-                    self._entries[key] = entry
-                return entry
-        finally:
-            # A render that raised (e.g. 404 for an unknown id) leaves no state behind, so
-            # strangers asking for endless made-up keys cannot grow memory.
-            if key not in self._entries and not lock.locked():
-                self._locks.pop(key, None)
+            out = await render()
+        except web.HTTPException:
+            raise  # an answer (404, 400), not a failure; it leaves no entry behind, so
+            # strangers asking for endless made-up keys cannot grow memory
+        except Exception:
+            if old is None:
+                raise  # nothing good to fall back on
+            log.warning("render of %s failed; serving its last good copy", key, exc_info=True)
+            out = self._last_good(old)
+        body, status = out if isinstance(out, tuple) else (out, 200)
+        etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        if old is not None and old.etag == etag:  # unchanged: keep its gzip and date
+            gzipped, modified = old.gzipped, old.modified
+        else:
+            gzipped = None
+            if self._compress:
+                loop = asyncio.get_running_loop()
+                gzipped = await loop.run_in_executor(None, _gzip, body)
+            modified = self._clock.time()
+        mono = self._clock.monotonic()
+        entry = Rendered(
+            body,
+            etag,
+            mono + self.ttl,
+            status,
+            gzipped,
+            modified,
+            formatdate(modified, usegmt=True),
+            version,
+            mono + max(self.ttl, self.idle_ttl),
+            self._headers,
+        )
+        if self.ttl > 0:
+            self._entries[key] = entry
+        return entry
 
     def _last_good(self, old: Rendered) -> tuple[bytes, int]:
         """The body a failed render falls back on, marked as of when it was rendered."""
