@@ -63,8 +63,11 @@ def monitor_health(app: web.Application) -> dict[str, Any]:
         }
     tally = fleet.tally
     last = tally.last_inconclusive
+    status = _store_status(db)
+    if lease is not None and lease["state"] == "suspended" and status == "ok":
+        status = "degraded"  # cut off: the term is open in memory only, its writes held
     return {
-        "status": _store_status(db),
+        "status": status,
         "role": "leader",
         "lease": lease,
         "uptime_seconds": round(app[CLOCK].time() - app[STARTED_AT], 1),
