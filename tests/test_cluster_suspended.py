@@ -191,6 +191,16 @@ async def test_a_suspended_term_ends_when_another_node_led_and_released_meanwhil
     assert await a.stored() == []
 
 
+async def test_a_node_stopped_while_suspended_drops_what_it_held(nodes) -> None:
+    clock = FakeClock(NOW)
+    a = nodes("a", clock)
+    await suspended_leader(a, clock)
+    await a.held("probed-while-cut-off")
+    await a.campaign.stop()  # the process ends: what it held can never be written later
+    assert a.events == ["start 1", "stop"] and a.lease.state == "following"
+    assert a.store.write_stats()["fenced"] == 1 and await a.stored() == []
+
+
 async def test_a_follower_that_saw_errors_reads_first_so_the_cut_off_leader_continues(
     nodes,
 ) -> None:

@@ -68,8 +68,7 @@ class Campaign:
             self.known = None if fence is not None or suspended else await self._read_leader()
         async with self._turn:
             if self.term is not None and fence is not None and lease.continues == self.term:
-                log.info("%s: the leader's work goes on under fence %d", lease.node, fence)
-                self.term = fence
+                self.term = fence  # the work goes on (the lease logged the continuation)
                 if self._continued is not None:
                     await self._continued()
             elif self.term is not None and fence != self.term and not suspended:

@@ -269,9 +269,10 @@ class Lease:
         self._drop_connection()
         self._error_at = self.clock.monotonic()
         self._answered = 0
-        if isinstance(exc, self._cut_off_errors):
-            self._cut_off = True  # the term holds until the local deadline, then is suspended
-        elif renewing:  # an answer of sorts (a bug, a refused statement): not cut off
+        # Cut off, the term holds until the local deadline, then is suspended; any other error
+        # is an answer of sorts (a bug, a refused statement): leadership ends at once.
+        self._cut_off = isinstance(exc, self._cut_off_errors)
+        if renewing and not self._cut_off:
             self._step_down(f"the renew failed ({self.last_error})")
 
     def _answer(self) -> None:
