@@ -330,6 +330,9 @@ class ReadOnlyStore(Store):
     async def settle(self) -> None:
         """Nothing is ever pending here."""
 
+    def retry_now(self) -> None:
+        """Nothing is ever held here."""
+
     async def close(self) -> None:
         """Close the read connection."""
         if self._closed:

@@ -138,6 +138,11 @@ class PgStore(Store):
         if not self.readonly:
             await super().settle()
 
+    def retry_now(self) -> None:
+        """Retry a held batch now (read-only: nothing is ever held)."""
+        if not self.readonly:
+            super().retry_now()
+
     async def close(self) -> None:
         """Write everything submitted, stop the writer, close the pool."""
         if self._closed:
