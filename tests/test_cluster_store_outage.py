@@ -21,6 +21,7 @@ import pytest
 from tests.helpers.failover import CLUSTER_TOKEN, TTL, Pair
 from tests.helpers.postgres import PostgresCluster, require_postgres
 from tests.helpers.processes import Target, healthz, request, wait_until
+from tests.test_metrics import parse, value
 
 STOPPED = 30.0  # how long PostgreSQL is down
 FAILING_FROM = 10.0  # seconds into the stop the target starts failing
@@ -46,6 +47,10 @@ def _marked(port: int) -> bool:
     status, body = _page(port, "/")
     assert status == 200, status
     return NOTICE in body
+
+
+def _metric(port: int, name: str, **labels: str) -> float | None:
+    return value(parse(_page(port, "/metrics")[1].decode()), name, **labels)
 
 
 def _lease(port: int) -> dict:
@@ -76,6 +81,8 @@ def test_a_leader_cut_off_from_postgresql_keeps_its_term_and_writes_what_it_held
         wait_until("node a's term suspended, /healthz degraded", suspended, TTL + 5)
         health = healthz(pair.port_a)[1]
         assert health["role"] == "leader" and health["lease"]["fence"] == 1
+        assert _metric(pair.port_a, "statuswatch_lease_suspended") == 1
+        assert _metric(pair.port_a, "statuswatch_leader") == 0  # no current lease
         time.sleep(max(0.0, stopped + FAILING_FROM - time.monotonic()))
         target.answer(500)
         failing_at = time.time()
@@ -124,6 +131,12 @@ def test_a_leader_cut_off_from_postgresql_keeps_its_term_and_writes_what_it_held
         assert healthz(pair.port_a)[1]["database"]["pending"] < held
         for node in pair.nodes:
             node.running()
+        assert _metric(pair.port_a, "statuswatch_lease_suspended") == 0
+        assert _metric(pair.port_a, "statuswatch_lease_renewals_total", outcome="continued") == 1
+        # b saw the database's errors too: it only read the lease at first, leaving it to a.
+        deferred = _metric(pair.port_b, "statuswatch_lease_renewals_total", outcome="deferred")
+        assert deferred == 2, deferred
+        assert _metric(pair.port_a, "statuswatch_store_fenced_total") == 0
         assert "term 1 continues as lease fence 2" in pair.a.log()
         assert "store dropped a batch" not in pair.a.log()
         print(
