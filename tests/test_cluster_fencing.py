@@ -8,12 +8,14 @@ import psycopg
 
 from statuswatch.clock import FakeClock
 from statuswatch.cluster.lease import Lease
+from statuswatch.metrics import database as db_metrics
 from statuswatch.store import RegisterMonitors
 from statuswatch.store.pg import PgStore
 from tests.helpers.cluster import expire_lease
 from tests.helpers.postgres import PostgresCluster
 
 NOW = 1_794_009_600.0
+FENCED = "statuswatch_store_fenced"  # the counter's family, as prometheus_client names it
 
 
 def _lease(url: str, name: str, clock: FakeClock) -> Lease:
@@ -44,6 +46,9 @@ async def test_a_batch_carrying_an_old_fence_never_lands(postgres: PostgresClust
         assert sorted(m.id for m in await new.monitors()) == ["api", "fresh"]
         assert old.write_stats()["fenced"] == 1
         assert new.write_stats()["fenced"] == 0
+        for store, count in ((old, 1.0), (new, 0.0)):
+            (metric,) = [m for m in db_metrics.collect(store) if m.name == FENCED]
+            assert [s.value for s in metric.samples] == [count]
     finally:
         a.close()
         b.close()

@@ -13,7 +13,7 @@ import pytest
 
 from statuswatch.clock import FakeClock
 from statuswatch.cluster.lease import MARGIN_SHARE, Lease
-from statuswatch.store.errors import FencedError
+from statuswatch.store.errors import FencedError, SuspendedError
 from tests.helpers.cluster import expire_lease, lease_database
 from tests.helpers.postgres import PostgresCluster
 from tests.helpers.processes import wait_until
@@ -114,13 +114,29 @@ def test_the_local_deadline_counts_from_before_the_renew_was_sent(
     assert a.deadline_in() == pytest.approx(sent + TTL * (1 - MARGIN_SHARE) - clock.monotonic())
 
 
-def test_a_failed_renew_ends_leadership_at_once(node: Callable[..., Lease], url: str) -> None:
-    a = node("a")
+def test_a_renew_without_answer_holds_the_term_until_the_deadline_then_suspends_it(
+    node: Callable[..., Lease], url: str
+) -> None:
+    clock = FakeClock()
+    a = node("a", clock)
     assert a.attempt()
     a.close()
     a._connect = lambda: psycopg.connect(url.replace("/t", "/missing_t"), autocommit=True)
-    assert not a.attempt() and not a.leading
+    assert not a.attempt() and a.leading and a.cut_off  # no answer is not "another holds it"
     assert a.renewals.error == 1 and a.last_error is not None
+    clock.advance(TTL)
+    assert not a.leading and a.state == "suspended" and a.suspended == 1
+    with psycopg.connect(url) as conn, pytest.raises(SuspendedError, match="term 1"):
+        a.guard(conn)  # held, not refused
+
+
+def test_a_renew_refused_by_a_statement_error_ends_leadership_at_once(
+    node: Callable[..., Lease],
+) -> None:
+    a = node("a")
+    assert a.attempt()
+    a.node = "a\x00"  # the statement is refused (DataError): an answer, not a lost connection
+    assert not a.attempt() and not a.leading and a.state == "following"
 
 
 def test_a_node_restarted_under_the_same_name_starts_a_new_term(

@@ -1,10 +1,16 @@
 """The node's campaign: renew (or take) the lease every third of its TTL, start the leader's
 work when elected and stop it when the lease is lost, before the TTL ends anywhere.
 
-The work is stopped as soon as a renew fails or finds another holder, and independently when
-the local deadline passes while a renew is still hanging (a partition): a watchdog wakes at the
-deadline. Meanwhile the store's guard refuses every write of a node whose fence is not current,
-so even a leader paused mid-write cannot land a stale batch.
+The work is stopped as soon as a renew finds another holder, and independently when the local
+deadline passes while a renew is still hanging (a partition): a watchdog wakes at the deadline.
+Meanwhile the store's guard refuses every write of a node whose fence is not current, so even a
+leader paused mid-write cannot land a stale batch.
+
+A leader cut off from the database (its renews fail) keeps its work running when the deadline
+passes: the term is suspended (cluster/lease.py), its writes held. Every round tries to continue
+it; continued, the work goes on under the next fence, never restarted; refused, it is stopped,
+and the stop's flush meets the guard's refusal, so the held writes are dropped. The next term
+is attempted only after that stop has returned: no write of the old term commits under it.
 """
 
 from __future__ import annotations
@@ -24,10 +30,13 @@ Work = Callable[[], Awaitable[None]]
 class Campaign:
     """Keeps `lease`, running `elected` when a term starts and `deposed` when it ends."""
 
-    def __init__(self, lease: Lease, *, elected: Work, deposed: Work) -> None:
+    def __init__(
+        self, lease: Lease, *, elected: Work, deposed: Work, continued: Work | None = None
+    ) -> None:
         self.lease = lease
         self._elected = elected
         self._deposed = deposed
+        self._continued = continued
         self.term: int | None = None  # the fence of the term whose work is running
         self.known: Term | None = None  # who leads, as of the last round (forwarding's target)
         self._task: asyncio.Task[None] | None = None
@@ -36,17 +45,33 @@ class Campaign:
 
     @property
     def leading(self) -> bool:
-        """True while the leader's work runs under a current term."""
+        """True while the leader's work runs under a term (current, or suspended)."""
         return self.term is not None
 
+    @property
+    def serving(self) -> bool:
+        """True while the work runs and the last round had the database's answer: the write
+        routes are taken here (a cut-off node's would be held, and maybe dropped)."""
+        return self.term is not None and self.lease.state == "leading" and not self.lease.cut_off
+
     async def step(self) -> None:
-        """One campaign round: stop stale work, renew or acquire, start or stop the work."""
+        """One campaign round: stop stale work, renew, acquire or continue, start or stop the
+        work."""
         await self.check_deadline()
         await asyncio.to_thread(self.lease.attempt)
-        fence = self.lease.fence if self.lease.leading else None
-        self.known = await asyncio.to_thread(self._leader) if fence is None else self._ours()
+        lease = self.lease
+        fence = lease.fence if lease.leading else None
+        suspended = lease.suspended is not None
+        if fence is not None and not lease.cut_off:
+            self.known = self._ours()
+        else:  # a follower asks who leads; a cut-off node knows nobody it could forward to
+            self.known = None if fence is not None or suspended else await self._read_leader()
         async with self._turn:
-            if self.term is not None and fence != self.term:
+            if self.term is not None and fence is not None and lease.continues == self.term:
+                self.term = fence  # the work goes on (the lease logged the continuation)
+                if self._continued is not None:
+                    await self._continued()
+            elif self.term is not None and fence != self.term and not suspended:
                 await self._stop_work()
             if fence is not None and self.term is None:
                 self.term = fence
@@ -56,6 +81,9 @@ class Campaign:
                     log.exception("the leader's work failed to start; stepping down")
                     await self._stop_work()
                     await asyncio.to_thread(self.lease.release)
+
+    async def _read_leader(self) -> Term | None:
+        return await asyncio.to_thread(self._leader)
 
     def _leader(self) -> Term | None:
         try:
@@ -69,10 +97,11 @@ class Campaign:
         return Term(lease.node, lease.fence, lease.expires, lease.advertise)
 
     async def check_deadline(self) -> None:
-        """Stop the leader's work if the local deadline passed without a renew."""
-        if self.term is not None and not self.lease.leading:
+        """Stop the leader's work if the local deadline passed without a renew (not when the
+        term is suspended: cut off, the work goes on, its writes held)."""
+        if self.term is not None and not self.lease.leading and self.lease.suspended is None:
             async with self._turn:
-                if self.term is not None:
+                if self.term is not None and self.lease.suspended is None:
                     await self._stop_work()
 
     async def start(self) -> None:
@@ -88,6 +117,7 @@ class Campaign:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        self.lease.abandon()  # held writes cannot outlive the process: refused, not retried
         async with self._turn:
             if self.term is not None:
                 await self._stop_work()

@@ -3,8 +3,10 @@
 Every node's monitor process campaigns. The leader runs the deciding work (what one process
 runs on SQLite: the probe scheduler and verdicts, automatic incidents, housekeeping, the
 notification sender, the board's publisher); a follower runs none of it and hands the write
-routes to the leader (cluster/forward.py). Leadership is lost as soon as a renew fails or the
-local deadline passes; the work is then stopped and the node keeps serving as a follower.
+routes to the leader (cluster/forward.py). Leadership is lost as soon as a renew finds another
+holder or the local deadline passes; the work is then stopped and the node keeps serving as a
+follower. Cut off from the database instead, the leader's term is suspended (cluster/lease.py):
+its work goes on, its writes held, its write routes answered 503 until the term continues.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from statuswatch.clock import Clock, iso
 from statuswatch.cluster.campaign import Campaign, Work
 from statuswatch.cluster.forward import LeaderLink
-from statuswatch.cluster.lease import Lease
+from statuswatch.cluster.lease import Lease, Term
 from statuswatch.cluster.settings import TOKEN_ENV, advertise_url, cluster_token, node_name
 from statuswatch.config import Config
 
@@ -63,10 +65,12 @@ class ClusterNode:
             clock=clock,
             advertise=advertise_url(config),
         )
-        self._work: tuple[Work, Work] | None = None
-        self.campaign = Campaign(self.lease, elected=self._elected, deposed=self._deposed)
+        self._work: tuple[Work, Work, Work] | None = None
+        self.campaign = Campaign(
+            self.lease, elected=self._elected, deposed=self._deposed, continued=self._continued
+        )
         self.link = LeaderLink(
-            leading=lambda: self.campaign.leading,
+            leading=lambda: self.campaign.serving,
             leader=lambda: self.campaign.known,
             token=token,
             client=client,
@@ -77,9 +81,10 @@ class ClusterNode:
         """True while this node runs the leader's work."""
         return self.campaign.leading
 
-    async def start(self, elected: Work, deposed: Work) -> None:
-        """Open the link and campaign: `elected` runs when a term starts, `deposed` when it ends."""
-        self._work = (elected, deposed)
+    async def start(self, elected: Work, deposed: Work, continued: Work) -> None:
+        """Open the link and campaign: `elected` runs when a term starts, `deposed` when it ends,
+        `continued` when a suspended term goes on under the next fence."""
+        self._work = (elected, deposed, continued)
         await self.link.start()
         await self.campaign.start()
 
@@ -89,14 +94,21 @@ class ClusterNode:
         await self.link.close()
 
     def health(self) -> dict[str, Any]:
-        """The lease as /healthz shows it: who holds it, its fence, when it expires."""
+        """The lease as /healthz shows it: who holds it, its fence, when it expires, and this
+        node's state (leading, suspended: cut off with its term open, following)."""
+        lease = self.lease
+        state = lease.state
         known = self.campaign.known
+        if state != "following":  # ours, as of its last answer
+            fence = lease.fence if lease.suspended is None else lease.suspended
+            known = Term(lease.node, fence, lease.expires or 0.0, lease.advertise)
         return {
-            "node": self.lease.node,
+            "node": lease.node,
             "holder": None if known is None else known.holder,
             "fence": None if known is None else known.fence,
             "expires": None if known is None else iso(known.expires),
-            "last_error": self.lease.last_error,
+            "last_error": lease.last_error,
+            "state": state,
         }
 
     async def _elected(self) -> None:
@@ -106,3 +118,7 @@ class ClusterNode:
     async def _deposed(self) -> None:
         assert self._work is not None
         await self._work[1]()
+
+    async def _continued(self) -> None:
+        assert self._work is not None
+        await self._work[2]()

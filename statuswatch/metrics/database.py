@@ -27,12 +27,18 @@ FAMILIES = Families(
             "Check results dropped while the database was unreachable (storage.max_pending).",
             (),
         ),
+        "statuswatch_store_fenced_total": (
+            "counter",
+            "Write items dropped because the leader lease's guard refused their transaction "
+            "(this node's term was over).",
+            (),
+        ),
     }
 )
 
 
 def collect(store: StoreProtocol) -> Iterator[Metric]:
-    """The write summary, writable, pending writes."""
+    """The write summary, writable, pending writes, items dropped (bound, fence)."""
     db = store.write_stats()
     yield SummaryMetricFamily(
         "statuswatch_db_write_seconds",
@@ -45,3 +51,6 @@ def collect(store: StoreProtocol) -> Iterator[Metric]:
     dropped = FAMILIES.new("statuswatch_store_dropped_total")
     put(dropped, {}, db.get("dropped", 0))
     yield dropped
+    fenced = FAMILIES.new("statuswatch_store_fenced_total")
+    put(fenced, {}, db.get("fenced", 0))
+    yield fenced

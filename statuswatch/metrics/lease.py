@@ -27,10 +27,17 @@ FAMILIES = Families(
             (),
         ),
         "statuswatch_lease_fence": ("gauge", "The fence of the term this node leads.", ()),
+        "statuswatch_lease_suspended": (
+            "gauge",
+            "1 while this node's term is suspended: cut off from the database, its work going "
+            "on with every write held in memory until the term continues or ends.",
+            (),
+        ),
         "statuswatch_lease_renewals_total": (
             "counter",
             "Campaign rounds by outcome: acquired, renewed, lost, refused (another node "
-            "leads), error.",
+            "leads), error, continued (a suspended term went on), deferred (only read, after "
+            "database errors).",
             ("outcome",),
         ),
     }
@@ -39,13 +46,15 @@ OUTCOMES = tuple(f.name for f in fields(Renewals))
 
 
 def collect(lease: Lease | None) -> Iterator[Metric]:
-    """statuswatch_leader; with a lease, its expiry, fence and renewals."""
+    """statuswatch_leader; with a lease, its expiry, fence, suspension and renewals."""
     leading = lease is None or lease.leading
     yield FAMILIES.gauge("statuswatch_leader", 1 if leading else 0)
     expires = FAMILIES.new("statuswatch_lease_expires_timestamp_seconds")
     fence = FAMILIES.new("statuswatch_lease_fence")
+    suspended = FAMILIES.new("statuswatch_lease_suspended")
     renewals = FAMILIES.new("statuswatch_lease_renewals_total")
     if lease is not None:
+        put(suspended, {}, 0 if leading or lease.suspended is None else 1)
         if leading and lease.expires is not None and lease.fence is not None:
             put(expires, {}, lease.expires)
             put(fence, {}, lease.fence)
@@ -53,6 +62,7 @@ def collect(lease: Lease | None) -> Iterator[Metric]:
             put(renewals, {"outcome": outcome}, getattr(lease.renewals, outcome))
     yield expires
     yield fence
+    yield suspended
     yield renewals
 
 

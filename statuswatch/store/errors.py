@@ -10,3 +10,12 @@ class FencedError(RuntimeError):
     transaction; the writer drops the batch instead of retrying it, so the writes of a leader
     that lost its lease (paused, partitioned) never land after another node took over.
     """
+
+
+class SuspendedError(RuntimeError):
+    """This node's term is suspended (it was cut off from the database): not yet, maybe later.
+
+    Raised by the lease's guard while the term is open in memory only; the writer keeps the
+    batch and retries it with backoff, as for a lost connection. It commits once the term
+    continues under the next fence, or is refused (FencedError) and dropped once it ended.
+    """

@@ -100,6 +100,11 @@ class StoreProtocol(Protocol):
         """Wait until what the public pages read is committed (held aggregates may wait on)."""
         ...
 
+    def retry_now(self) -> None:
+        """Retry a batch held by a failed attempt now, not after its backoff (whatever refused
+        it, a leader's suspended term, is expected to let it pass)."""
+        ...
+
     async def close(self) -> None:
         """Write everything submitted, then release the database; a second call does nothing."""
         ...

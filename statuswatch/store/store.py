@@ -91,6 +91,10 @@ class Store:
         """Wait until everything submitted before this call is committed."""
         await self._send_marker(stop=False)
 
+    def retry_now(self) -> None:
+        """Retry a held batch now rather than after its backoff (the leader's term continued)."""
+        self._writer.retry_now()
+
     async def settle(self) -> None:
         """Wait until the items submitted so far are committed, leaving the held rollups and
         latest results for their minute (what the public pages read is then on disk, and a
@@ -325,6 +329,9 @@ class ReadOnlyStore(Store):
 
     async def settle(self) -> None:
         """Nothing is ever pending here."""
+
+    def retry_now(self) -> None:
+        """Nothing is ever held here."""
 
     async def close(self) -> None:
         """Close the read connection."""

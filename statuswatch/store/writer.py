@@ -18,7 +18,7 @@ import sqlite_utils
 
 from statuswatch.probes.base import CheckResult
 from statuswatch.store.apply import BatchApplier, HeldRows, MonitorKeys
-from statuswatch.store.errors import FencedError
+from statuswatch.store.errors import FencedError, SuspendedError
 from statuswatch.store.protocol import WriteItem
 
 log = logging.getLogger(__name__)
@@ -92,8 +92,9 @@ class Writer:
         max_pending: int = MAX_PENDING,
     ) -> None:
         self.db = db
-        # The backend's errors worth retrying (locked, busy, disk full, connection lost).
-        self.transient = transient
+        # The backend's errors worth retrying (locked, busy, disk full, connection lost), and
+        # a suspended leader's guard: its term may continue, then the batch lands.
+        self.transient = (*transient, SuspendedError)
         # Called as the first statement of every write transaction (the leader's fence check).
         self.guard: Callable[[Any], None] | None = None
         self.fenced = 0  # items dropped because the guard refused their transaction
@@ -149,6 +150,10 @@ class Writer:
         self.hurry.set()
         if self.crashed:  # the writer may have drained the queue before this put
             self._fail_waiters()
+
+    def retry_now(self) -> None:
+        """Cut a failing batch's backoff short: whatever refused it is expected to let it pass."""
+        self.wake.set()
 
     def _run(self) -> None:
         stop: Marker | None = None

@@ -382,8 +382,9 @@ def _notifications(env: dict[str, str]) -> Resource:
 
 
 async def _publisher(app: web.Application) -> AsyncIterator[None]:
-    """In the monitor role, the board and health published for the web role (roles/)."""
-    if app[ROLE] != "monitor":
+    """In the monitor role, the board and health published for the web role (roles/); on a
+    node of several also in the one-process role: the followers' pages show what it published."""
+    if app[ROLE] != "monitor" and CLUSTER not in app:
         yield
         return
     publisher = Publisher(app[BOARD], app[STORE], app[CLOCK], lambda: health.monitor_health(app))

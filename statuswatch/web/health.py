@@ -63,8 +63,11 @@ def monitor_health(app: web.Application) -> dict[str, Any]:
         }
     tally = fleet.tally
     last = tally.last_inconclusive
+    status = _store_status(db)
+    if lease is not None and lease["state"] == "suspended" and status == "ok":
+        status = "degraded"  # cut off: the term is open in memory only, its writes held
     return {
-        "status": _store_status(db),
+        "status": status,
         "role": "leader",
         "lease": lease,
         "uptime_seconds": round(app[CLOCK].time() - app[STARTED_AT], 1),
@@ -97,7 +100,12 @@ def _follower_health(app: web.Application, lease: dict[str, Any] | None) -> dict
 def _database(db: dict[str, Any]) -> dict[str, Any]:
     """The store's state as /healthz shows it (leader and follower alike)."""
     database = {k: db[k] for k in ("writable", "last_write", "pending", "last_error")}
-    return {**database, "last_write": iso(database["last_write"]), "dropped": db.get("dropped", 0)}
+    return {
+        **database,
+        "last_write": iso(database["last_write"]),
+        "dropped": db.get("dropped", 0),
+        "fenced": db.get("fenced", 0),  # refused by the lease's fence: this node's term was over
+    }
 
 
 def _store_status(db: dict[str, Any]) -> str:

@@ -39,14 +39,22 @@ def campaign(deciding: tuple[Resource, ...]) -> Resource:
 
             async def deposed() -> None:
                 with started_app_state():
-                    await leader_work.aclose()
+                    try:
+                        await leader_work.aclose()  # monitoring's stop flushes the store
+                    finally:
+                        # Whatever the stop did: nothing of this term stays queued to be tried
+                        # under a later one (the guard refuses it now; it is dropped).
+                        await app[STORE].flush()
                     if published is not None:  # back to the leader's board, as a follower
                         app[BOARD] = published
                         app[RENDER_CACHE].version = lambda: published.version
 
+            async def continued() -> None:
+                app[STORE].retry_now()  # the held batch lands now, not after its backoff
+
             lease_figures = LeaseCollector(node.lease)
             app[METRICS_REGISTRY].register(lease_figures)
-            await node.start(elected, deposed)
+            await node.start(elected, deposed, continued)
             yield
             await node.stop()
             app[METRICS_REGISTRY].unregister(lease_figures)

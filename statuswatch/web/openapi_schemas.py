@@ -310,6 +310,8 @@ _PUBLIC: dict[str, Schema] = {
                 fence=nullable(INT),
                 expires=nullable(UTC),
                 last_error=nullable(STR),
+                # suspended: cut off from the database, the term open in memory, writes held
+                state=enum("leading", "suspended", "following"),
             )
         ),
         database=obj(
@@ -317,6 +319,7 @@ _PUBLIC: dict[str, Schema] = {
             last_write=nullable(UTC),
             pending=INT,
             dropped=INT,
+            fenced=INT,
             last_error=nullable(STR),
         ),
         scheduler=nullable(

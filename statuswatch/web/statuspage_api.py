@@ -22,7 +22,7 @@ from statuswatch.status.statuspage import AVAILABILITY_WINDOWS, DOCUMENTS, LIST_
 from statuswatch.status.statuspage import document as build_document
 from statuswatch.web.freshness import monitor_started, paused_since
 from statuswatch.web.keys import BOARD, CLOCK, CONFIG, RENDER_CACHE, STORE
-from statuswatch.web.render_cache import respond
+from statuswatch.web.render_cache import SETTLE_WAIT, respond
 
 PREFIX = "/api/v2/"
 # How far back component edges, availability and past maintenance are looked for.
@@ -38,7 +38,10 @@ async def page_state(app: web.Application) -> PageState:
     probes' event loop on schedule.
     """
     config, store, board = app[CONFIG], app[STORE], app[BOARD]
-    await store.flush()  # the board's latest incident changes are part of what is shown
+    # The board's latest incident changes are part of what is shown; but a store that cannot
+    # commit (the database away) must fail the render, so the last good copy is served, not
+    # keep the request waiting until the database is back.
+    await asyncio.wait_for(store.flush(), SETTLE_WAIT)
     now = app[CLOCK].time()
     hi = int(now)
     created: dict[str, float] = {}

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from statuswatch.clock import SystemClock
 from statuswatch.store.pg.connection import PgConnection, configure, conninfo
@@ -31,6 +31,10 @@ TRANSIENT: tuple[type[Exception], ...] = (
     psycopg.errors.ReadOnlySqlTransaction,
 )
 POOL_TIMEOUT = 10.0  # seconds a read waits for a connection before it fails
+# ...while the last read found no connection to be had (the server away): a page render makes
+# several reads, and each waiting the full timeout (twice) kept the last good copy from being
+# served for tens of seconds. One short wait still lets a returning server be noticed at once.
+UNREACHABLE_TIMEOUT = 0.5
 
 
 class PgStore(Store):
@@ -57,6 +61,7 @@ class PgStore(Store):
         self.readonly = readonly
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        self._unreachable = False  # the last read found no connection (see UNREACHABLE_TIMEOUT)
         self._size = 0
         db = PgConnection(url)
         try:
@@ -133,6 +138,11 @@ class PgStore(Store):
         if not self.readonly:
             await super().settle()
 
+    def retry_now(self) -> None:
+        """Retry a held batch now (read-only: nothing is ever held)."""
+        if not self.readonly:
+            super().retry_now()
+
     async def close(self) -> None:
         """Write everything submitted, stop the writer, close the pool."""
         if self._closed:
@@ -154,13 +164,24 @@ class PgStore(Store):
         return await asyncio.get_running_loop().run_in_executor(self._reader, call)
 
     def _pooled(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        timeout = UNREACHABLE_TIMEOUT if self._unreachable else POOL_TIMEOUT
         try:
-            with self._pool.connection() as raw:
-                return query(PgConnection.over(raw), *args, **kwargs)
-        except psycopg.OperationalError:
-            # Once more on a fresh connection: the pooled one may predate a server restart.
-            with self._pool.connection() as raw:
-                return query(PgConnection.over(raw), *args, **kwargs)
+            try:
+                found = self._on_pooled(timeout, query, *args, **kwargs)
+            except PoolTimeout:
+                raise  # no connection to be had: asking again would only wait again
+            except psycopg.OperationalError:
+                # Once more on a fresh connection: the pooled one may predate a server restart.
+                found = self._on_pooled(timeout, query, *args, **kwargs)
+        except PoolTimeout:
+            self._unreachable = True
+            raise
+        self._unreachable = False
+        return found
+
+    def _on_pooled(self, timeout: float, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self._pool.connection(timeout=timeout) as raw:
+            return query(PgConnection.over(raw), *args, **kwargs)
 
     async def health(self) -> dict[str, Any]:
         """Whether writes succeed (or, read-only, whether this process can read)."""
