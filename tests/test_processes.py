@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
 import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 
+from statuswatch.roles.supervised import SUPERVISOR_ENV
 from tests.helpers.net import free_port
 from tests.helpers.processes import (
+    ROOT,
     TOKEN,
     Statuswatch,
     alive,
@@ -106,6 +111,31 @@ def test_the_supervisor_runs_a_monitor_and_two_workers_restarts_a_dead_one_and_s
     # Nothing is left behind: the supervisor waited for every one of its processes.
     assert not [p for p in everyone if alive(p)]
     assert not (tmp_path / "statuswatch.db.sock").exists()
+
+
+def test_a_supervisor_killed_outright_takes_its_processes_with_it(tmp_path, target):
+    port = free_port()
+    config = write_config(tmp_path, site_port=port, target_port=target.port, workers=1)
+    sw = Statuswatch(config)
+    again = None
+    try:
+        monitor = wait_until("the monitor reporting", lambda: monitor_reporting(port), START)
+        (worker,) = seen_workers(port, 1)
+        kill(sw.pid)
+        sw.proc.wait(timeout=10)
+        # Told by the kernel (SIGTERM), each stops as on a clean stop.
+        left = (monitor["pid"], worker)
+        wait_until("its monitor and worker gone", lambda: not any(map(alive, left)), 20)
+        assert "Traceback" not in sw.log(), sw.log()[-3000:]
+        # Nothing holds the port or the database: a supervisor started again serves at once.
+        again = Statuswatch(config)
+        back = wait_until("a new monitor reporting", lambda: monitor_reporting(port), START)
+        assert back["pid"] != monitor["pid"]
+        wait_until("the target up", lambda: monitor_states(port) == ["up"], 10)
+    finally:
+        if again is not None:
+            again.stop(signal.SIGTERM)
+        sw.stop(signal.SIGKILL)  # if the test failed before it was killed
 
 
 def test_a_killed_monitor_is_restarted_by_the_supervisor(tmp_path, target):
@@ -267,3 +297,18 @@ def test_a_web_worker_killed_under_load_costs_only_its_own_connections(tmp_path,
     # No gap in the probing: about one check per interval all along (some still in the writer).
     probed = checks_between(tmp_path, killed_at, ended)
     assert probed >= (ended - killed_at) / 0.5 * 0.6, (probed, ended - killed_at)
+
+
+def test_a_role_whose_supervisor_died_before_it_started_exits_at_once(tmp_path, target):
+    config = write_config(tmp_path, site_port=free_port(), target_port=target.port, workers=1)
+    env = {**os.environ, SUPERVISOR_ENV: "1", "PYTHONPATH": str(ROOT)}  # pid 1 is not its parent
+    done = subprocess.run(
+        [sys.executable, "-m", "statuswatch", "run", "-c", str(config), "--role", "monitor"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "the supervisor (pid 1) is gone" in done.stderr
+    assert not (tmp_path / "statuswatch.db").exists()  # nothing was started

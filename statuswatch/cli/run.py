@@ -53,10 +53,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
             print(f"statuswatch: --listen: {exc}", file=sys.stderr)
             return 2
     from statuswatch.cluster.node import ClusterConfigError
+    from statuswatch.roles.supervised import SupervisorGoneError
 
     try:
         return _run_role(args, config, role, listen)
-    except AnotherMonitorError as exc:
+    except (AnotherMonitorError, SupervisorGoneError) as exc:
         print(f"statuswatch: {exc}", file=sys.stderr)
         return 1
     except ClusterConfigError as exc:
@@ -69,6 +70,10 @@ def _run_role(args: argparse.Namespace, config: Config, role: str, listen: str) 
         from statuswatch.roles.supervisor import supervise
 
         return supervise(args, config, listen)
+    if role in ("monitor", "web"):
+        from statuswatch.roles.supervised import end_with_supervisor
+
+        end_with_supervisor(os.environ)
     if role == "monitor":
         return _serve(config, "monitor", _monitor_socket(config))
     if role == "web":

@@ -4,7 +4,8 @@ It binds the site's port once and hands the socket to every web worker (the kern
 new connection to one of them, and a worker's death loses only the connections it had
 accepted); it starts the monitor first and the web workers once the monitor's socket answers;
 it restarts whichever process dies (logged, with a growing pause when one keeps dying at
-start); SIGTERM or SIGINT stop the web workers first, then the monitor, each cleanly.
+start); SIGTERM or SIGINT stop the web workers first, then the monitor, each cleanly; killed
+outright, it takes its children with it (roles/supervised.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from statuswatch.config import Config
 from statuswatch.roles.forward import monitor_socket
+from statuswatch.roles.supervised import SUPERVISOR_ENV
 
 log = logging.getLogger("statuswatch.supervisor")
 
@@ -182,6 +184,7 @@ def supervise(args: argparse.Namespace, config: Config, listen: str) -> int:
     base += ["--log-level", args.log_level]
     env = dict(os.environ)
     env.pop(LISTEN_FD_ENV, None)
+    env[SUPERVISOR_ENV] = str(os.getpid())  # each child ends with this process
     monitor = Child("monitor", [*base, "--role", "monitor"], env)
     workers = [
         Child(
