@@ -11,6 +11,7 @@ by the database; the only fixed waits are the quiet periods a "nothing more" nee
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import time
@@ -84,6 +85,59 @@ def test_the_follower_leads_within_the_ttl_after_the_leader_is_killed(
 
         wait_until("the new leader decides the target is down", api_down, 15)
         print(f"failover: node b led {took:.2f} s after node a was killed (ttl {TTL} s)")
+    finally:
+        for node in nodes:
+            node.stop(signal.SIGKILL if node.proc.poll() is None else signal.SIGTERM)
+
+
+def children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def component_status(port: int) -> str:
+    """The storefront's status on the page's JSON, as the node's web worker serves it."""
+    summary = get_json(f"http://127.0.0.1:{port}/api/v2/summary.json")
+    (api,) = [c for c in summary["components"] if c["name"] == "Storefront API"]
+    return api["status"]
+
+
+def test_nodes_with_web_workers_serve_the_leaders_state_through_a_takeover(
+    tmp_path: Path, target: Target, postgres: PostgresCluster, monkeypatch
+) -> None:
+    """Each node as deployed: a supervisor, its monitor and a web worker; the follower's worker
+    shows what the leader decided, and after the leader's machine dies, what the new one does."""
+    monkeypatch.setenv("STATUSWATCH_DATABASE_URL", postgres.database())
+    monkeypatch.setenv("STATUSWATCH_CLUSTER_TOKEN", CLUSTER_TOKEN)
+    config_a, port_a = node_config(tmp_path, "a", target, workers=1)
+    config_b, port_b = node_config(tmp_path, "b", target, workers=1)
+    a = Statuswatch(config_a, name="a")
+    nodes = [a]
+    try:
+        wait_until("node a leads", lambda: healthz(port_a)[1].get("role") == "leader", 30)
+        b = Statuswatch(config_b, name="b")
+        nodes.append(b)
+        wait_until("node b follows", lambda: healthz(port_b)[1].get("role") == "follower", 30)
+        target.answer(500)
+        for port in (port_a, port_b):
+            wait_until(
+                f"the outage on the page at {port}",
+                lambda port=port: component_status(port) != "operational",
+                15,
+            )
+        machine = [a.pid, *children(a.pid)]  # the supervisor, its monitor and web worker
+        for pid in machine:
+            os.kill(pid, signal.SIGKILL)
+        died = time.monotonic()
+        wait_until(
+            "node b leads", lambda: healthz(port_b)[1].get("role") == "leader", TTL + RENEW + 5
+        )
+        took = time.monotonic() - died
+        assert took <= TTL + RENEW + 1.0, took
+        target.answer(200)
+        wait_until(
+            "b's worker shows b's verdict", lambda: component_status(port_b) == "operational", 15
+        )
+        print(f"failover with web workers: node b led {took:.2f} s after node a's machine died")
     finally:
         for node in nodes:
             node.stop(signal.SIGKILL if node.proc.poll() is None else signal.SIGTERM)

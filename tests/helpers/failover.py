@@ -42,7 +42,12 @@ SURVIVING_INTERVAL = 6.0
 
 
 def node_config(
-    tmp_path: Path, name: str, target: Target, extra: str = "", interval: float = 1.0
+    tmp_path: Path,
+    name: str,
+    target: Target,
+    extra: str = "",
+    interval: float = 1.0,
+    workers: int = 0,
 ) -> tuple[Path, int]:
     where = tmp_path / name
     where.mkdir()
@@ -55,7 +60,7 @@ def node_config(
         where,
         site_port=port,
         target_port=target.port,
-        workers=0,
+        workers=workers,
         interval=f"{interval:g}s",
         extra=extra,
     )
