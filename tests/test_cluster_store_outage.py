@@ -12,15 +12,16 @@ only after the database returned (mail leaves from the outbox, a table).
 from __future__ import annotations
 
 import itertools
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers.failover import CLUSTER_TOKEN, TTL, Pair
+from tests.helpers.failover import CLUSTER_TOKEN, TTL, Pair, node_config
 from tests.helpers.postgres import PostgresCluster, require_postgres
-from tests.helpers.processes import Target, healthz, request, wait_until
+from tests.helpers.processes import Statuswatch, Target, healthz, request, wait_until
 from tests.test_metrics import parse, value
 
 STOPPED = 30.0  # how long PostgreSQL is down
@@ -146,3 +147,31 @@ def test_a_leader_cut_off_from_postgresql_keeps_its_term_and_writes_what_it_held
         )
     finally:
         pair.close()
+
+
+def test_a_node_started_while_postgresql_is_down_waits_for_it_then_serves(
+    tmp_path: Path, target: Target, server: PostgresCluster, monkeypatch
+) -> None:
+    monkeypatch.setenv("STATUSWATCH_DATABASE_URL", server.database())
+    monkeypatch.setenv("STATUSWATCH_CLUSTER_TOKEN", CLUSTER_TOKEN)
+    server.stop()
+    config, port = node_config(tmp_path, "a", target, workers=1)
+    node = Statuswatch(config, name="a")
+    try:
+        for role in ("monitor", "web 1"):  # each says so once, and waits instead of dying
+            wait_until(
+                f"the {role} waiting for the database",
+                lambda role=role: (
+                    f"[{role}] statuswatch.store.open: the database cannot be reached" in node.log()
+                ),
+                30,
+            )
+        node.running()
+        server.start()
+        wait_until("node a leads", lambda: healthz(port)[1].get("role") == "leader", 30)
+        wait_until(
+            "the target probed", lambda: request("GET", f"http://127.0.0.1:{port}/")[0] == 200, 10
+        )
+        assert "Traceback" not in node.log(), node.log()[-3000:]
+    finally:
+        node.stop(signal.SIGTERM)

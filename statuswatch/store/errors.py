@@ -19,3 +19,8 @@ class SuspendedError(RuntimeError):
     batch and retries it with backoff, as for a lost connection. It commits once the term
     continues under the next fence, or is refused (FencedError) and dropped once it ended.
     """
+
+
+class StoreUnreachableError(RuntimeError):
+    """The database could not be reached to open the store (PostgreSQL not up yet, away, or
+    failing over): opening again later may succeed, so a process starting waits for it."""

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping
 
 from statuswatch.config.loader import ConfigError
 from statuswatch.config.model import Config
 from statuswatch.config.secrets import read_secret
 from statuswatch.config.storage_checks import database_url_problem
+from statuswatch.store.errors import StoreUnreachableError
 from statuswatch.store.protocol import StoreProtocol
 from statuswatch.store.store import ReadOnlyStore, Store
 from statuswatch.store.writer import WallClock
+
+log = logging.getLogger(__name__)
+
+# A process starting while its database cannot be reached tries again this often, and says so
+# at once and then every SAY_EVERY seconds: a node started during a database failover, or
+# before PostgreSQL is up, waits for it rather than dying in a loop of tracebacks.
+RETRY_EVERY = 1.0
+SAY_EVERY = 30.0
 
 
 def storage_url(config: Config, env: Mapping[str, str]) -> str | None:
@@ -58,3 +69,23 @@ def storage_problem(config: Config, env: Mapping[str, str]) -> str | None:
     except ConfigError as exc:
         return exc.problems[0]
     return None
+
+
+async def open_when_reachable(
+    config: Config,
+    env: Mapping[str, str],
+    *,
+    readonly: bool = False,
+    clock: WallClock | None = None,
+) -> StoreProtocol:
+    """open_store, waiting as long as it takes while the database cannot be reached."""
+    loop = asyncio.get_running_loop()
+    said: float | None = None
+    while True:
+        try:
+            return open_store(config, env, readonly=readonly, clock=clock)
+        except StoreUnreachableError as exc:
+            if said is None or loop.time() - said >= SAY_EVERY:
+                log.warning("%s; trying again every %g s", exc, RETRY_EVERY)
+                said = loop.time()
+        await asyncio.sleep(RETRY_EVERY)

@@ -38,7 +38,7 @@ from statuswatch.roles.publisher import Publisher
 from statuswatch.sla.report_tokens import ensure_report_tokens
 from statuswatch.status.board import StatusBoard
 from statuswatch.store import StoreProtocol
-from statuswatch.store.open import open_store, storage_url
+from statuswatch.store.open import open_when_reachable, storage_url
 from statuswatch.web import (
     agent_api,
     api,
@@ -244,7 +244,10 @@ def _store(given: StoreProtocol | None, env: dict[str, str]) -> Resource:
     """The store: one passed in is the caller's to start and close; else one is opened here."""
 
     async def store(app: web.Application) -> AsyncIterator[None]:
-        opened = given if given is not None else open_store(app[CONFIG], env, clock=app[CLOCK])
+        if given is None:
+            opened = await open_when_reachable(app[CONFIG], env, clock=app[CLOCK])
+        else:
+            opened = given
         if given is None:
             await opened.start()
         app[STORE] = opened

@@ -16,7 +16,7 @@ from statuswatch.notify.runtime import form_pages
 from statuswatch.roles.forward import CLIENT_HEADER, MonitorLink, monitor_socket
 from statuswatch.roles.published import PublishedBoard
 from statuswatch.store import SchemaNotReadyError, StoreProtocol
-from statuswatch.store.open import open_store
+from statuswatch.store.open import open_when_reachable
 from statuswatch.web.keys import (
     BOARD,
     CLOCK,
@@ -71,7 +71,7 @@ async def _wait_for_schema(config: Config, env: dict[str, str]) -> StoreProtocol
     deadline = asyncio.get_running_loop().time() + SCHEMA_WAIT
     while True:
         try:
-            opened = open_store(config, env, readonly=True)
+            opened = await open_when_reachable(config, env, readonly=True)
         except SchemaNotReadyError as exc:
             if asyncio.get_running_loop().time() > deadline:
                 raise RuntimeError(f"{exc}: is the monitor role running?") from None

@@ -13,6 +13,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from statuswatch.clock import SystemClock
+from statuswatch.store.errors import StoreUnreachableError
 from statuswatch.store.pg.connection import PgConnection, configure, conninfo
 from statuswatch.store.pg.schema import migrate, schema_version
 from statuswatch.store.protocol import WriteItem
@@ -78,6 +79,10 @@ class PgStore(Store):
                     transient=TRANSIENT,
                     max_pending=max_pending,
                 )
+        except psycopg.OperationalError as exc:
+            db.close()
+            said = " ".join(str(exc).split())  # libpq's lines, as one log line
+            raise StoreUnreachableError(f"the database cannot be reached: {said}") from None
         except BaseException:
             db.close()
             raise
