@@ -46,14 +46,27 @@ async def store(store_backend: StoreBackend) -> AsyncIterator[StoreProtocol]:
     await store.close()
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresCluster]:
-    """One PostgreSQL server for the session (Debian's package, initdb and pg_ctl in a temporary
-    directory, 127.0.0.1 only); tests take a fresh database of it with `postgres.database()`."""
+def _postgres_server() -> Iterator[PostgresCluster]:
+    # Its own temporary directory: as root the server runs as `postgres`, which cannot enter
+    # pytest's tmp_path.
     cluster = PostgresCluster(require_postgres()).init()
     cluster.start()
     yield cluster
     cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One PostgreSQL server for the session (Debian's package, initdb and pg_ctl in a temporary
+    directory, 127.0.0.1 only); tests take a fresh database of it with `postgres.database()`."""
+    yield from _postgres_server()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresCluster]:
+    """A PostgreSQL server of this test's own, for a test that stops and starts it (the
+    session's must stay up)."""
+    yield from _postgres_server()
 
 
 @pytest.fixture

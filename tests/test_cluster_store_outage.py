@@ -14,28 +14,16 @@ from __future__ import annotations
 import itertools
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.helpers.failover import CLUSTER_TOKEN, TTL, Pair, node_config
-from tests.helpers.postgres import PostgresCluster, require_postgres
+from tests.helpers.postgres import PostgresCluster
 from tests.helpers.processes import Statuswatch, Target, healthz, request, wait_until
 from tests.test_metrics import parse, value
 
 STOPPED = 30.0  # how long PostgreSQL is down
 FAILING_FROM = 10.0  # seconds into the stop the target starts failing
 NOTICE = b"Monitoring is interrupted."
-
-
-@pytest.fixture
-def server() -> Iterator[PostgresCluster]:
-    """A PostgreSQL of this test's own (it is stopped and started again)."""
-    cluster = PostgresCluster(require_postgres()).init()
-    cluster.start()
-    yield cluster
-    cluster.destroy()
 
 
 def _page(port: int, path: str) -> tuple[int, bytes]:
@@ -59,9 +47,9 @@ def _lease(port: int) -> dict:
 
 
 def test_a_leader_cut_off_from_postgresql_keeps_its_term_and_writes_what_it_held(
-    tmp_path: Path, target: Target, server: PostgresCluster, monkeypatch
+    tmp_path: Path, target: Target, own_postgres: PostgresCluster, monkeypatch
 ) -> None:
-    url = server.database()
+    url = own_postgres.database()
     monkeypatch.setenv("STATUSWATCH_DATABASE_URL", url)
     monkeypatch.setenv("STATUSWATCH_CLUSTER_TOKEN", CLUSTER_TOKEN)
     pair = Pair(tmp_path, target, url, interval=1.0)
@@ -71,7 +59,7 @@ def test_a_leader_cut_off_from_postgresql_keeps_its_term_and_writes_what_it_held
             wait_until("the page current", lambda p=port: not _marked(p), 10)
             assert _page(port, "/api/v2/summary.json")[0] == 200
         assert (_lease(pair.port_a)["holder"], _lease(pair.port_a)["fence"]) == ("a", 1)
-        server.stop()
+        own_postgres.stop()
         stopped, stopped_at = time.monotonic(), time.time()
 
         def suspended() -> bool:
@@ -98,7 +86,7 @@ def test_a_leader_cut_off_from_postgresql_keeps_its_term_and_writes_what_it_held
         assert pair.mail() == {}, "nothing mailed while the database was away"
         held = healthz(pair.port_a)[1]["database"]["pending"]
         assert healthz(pair.port_a)[1]["lease"]["state"] == "suspended"
-        server.start()
+        own_postgres.start()
         started, started_at = time.monotonic(), time.time()
 
         def continued() -> bool:
@@ -150,11 +138,11 @@ def test_a_leader_cut_off_from_postgresql_keeps_its_term_and_writes_what_it_held
 
 
 def test_a_node_started_while_postgresql_is_down_waits_for_it_then_serves(
-    tmp_path: Path, target: Target, server: PostgresCluster, monkeypatch
+    tmp_path: Path, target: Target, own_postgres: PostgresCluster, monkeypatch
 ) -> None:
-    monkeypatch.setenv("STATUSWATCH_DATABASE_URL", server.database())
+    monkeypatch.setenv("STATUSWATCH_DATABASE_URL", own_postgres.database())
     monkeypatch.setenv("STATUSWATCH_CLUSTER_TOKEN", CLUSTER_TOKEN)
-    server.stop()
+    own_postgres.stop()
     config, port = node_config(tmp_path, "a", target, workers=1)
     node = Statuswatch(config, name="a")
     try:
@@ -167,7 +155,7 @@ def test_a_node_started_while_postgresql_is_down_waits_for_it_then_serves(
                 30,
             )
         node.running()
-        server.start()
+        own_postgres.start()
         wait_until("node a leads", lambda: healthz(port)[1].get("role") == "leader", 30)
         wait_until(
             "the target probed", lambda: request("GET", f"http://127.0.0.1:{port}/")[0] == 200, 10

@@ -5,9 +5,6 @@ site serves its last good page, JSON and feed meanwhile, the page marked "as of"
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-
-import pytest
 
 from statuswatch.clock import FakeClock
 from statuswatch.monitor.events import OutageOpened
@@ -16,20 +13,11 @@ from statuswatch.store.pg.store import PgStore
 from statuswatch.web import create_app
 from statuswatch.web.render_cache import RENDER_WAIT
 from tests.helpers.config import make_config
-from tests.helpers.postgres import PostgresCluster, require_postgres
+from tests.helpers.postgres import PostgresCluster
 from tests.helpers.store import T0, result
 
 NOTICE = "Monitoring is interrupted."
 PAGES = ["/history", "/history.atom", "/api/v2/summary.json"]
-
-
-@pytest.fixture
-def cluster() -> Iterator[PostgresCluster]:
-    """A server this test may stop and start (the session's serves every other test)."""
-    server = PostgresCluster(require_postgres()).init()
-    server.start()
-    yield server
-    server.destroy()
 
 
 async def wait_until(store: PgStore, writable: bool) -> dict[str, object]:
@@ -40,22 +28,22 @@ async def wait_until(store: PgStore, writable: bool) -> dict[str, object]:
 
 
 async def test_results_wait_while_postgresql_is_down_and_are_written_when_it_is_back(
-    cluster: PostgresCluster,
+    own_postgres: PostgresCluster,
 ) -> None:
-    store = PgStore(cluster.database(), flush_interval=0.01, clock=FakeClock(T0))
+    store = PgStore(own_postgres.database(), flush_interval=0.01, clock=FakeClock(T0))
     await store.start()
     try:
         for i in range(10):
             store.submit(result("api", T0 + i))
         await store.flush()
-        cluster.stop()
+        own_postgres.stop()
         for i in range(10, 200):
             store.submit(result("api", T0 + i, ok=i % 50 != 0))
         store.submit(OutageOpened("api", T0 + 150, "timeout", "while the database was away"))
         stats = await wait_until(store, writable=False)
         assert stats["pending"] == 191 and stats["dropped"] == 0, stats
         assert stats["last_error"]
-        cluster.start()
+        own_postgres.start()
         await asyncio.wait_for(store.flush(), 60)
         times = [round(c.time - T0) for c in await store.checks("api")]
         assert times == list(range(200))  # every one, once, in order
@@ -67,13 +55,13 @@ async def test_results_wait_while_postgresql_is_down_and_are_written_when_it_is_
 
 
 async def test_pages_are_served_from_the_last_good_copy_while_postgresql_is_down(
-    cluster: PostgresCluster, tmp_path, aiohttp_client
+    own_postgres: PostgresCluster, tmp_path, aiohttp_client
 ) -> None:
     config = make_config(
         tmp_path, [{"id": "shop", "kind": "http", "component": "api", "url": "http://127.0.0.1:9/"}]
     )
     clock = FakeClock(T0)
-    store = PgStore(cluster.database(), flush_interval=0.01, clock=clock)
+    store = PgStore(own_postgres.database(), flush_interval=0.01, clock=clock)
     await store.start()
     client = await aiohttp_client(
         create_app(config, store=store, clock=clock, probe=False, environ={})
@@ -85,7 +73,7 @@ async def test_pages_are_served_from_the_last_good_copy_while_postgresql_is_down
             assert resp.status == 200, (path, await resp.text())
             good[path] = await resp.text()
             assert NOTICE not in good[path]
-        cluster.stop()
+        own_postgres.stop()
         clock.advance(config.site.idle_cache_ttl + 1)  # every cached copy is due again
         for path in PAGES:  # at once: the copy held, while the render waits on the pool
             async with asyncio.timeout(RENDER_WAIT + 2):
@@ -98,7 +86,7 @@ async def test_pages_are_served_from_the_last_good_copy_while_postgresql_is_down
         assert "This page shows the state as of" in body  # as of when it was last good
         for path in PAGES[1:]:  # JSON and feeds carry their own times: the same bytes
             assert await (await client.get(path)).text() == good[path]
-        cluster.start()
+        own_postgres.start()
         clock.advance(config.site.idle_cache_ttl + 1)
         async with asyncio.timeout(30):  # the pool's connections are renewed on first use
             while NOTICE in await (await client.get("/history")).text():
@@ -110,11 +98,11 @@ async def test_pages_are_served_from_the_last_good_copy_while_postgresql_is_down
 
 
 async def test_a_web_workers_board_says_as_of_while_the_store_cannot_be_read(
-    cluster: PostgresCluster, tmp_path
+    own_postgres: PostgresCluster, tmp_path
 ) -> None:
     config = make_config(tmp_path, [])
     clock = FakeClock(T0)
-    url = cluster.database()
+    url = own_postgres.database()
     monitor = PgStore(url, flush_interval=0.01, clock=clock)
     await monitor.start()
     monitor.submit(
@@ -135,11 +123,11 @@ async def test_a_web_workers_board_says_as_of_while_the_store_cannot_be_read(
         await board.refresh()
         assert not board.stale and board.read_error is None
         version = board.version
-        cluster.stop()
+        own_postgres.stop()
         assert await board.refresh()  # no error out of it: the pages change to "as of"
         assert board.stale and board.read_error and board.as_of == T0
         assert board.version == version + 1
-        cluster.start()
+        own_postgres.start()
         async with asyncio.timeout(30):
             while board.stale:
                 await board.refresh()

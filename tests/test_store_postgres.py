@@ -7,7 +7,6 @@ The protocol itself is tested on both backends in test_store.py.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -18,7 +17,7 @@ from statuswatch.store.errors import FencedError
 from statuswatch.store.pg import PgStore
 from statuswatch.store.pg.connection import PgConnection, translate
 from statuswatch.store.schema import MIGRATIONS
-from tests.helpers.postgres import PostgresCluster, free_port, require_postgres
+from tests.helpers.postgres import PostgresCluster, free_port
 from tests.helpers.store import FLUSH_INTERVAL, T0, result
 
 # A real-time bound for the integration tests below (a server stop and start take ~1 s).
@@ -169,32 +168,21 @@ async def test_a_multi_host_url_skips_a_host_that_is_down(postgres: PostgresClus
         await store.close()
 
 
-@pytest.fixture
-def own_cluster() -> Iterator[PostgresCluster]:
-    """A server of this test's own: it is stopped and started (the session's must stay up)."""
-    # Its own temporary directory: as root the server runs as `postgres`, which cannot enter
-    # pytest's tmp_path.
-    cluster = PostgresCluster(require_postgres()).init()
-    cluster.start()
-    yield cluster
-    cluster.destroy()
-
-
-async def test_writes_wait_through_a_server_restart(own_cluster: PostgresCluster) -> None:
+async def test_writes_wait_through_a_server_restart(own_postgres: PostgresCluster) -> None:
     """Stopped server: the batch fails, waits and is retried on a new connection once the
     server is back; nothing lost, nothing written twice, and reads reconnect too."""
-    url = own_cluster.database()
+    url = own_postgres.database()
     store = pg_store(url)
     await store.start()
     try:
         store.submit(transition(T0))
         await store.flush()
-        own_cluster.stop()
+        own_postgres.stop()
         store.submit(transition(T0 + 60))
         store.submit(result(t=T0 + 60, ok=False))
         await _until(lambda: not store.write_stats()["writable"])
         down = store.write_stats()
-        own_cluster.start()  # before any assertion: closing the store waits for the server
+        own_postgres.start()  # before any assertion: closing the store waits for the server
         assert down["pending"] == 2, down
         await asyncio.wait_for(store.flush(), PATIENCE)
         assert store.write_stats()["writable"]
