@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 
 import jinja2
 from aiohttp import web
@@ -84,6 +84,7 @@ from statuswatch.web.keys import (
     STARTED_AT,
     STORE,
     TEMPLATES,
+    Resource,
 )
 from statuswatch.web.not_found import add_catch_all, add_static
 from statuswatch.web.render_cache import RenderCache
@@ -235,9 +236,6 @@ def _metrics_endpoint(
         token_digest=token_digest(token) if token else None,
         forked=forked,
     )
-
-
-Resource = Callable[[web.Application], AsyncIterator[None]]
 
 
 def _store(given: StoreProtocol | None, env: dict[str, str]) -> Resource:

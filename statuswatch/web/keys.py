@@ -1,6 +1,8 @@
-"""Every typed application key, in one place."""
+"""Every typed application key, in one place (and the type of the resources that set them)."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
 
 import jinja2
 from aiohttp import web
@@ -21,6 +23,9 @@ from statuswatch.roles.published import PublishedBoard
 from statuswatch.status.board import StatusBoard
 from statuswatch.store import StoreProtocol
 from statuswatch.web.render_cache import RenderCache
+
+# One resource of the app, opened at start-up and closed in reverse (an aiohttp cleanup_ctx).
+Resource = Callable[[web.Application], AsyncIterator[None]]
 
 CONFIG = web.AppKey("config", Config)
 # Which processes' work this app does: "all" (one process), "monitor" or "web" (README

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from aiohttp import web
 
 from statuswatch.metrics.lease import LeaseCollector
 from statuswatch.web import web_role
-from statuswatch.web.keys import BOARD, CLUSTER, METRICS_REGISTRY, RENDER_CACHE, ROLE, STORE
-
-Resource = Callable[[web.Application], AsyncIterator[None]]
+from statuswatch.web.keys import (
+    BOARD,
+    CLUSTER,
+    METRICS_REGISTRY,
+    RENDER_CACHE,
+    ROLE,
+    STORE,
+    Resource,
+)
 
 
 def campaign(deciding: tuple[Resource, ...]) -> Resource:

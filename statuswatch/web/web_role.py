@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -26,11 +26,11 @@ from statuswatch.web.keys import (
     NOTIFICATIONS,
     RENDER_CACHE,
     STORE,
+    Resource,
 )
 
 log = logging.getLogger(__name__)
 
-Resource = Callable[[web.Application], AsyncIterator[None]]
 
 # A web worker looks for the monitor's changes this often (one counter read when nothing
 # changed), so a change shows on every worker well within a second.
