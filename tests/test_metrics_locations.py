@@ -23,22 +23,27 @@ LOCATIONS = [
 ]
 
 
-def config_for(tmp_path):
+# An HTTP monitor probed from every location of the default, a TCP one only centrally.
+MONITORS = [
+    {"id": "api-health", "kind": "http", "component": "api", "url": "http://api.test/"},
+    {
+        "id": "pay",
+        "kind": "tcp",
+        "component": "checkout",
+        "host": "pay.test",
+        "port": 443,
+        "locations": ["local"],
+    },
+]
+
+
+def config_for(tmp_path, probed_from=("local", "eu"), **sections):
     return make_config(
         tmp_path,
-        [
-            {"id": "api-health", "kind": "http", "component": "api", "url": "http://api.test/"},
-            {
-                "id": "pay",
-                "kind": "tcp",
-                "component": "checkout",
-                "host": "pay.test",
-                "port": 443,
-                "locations": ["local"],
-            },
-        ],
+        MONITORS,
         locations=LOCATIONS,
-        probing={"locations": ["local", "eu"]},
+        probing={"locations": list(probed_from)},
+        **sections,
     )
 
 

@@ -14,8 +14,8 @@ from statuswatch.clock import FakeClock
 from statuswatch.probes.base import CheckResult
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, MONITORING
-from tests.helpers.config import make_config
 from tests.test_metrics import parse, promtool_check, value
+from tests.test_metrics_locations import config_for as locations_config
 
 START = 1_793_000_000.0
 ENV = {"EU_TOKEN": "eu-token-0123456789abcdef", "US_TOKEN": "us-token-0123456789abcdef"}
@@ -23,25 +23,8 @@ ALERT = "statuswatch_monitor_regional_alert"
 
 
 def config_for(tmp_path, after: str):
-    return make_config(
-        tmp_path,
-        [
-            {"id": "api-health", "kind": "http", "component": "api", "url": "http://api.test/"},
-            {
-                "id": "pay",
-                "kind": "tcp",
-                "component": "checkout",
-                "host": "pay.test",
-                "port": 443,
-                "locations": ["local"],
-            },
-        ],
-        locations=[
-            {"id": "eu", "name": "Europe", "token_env": "EU_TOKEN"},
-            {"id": "us", "name": "US East", "token_env": "US_TOKEN"},
-        ],
-        probing={"locations": ["local", "eu", "us"]},
-        incidents={"regional_alert_after": after},
+    return locations_config(
+        tmp_path, ("local", "eu", "us"), incidents={"regional_alert_after": after}
     )
 
 
