@@ -232,10 +232,12 @@ class BatchApplier:
         self.last.clear()
 
     def _write_rollups(self, rollups: RollupBatch, last: dict[int, CheckResult]) -> None:
+        # One row per key in each statement (a group per monitor-hour, a result per monitor),
+        # which a bulk upsert needs: PostgreSQL's refuses to update one row twice.
         if rollups.groups:
-            self.conn.executemany(_UPSERT_ROLLUP, rollups.rows())
+            _insert_many(self.conn, _UPSERT_ROLLUP, rollups.rows())
         if last:
-            self.conn.executemany(_UPSERT_LAST, [_result_row(k, r) for k, r in last.items()])
+            _insert_many(self.conn, _UPSERT_LAST, [_result_row(k, r) for k, r in last.items()])
 
     def transition(self, e: Transition) -> None:
         """Record a confirmed state change."""
@@ -378,7 +380,9 @@ def _result_row(key: int, r: CheckResult) -> tuple[Any, ...]:
 
 
 def _insert_many(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-    """Insert many rows with one single-row INSERT statement, the backend's fastest way."""
+    """Insert many rows with one single-row INSERT statement, the backend's fastest way.
+
+    With `ON CONFLICT … DO UPDATE` no two rows may share a conflict key."""
     # PostgreSQL loads a batch through COPY (PgConnection.insert_many), with the statement's
     # own conflict clause; sqlite3's executemany is its fastest already.
     insert = getattr(conn, "insert_many", conn.executemany)

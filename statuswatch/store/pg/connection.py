@@ -251,7 +251,9 @@ class PgConnection:
 
         COPY into a temporary table, then one INSERT … SELECT with the statement's own conflict
         clause: the same rows land as with executemany, at about twice the rate, because the
-        server parses and plans one statement per batch instead of one per row.
+        server parses and plans one statement per batch instead of one per row (and the client
+        binds no statement per row). With `DO UPDATE` the rows must have distinct conflict
+        keys: one statement may not update a row twice (PostgreSQL says so and nothing lands).
         """
         if not rows:
             return
