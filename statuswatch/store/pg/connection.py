@@ -220,9 +220,9 @@ class PgConnection:
         if statement == "COMMIT" and self._writing:
             self._writing = False
             # Inside the transaction, as its last statement: a reader sees the new number
-            # within the same instant as the rows (at worst one commit's round trip early).
-            self._run(f"SELECT nextval('{COMMITS_SEQUENCE}')", None)
-        elif statement == "BEGIN IMMEDIATE":
+            # within the same instant as the rows. Both go as one simple query: one round trip.
+            return self._run(f"SELECT nextval('{COMMITS_SEQUENCE}'); COMMIT", None)
+        if statement == "BEGIN IMMEDIATE":
             self._writing = True  # `raw` reconnects first if the last transaction lost it
         elif statement == "ROLLBACK":
             self._writing = False
