@@ -3,8 +3,9 @@ the failover time, in one run.
 
 Real processes only, all on 127.0.0.1: a probe target (_bench_target.py), a PostgreSQL of the
 bench's own (Debian's package, default durability), three `statuswatch agent` processes (one per
-location, each probing the whole fleet), a few "flip" monitors whose target the bench turns
-failing. Two runs of the same fleet and agents, one after the other:
+location, each probing the whole fleet), a few "flip" monitors (every second, from every
+location) whose target the bench turns failing. Two runs of the same fleet, flip
+monitors and agents, one after the other:
 - **SQLite**: one central `statuswatch run` (the reference);
 - **PostgreSQL**: two nodes (`statuswatch run` each, `[cluster]`, one database) behind a TCP
   balancer of the bench's (each connection to the next node in turn, the other when that one is
@@ -191,9 +192,11 @@ async def steady(args, central: subprocess.Popen, count, pg: PostgresServer | No
     }
 
 
-async def sqlite_run(args, tmp: Path, base: str, session) -> dict:
+async def sqlite_run(args, tmp: Path, base: str, session, flip_port: int) -> dict:
     port = free_port()
-    central = start_node(config(args, tmp, "central", port, fleet(args, base)), tmp, None)
+    # The nodes' fleet exactly: the flip monitors (every second) are part of what a result costs.
+    monitors = fleet(args, base) + flips(flip_port)
+    central = start_node(config(args, tmp, "central", port, monitors), tmp, None)
     agents = {}
     try:
         await wait_ready(session, port, central)
@@ -208,15 +211,10 @@ async def sqlite_run(args, tmp: Path, base: str, session) -> dict:
     return figures
 
 
-async def postgres_run(args, tmp: Path, base: str, session, server: PostgresServer) -> dict:
+async def postgres_run(
+    args, tmp: Path, base: str, session, server: PostgresServer, flip: FlipTarget, flip_port: int
+) -> dict:
     url = server.url
-    flip = FlipTarget()
-    app = web.Application()
-    app.router.add_get("/flip", flip.flip)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    flip_port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", flip_port).start()
     ports = {"a": free_port(), "b": free_port()}
     monitors = fleet(args, base) + flips(flip_port)
     nodes = {"a": start_node(node_config(args, tmp, "a", ports["a"], monitors), tmp, url)}
@@ -245,7 +243,6 @@ async def postgres_run(args, tmp: Path, base: str, session, server: PostgresServ
             if p.poll() is None:
                 stop(p)
         await balancer.close()
-        await runner.cleanup()
     return figures
 
 
@@ -285,11 +282,19 @@ async def run(args: argparse.Namespace) -> dict:
         pg_root = tempfile.mkdtemp(prefix="bench-nodes-pg-")
         server = PostgresServer(pg_root)
         server.url = server.start()
+        flip = FlipTarget()
+        app = web.Application()
+        app.router.add_get("/flip", flip.flip)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        flip_port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", flip_port).start()
         try:
             async with aiohttp.ClientSession() as session:
-                lite = await sqlite_run(args, tmp, base, session)
-                pg = await postgres_run(args, tmp, base, session, server)
+                lite = await sqlite_run(args, tmp, base, session, flip_port)
+                pg = await postgres_run(args, tmp, base, session, server, flip, flip_port)
         finally:
+            await runner.cleanup()
             server.stop()
             shutil.rmtree(pg_root, ignore_errors=True)
             target.terminate()

@@ -3,6 +3,7 @@ worker reads it back from the same database file, read-only, on an injected cloc
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from statuswatch.roles.publisher import Publisher
 from statuswatch.status.board import StatusBoard
 from statuswatch.status.component import ComponentStatus
 from statuswatch.store import Publish, ReadOnlyStore, SchemaNotReadyError, Store
+from statuswatch.web import web_role
 from tests.helpers.config import make_config
 
 OK, MAJOR = ComponentStatus.OPERATIONAL, ComponentStatus.MAJOR
@@ -199,6 +201,25 @@ async def test_the_monitors_publisher_writes_what_the_board_says(tmp_path):
     finally:
         await reader.close()
         await writer.close()
+
+
+async def test_a_paused_follower_reads_nothing_until_it_resumes(roles, monkeypatch):
+    """A node's followed board while the node leads (its pages show its own board then): no
+    read of the store however often the follower looks; resumed, it reads what changed."""
+    monkeypatch.setattr(web_role, "FOLLOW_EVERY", 0)  # look on every turn of the loop
+    leading = True
+    follow = asyncio.create_task(web_role._follow(roles.board, paused=lambda: leading))
+    try:
+        await roles.publish(version=1)  # the follower looked many times meanwhile
+        assert (roles.reader.row_reads, roles.board.current) == (0, None)
+        leading = False
+        async with asyncio.timeout(10):
+            while roles.board.current is None:
+                await asyncio.sleep(0.005)
+        assert roles.reader.row_reads == 1
+        assert roles.board.status == {"api": OK, "checkout": MAJOR}
+    finally:
+        follow.cancel()
 
 
 async def test_the_read_only_store_refuses_writes_naming_the_item(roles):

@@ -260,6 +260,23 @@ async def test_monitors_register_and_autoregister(store: StoreProtocol) -> None:
     ]
 
 
+async def test_a_fleet_registered_at_once_is_keyed_within_its_transaction(
+    store: StoreProtocol,
+) -> None:
+    """The fleet goes in one bulk upsert; the results after it, in the same batch, find their
+    monitors' keys, and a monitor named twice is registered once, as last named."""
+    fleet = [(f"m{i:04d}", "http", f"C{i % 7}") for i in range(1500)] + [("m0001", "tcp", "X")]
+    store.submit(RegisterMonitors(fleet, T0))
+    for i in (0, 1, 1499):
+        store.submit(result(f"m{i:04d}", T0 + 60))
+    await store.flush()
+    monitors = {m.id: m for m in await store.monitors()}
+    assert len(monitors) == 1500
+    assert monitors["m0001"] == MonitorRecord("m0001", "tcp", "X", T0)
+    assert [c.time for c in await store.checks("m1499")] == [T0 + 60]
+    assert [c.monitor_id for c in await store.checks("m0001")] == ["m0001"]
+
+
 async def test_checks_filter_by_time_and_failure(store: StoreProtocol) -> None:
     for i in range(6):
         store.submit(result("api", T0 + 60 * i, ok=i % 2 == 0))

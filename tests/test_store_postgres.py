@@ -220,3 +220,35 @@ async def test_the_bulk_insert_keeps_the_first_of_a_replayed_result(
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT time, latency FROM checks ORDER BY time").fetchall()
     assert rows == [(T0, 0.1), (T0 + 60, 0.05), (T0 + 120, 0.05)]
+
+
+async def test_bulk_upserts_add_rollups_up_and_keep_the_newest_result(
+    postgres: PostgresCluster,
+) -> None:
+    """Rollups and latest results go through COPY too, with their own DO UPDATE clauses: a
+    monitor-hour written in two transactions adds up (min and max kept), and a late, older
+    result does not replace the newest."""
+    url = postgres.database()
+    store = pg_store(url)
+    await store.start()
+    try:
+        store.submit(result(t=T0 + 60, latency=0.2))
+        store.submit(result("db", t=T0 + 60, ok=False, latency=None))
+        await store.flush()
+        store.submit(result(t=T0 + 120, latency=0.05))
+        store.submit(result(t=T0, latency=0.9))  # late: older than the stored latest
+        store.submit(result("db", t=T0 + 120, latency=1.5))
+        await store.flush()
+    finally:
+        await store.close()
+    with psycopg.connect(url) as conn:
+        rollups = conn.execute(
+            """SELECT m.id, r.n, r.failures, r.latency_min, r.latency_max
+            FROM rollups r JOIN monitors m ON m.key = r.monitor ORDER BY m.id"""
+        ).fetchall()
+        latest = conn.execute(
+            """SELECT m.id, l.time, l.latency, l.ok
+            FROM last_results l JOIN monitors m ON m.key = l.monitor ORDER BY m.id"""
+        ).fetchall()
+    assert rollups == [("api", 3, 0, 0.05, 0.9), ("db", 2, 1, 1.5, 1.5)]
+    assert latest == [("api", T0 + 120, 0.05, 1), ("db", T0 + 120, 1.5, 1)]

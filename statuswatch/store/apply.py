@@ -80,6 +80,10 @@ _UPSERT_LAST = """INSERT INTO last_results
     WHERE excluded.time >= last_results.time"""
 
 
+_UPSERT_MONITOR = """INSERT INTO monitors (id, kind, component, first_seen) VALUES (?, ?, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, component = excluded.component"""
+
+
 class MonitorKeys:
     """The id -> integer key map, cached; keys created in a failed transaction are forgotten."""
 
@@ -101,15 +105,21 @@ class MonitorKeys:
         )
         return self._lookup(monitor_id)
 
-    def register(self, monitor_id: str, kind: str, component: str, now: float) -> None:
-        """Upsert a configured monitor; first_seen keeps the value of its first appearance."""
-        self.conn.execute(
-            """INSERT INTO monitors (id, kind, component, first_seen) VALUES (?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, component = excluded.component""",
-            (monitor_id, kind, component, now),
-        )
-        if monitor_id not in self.known and monitor_id not in self.tentative:
-            self._lookup(monitor_id)
+    def register(self, monitors: Iterable[tuple[str, str, str]], now: float) -> None:
+        """Upsert the configured monitors (id, kind, component); first_seen keeps the value of
+        each one's first appearance.
+
+        One bulk statement and one read of the keys, whatever the fleet's size: a statement
+        and a look-up per monitor made the start of a 10,000-monitor leader one transaction of
+        20,000 round trips on PostgreSQL, holding the lease row's lock past the next renew.
+        """
+        rows = {mid: (mid, kind, component, now) for mid, kind, component in monitors}
+        if not rows:
+            return
+        _insert_many(self.conn, _UPSERT_MONITOR, list(rows.values()))
+        for monitor_id, key in self.conn.execute("SELECT id, key FROM monitors"):
+            if monitor_id in rows and monitor_id not in self.known:
+                self.tentative[monitor_id] = int(key)
 
     def _lookup(self, monitor_id: str) -> int:
         row = self.conn.execute("SELECT key FROM monitors WHERE id = ?", (monitor_id,)).fetchone()
@@ -232,10 +242,12 @@ class BatchApplier:
         self.last.clear()
 
     def _write_rollups(self, rollups: RollupBatch, last: dict[int, CheckResult]) -> None:
+        # One row per key in each statement (a group per monitor-hour, a result per monitor),
+        # which a bulk upsert needs: PostgreSQL's refuses to update one row twice.
         if rollups.groups:
-            self.conn.executemany(_UPSERT_ROLLUP, rollups.rows())
+            _insert_many(self.conn, _UPSERT_ROLLUP, rollups.rows())
         if last:
-            self.conn.executemany(_UPSERT_LAST, [_result_row(k, r) for k, r in last.items()])
+            _insert_many(self.conn, _UPSERT_LAST, [_result_row(k, r) for k, r in last.items()])
 
     def transition(self, e: Transition) -> None:
         """Record a confirmed state change."""
@@ -301,8 +313,7 @@ class BatchApplier:
 
     def register(self, r: RegisterMonitors) -> None:
         """Upsert the configured monitors."""
-        for monitor_id, kind, component in r.monitors:
-            self.keys.register(monitor_id, kind, component, r.now)
+        self.keys.register(r.monitors, r.now)
 
 
 def _report_token(applier: BatchApplier, t: ReportToken) -> None:
@@ -378,7 +389,9 @@ def _result_row(key: int, r: CheckResult) -> tuple[Any, ...]:
 
 
 def _insert_many(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-    """Insert many rows with one single-row INSERT statement, the backend's fastest way."""
+    """Insert many rows with one single-row INSERT statement, the backend's fastest way.
+
+    With `ON CONFLICT … DO UPDATE` no two rows may share a conflict key."""
     # PostgreSQL loads a batch through COPY (PgConnection.insert_many), with the statement's
     # own conflict clause; sqlite3's executemany is its fastest already.
     insert = getattr(conn, "insert_many", conn.executemany)

@@ -148,7 +148,11 @@ async def upload_results(request: web.Request) -> web.Response:
                 fresh.setdefault(key, r)
         app[MONITORING].receive(location, list(fresh.values()))
         try:
-            await store.flush()  # the answer is the agent's licence to forget them
+            # The answer is the agent's licence to forget them: their raw rows are committed.
+            # Their hourly rollups and latest results wait with the local probes' for the
+            # writer's minute (HeldRows): a flush per upload wrote them on every upload, which
+            # on PostgreSQL was an upsert per monitor twice over for each batch.
+            await store.settle()
         except BaseException:
             hub.stored.forget(location, {m for m, _ in fresh})  # they may still be committed
             raise

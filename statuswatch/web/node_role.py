@@ -33,7 +33,11 @@ def campaign(deciding: tuple[Resource, ...]) -> Resource:
         leader_work = contextlib.AsyncExitStack()
         async with contextlib.AsyncExitStack() as following:
             if app[ROLE] == "all":  # a follower's pages: what the leader published
-                followed = contextlib.asynccontextmanager(web_role.published_board)(app)
+                # Not read while this node leads: its pages show its own board then, and
+                # following meant two reads of the store every FOLLOW_EVERY, one more per commit.
+                followed = contextlib.asynccontextmanager(web_role.published_board)(
+                    app, paused=lambda: node.leading
+                )
                 await following.enter_async_context(followed)
             published = app.get(BOARD)
 

@@ -91,24 +91,29 @@ def _form_pages(env: dict[str, str]) -> Resource:
     return pages
 
 
-async def _published_board(app: web.Application) -> AsyncIterator[None]:
-    """The board the monitor role published, followed closely (the pages' caches follow it)."""
+async def _published_board(
+    app: web.Application, paused: Callable[[], bool] | None = None
+) -> AsyncIterator[None]:
+    """The board the monitor role published, followed closely (the pages' caches follow it)
+    except while `paused()` says its pages show another board."""
     board = PublishedBoard(app[CONFIG], app[STORE], app[CLOCK])
     app[BOARD] = board
     app[RENDER_CACHE].version = lambda: board.version
     app[RENDER_CACHE].follow_versions = True  # a new generation at most every LOOK_EVERY
     await board.refresh()
-    task = asyncio.get_running_loop().create_task(_follow(board))
+    task = asyncio.get_running_loop().create_task(_follow(board, paused))
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
 
 
-async def _follow(board: PublishedBoard) -> None:
+async def _follow(board: PublishedBoard, paused: Callable[[], bool] | None = None) -> None:
     """Look for the monitor's changes every FOLLOW_EVERY seconds (a counter read when idle)."""
     while True:
         await asyncio.sleep(FOLLOW_EVERY)
+        if paused is not None and paused():
+            continue
         try:
             await board.refresh()
         except Exception:  # a locked or briefly unreadable database: try again next time
@@ -123,5 +128,6 @@ async def _monitor_link(app: web.Application) -> AsyncIterator[None]:
     await link.close()
 
 
-# A follower node's pages in one process follow the leader's board the same way.
+# A follower node's pages in one process follow the leader's board the same way (paused while
+# the node leads and its pages show its own board).
 published_board = _published_board

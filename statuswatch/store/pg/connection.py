@@ -220,9 +220,9 @@ class PgConnection:
         if statement == "COMMIT" and self._writing:
             self._writing = False
             # Inside the transaction, as its last statement: a reader sees the new number
-            # within the same instant as the rows (at worst one commit's round trip early).
-            self._run(f"SELECT nextval('{COMMITS_SEQUENCE}')", None)
-        elif statement == "BEGIN IMMEDIATE":
+            # within the same instant as the rows. Both go as one simple query: one round trip.
+            return self._run(f"SELECT nextval('{COMMITS_SEQUENCE}'); COMMIT", None)
+        if statement == "BEGIN IMMEDIATE":
             self._writing = True  # `raw` reconnects first if the last transaction lost it
         elif statement == "ROLLBACK":
             self._writing = False
@@ -251,7 +251,9 @@ class PgConnection:
 
         COPY into a temporary table, then one INSERT … SELECT with the statement's own conflict
         clause: the same rows land as with executemany, at about twice the rate, because the
-        server parses and plans one statement per batch instead of one per row.
+        server parses and plans one statement per batch instead of one per row (and the client
+        binds no statement per row). With `DO UPDATE` the rows must have distinct conflict
+        keys: one statement may not update a row twice (PostgreSQL says so and nothing lands).
         """
         if not rows:
             return
