@@ -186,8 +186,11 @@ def location_snapshots(db: sqlite_utils.Database) -> dict[tuple[str, str], Monit
     }
 
 
-_NEWEST_CHECKS = """ FROM monitors m JOIN checks c ON c.rowid = (
-    SELECT rowid FROM checks WHERE monitor = m.key ORDER BY time DESC LIMIT 1)"""
+# By (monitor, time), not by rowid: PostgreSQL's ctid cannot be looked up per monitor, so a
+# rowid join there hashed the whole checks table on every start of the leader's work. Two
+# locations' checks at the newest time both come back; either is the newest result.
+_NEWEST_CHECKS = """ FROM monitors m JOIN checks c ON c.monitor = m.key AND c.time = (
+    SELECT max(time) FROM checks WHERE monitor = m.key)"""
 
 
 def last_results(db: sqlite_utils.Database) -> dict[str, CheckResult]:
