@@ -4,6 +4,8 @@ at once. Rounds are driven one by one (`step`), time by a FakeClock: nothing sle
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable, Iterator
 
 import psycopg
@@ -107,3 +109,49 @@ async def test_work_that_fails_to_start_steps_down(nodes) -> None:
     assert not a.campaign.leading and a.events == ["stop"]
     await b.campaign.step()  # released: the other node need not wait out the TTL
     assert b.events == ["start 2"]
+
+
+async def test_the_lease_is_renewed_while_the_work_starts(url: str) -> None:
+    """A start longer than the local deadline (a large fleet's) keeps its term: the lease is
+    renewed meanwhile, from a thread of its own, and the work is neither stopped nor started
+    again; the write routes are taken only once it has started."""
+    clock = FakeClock()
+    lease = Lease(lambda: psycopg.connect(url, autocommit=True), node="a", ttl=0.6, clock=clock)
+    renewed = threading.Condition()
+    attempt = lease.attempt
+
+    def counted() -> bool:
+        took = attempt()
+        with renewed:
+            renewed.notify_all()
+        return took
+
+    lease.attempt = counted  # type: ignore[method-assign]
+
+    def one_more_renew(before: int) -> bool:
+        with renewed:
+            return renewed.wait_for(lambda: lease.renewals.renewed > before, 10)
+
+    events: list[str] = []
+    campaign: Campaign
+
+    async def elected() -> None:
+        events.append(f"start {lease.fence}")
+        assert not campaign.serving  # still starting: writes are not taken yet
+        for _ in range(3):  # three renew intervals: past the local deadline without renews
+            clock.advance(lease.interval)
+            assert await asyncio.to_thread(one_more_renew, lease.renewals.renewed)
+        assert lease.leading
+
+    async def deposed() -> None:
+        events.append("stop")
+
+    campaign = Campaign(lease, elected=elected, deposed=deposed)
+    try:
+        await campaign.step()
+        assert events == ["start 1"] and campaign.leading and campaign.serving
+        assert lease.renewals.renewed >= 3 and lease.fence == 1
+        await campaign.step()
+        assert events == ["start 1"]  # renewed, not started again
+    finally:
+        await campaign.stop()

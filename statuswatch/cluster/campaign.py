@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from statuswatch.cluster.lease import Lease, Term
 
@@ -38,6 +39,7 @@ class Campaign:
         self._deposed = deposed
         self._continued = continued
         self.term: int | None = None  # the fence of the term whose work is running
+        self._started = False  # the term's work has finished starting
         self.known: Term | None = None  # who leads, as of the last round (forwarding's target)
         self._task: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
@@ -50,9 +52,10 @@ class Campaign:
 
     @property
     def serving(self) -> bool:
-        """True while the work runs and the last round had the database's answer: the write
-        routes are taken here (a cut-off node's would be held, and maybe dropped)."""
-        return self.term is not None and self.lease.state == "leading" and not self.lease.cut_off
+        """True while the work runs (started, not starting: a monitor with no tracker yet cannot
+        take its results) and the last round had the database's answer: the write routes are
+        taken here (a cut-off node's would be held, and maybe dropped)."""
+        return self._started and self.lease.state == "leading" and not self.lease.cut_off
 
     async def step(self) -> None:
         """One campaign round: stop stale work, renew, acquire or continue, start or stop the
@@ -76,11 +79,33 @@ class Campaign:
             if fence is not None and self.term is None:
                 self.term = fence
                 try:
-                    await self._elected()
+                    async with self._renewing():
+                        await self._elected()
+                    self._started = True
                 except Exception:
                     log.exception("the leader's work failed to start; stepping down")
                     await self._stop_work()
                     await asyncio.to_thread(self.lease.release)
+
+    @contextlib.asynccontextmanager
+    async def _renewing(self) -> AsyncIterator[None]:
+        """Renew from a thread of its own while the leader's work starts: for a large fleet the
+        start takes longer than a renew interval, much of it on the event loop, and a lease not
+        renewed meanwhile would lapse under it, to be taken again and started over, forever."""
+        done = threading.Event()
+        lease = self.lease
+
+        def keep() -> None:
+            while not done.wait(lease.interval) and lease.leading:
+                lease.attempt()
+
+        keeper = threading.Thread(target=keep, name="lease-renew-while-starting", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            done.set()
+            await asyncio.to_thread(keeper.join)  # the lease's connection is the campaign's again
 
     async def _read_leader(self) -> Term | None:
         return await asyncio.to_thread(self._leader)
@@ -141,6 +166,7 @@ class Campaign:
     async def _stop_work(self) -> None:
         log.warning("%s: stopping the leader's work (term %s)", self.lease.node, self.term)
         self.term = None
+        self._started = False
         try:
             await self._deposed()
         except Exception:
