@@ -29,8 +29,9 @@ from statuswatch.status.changes import (
     WindowSaved,
     maintenance_edges,
 )
-from statuswatch.status.component import ComponentStatus, FractionRule, component_status
+from statuswatch.status.component import ComponentStatus, FractionRule
 from statuswatch.status.regional_alerts import RegionalAlerts
+from statuswatch.status.tally import ComponentTally
 from statuswatch.store import SaveIncident, SaveMaintenance, StoreProtocol
 from statuswatch.store.outbox import EnqueueEvent, NotifyEvent
 
@@ -71,7 +72,9 @@ class StatusBoard:
         self.monitors_of: dict[str, list[str]] = defaultdict(list)
         for mon in config.monitors:
             self.monitors_of[mon.component].append(mon.id)
-        self.monitor_states: dict[str, State] = {}
+        # Each component's monitor states and the counts its status is decided by, kept as
+        # they change (a change does not rescan the component's monitors).
+        self.tallies = self._tallies({})
         # Regional monitors and the locations that see them down; by component, their names.
         self.regional_of: dict[str, tuple[str, ...]] = {}
         self.regional: dict[str, list[str]] = {}
@@ -100,13 +103,21 @@ class StatusBoard:
     async def start(self, monitor_states: dict[str, State]) -> None:
         """Resume: current statuses without announcing them, and the open automatic incident."""
         self.calendar = self._calendar(await self.store.maintenance())
-        self.monitor_states = dict(monitor_states)
+        self.tallies = self._tallies(monitor_states)
         self.evidenced = await self._evidenced(monitor_states)
         open_auto = [i for i in await self.store.incidents(open_only=True) if i.auto]
         self.auto.current = open_auto[0] if open_auto else None
         now = self.clock.time()
         self.status = {cid: self._compute(cid, now) for cid in self.components}
         self.edges_checked = now
+
+    def _tallies(self, monitor_states: dict[str, State]) -> dict[str, ComponentTally]:
+        tallies = {}
+        for cid in self.components.keys() | self.monitors_of.keys():
+            tally = tallies[cid] = ComponentTally(self.monitors_of[cid])
+            for mid in self.monitors_of[cid]:
+                tally.set(mid, monitor_states.get(mid, State.UNKNOWN))
+        return tallies
 
     async def _evidenced(self, monitor_states: dict[str, State]) -> set[str]:
         """Monitors checked before (a stored result or snapshot) or in a known state now."""
@@ -188,10 +199,11 @@ class StatusBoard:
         if result is not None:
             self.evidenced.add(monitor.id)
         changed, since = False, None
+        tally = self.tallies[monitor.component]
         for event in events:
             if isinstance(event, Transition):
                 since = event.since  # a state announced late says when it began
-                self.monitor_states[event.monitor_id] = event.new
+                tally.set(event.monitor_id, event.new, event.locations)
                 self.evidenced.add(event.monitor_id)
                 if event.new is State.REGIONAL:
                     self.regional_of[event.monitor_id] = event.locations
@@ -206,7 +218,7 @@ class StatusBoard:
 
     def _name_regional(self, cid: str) -> None:
         """The names of the locations that see the component's regional monitors down."""
-        found = {loc for m in self.monitors_of[cid] for loc in self.regional_of.get(m, ())}
+        found = self.tallies[cid].regional_locations()
         if found:
             self.regional[cid] = sorted(self.location_names.get(loc, loc) for loc in found)
         else:
@@ -239,13 +251,12 @@ class StatusBoard:
 
     def _compute(self, cid: str, now: float) -> ComponentStatus:
         comp = self.components[cid]
-        states = [self.monitor_states.get(m, State.UNKNOWN) for m in self.monitors_of[cid]]
         rule = None
         if comp.status_rule == "fraction":
             f = comp.fraction
             rule = FractionRule(f.degraded, f.partial, f.major)
         in_maintenance = self.calendar.active(cid, int(now)) is not None
-        return component_status(states, rule=rule, in_maintenance=in_maintenance)
+        return self.tallies[cid].status(rule=rule, in_maintenance=in_maintenance)
 
     def _save(self, edit: Edit) -> None:
         self.store.submit(self._saving(edit.incident))

@@ -46,22 +46,41 @@ class FractionRule:
     major: float = 50.0
 
 
+# What a monitor's state weighs in its component's status. Regional (down from fewer locations
+# than the quorum) is visible, but not an outage.
+DOWN_STATES = frozenset({State.DOWN})
+DEGRADED_STATES = frozenset({State.DEGRADED, State.REGIONAL})
+
+
 def component_status(
     states: Sequence[State], *, rule: FractionRule | None = None, in_maintenance: bool = False
 ) -> ComponentStatus:
     """The component's status; `rule` None means the worst monitor decides."""
+    down = sum(1 for s in states if s in DOWN_STATES)
+    degraded = sum(1 for s in states if s in DEGRADED_STATES)
+    return status_of_counts(len(states), down, degraded, rule=rule, in_maintenance=in_maintenance)
+
+
+def status_of_counts(
+    monitors: int,
+    down: int,
+    degraded: int,
+    *,
+    rule: FractionRule | None = None,
+    in_maintenance: bool = False,
+) -> ComponentStatus:
+    """The status of a component of `monitors` monitors, `down` of them down and `degraded`
+    degraded or regional: the rule itself, for a caller that keeps the counts as states change
+    (status/tally.py) rather than scanning the states."""
     if in_maintenance:
         return ComponentStatus.MAINTENANCE
-    if not states:
+    if not monitors:
         return ComponentStatus.OPERATIONAL
-    down = sum(1 for s in states if s is State.DOWN)
-    # Regional (down from fewer locations than the quorum) is visible, but not an outage.
-    degraded = sum(1 for s in states if s in (State.DEGRADED, State.REGIONAL))
     if rule is None:
         if down:
             return ComponentStatus.MAJOR
         return ComponentStatus.DEGRADED if degraded else ComponentStatus.OPERATIONAL
-    share = 100 * down / len(states)
+    share = 100 * down / monitors
     if down and share >= rule.major:
         return ComponentStatus.MAJOR
     if down and share >= rule.partial:
