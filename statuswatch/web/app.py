@@ -336,6 +336,10 @@ async def _collector(app: web.Application) -> AsyncIterator[None]:
     monitoring = app[MONITORING]
     lateness = Buckets(LATENESS_BUCKETS)
     if monitoring.scheduler is not None:
+        # The scheduler started before this: the runs it made meanwhile count too (no await in
+        # between, so none is observed twice or missed), as statuswatch_probe_runs_total's do.
+        for seen in monitoring.scheduler.stats.lateness:
+            lateness.observe(seen)
         monitoring.scheduler.on_lateness.append(lateness.observe)
     collector = StatuswatchCollector(
         config,
