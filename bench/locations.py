@@ -86,6 +86,16 @@ class FlipTarget:
     async def flip(self, _request: web.Request) -> web.Response:
         return web.Response(status=self.status, text="flip")
 
+    async def serve(self) -> tuple[web.AppRunner, int]:
+        """Answer GET /flip on a free loopback port: the runner (to clean up) and the port."""
+        app = web.Application()
+        app.router.add_get("/flip", self.flip)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        return runner, port
+
 
 class Upload:
     """One upload the relay passed on: when its body was in, when the answer began, its flips."""
@@ -483,12 +493,7 @@ def ledger_check(tmp: Path, central: Path) -> dict:
 
 async def distributed(args, tmp: Path, base: str, session, single: dict) -> dict:
     flip = FlipTarget()
-    app = web.Application()
-    app.router.add_get("/flip", flip.flip)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    flip_port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", flip_port).start()
+    runner, flip_port = await flip.serve()
     monitors = fleet(args, base) + [
         {
             "kind": "http",

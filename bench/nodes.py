@@ -39,7 +39,6 @@ import psycopg
 from _bench_common import PostgresServer, free_port, log
 from _bench_latency import tree_cpu
 from _bench_roles import die_with_parent, write_toml
-from aiohttp import web
 from locations import (
     LOCATIONS,
     FlipTarget,
@@ -283,12 +282,7 @@ async def run(args: argparse.Namespace) -> dict:
         server = PostgresServer(pg_root)
         server.url = server.start()
         flip = FlipTarget()
-        app = web.Application()
-        app.router.add_get("/flip", flip.flip)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        flip_port = free_port()
-        await web.TCPSite(runner, "127.0.0.1", flip_port).start()
+        runner, flip_port = await flip.serve()
         try:
             async with aiohttp.ClientSession() as session:
                 lite = await sqlite_run(args, tmp, base, session, flip_port)
