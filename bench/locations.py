@@ -20,7 +20,7 @@ Figures:
   result's time), which names that result; it arrived when the last byte of the upload carrying
   it reached the relay. The verdict is in memory once that upload is judged and committed before
   its answer, so the delay runs from that arrival to the first byte of that upload's answer: an
-  upper bound on the delay after arrival, without the agent's upload wait (its 0.1 s coalescing,
+  upper bound on the delay after arrival, without the agent's upload wait (its 0.25 s coalescing,
   its back-off) and without polling the API (the transitions are read from the database file,
   read-only, every 0.1 s, only to learn which result decided). p99 <= 1 s, down and up verdicts;
 - a partition: agent c's relay refuses connections for --partition seconds, then reopens; the
