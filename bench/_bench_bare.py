@@ -19,12 +19,11 @@ import aiohttp
 from _bench_common import (
     Counters,
     contender_arguments,
+    contender_result,
     emit,
-    fixed_rate,
-    lateness_summary,
+    fixed_schedule,
     measured_window,
     proc_cpu,
-    proc_mem_mb,
     run_on_loop,
     saturate,
 )
@@ -46,18 +45,10 @@ async def run(args: argparse.Namespace) -> dict:
     counters = Counters()
     async with aiohttp.ClientSession(connector=connector) as session:
         probe = make_probe(session, args.base, args.timeout)
-        stop_at = time.monotonic() + args.warmup + args.duration + 0.5
         if args.mode == "fixed":
-            driver = fixed_rate(
-                probe,
-                counters,
-                monitors=args.monitors,
-                interval=args.interval,
-                workers=args.workers,
-                max_lateness=10.0,
-                stop_at=stop_at,
-            )
+            driver = fixed_schedule(probe, counters, args)
         else:
+            stop_at = time.monotonic() + args.warmup + args.duration + 0.5
             driver = saturate(
                 probe, counters, monitors=args.monitors, workers=args.workers, stop_at=stop_at
             )
@@ -66,16 +57,7 @@ async def run(args: argparse.Namespace) -> dict:
             counters, proc_cpu, warmup=args.warmup, duration=args.duration
         )
         await task
-    rss, peak = proc_mem_mb()
-    return {
-        **window,
-        "lateness": lateness_summary(counters.lateness) if args.mode == "fixed" else None,
-        "skipped": counters.skipped,
-        "failures": counters.failed,
-        "failure_reasons": counters.failures,
-        "rss_mb": round(rss, 1),
-        "rss_peak_mb": round(peak, 1),
-    }
+    return contender_result(window, counters, lateness=args.mode == "fixed")
 
 
 def main() -> None:

@@ -22,13 +22,12 @@ import aiohttp
 from _bench_common import (
     Counters,
     contender_arguments,
+    contender_result,
     emit,
-    fixed_rate,
+    fixed_schedule,
     free_port,
-    lateness_summary,
     measured_window,
     proc_cpu,
-    proc_mem_mb,
 )
 
 EXPORTER = "/usr/bin/prometheus-blackbox-exporter"
@@ -114,33 +113,15 @@ async def drive(
 ) -> dict:
     counters = Counters()
     probe = make_probe(session, port, args.base, args.timeout)
-    stop_at = time.monotonic() + args.warmup + args.duration + 0.5
-    task = asyncio.create_task(
-        fixed_rate(
-            probe,
-            counters,
-            monitors=args.monitors,
-            interval=args.interval,
-            workers=args.workers,
-            max_lateness=10.0,
-            stop_at=stop_at,
-        )
-    )
+    task = asyncio.create_task(fixed_schedule(probe, counters, args))
     driver_cpu0 = proc_cpu()
     window = await measured_window(
         counters, lambda: proc_cpu(pid), warmup=args.warmup, duration=args.duration
     )
     driver_cpu = proc_cpu() - driver_cpu0
-    rss, peak = proc_mem_mb(pid)
     await task
     return {
-        **window,
-        "lateness": lateness_summary(counters.lateness),
-        "skipped": counters.skipped,
-        "failures": counters.failed,
-        "failure_reasons": counters.failures,
-        "rss_mb": round(rss, 1),
-        "rss_peak_mb": round(peak, 1),
+        **contender_result(window, counters, pid=pid),
         "driver_cpu_s": round(driver_cpu, 3),
         "exporter_version": _version(),
     }

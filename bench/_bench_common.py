@@ -175,6 +175,37 @@ async def fixed_rate(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def fixed_schedule(probe: ProbeFn, counters: Counters, args) -> Coroutine[Any, Any, None]:
+    """The fixed-rate run every contender makes for bench/probes.py: `--monitors` at
+    `--interval` through `--workers`, until just past the warm-up and the measured window."""
+    return fixed_rate(
+        probe,
+        counters,
+        monitors=args.monitors,
+        interval=args.interval,
+        workers=args.workers,
+        max_lateness=10.0,
+        stop_at=time.monotonic() + args.warmup + args.duration + 0.5,
+    )
+
+
+def contender_result(
+    window: dict, counters: Counters, *, pid: int | str = "self", lateness: bool = True
+) -> dict:
+    """One contender's figures: its measured window, its lateness (a fixed-rate run), what it
+    skipped and why probes failed, and the memory of the process that probed (`pid`)."""
+    rss, peak = proc_mem_mb(pid)
+    return {
+        **window,
+        "lateness": lateness_summary(counters.lateness) if lateness else None,
+        "skipped": counters.skipped,
+        "failures": counters.failed,
+        "failure_reasons": counters.failures,
+        "rss_mb": round(rss, 1),
+        "rss_peak_mb": round(peak, 1),
+    }
+
+
 async def saturate(
     probe: ProbeFn, counters: Counters, *, monitors: int, workers: int, stop_at: float
 ) -> None:

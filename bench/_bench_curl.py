@@ -17,18 +17,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ssl
-import time
 from collections.abc import Callable
 
 from _bench_common import (
     Counters,
     contender_arguments,
+    contender_result,
     emit,
-    fixed_rate,
-    lateness_summary,
+    fixed_schedule,
     measured_window,
     proc_cpu,
-    proc_mem_mb,
     run_on_loop,
 )
 
@@ -232,33 +230,13 @@ async def run(args: argparse.Namespace) -> dict:
             probe = aiohttp_probe(args, session, sslctx)
         else:
             probe = statuswatch_probe(args, ctx)
-        stop_at = time.monotonic() + args.warmup + args.duration + 0.5
-        task = asyncio.create_task(
-            fixed_rate(
-                probe,
-                counters,
-                monitors=args.monitors,
-                interval=args.interval,
-                workers=args.workers,
-                max_lateness=10.0,
-                stop_at=stop_at,
-            )
-        )
+        task = asyncio.create_task(fixed_schedule(probe, counters, args))
         window = await measured_window(
             counters, proc_cpu, warmup=args.warmup, duration=args.duration
         )
         await task
     await ctx.close()
-    rss, peak = proc_mem_mb()
-    return {
-        **window,
-        "lateness": lateness_summary(counters.lateness),
-        "skipped": counters.skipped,
-        "failures": counters.failed,
-        "failure_reasons": counters.failures,
-        "rss_mb": round(rss, 1),
-        "rss_peak_mb": round(peak, 1),
-    }
+    return contender_result(window, counters)
 
 
 def main() -> None:
