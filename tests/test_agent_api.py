@@ -15,7 +15,7 @@ from statuswatch.clock import FakeClock
 from statuswatch.probes.base import CheckResult
 from statuswatch.store import Store
 from statuswatch.web import create_app
-from tests.helpers.config import make_config
+from tests.helpers.config import lab_config
 from tests.helpers.openapi import CheckedClient
 
 ADMIN = "agent-api-admin-token-0123456789"
@@ -28,12 +28,7 @@ MONITORS = [
 
 @pytest.fixture
 async def api(aiohttp_client, tmp_path):
-    config = make_config(
-        tmp_path,
-        MONITORS,
-        locations=[{"id": "lab", "name": "Lab", "token_env": "LAB_TOKEN"}],
-        probing={"locations": ["lab"]},
-    )
+    config = lab_config(tmp_path, MONITORS)
     clock = FakeClock()
     app = create_app(
         config, clock=clock, probe=False, environ={"TEST_ADMIN_TOKEN": ADMIN, "LAB_TOKEN": LAB}

@@ -18,7 +18,7 @@ from statuswatch.probes.base import CheckResult
 from statuswatch.store import Store
 from statuswatch.web import create_app
 from statuswatch.web.keys import CONFIG
-from tests.helpers.config import make_config
+from tests.helpers.config import lab_config
 from tests.helpers.openapi import CheckedClient
 
 ADMIN = "agent-uploads-admin-token-0123456789"
@@ -48,12 +48,7 @@ class CountingStore(Store):
 @pytest.fixture
 async def start(aiohttp_client, tmp_path):
     """Start a central app on tmp_path's database (again: a restart, its memory cold)."""
-    config = make_config(
-        tmp_path,
-        MONITORS,
-        locations=[{"id": "lab", "name": "Lab", "token_env": "LAB_TOKEN"}],
-        probing={"locations": ["lab"]},
-    )
+    config = lab_config(tmp_path, MONITORS)
     clock = FakeClock()
     apis: list[CheckedClient] = []
 

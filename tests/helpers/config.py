@@ -26,3 +26,10 @@ def make_config(tmp_path: Path, monitors: list[dict], **sections: Any) -> Config
     return build_config(
         tmp_path, {"site": SITE, "components": COMPONENTS, "monitors": monitors, **sections}
     )
+
+
+def lab_config(tmp_path: Path, monitors: list[dict]) -> Config:
+    """A central config whose monitors are all probed from one agent location, `lab` (its
+    agents' token in LAB_TOKEN), none by the process itself."""
+    lab = {"id": "lab", "name": "Lab", "token_env": "LAB_TOKEN"}
+    return make_config(tmp_path, monitors, locations=[lab], probing={"locations": ["lab"]})
