@@ -12,31 +12,17 @@ import time
 
 from statuswatch.clock import FakeClock
 from statuswatch.monitor.events import State
-from statuswatch.probes.base import CheckResult
 from statuswatch.status.component import ComponentStatus
 from statuswatch.web.keys import BOARD, MONITORING
 from tests.helpers.notify import email_config, start_rig, text_part
+from tests.helpers.regional import EUROPE, HEALTH, health_result
 
 START = 1_793_000_000.0
 INTERVAL = 60.0
-MONITOR = {
-    "id": "api-health",
-    "kind": "http",
-    "component": "api",
-    "url": "http://127.0.0.1:9/health",
-    "interval": "60s",
-    "timeout": "5s",
-}
 SECTIONS = {
-    "locations": [{"id": "eu", "name": "Europe", "token_env": "EU_TOKEN"}],
+    "locations": [EUROPE],
     "probing": {"locations": ["eu"]},
 }
-
-
-def result(t: float, ok: bool) -> CheckResult:
-    if ok:
-        return CheckResult("api-health", t, True, 0.05, 200, None, "")
-    return CheckResult("api-health", t, False, 0.05, 503, "http_status", "503")
 
 
 async def partitioned(aiohttp_client, tmp_path, smtp, failing):
@@ -44,12 +30,12 @@ async def partitioned(aiohttp_client, tmp_path, smtp, failing):
     end, then live for 5 minutes. Returns the rig, the monitoring, the replayed results' times
     and the monitor's state and component's status at the end."""
     clock = FakeClock(START)
-    config = email_config(tmp_path, smtp.port, [MONITOR], sections=SECTIONS)
+    config = email_config(tmp_path, smtp.port, [HEALTH], sections=SECTIONS)
     rig = await start_rig(aiohttp_client, config, clock)
     await rig.confirmed(smtp.mailbox, "all@example.com")
     monitoring, board = rig.client.app[MONITORING], rig.client.app[BOARD]
     clock.advance(INTERVAL)
-    monitoring.receive("eu", [result(clock.time(), True)])
+    monitoring.receive("eu", [health_result(clock.time(), True)])
     board.tick()
     assert monitoring.states()["api-health"] is State.UP
     first = clock.time() + INTERVAL
@@ -57,13 +43,13 @@ async def partitioned(aiohttp_client, tmp_path, smtp, failing):
     board.tick()
     assert monitoring.states()["api-health"] is State.UNKNOWN  # silent: no evidence
     times = [first + i * INTERVAL for i in range(int((clock.time() - first) // INTERVAL) + 1)]
-    backlog = [result(t, not failing(t)) for t in times]
+    backlog = [health_result(t, not failing(t)) for t in times]
     for i in range(0, len(backlog), 10):  # uploaded in batches, as the agent does
         monitoring.receive("eu", backlog[i : i + 10])
         board.tick()
     for _ in range(5):  # live again, past the mail coalescing window
         clock.advance(INTERVAL)
-        monitoring.receive("eu", [result(clock.time(), not failing(clock.time()))])
+        monitoring.receive("eu", [health_result(clock.time(), not failing(clock.time()))])
         board.tick()
         await rig.deliver()
     return rig, monitoring, times, (monitoring.states()["api-health"], board.status["api"])

@@ -10,28 +10,14 @@ from __future__ import annotations
 
 from statuswatch.clock import FakeClock
 from statuswatch.monitor.events import State
-from statuswatch.probes.base import CheckResult
 from statuswatch.store import Store
 from statuswatch.web import create_app
 from statuswatch.web.keys import MONITORING
 from tests.helpers.config import make_config
+from tests.helpers.regional import HEALTH, health_result
 
 START = 1_793_000_000.0
 ENV = {"TEST_ADMIN_TOKEN": "admin-secret-token-1234567890"}
-MONITOR = {
-    "id": "api-health",
-    "kind": "http",
-    "component": "api",
-    "url": "http://127.0.0.1:9/health",
-    "interval": "60s",
-    "timeout": "5s",
-}
-
-
-def result(t: float, ok: bool) -> CheckResult:
-    if ok:
-        return CheckResult("api-health", t, True, 0.05, 200, None, "")
-    return CheckResult("api-health", t, False, 0.05, 503, "http_status", "503")
 
 
 class Central:
@@ -41,7 +27,7 @@ class Central:
         self.aiohttp_client, self.clock = aiohttp_client, clock
         self.config = make_config(
             tmp_path,
-            [MONITOR],
+            [HEALTH],
             locations=[{"id": "eu", "name": "Europe", "token_env": "EU_TOKEN"}],
             probing={"locations": ["local", "eu"], "quorum": 1},
         )
@@ -54,7 +40,7 @@ class Central:
         self.monitoring = self.client.app[MONITORING]
 
     def agent(self, ok: bool, location: str = "eu") -> None:
-        self.monitoring.receive(location, [result(self.clock.time(), ok)])
+        self.monitoring.receive(location, [health_result(self.clock.time(), ok)])
 
     async def stop(self) -> None:
         await self.client.close()  # the app's cleanup: a clean stop, flushed

@@ -14,39 +14,20 @@ from statuswatch.status.component import ComponentStatus
 from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, MONITORING
 from tests.helpers.config import make_config
+from tests.helpers.regional import HEALTH, LOCATIONS, gold_plan
 
 START = 1_793_000_000.0
-LOCATIONS = [
-    {"id": "eu", "name": "Europe", "token_env": "EU_TOKEN"},
-    {"id": "us", "name": "US East", "token_env": "US_TOKEN"},
-]
 TOKEN = "admin-secret-token-1234567890"
 
 
 def config_for(tmp_path, regional_counts_as="available"):
-    monitor = {
-        "id": "api-health",
-        "kind": "http",
-        "component": "api",
-        "url": "http://127.0.0.1:9/health",
-        "interval": "60s",
-        "timeout": "5s",
-    }
     return make_config(
         tmp_path,
-        [monitor],
+        [HEALTH],
         locations=LOCATIONS,
         probing={"locations": ["local", "eu", "us"]},
         incidents={"quiet_period": "15m"},
-        sla=[
-            {
-                "id": "gold",
-                "name": "Gold",
-                "target_percent": 99.9,
-                "credit": {"scheme": "none"},
-                "regional_counts_as": regional_counts_as,
-            }
-        ],
+        sla=[gold_plan(regional_counts_as)],
         customers=[{"id": "acme", "name": "Acme", "plan": "gold", "components": ["api"]}],
     )
 

@@ -13,14 +13,11 @@ from statuswatch.probes.base import CheckResult
 from statuswatch.web import create_app
 from statuswatch.web.keys import MONITORING
 from tests.helpers.config import make_config
+from tests.helpers.regional import LOCATIONS
 from tests.test_metrics import parse, promtool_check, value
 
 NOW = 1_794_009_600.0
 EU = "metrics-eu-agent-token-0123456789"
-LOCATIONS = [
-    {"id": "eu", "name": "Europe", "token_env": "EU_TOKEN"},
-    {"id": "us", "name": "US East", "token_env": "US_TOKEN"},
-]
 
 
 # An HTTP monitor probed from every location of the default, a TCP one only centrally.

@@ -19,43 +19,23 @@ from statuswatch.web import create_app
 from statuswatch.web.keys import BOARD, MONITORING, STORE
 from tests.helpers.browser import rendered
 from tests.helpers.config import make_config
+from tests.helpers.regional import HEALTH, LOCATIONS, gold_plan
 from tests.helpers.roles import short_dir, start_roles
 
 pytestmark = pytest.mark.system
 START = 1_793_000_000.0
-LOCATIONS = [
-    {"id": "eu", "name": "Europe", "token_env": "EU_TOKEN"},
-    {"id": "us", "name": "US East", "token_env": "US_TOKEN"},
-]
 REPORT_TOKEN = "acme-report-token-0123456789abcdef"
 ENV = {"TEST_ADMIN_TOKEN": "admin-secret-token-1234567890", "ACME_TOKEN": REPORT_TOKEN}
 
 
 def config_for(path, regional_counts_as="available", regional_alert_after="15m"):
-    monitor = {
-        "id": "api-health",
-        "name": "Health check",
-        "kind": "http",
-        "component": "api",
-        "url": "http://127.0.0.1:9/health",
-        "interval": "60s",
-        "timeout": "5s",
-    }
     return make_config(
         path,
-        [monitor],
+        [{**HEALTH, "name": "Health check"}],
         locations=LOCATIONS,
         probing={"locations": ["local", "eu", "us"]},
         incidents={"regional_alert_after": regional_alert_after},
-        sla=[
-            {
-                "id": "gold",
-                "name": "Gold",
-                "target_percent": 99.9,
-                "credit": {"scheme": "none"},
-                "regional_counts_as": regional_counts_as,
-            }
-        ],
+        sla=[gold_plan(regional_counts_as)],
         customers=[
             {
                 "id": "acme",
