@@ -17,7 +17,8 @@ import pytest
 from statuswatch.config import parse_config
 from statuswatch.site.days import day_starts
 from statuswatch.site.latency import merge_hours, quantile
-from statuswatch.site.view import load_site_source, scheme_text, site_view
+from statuswatch.site.plans import scheme_text
+from statuswatch.site.view import load_site_source, site_view
 from statuswatch.status.component import ComponentStatus
 from statuswatch.store import RegisterMonitors, Store
 from statuswatch.store.models import HourlyRollup

@@ -20,22 +20,26 @@ from statuswatch.incidents.model import Incident
 from statuswatch.maintenance.calendar import Occurrence
 from statuswatch.site.days import DayCell, IncidentRef, day_cells, day_starts
 from statuswatch.site.gaps import GapList, gap_list, since
+from statuswatch.site.plans import PlanView, plan_components, plan_view
 from statuswatch.site.stamps import Stamp, stamp
+from statuswatch.site.status_view import (
+    BANNER,
+    NO_DATA_BANNER,
+    StatusView,
+    shown_status,
+)
 from statuswatch.site.targets import (
-    PlanCredit,
     TargetRow,
     WindowFigure,
-    plan_credits,
     plan_periods_start,
     target_rows,
     window_figures,
 )
 from statuswatch.sla import periods
-from statuswatch.sla.credits import PerExcessHour, Tiered
 from statuswatch.sla.evidence import Evidence, RegionalCountsAs, ServiceTimeline
 from statuswatch.sla.intervals import Timeline
 from statuswatch.sla.load import read_records
-from statuswatch.status.component import ComponentStatus, worst
+from statuswatch.status.component import ComponentStatus
 from statuswatch.status.overall import page_status, public_statuses
 from statuswatch.store import Gap, StoreProtocol
 
@@ -43,58 +47,6 @@ UPCOMING = 7 * 86400
 # Incidents are looked up by creation time: one opened this long before the range can still
 # have been open inside it (open ones are read separately, whenever they began).
 INCIDENT_LOOKBACK = 30 * 86400
-
-BANNER = {
-    ComponentStatus.OPERATIONAL: "All systems operational",
-    ComponentStatus.DEGRADED: "Degraded performance",
-    ComponentStatus.PARTIAL: "Partial outage",
-    ComponentStatus.MAJOR: "Major outage",
-    ComponentStatus.MAINTENANCE: "Maintenance in progress",
-}
-STATUS_TEXT = {
-    ComponentStatus.OPERATIONAL: "Operational",
-    ComponentStatus.DEGRADED: "Degraded performance",
-    ComponentStatus.PARTIAL: "Partial outage",
-    ComponentStatus.MAJOR: "Major outage",
-    ComponentStatus.MAINTENANCE: "Under maintenance",
-}
-# Shapes as well as colours, so status never depends on telling colours apart.
-ICON = {
-    ComponentStatus.OPERATIONAL: "✓",
-    ComponentStatus.DEGRADED: "!",
-    ComponentStatus.PARTIAL: "◐",
-    ComponentStatus.MAJOR: "✕",
-    ComponentStatus.MAINTENANCE: "⚒",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class StatusView:
-    value: str  # Statuspage's enumeration (or "no_data"), for CSS classes
-    text: str
-    icon: str
-
-    @classmethod
-    def of(cls, status: ComponentStatus, texts: Mapping[ComponentStatus, str] = STATUS_TEXT):
-        return cls(status.value, texts[status], ICON[status])
-
-
-NO_DATA = StatusView("no_data", "No data yet", "◌")
-NO_DATA_BANNER = StatusView("no_data", "No data yet: waiting for the first checks", "◌")
-
-
-def shown_status(
-    statuses: list[ComponentStatus],
-    waiting: bool,
-    texts: Mapping[ComponentStatus, str] = STATUS_TEXT,
-    no_data: StatusView = NO_DATA,
-) -> StatusView:
-    """The worst status, or "no data yet" rather than "operational" while any part waits for
-    its first check (an outage or maintenance elsewhere is still shown as such)."""
-    status = worst(statuses)
-    if waiting and status is ComponentStatus.OPERATIONAL:
-        return no_data
-    return StatusView.of(status, texts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,19 +84,6 @@ class MaintenanceView:
     components: list[str]
     rule: str | None = None  # a recurring window's rule in words; None: one-off
     following: Stamp | None = None  # in progress and recurring: when the next one starts
-
-
-@dataclass(frozen=True, slots=True)
-class PlanView:
-    id: str
-    name: str
-    target: str
-    period: str  # "month" or "year"
-    timezone: str
-    scheme: str
-    components: list[str]
-    rows: list[PlanCredit]
-    deadlines: list[Stamp | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,40 +235,12 @@ class SiteSource:
 
     def plan(self, plan: SlaPolicy) -> PlanView | None:
         """A plan's public credits over the platform components all its customers share."""
-        covered = [set(c.components) for c in self.config.customers if c.plan == plan.id]
-        if not covered:
-            return None
-        shared = set.intersection(*covered)
-        ids = [c.id for c in self.config.components if c.id in shared]
+        ids = plan_components(self.config, plan)
         if not ids:
             return None
-        rows = plan_credits(plan, self.service(ids, plan.regional_counts_as), self.now)
         names = self.config.component_names
-        return PlanView(
-            plan.id,
-            plan.name,
-            f"{plan.target_percent:g}",
-            plan.period,
-            plan.timezone,
-            scheme_text(plan),
-            [names[i] for i in ids],
-            rows,
-            [None if r.claim_deadline is None else stamp(r.claim_deadline, self.tz) for r in rows],
-        )
-
-
-def scheme_text(plan: SlaPolicy) -> str:
-    """The credit scheme in words, from its own fields."""
-    credit = plan.credit
-    if isinstance(credit, PerExcessHour):
-        return (
-            f"{credit.percent_per_hour:g}% per started hour beyond the error budget, "
-            f"at most {credit.cap_percent:g}%"
-        )
-    if isinstance(credit, Tiered):
-        tiers = sorted(credit.tiers, key=lambda t: -t.below)
-        return ", ".join(f"below {t.below:g}%: {t.percent:g}%" for t in tiers)
-    return "reported against the target; no credit"
+        timeline = self.service(ids, plan.regional_counts_as)
+        return plan_view(plan, [names[i] for i in ids], timeline, self.now, self.tz)
 
 
 async def load_site_source(store: StoreProtocol, config: Config, now: int) -> SiteSource:
