@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import psycopg
 import pytest
@@ -68,6 +69,22 @@ async def seed(store: PgStore, url: str) -> int:
     return SUBSCRIBERS + 5 * EXTRA
 
 
+@asynccontextmanager
+async def two_nodes(url: str, clock: FakeClock) -> AsyncIterator[tuple[PgStore, PgStore]]:
+    """Two nodes' stores on one database, started; closed at the end (a close is idempotent)."""
+    one = PgStore(url, clock=clock, flush_interval=0.01)
+    two = PgStore(url, clock=clock, flush_interval=0.01)
+    await one.start()
+    try:
+        await two.start()
+        try:
+            yield one, two
+        finally:
+            await two.close()
+    finally:
+        await one.close()
+
+
 async def drain(node: Sender, store: PgStore) -> int:
     """Run rounds until nothing is pending anywhere; return how many this node tried."""
     tried = 0
@@ -85,11 +102,7 @@ async def test_two_senders_racing_deliver_each_message_once_in_order(postgres, t
     config = email_config(tmp_path, server.port)
     clock = FakeClock(T0)
     url = postgres.database()
-    one = PgStore(url, clock=clock, flush_interval=0.01)
-    two = PgStore(url, clock=clock, flush_interval=0.01)
-    await one.start()
-    await two.start()
-    try:
+    async with two_nodes(url, clock) as (one, two):
         total = await seed(one, url)
         a = sender(one, config, clock, "node-a", batch=4)
         b = sender(two, config, clock, "node-b", batch=4)
@@ -104,9 +117,6 @@ async def test_two_senders_racing_deliver_each_message_once_in_order(postgres, t
         for sid in range(1, 6):  # each subscriber's messages went oldest first
             theirs = [t.outbox for t in tries if t.subscriber == sid]
             assert theirs == sorted(theirs) and len(theirs) == 1 + EXTRA
-    finally:
-        await one.close()
-        await two.close()
 
 
 async def test_a_dead_senders_claims_run_out_and_another_sends_them_once(postgres, tmp_path, smtp):
@@ -114,11 +124,7 @@ async def test_a_dead_senders_claims_run_out_and_another_sends_them_once(postgre
     config = email_config(tmp_path, server.port)
     clock = FakeClock(T0)
     url = postgres.database()
-    dead = PgStore(url, clock=clock, flush_interval=0.01)
-    live = PgStore(url, clock=clock, flush_interval=0.01)
-    await dead.start()
-    await live.start()
-    try:
+    async with two_nodes(url, clock) as (dead, live):
         for i in range(3):
             dead.submit(Subscribe("email", f"user{i}@example.com", None, T0, 3600.0))
         await dead.flush()
@@ -138,8 +144,6 @@ async def test_a_dead_senders_claims_run_out_and_another_sends_them_once(postgre
             f"user{i}@example.com" for i in range(3)
         ]
         assert (await live.read_outbox(outbox_states)) == {"sent": 3}
-    finally:
-        await live.close()
 
 
 def test_sqlite_has_one_sender_and_claims_nothing(tmp_path):

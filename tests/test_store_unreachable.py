@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from statuswatch.clock import FakeClock
@@ -18,6 +20,29 @@ from statuswatch.store import Store, StoreProtocol
 from statuswatch.web import create_app
 from tests.helpers.config import make_config
 from tests.helpers.store import T0, result, snapshot
+
+
+@asynccontextmanager
+async def bounded_store(path: Path, max_pending: int) -> AsyncIterator[Store]:
+    """A started store that gives up on a lock fast and holds at most `max_pending` writes."""
+    store = Store(path, busy_timeout=0.05, flush_interval=0.01, max_pending=max_pending)
+    await store.start()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@asynccontextmanager
+async def locked(path: Path) -> AsyncIterator[sqlite3.Connection]:
+    """Another connection holding the database's exclusive lock (ROLLBACK on it releases it);
+    async only to go in one `async with` beside the store."""
+    locker = sqlite3.connect(path, isolation_level=None)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")
+        yield locker
+    finally:
+        locker.close()
 
 
 async def wait_for_dropped(store: StoreProtocol, count: int) -> dict[str, object]:
@@ -32,11 +57,7 @@ async def test_a_locked_database_keeps_the_bound_by_dropping_the_oldest_passing_
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "statuswatch.db"
-    store = Store(path, busy_timeout=0.05, flush_interval=0.01, max_pending=30)
-    await store.start()
-    locker = sqlite3.connect(path, isolation_level=None)
-    try:
-        locker.execute("BEGIN EXCLUSIVE")
+    async with bounded_store(path, 30) as store, locked(path) as locker:
         store.submit(OutageOpened("api", T0, "timeout", "kept whatever the bound"))
         for i in range(40):
             store.submit(result("api", T0 + i, ok=i not in (5, 15)))
@@ -59,20 +80,13 @@ async def test_a_locked_database_keeps_the_bound_by_dropping_the_oldest_passing_
         assert "api" in await store.monitor_snapshots()
         stats = store.write_stats()
         assert stats["writable"] and stats["pending"] == 0 and stats["dropped"] == 17
-    finally:
-        locker.close()
-        await store.close()
 
 
 async def test_failing_checks_go_only_after_the_passing_ones_and_events_never(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "statuswatch.db"
-    store = Store(path, busy_timeout=0.05, flush_interval=0.01, max_pending=3)
-    await store.start()
-    locker = sqlite3.connect(path, isolation_level=None)
-    try:
-        locker.execute("BEGIN EXCLUSIVE")
+    async with bounded_store(path, 3) as store, locked(path) as locker:
         store.submit(result("api", T0, ok=False))
         store.submit(OutageOpened("api", T0, "timeout", "never dropped"))
         store.submit(result("api", T0 + 1))
@@ -89,9 +103,6 @@ async def test_failing_checks_go_only_after_the_passing_ones_and_events_never(
         assert await store.checks("api") == []
         assert sorted(o.monitor_id for o in await store.open_outages()) == ["api", "db"]
         assert "api" in await store.monitor_snapshots()
-    finally:
-        locker.close()
-        await store.close()
 
 
 async def test_healthz_says_degraded_with_the_stores_error_while_writes_wait(
@@ -99,28 +110,28 @@ async def test_healthz_says_degraded_with_the_stores_error_while_writes_wait(
 ) -> None:
     config = make_config(tmp_path, [])
     clock = FakeClock(T0)
-    store = Store(config.storage.path, busy_timeout=0.05, flush_interval=0.01, max_pending=3)
-    await store.start()
-    app = create_app(config, store=store, clock=clock, probe=False, environ={})
-    client = await aiohttp_client(app)
-    locker = sqlite3.connect(config.storage.path, isolation_level=None)
-    try:
-        locker.execute("BEGIN EXCLUSIVE")
-        for i in range(5):
-            store.submit(result("api", T0 + i))
-        await wait_for_dropped(store, 2)
-        resp = await client.get("/healthz")
-        body = await resp.json()
-        assert resp.status == 503 and body["status"] == "degraded", body
-        assert body["database"]["dropped"] == 2 and body["database"]["pending"] == 3
-        assert "locked" in body["database"]["last_error"]
-        locker.execute("ROLLBACK")
-        await asyncio.wait_for(store.flush(), 10)
-        clock.advance(2)  # past /healthz's one second of caching
-        resp = await client.get("/healthz")
-        body = await resp.json()
-        assert resp.status == 200 and body["status"] == "ok" and body["database"]["dropped"] == 2
-    finally:
-        locker.close()
-        await client.close()
-        await store.close()
+    async with bounded_store(config.storage.path, 3) as store:
+        app = create_app(config, store=store, clock=clock, probe=False, environ={})
+        client = await aiohttp_client(app)
+        try:
+            async with locked(config.storage.path) as locker:
+                for i in range(5):
+                    store.submit(result("api", T0 + i))
+                await wait_for_dropped(store, 2)
+                resp = await client.get("/healthz")
+                body = await resp.json()
+                assert resp.status == 503 and body["status"] == "degraded", body
+                assert body["database"]["dropped"] == 2 and body["database"]["pending"] == 3
+                assert "locked" in body["database"]["last_error"]
+                locker.execute("ROLLBACK")
+                await asyncio.wait_for(store.flush(), 10)
+                clock.advance(2)  # past /healthz's one second of caching
+                resp = await client.get("/healthz")
+                body = await resp.json()
+                assert (
+                    resp.status == 200
+                    and body["status"] == "ok"
+                    and body["database"]["dropped"] == 2
+                )
+        finally:
+            await client.close()
