@@ -15,7 +15,8 @@ import pytest
 from statuswatch.clock import FakeClock
 from statuswatch.notify.channels import EmailChannel
 from statuswatch.notify.messages import MessageBuilder
-from statuswatch.notify.sender import Sender
+from statuswatch.notify.runtime import start_notifications
+from statuswatch.notify.sender import CLAIM_TTL, Sender
 from statuswatch.store.outbox import Subscribe
 from statuswatch.store.outbox_reads import attempts, claim_due, outbox_states
 from statuswatch.store.pg.store import PgStore
@@ -140,6 +141,32 @@ async def test_a_dead_senders_claims_run_out_and_another_sends_them_once(postgre
         clock.advance(1)
         assert await node.run_once() == 2  # ran out: taken over
         assert await node.run_once() == 0
+        assert sorted(m["To"] for m in mailbox.messages) == [
+            f"user{i}@example.com" for i in range(3)
+        ]
+        assert (await live.read_outbox(outbox_states)) == {"sent": 3}
+
+
+async def test_a_starting_sender_takes_a_killed_leaders_claims_at_once(postgres, tmp_path, smtp):
+    """The next leader's sender voids the claims of the one before (only one sends at a time):
+    a leader killed between its claim and its deliveries delays nothing by the claim's length."""
+    mailbox, server = smtp
+    config = email_config(tmp_path, server.port)
+    clock = FakeClock(T0)  # never advanced: the dead claims would hold for good
+    async with two_nodes(postgres.database(), clock) as (dead, live):
+        for i in range(3):
+            dead.submit(Subscribe("email", f"user{i}@example.com", None, T0, 3600.0))
+        await dead.flush()
+        claimed = await dead.read_outbox(claim_due, T0, 10, "killed-leader", T0 + CLAIM_TTL)
+        assert len(claimed) == 3
+        await dead.close()
+        notifications = await start_notifications(config, live, clock, {})
+        try:
+            async with asyncio.timeout(10):
+                while len(mailbox.messages) < 3:
+                    await asyncio.sleep(0.02)
+        finally:
+            await notifications.stop()
         assert sorted(m["To"] for m in mailbox.messages) == [
             f"user{i}@example.com" for i in range(3)
         ]

@@ -21,7 +21,7 @@ from statuswatch.notify.messages import MessageBuilder
 from statuswatch.notify.sender import Sender
 from statuswatch.notify.stats import NotifyStats
 from statuswatch.store import StoreProtocol
-from statuswatch.store.outbox import SaveAppSecret, SyncWebhooks
+from statuswatch.store.outbox import ReleaseClaims, SaveAppSecret, SyncWebhooks
 from statuswatch.store.outbox_reads import app_secret
 from statuswatch.subscriptions.forms import FormSigner
 from statuswatch.subscriptions.service import Subscriptions
@@ -87,6 +87,7 @@ async def start_notifications(
     email = config.email
     hooks = tuple((h.id, tuple(h.components) or None) for h in config.webhooks)
     store.submit(SyncWebhooks(hooks, clock.time()))
+    store.submit(ReleaseClaims())  # this is the one sender now: earlier claims are void
     await store.flush()
     if not email.enabled and not config.webhooks:
         return Notifications(None, None, None, None)

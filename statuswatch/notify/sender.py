@@ -37,8 +37,9 @@ log = logging.getLogger(__name__)
 # two, so without an end the table would only grow). Newer mail always carries live links.
 LINK_TTL = 400 * 86400.0
 PRUNE_EVERY = 3600.0
-# How long a round's claim on its messages lasts: long enough for a batch of slow deliveries,
-# short enough that a dead sender's messages are taken over within minutes.
+# How long a round's claim on its messages lasts: long enough for a batch of slow deliveries.
+# A sender starting voids every earlier claim (ReleaseClaims in notify/runtime.py), so a dead
+# leader's messages go with the next leader's first round, not after this.
 CLAIM_TTL = 600.0
 
 

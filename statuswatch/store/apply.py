@@ -431,6 +431,7 @@ _HANDLERS: dict[type, Callable[[BatchApplier, Any], None]] = {
             (outbox.SyncWebhooks, outbox.sync_webhooks),
             (outbox.SaveAppSecret, outbox.save_app_secret),
             (outbox.PruneSubscriberTokens, outbox.prune_tokens),
+            (outbox.ReleaseClaims, outbox.release_claims),
         )
     },
 }

@@ -115,6 +115,17 @@ class PruneSubscriberTokens:
 
 
 @dataclass(frozen=True, slots=True)
+class ReleaseClaims:
+    """A sender starting takes over every message an earlier sender claimed and did not finish.
+
+    One sender runs at a time (the one process on SQLite; the leader of several nodes), so at
+    its start a claim still running is a dead or deposed sender's: waiting for it to run out
+    held a killed leader's messages back for the whole claim. Its message on the wire, if any,
+    may go twice, as after any kill (the attempt is committed before the next send).
+    """
+
+
+@dataclass(frozen=True, slots=True)
 class SaveAppSecret:
     """Keep a generated secret unless one is stored already (the first one wins)."""
 
@@ -322,6 +333,13 @@ def prune_done(conn: sqlite3.Connection, before: float) -> None:
 def prune_tokens(conn: sqlite3.Connection, p: PruneSubscriberTokens) -> None:
     conn.execute(
         "DELETE FROM subscriber_tokens WHERE expires IS NOT NULL AND expires <= ?", (p.now,)
+    )
+
+
+def release_claims(conn: sqlite3.Connection, _r: ReleaseClaims) -> None:
+    conn.execute(
+        "UPDATE outbox SET claimed_by = NULL, claimed_until = NULL "
+        "WHERE claimed_by IS NOT NULL AND state = 'pending'"
     )
 
 

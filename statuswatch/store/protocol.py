@@ -38,6 +38,7 @@ from statuswatch.store.outbox import (
     EnqueueEvent,
     PruneSubscriberTokens,
     RecordAttempt,
+    ReleaseClaims,
     RemoveSubscriber,
     SaveAppSecret,
     SaveSubscriberToken,
@@ -75,6 +76,7 @@ WriteItem = (
     | SyncWebhooks
     | SaveAppSecret
     | PruneSubscriberTokens
+    | ReleaseClaims
 )
 
 
