@@ -9,7 +9,7 @@ import asyncio
 from statuswatch.clock import FakeClock
 from statuswatch.monitor.events import OutageOpened
 from statuswatch.roles.published import PublishedBoard, encode
-from statuswatch.store.pg.store import PgStore
+from statuswatch.store.pg.store import RECONNECT_WINDOW, PgStore
 from statuswatch.web import create_app
 from statuswatch.web.render_cache import RENDER_WAIT
 from tests.helpers.config import make_config
@@ -50,6 +50,40 @@ async def test_results_wait_while_postgresql_is_down_and_are_written_when_it_is_
         assert len(await store.open_outages()) == 1
         stats = store.write_stats()
         assert stats["writable"] and stats["pending"] == 0 and stats["dropped"] == 0
+    finally:
+        await store.close()
+
+
+async def test_reads_come_back_soon_after_a_long_outage(own_postgres: PostgresCluster) -> None:
+    """The read pool's retries back off without a cap: after 16 s away its next try would come
+    16 s after the server is back. Each attempt is given up after RECONNECT_WINDOW instead, and
+    the next read starts a fresh one, so reads work again within about that long."""
+    store = PgStore(own_postgres.database(), flush_interval=0.01, clock=FakeClock(T0))
+    await store.start()
+    try:
+        store.submit(result("api", T0))
+        await store.flush()
+        own_postgres.stop()
+        loop = asyncio.get_running_loop()
+        away_until = loop.time() + 16
+        while loop.time() < away_until:  # reads keep failing (and keep the pool trying)
+            try:
+                await store.checks("api")
+            except Exception:
+                pass
+            else:
+                raise AssertionError("a read succeeded with the server stopped")
+            await asyncio.sleep(0.2)
+        own_postgres.start()
+        back = loop.time()
+        while True:
+            try:
+                checks = await store.checks("api")
+                break
+            except Exception:
+                assert loop.time() - back < RECONNECT_WINDOW + 3, "reads still failing"
+                await asyncio.sleep(0.1)
+        assert [c.time for c in checks] == [T0]
     finally:
         await store.close()
 

@@ -36,6 +36,12 @@ POOL_TIMEOUT = 10.0  # seconds a read waits for a connection before it fails
 # several reads, and each waiting the full timeout (twice) kept the last good copy from being
 # served for tens of seconds. One short wait still lets a returning server be noticed at once.
 UNREACHABLE_TIMEOUT = 0.5
+# How long the read pool keeps retrying one connection before it gives that attempt up. Its
+# retries back off without a cap (1, 2, 4, 8, 16, 32 s...): after a 30 s outage the next try
+# could be half a minute after the server was back, reads failing all the while (a leader's
+# mail waited for it). Given up after this long, the next read starts a fresh attempt, whose
+# first try is at once: reads come back within about this long of the server.
+RECONNECT_WINDOW = 2.0
 
 
 class PgStore(Store):
@@ -96,6 +102,7 @@ class PgStore(Store):
             configure=configure,
             check=ConnectionPool.check_connection,  # a server restart leaves broken ones
             timeout=POOL_TIMEOUT,
+            reconnect_timeout=RECONNECT_WINDOW,
             open=False,
             name="statuswatch-store-read",
         )
