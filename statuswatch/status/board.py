@@ -75,8 +75,8 @@ class StatusBoard:
         # Each component's monitor states and the counts its status is decided by, kept as
         # they change (a change does not rescan the component's monitors).
         self.tallies = self._tallies({})
-        # Regional monitors and the locations that see them down; by component, their names.
-        self.regional_of: dict[str, tuple[str, ...]] = {}
+        self.component_of = {mon.id: mon.component for mon in config.monitors}
+        # By component, the names of the locations that see its regional monitors down.
         self.regional: dict[str, list[str]] = {}
         self.location_names = {loc.id: loc.name for loc in config.locations}
         self.regional_alerts = RegionalAlerts(
@@ -206,10 +206,8 @@ class StatusBoard:
                 tally.set(event.monitor_id, event.new, event.locations)
                 self.evidenced.add(event.monitor_id)
                 if event.new is State.REGIONAL:
-                    self.regional_of[event.monitor_id] = event.locations
                     self.regional_alerts.regional(event.monitor_id, event.time)
                 else:
-                    self.regional_of.pop(event.monitor_id, None)
                     self.regional_alerts.cleared(event.monitor_id)
                 self._name_regional(monitor.component)
                 changed = True
@@ -224,6 +222,9 @@ class StatusBoard:
         else:
             self.regional.pop(cid, None)
 
+    def _seen_by(self, monitor_id: str) -> frozenset[str]:
+        return self.tallies[self.component_of[monitor_id]].seen_by(monitor_id)
+
     def tick(self) -> None:
         """Maintenance windows starting or ending, and quiet periods running out."""
         for refresh in self.before_tick:
@@ -232,7 +233,7 @@ class StatusBoard:
         for cid in self.components:
             self._refresh(cid, now)
         self._announce_maintenance(now)
-        self.regional_alerts.check(now, self.regional_of)
+        self.regional_alerts.check(now, self._seen_by)
         if (edit := self.auto.tick(now)) is not None:
             self._save(edit)
 

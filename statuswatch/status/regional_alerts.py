@@ -9,7 +9,7 @@ is no operator channel besides the log (email and webhooks are subscribers', for
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from statuswatch.config.durations import format_duration
 
@@ -35,7 +35,7 @@ class RegionalAlerts:
         self.since.pop(monitor_id, None)
         self.alerted.discard(monitor_id)
 
-    def check(self, now: float, locations_of: Mapping[str, tuple[str, ...]]) -> list[str]:
+    def check(self, now: float, locations_of: Callable[[str], Iterable[str]]) -> list[str]:
         """Log each monitor regional for longer than `after`, once; return their ids."""
         if self.after <= 0:
             return []
@@ -45,7 +45,7 @@ class RegionalAlerts:
         for monitor_id in due:
             self.alerted.add(monitor_id)
             self.sent += 1
-            names = ", ".join(self.names.get(loc, loc) for loc in locations_of.get(monitor_id, ()))
+            names = ", ".join(sorted(self.names.get(loc, loc) for loc in locations_of(monitor_id)))
             log.warning(
                 "monitor %s regional for %s: down from %s only (no incident: fewer locations "
                 "than the quorum see it down)",

@@ -59,6 +59,10 @@ class ComponentTally:
             len(self.states), self.down, self.degraded, rule=rule, in_maintenance=in_maintenance
         )
 
+    def seen_by(self, monitor_id: str) -> frozenset[str]:
+        """The locations that see the monitor down while it is regional (none otherwise)."""
+        return self._seen_by.get(monitor_id, frozenset())
+
     def regional_locations(self) -> frozenset[str]:
         """The locations that see at least one of the component's regional monitors down."""
         return frozenset(self._seeing)
