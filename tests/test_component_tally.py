@@ -51,6 +51,8 @@ def test_the_tally_equals_the_rule_over_the_states_after_any_changes(changes, ru
             expected = component_status(states, rule=r, in_maintenance=maint)
             assert tally.status(rule=r, in_maintenance=maint) is expected
         assert tally.regional_locations() == scanned_regional(model)
+        for m, (s, locs) in model.items():  # who sees each one down, while it is regional
+            assert tally.seen_by(m) == (frozenset(locs) if s is State.REGIONAL else frozenset())
     assert tally.states == {m: s for m, (s, _) in model.items()}
 
 
